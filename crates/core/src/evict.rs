@@ -1,0 +1,73 @@
+//! The eviction-policy trait shared by the memory tier, the disk tier and
+//! standalone (cache-only) replay.
+
+use crate::Bytes;
+use mmesim_engine::SimTime;
+
+/// What an evictor knows about an object when it enters the cache.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ObjectMeta {
+    /// Bytes the object occupies in this tier.
+    pub size: Bytes,
+    /// What it costs to bring the object back after eviction, in seconds
+    /// (for a model in memory: download, if needed, plus load time; in
+    /// cache-only replay: 1 unless told otherwise). GreedyDual-style
+    /// policies weigh it against size.
+    pub reload_cost: f64,
+}
+
+/// When an access or insertion happens, and (where known) when the same
+/// object is next requested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessCtx {
+    /// Simulated time.
+    pub now: SimTime,
+    /// Logical time: the number of accesses this cache has seen before this
+    /// one (0-based). Recency and frequency policies may use it instead of
+    /// `now`, which can repeat.
+    pub vtime: u64,
+    /// Logical time of the next access to the same object, when the future
+    /// is known (trace replay with an oracle). `None` = unknown or never.
+    pub next_access: Option<u64>,
+}
+
+/// An eviction policy over objects named by dense `u32` ids.
+///
+/// The caller owns the cache contents; the evictor only keeps the order it
+/// needs. The protocol:
+/// * [`on_insert`](Evictor::on_insert) when an object enters the tier,
+///   [`on_access`](Evictor::on_access) on every later hit,
+///   [`on_remove`](Evictor::on_remove) when it leaves (for whatever reason:
+///   eviction, a failed instance, an idle timeout);
+/// * [`victim`](Evictor::victim) *proposes* the next object to evict among
+///   those the caller does not report as pinned. It must not forget the
+///   object: the caller removes it (and calls `on_remove`) or not. Proposing
+///   is kept apart from removing so the core can skip pinned models and so
+///   unloads can take time.
+///
+/// Architecture invariant: an evictor never proposes an object that is not
+/// in the cache, nor one `pinned` returns `true` for.
+pub trait Evictor: Send {
+    /// The policy's name as written in a scenario (`"lru"`).
+    fn name(&self) -> &str;
+    /// `id` entered the cache.
+    fn on_insert(&mut self, id: u32, meta: ObjectMeta, ctx: AccessCtx);
+    /// `id`, already cached, was requested again.
+    fn on_access(&mut self, id: u32, ctx: AccessCtx);
+    /// `id` left the cache.
+    fn on_remove(&mut self, id: u32);
+    /// Proposes the object to evict next, skipping pinned ones; `None` when
+    /// every cached object is pinned (or the cache is empty).
+    fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32>;
+    /// Number of objects the evictor is tracking (for invariant checks).
+    fn len(&self) -> usize;
+    /// Whether the evictor tracks no object.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Keep-alive policies: how long an object may stay idle before it is
+    /// removed even without pressure. `None` (the default) = forever.
+    fn idle_timeout(&self) -> Option<mmesim_engine::SimDuration> {
+        None
+    }
+}

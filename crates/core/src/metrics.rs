@@ -1,0 +1,274 @@
+//! Run metrics: counters, HDR histograms, and the report they make.
+
+use crate::scale::MinuteMetrics;
+use crate::RejectReason;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Why a request that reached an instance did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// Not started within the request timeout.
+    Timeout,
+    /// The model's memory footprint exceeds the instance's memory tier.
+    ModelTooLarge,
+    /// The model's artifact exceeds the instance's disk tier.
+    ArtifactTooLarge,
+    /// The instance failed while the request was on it.
+    InstanceFailed,
+}
+
+impl FailReason {
+    /// Stable snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailReason::Timeout => "timeout",
+            FailReason::ModelTooLarge => "model_too_large",
+            FailReason::ArtifactTooLarge => "artifact_too_large",
+            FailReason::InstanceFailed => "instance_failed",
+        }
+    }
+}
+
+/// Request counts: `arrived = completed + failed + rejected` once a run
+/// has drained.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestCounts {
+    /// Requests that arrived.
+    pub arrived: u64,
+    /// Requests served to completion.
+    pub completed: u64,
+    /// Requests that reached an instance and failed.
+    pub failed: u64,
+    /// Requests turned away before reaching an instance (or throttled).
+    pub rejected: u64,
+    /// `failed` by reason.
+    pub failed_by_reason: BTreeMap<String, u64>,
+    /// `rejected` by reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Requests counted in latency and hit ratio (arrived at or after the
+    /// warm-up).
+    pub measured: u64,
+}
+
+/// End-to-end latency of completed, measured requests, milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Mean (exact).
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// Time spent waiting for an inference slot, milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct QueueWaitSummary {
+    /// Mean (exact).
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Share of completed, measured requests that waited at all (Erlang C's
+    /// P(wait)).
+    pub waited_fraction: f64,
+}
+
+/// Time requests spent waiting for their model (download + load) on a
+/// miss, milliseconds (`ModelLoadingWaitTime`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LoadingWaitSummary {
+    /// Requests that waited for a model.
+    pub count: u64,
+    /// Mean over them.
+    pub mean: f64,
+    /// 99th percentile over them.
+    pub p99: f64,
+}
+
+/// Model movements over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CacheCounts {
+    /// Artifacts downloaded.
+    pub downloads: u64,
+    /// Models loaded into memory.
+    pub loads: u64,
+    /// Models unloaded from memory (the thrashing signal).
+    pub unloads: u64,
+    /// Artifacts deleted from disk to make room.
+    pub disk_evictions: u64,
+    /// Requests that waited for a download or load already in flight
+    /// rather than starting their own.
+    pub joined_in_flight: u64,
+}
+
+/// Fleet figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FleetSummary {
+    /// Instances that ever existed (initial + launched + replacements).
+    pub launched: u32,
+    /// Largest number in service at once.
+    pub peak_in_service: u32,
+    /// Mean inference-slot utilisation over the run, percent.
+    pub cpu_utilization: f64,
+}
+
+/// The summary of a run (the JSON report of `mmesim run --json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub name: String,
+    /// Seed the run used.
+    pub seed: u64,
+    /// Simulated seconds until the last request drained.
+    pub simulated_s: f64,
+    /// Request accounting.
+    pub requests: RequestCounts,
+    /// End-to-end latency.
+    pub latency_ms: LatencySummary,
+    /// Waiting for an inference slot.
+    pub queue_wait_ms: QueueWaitSummary,
+    /// Waiting for a model on a miss.
+    pub model_loading_wait_ms: LoadingWaitSummary,
+    /// Share of measured requests routed to an instance that found their
+    /// model loaded there.
+    pub model_cache_hit: f64,
+    /// Downloads, loads, unloads.
+    pub cache: CacheCounts,
+    /// Σ instance lifetime × hourly price, USD.
+    pub cost_usd: f64,
+    /// Σ instance lifetime, hours.
+    pub instance_hours: f64,
+    /// Fleet figures.
+    pub fleet: FleetSummary,
+}
+
+pub(crate) fn new_hist() -> Histogram<u64> {
+    // Nanoseconds, 3 significant digits, up to ~10^5 s: a few KB.
+    Histogram::new_with_bounds(1, 100_000_000_000_000, 3).expect("BUG: static histogram bounds")
+}
+
+pub(crate) fn ns_to_ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Live counters of a run.
+pub(crate) struct Metrics {
+    pub arrived: u64,
+    pub completed: u64,
+    pub failed: BTreeMap<FailReason, u64>,
+    pub rejected: BTreeMap<RejectReason, u64>,
+    pub measured: u64,
+    pub measured_routed: u64,
+    pub measured_hits: u64,
+    pub latency: Histogram<u64>,
+    pub latency_sum_ns: u128,
+    pub latency_n: u64,
+    pub queue_wait: Histogram<u64>,
+    pub queue_wait_sum_ns: u128,
+    pub waited: u64,
+    pub loading_wait: Histogram<u64>,
+    pub loading_wait_sum_ns: u128,
+    pub loading_wait_n: u64,
+    pub cache: CacheCounts,
+    pub minute: MinuteMetrics,
+    pub minute_latency_sum_ns: u128,
+    pub minute_routed: u64,
+    pub minute_hits: u64,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        Metrics {
+            arrived: 0,
+            completed: 0,
+            failed: BTreeMap::new(),
+            rejected: BTreeMap::new(),
+            measured: 0,
+            measured_routed: 0,
+            measured_hits: 0,
+            latency: new_hist(),
+            latency_sum_ns: 0,
+            latency_n: 0,
+            queue_wait: new_hist(),
+            queue_wait_sum_ns: 0,
+            waited: 0,
+            loading_wait: new_hist(),
+            loading_wait_sum_ns: 0,
+            loading_wait_n: 0,
+            cache: CacheCounts::default(),
+            minute: MinuteMetrics::default(),
+            minute_latency_sum_ns: 0,
+            minute_routed: 0,
+            minute_hits: 0,
+        }
+    }
+
+    pub fn failed_total(&self) -> u64 {
+        self.failed.values().sum()
+    }
+
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    pub fn report_counts(&self) -> RequestCounts {
+        RequestCounts {
+            arrived: self.arrived,
+            completed: self.completed,
+            failed: self.failed_total(),
+            rejected: self.rejected_total(),
+            failed_by_reason: self.failed.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
+            rejected_by_reason: self.rejected.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
+            measured: self.measured,
+        }
+    }
+
+    pub fn latency_summary(&self) -> LatencySummary {
+        if self.latency_n == 0 {
+            return LatencySummary::default();
+        }
+        let h = &self.latency;
+        LatencySummary {
+            mean: self.latency_sum_ns as f64 / self.latency_n as f64 / 1e6,
+            p50: ns_to_ms(h.value_at_quantile(0.5)),
+            p90: ns_to_ms(h.value_at_quantile(0.9)),
+            p99: ns_to_ms(h.value_at_quantile(0.99)),
+            p999: ns_to_ms(h.value_at_quantile(0.999)),
+            max: ns_to_ms(h.max()),
+        }
+    }
+
+    pub fn queue_wait_summary(&self) -> QueueWaitSummary {
+        if self.latency_n == 0 {
+            return QueueWaitSummary::default();
+        }
+        QueueWaitSummary {
+            mean: self.queue_wait_sum_ns as f64 / self.latency_n as f64 / 1e6,
+            p50: ns_to_ms(self.queue_wait.value_at_quantile(0.5)),
+            p99: ns_to_ms(self.queue_wait.value_at_quantile(0.99)),
+            waited_fraction: self.waited as f64 / self.latency_n as f64,
+        }
+    }
+
+    pub fn loading_wait_summary(&self) -> LoadingWaitSummary {
+        if self.loading_wait_n == 0 {
+            return LoadingWaitSummary::default();
+        }
+        LoadingWaitSummary {
+            count: self.loading_wait_n,
+            mean: self.loading_wait_sum_ns as f64 / self.loading_wait_n as f64 / 1e6,
+            p99: ns_to_ms(self.loading_wait.value_at_quantile(0.99)),
+        }
+    }
+}

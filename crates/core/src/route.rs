@@ -1,0 +1,177 @@
+//! The routing-policy trait and the read-only view of the cluster it sees.
+
+use crate::{Bytes, InstanceId, ModelId, ZoneId};
+use mmesim_engine::SimTime;
+
+/// Where a model stands on one instance's memory tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MemState {
+    /// Not in memory and not wanted.
+    Absent,
+    /// Wanted: waiting for its download, a load slot or memory.
+    Pending,
+    /// Being loaded.
+    Loading,
+    /// Loaded (a request finds it warm).
+    Loaded,
+    /// Being unloaded; the memory frees when the unload ends.
+    Unloading,
+}
+
+/// Where a model's artifact stands on one instance's disk tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DiskState {
+    /// Not on disk.
+    Absent,
+    /// Waiting for a download slot or disk room.
+    Pending,
+    /// Being downloaded.
+    Downloading,
+    /// On disk.
+    Present,
+}
+
+/// One instance's copy of one model, as routers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelCopy {
+    /// The instance holding (or fetching) the copy.
+    pub instance: InstanceId,
+    /// Memory tier state.
+    pub memory: MemState,
+    /// Disk tier state.
+    pub disk: DiskState,
+}
+
+impl ModelCopy {
+    /// Loaded, or on its way into memory (pending or loading): a request
+    /// sent there will not start a new load.
+    pub fn in_memory_or_coming(&self) -> bool {
+        matches!(self.memory, MemState::Pending | MemState::Loading | MemState::Loaded)
+    }
+}
+
+/// An instance as routers see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceStatus {
+    /// Its id.
+    pub id: InstanceId,
+    /// Its availability zone.
+    pub zone: ZoneId,
+    /// Up and serving (launched, not failed, not removed).
+    pub healthy: bool,
+    /// Being drained before removal: takes no new request.
+    pub draining: bool,
+    /// Requests routed here and not yet finished (updated at routing time,
+    /// so decisions at the same instant see each other).
+    pub outstanding: u32,
+    /// Inference slots.
+    pub slots: u32,
+    /// Memory tier capacity.
+    pub memory_capacity: Bytes,
+    /// Memory tier bytes not occupied (loaded, loading or unloading models
+    /// occupy memory).
+    pub memory_free: Bytes,
+    /// Models loaded right now.
+    pub loaded_models: u32,
+}
+
+impl InstanceStatus {
+    /// Whether a router may send a new request here.
+    #[inline]
+    pub fn accepts(&self) -> bool {
+        self.healthy && !self.draining
+    }
+}
+
+/// The read-only view a [`Router`] decides on.
+pub struct ClusterView<'a> {
+    pub(crate) instances: &'a [InstanceStatus],
+    pub(crate) copies: &'a [Vec<ModelCopy>],
+    pub(crate) model_memory: &'a [Bytes],
+    pub(crate) now: SimTime,
+}
+
+impl<'a> ClusterView<'a> {
+    /// A view over explicit data (for policy tests and tools).
+    pub fn new(
+        instances: &'a [InstanceStatus],
+        copies: &'a [Vec<ModelCopy>],
+        model_memory: &'a [Bytes],
+        now: SimTime,
+    ) -> Self {
+        ClusterView { instances, copies, model_memory, now }
+    }
+    /// Every instance ever started, indexed by `InstanceId`, including
+    /// failed and removed ones (check [`InstanceStatus::accepts`]).
+    #[inline]
+    pub fn instances(&self) -> &'a [InstanceStatus] {
+        self.instances
+    }
+    /// One instance.
+    #[inline]
+    pub fn instance(&self, id: InstanceId) -> &'a InstanceStatus {
+        &self.instances[id.index()]
+    }
+    /// The instances that hold `model` in memory or on disk, or are fetching
+    /// it, in no particular order (break ties by id for stability).
+    #[inline]
+    pub fn copies(&self, model: ModelId) -> &'a [ModelCopy] {
+        &self.copies[model.index()]
+    }
+    /// A model's memory footprint.
+    #[inline]
+    pub fn model_memory(&self, model: ModelId) -> Bytes {
+        self.model_memory[model.index()]
+    }
+    /// Number of models.
+    #[inline]
+    pub fn model_count(&self) -> usize {
+        self.model_memory.len()
+    }
+    /// Simulated time of the decision.
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+}
+
+/// Why a request was turned away before reaching an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// No instance is healthy and accepting requests.
+    NoHealthyInstance,
+    /// The chosen instance's request queue was full.
+    Throttled,
+}
+
+impl RejectReason {
+    /// Stable snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::NoHealthyInstance => "no_healthy_instance",
+            RejectReason::Throttled => "throttled",
+        }
+    }
+}
+
+/// A router's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteDecision {
+    /// Send the request to this instance (which must accept requests).
+    To(InstanceId),
+    /// Turn it away.
+    Reject(RejectReason),
+}
+
+/// A routing policy: picks the instance for each request.
+///
+/// Architecture invariant: a router returns only instances whose status
+/// [`accepts`](InstanceStatus::accepts) requests; the core checks and panics
+/// with `BUG:` otherwise.
+pub trait Router: Send {
+    /// The policy's name as written in a scenario (`"sticky"`).
+    fn name(&self) -> &str;
+    /// Chooses an instance for a request for `model`.
+    fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision;
+}

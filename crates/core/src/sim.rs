@@ -1,0 +1,1246 @@
+//! The cluster simulation: events, instances, the request lifecycle.
+//!
+//! One `match` arm per [`Event`] kind; every state change of a model on an
+//! instance goes through a handful of functions (`ensure_model`,
+//! `pump_downloads`, `pump_loads`, `start_unload`, …) so the pinning and
+//! accounting rules live in one place.
+
+use crate::evict::{AccessCtx, Evictor, ObjectMeta};
+use crate::metrics::{FailReason, FleetSummary, Metrics, Report};
+use crate::model::SimConfig;
+use crate::route::{ClusterView, DiskState, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router};
+use crate::scale::{Autoscaler, FleetStatus, MinuteMetrics};
+use crate::source::{Arrival, RequestSource};
+use crate::{Bytes, CoreError, InstanceId, ModelId, Sampler, ZoneId};
+use mmesim_engine::{EventQueue, RngStreams, SimDuration, SimRng, SimTime, Stream};
+use std::collections::VecDeque;
+
+const NIL: u32 = u32::MAX;
+
+/// Which tier an evictor serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Loaded models in RAM or GPU memory.
+    Memory,
+    /// Downloaded artifacts on disk.
+    Disk,
+}
+
+/// Builds an evictor for one tier of one instance (called at start and for
+/// every instance launched later).
+pub type EvictorFactory = Box<dyn FnMut(InstanceId, Tier) -> Box<dyn Evictor> + Send>;
+
+/// The policies a simulation runs with.
+pub struct Policies {
+    /// Picks the instance for each request.
+    pub router: Box<dyn Router>,
+    /// Decides the fleet size once a minute.
+    pub autoscaler: Box<dyn Autoscaler>,
+    /// Makes the memory- and disk-tier evictors of each instance.
+    pub evictors: EvictorFactory,
+}
+
+/// What a [`TraceRecord`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    /// A download began.
+    DownloadStart,
+    /// A download ended; the artifact is on disk.
+    DownloadEnd,
+    /// A load began.
+    LoadStart,
+    /// A load ended; the model is warm.
+    LoadEnd,
+    /// An unload began.
+    UnloadStart,
+    /// An unload ended; its memory is free.
+    UnloadEnd,
+    /// An artifact was deleted from disk to make room.
+    DiskEvict,
+    /// Request number `seq` (0-based arrival order) completed.
+    Completed {
+        /// Arrival sequence number.
+        seq: u64,
+        /// End-to-end latency.
+        latency: SimDuration,
+        /// Whether it found its model loaded.
+        hit: bool,
+    },
+    /// Request `seq` failed.
+    Failed {
+        /// Arrival sequence number.
+        seq: u64,
+        /// Why.
+        reason: FailReason,
+    },
+    /// Request `seq` was rejected.
+    Rejected {
+        /// Arrival sequence number.
+        seq: u64,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+/// One line of a run's trace (see [`SimConfig::record_trace`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// When.
+    pub time: SimTime,
+    /// Where (`InstanceId(u32::MAX)` for rejections before routing).
+    pub instance: InstanceId,
+    /// Which model.
+    pub model: ModelId,
+    /// What happened.
+    pub kind: TraceKind,
+}
+
+/// What a run produces.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The summary report.
+    pub report: Report,
+    /// Endpoint metrics per simulated minute.
+    pub minutes: Vec<MinuteMetrics>,
+    /// The event trace, if recorded.
+    pub trace: Vec<TraceRecord>,
+    /// Events processed (for throughput measurements).
+    pub events: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Arrival(Arrival),
+    DownloadDone { inst: u32, model: u32 },
+    LoadDone { inst: u32, model: u32 },
+    UnloadDone { inst: u32, model: u32 },
+    ServiceDone { inst: u32, req: u32 },
+    Timeout { req: u32, gen: u32 },
+    InstanceReady { inst: u32 },
+    Minute,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReqState {
+    Free,
+    WaitModel,
+    WaitSlot,
+    Serving,
+    /// Timed out while linked in a wait list; freed when unlinked.
+    Dead,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Req {
+    seq: u64,
+    model: u32,
+    inst: u32,
+    arrival: SimTime,
+    ready: SimTime,
+    service: SimDuration,
+    next: u32,
+    gen: u32,
+    state: ReqState,
+    hit: bool,
+    measured: bool,
+    timeout_armed: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ModelSlot {
+    mem: MemState,
+    disk: DiskState,
+    /// Requests queued for a slot or being served for this model here.
+    pins: u32,
+    /// Requests waiting for this model's download/load (intrusive list).
+    head: u32,
+    tail: u32,
+    /// Reload once the running unload ends.
+    reload: bool,
+}
+
+const EMPTY_SLOT: ModelSlot =
+    ModelSlot { mem: MemState::Absent, disk: DiskState::Absent, pins: 0, head: NIL, tail: NIL, reload: false };
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Life {
+    Launching,
+    InService,
+    Draining,
+    Removed,
+}
+
+struct Instance {
+    life: Life,
+    slots_total: u32,
+    slots_busy: u32,
+    slot_queue: VecDeque<u32>,
+    /// Live requests waiting here (for a model or a slot).
+    queued: u32,
+    mem_cap: u64,
+    mem_used: u64,
+    mem_unloading: u64,
+    disk_cap: u64,
+    disk_used: u64,
+    /// Artifact bytes of models being unloaded (they unpin when it ends).
+    disk_unpinning: u64,
+    downloads_active: u32,
+    loads_active: u32,
+    max_downloads: u32,
+    max_loads: u32,
+    download_queue: VecDeque<u32>,
+    load_queue: VecDeque<u32>,
+    models: Vec<ModelSlot>,
+    mem_ev: Box<dyn Evictor>,
+    disk_ev: Box<dyn Evictor>,
+    loaded: u32,
+    busy_area: u128,
+    busy_area_at_minute: u128,
+    last_change: SimTime,
+    launched_at: SimTime,
+    ended_at: Option<SimTime>,
+}
+
+struct ModelInfo {
+    memory: u64,
+    artifact: u64,
+    service: Sampler,
+    download_time: SimDuration,
+    load_time: SimDuration,
+    unload_time: SimDuration,
+}
+
+/// A configured run, ready to go: build with [`Simulation::new`], then
+/// [`run`](Simulation::run).
+pub struct Simulation {
+    cfg: SimConfig,
+    models: Vec<ModelInfo>,
+    q: EventQueue<Event>,
+    now: SimTime,
+    source: Box<dyn RequestSource>,
+    source_done: bool,
+    last_arrival: SimTime,
+    service_rng: SimRng,
+    router: Box<dyn Router>,
+    autoscaler: Box<dyn Autoscaler>,
+    evictors: EvictorFactory,
+    instances: Vec<Instance>,
+    status: Vec<InstanceStatus>,
+    copies: Vec<Vec<ModelCopy>>,
+    model_memory: Vec<Bytes>,
+    reqs: Vec<Req>,
+    free_reqs: Vec<u32>,
+    m: Metrics,
+    minutes: Vec<MinuteMetrics>,
+    trace: Vec<TraceRecord>,
+    vtime: u64,
+    seq: u64,
+    events: u64,
+    last_work: SimTime,
+    peak_in_service: u32,
+}
+
+fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
+    SimDuration::from_secs_f64(bytes as f64 / per_s)
+}
+
+impl Simulation {
+    /// Validates the configuration and sets up the initial fleet.
+    pub fn new(cfg: SimConfig, source: Box<dyn RequestSource>, policies: Policies) -> Result<Simulation, CoreError> {
+        let ty = &cfg.cluster.instance_type;
+        ty.validate().map_err(|e| CoreError::config(format!("instance type `{}`: {e}", ty.name)))?;
+        if cfg.models.is_empty() {
+            return Err(CoreError::config("the endpoint has no models"));
+        }
+        if cfg.models.len() >= u32::MAX as usize {
+            return Err(CoreError::config("too many models"));
+        }
+        if cfg.cluster.zones.is_empty() {
+            return Err(CoreError::config("at least one availability zone is needed"));
+        }
+        if cfg.cluster.zones.len() > u16::MAX as usize {
+            return Err(CoreError::config("too many zones"));
+        }
+        if cfg.cluster.cpu_per_request == 0 {
+            return Err(CoreError::config("`cpu_per_request` must be at least 1"));
+        }
+        if cfg.cluster.cpu_per_request > ty.slots() {
+            return Err(CoreError::config(format!(
+                "`cpu_per_request` ({}) exceeds the {} inference slots of `{}`",
+                cfg.cluster.cpu_per_request,
+                ty.slots(),
+                ty.name
+            )));
+        }
+        let mut models = Vec::with_capacity(cfg.models.len());
+        for (i, ms) in cfg.models.iter().enumerate() {
+            ms.service_ms
+                .validate()
+                .map_err(|e| CoreError::config(format!("model {i} (`{}`) service_ms: {e}", ms.name)))?;
+            models.push(ModelInfo {
+                memory: ms.memory.0,
+                artifact: ms.artifact.0,
+                service: ms.service_ms.sampler(),
+                download_time: cfg.cluster.download_overhead + dur_for(ms.artifact.0, ty.download_bytes_per_s),
+                load_time: ms.load_overhead + dur_for(ms.artifact.0, ty.storage.read_bytes_per_s),
+                unload_time: ms.unload_time,
+            });
+        }
+        let model_memory = cfg.models.iter().map(|m| m.memory).collect();
+        let streams = RngStreams::new(cfg.seed);
+        let mut sim = Simulation {
+            copies: vec![Vec::new(); models.len()],
+            models,
+            q: EventQueue::with_capacity(1024),
+            now: SimTime::ZERO,
+            source,
+            source_done: false,
+            last_arrival: SimTime::ZERO,
+            service_rng: streams.stream(Stream::Service),
+            router: policies.router,
+            autoscaler: policies.autoscaler,
+            evictors: policies.evictors,
+            instances: Vec::new(),
+            status: Vec::new(),
+            model_memory,
+            reqs: Vec::new(),
+            free_reqs: Vec::new(),
+            m: Metrics::new(),
+            minutes: Vec::new(),
+            trace: Vec::new(),
+            vtime: 0,
+            seq: 0,
+            events: 0,
+            last_work: SimTime::ZERO,
+            peak_in_service: 0,
+            cfg,
+        };
+        for _ in 0..sim.cfg.cluster.instances {
+            let zone = ZoneId((sim.instances.len() % sim.cfg.cluster.zones.len()) as u16);
+            sim.add_instance(zone, Life::InService);
+        }
+        sim.peak_in_service = sim.cfg.cluster.instances;
+        Ok(sim)
+    }
+
+    fn add_instance(&mut self, zone: ZoneId, life: Life) -> u32 {
+        let id = self.instances.len() as u32;
+        let ty = &self.cfg.cluster.instance_type;
+        let c = &self.cfg.cluster;
+        let or_vcpus = |n: u32| if n == 0 { ty.vcpus } else { n };
+        let inst = Instance {
+            life,
+            slots_total: ty.slots(),
+            slots_busy: 0,
+            slot_queue: VecDeque::new(),
+            queued: 0,
+            mem_cap: ty.model_memory().0,
+            mem_used: 0,
+            mem_unloading: 0,
+            disk_cap: ty.storage.size.0,
+            disk_used: 0,
+            disk_unpinning: 0,
+            downloads_active: 0,
+            loads_active: 0,
+            max_downloads: or_vcpus(c.max_concurrent_downloads),
+            max_loads: or_vcpus(c.max_concurrent_loads),
+            download_queue: VecDeque::new(),
+            load_queue: VecDeque::new(),
+            models: vec![EMPTY_SLOT; self.models.len()],
+            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory),
+            disk_ev: (self.evictors)(InstanceId(id), Tier::Disk),
+            loaded: 0,
+            busy_area: 0,
+            busy_area_at_minute: 0,
+            last_change: self.now,
+            launched_at: self.now,
+            ended_at: None,
+        };
+        self.status.push(InstanceStatus {
+            id: InstanceId(id),
+            zone,
+            healthy: life == Life::InService,
+            draining: false,
+            outstanding: 0,
+            slots: inst.slots_total,
+            memory_capacity: Bytes(inst.mem_cap),
+            memory_free: Bytes(inst.mem_cap),
+            loaded_models: 0,
+        });
+        self.instances.push(inst);
+        id
+    }
+
+    /// Runs to completion: until the source is exhausted (or its arrivals
+    /// pass the configured duration) and every admitted request has ended.
+    pub fn run(mut self) -> RunResult {
+        self.schedule_next_arrival();
+        self.q.push(SimTime::from_secs(60), Event::Minute);
+        while let Some((t, ev)) = self.q.pop() {
+            if t < self.now {
+                panic!("BUG: time went backwards: {} after {}", t, self.now);
+            }
+            self.now = t;
+            self.events += 1;
+            match ev {
+                Event::Arrival(a) => {
+                    self.on_arrival(a);
+                    self.schedule_next_arrival();
+                }
+                Event::DownloadDone { inst, model } => self.on_download_done(inst, model),
+                Event::LoadDone { inst, model } => self.on_load_done(inst, model),
+                Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
+                Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
+                Event::Timeout { req, gen } => self.on_timeout(req, gen),
+                Event::InstanceReady { inst } => self.on_instance_ready(inst),
+                Event::Minute => {
+                    self.on_minute();
+                    continue;
+                }
+            }
+            self.last_work = self.now;
+            if self.cfg.check_invariants {
+                self.check_invariants();
+            }
+        }
+        self.finish()
+    }
+
+    fn schedule_next_arrival(&mut self) {
+        if self.source_done {
+            return;
+        }
+        match self.source.next_arrival() {
+            Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
+                if a.time < self.last_arrival {
+                    panic!("BUG: request source went back in time ({} after {})", a.time, self.last_arrival);
+                }
+                self.last_arrival = a.time;
+                if a.model.index() >= self.models.len() {
+                    panic!("BUG: request source produced model {} of {}", a.model, self.models.len());
+                }
+                self.q.push(a.time, Event::Arrival(a));
+            }
+            _ => self.source_done = true,
+        }
+    }
+
+    // ----- requests ---------------------------------------------------------
+
+    fn ctx(&mut self) -> AccessCtx {
+        let c = AccessCtx { now: self.now, vtime: self.vtime, next_access: None };
+        self.vtime += 1;
+        c
+    }
+
+    fn record(&mut self, inst: u32, model: u32, kind: TraceKind) {
+        if self.cfg.record_trace {
+            self.trace.push(TraceRecord { time: self.now, instance: InstanceId(inst), model: ModelId(model), kind });
+        }
+    }
+
+    fn reject(&mut self, seq: u64, model: u32, reason: RejectReason) {
+        *self.m.rejected.entry(reason).or_insert(0) += 1;
+        self.m.minute.rejected += 1;
+        self.record(NIL, model, TraceKind::Rejected { seq, reason });
+    }
+
+    fn on_arrival(&mut self, a: Arrival) {
+        let seq = self.seq;
+        self.seq += 1;
+        let model = a.model.0;
+        // Drawn for every arrival, whatever happens to it, so the service
+        // stream never depends on a policy.
+        let drawn = self.models[model as usize].service.sample(&mut self.service_rng);
+        let service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
+        let measured = self.now.as_nanos() >= self.cfg.warmup.as_nanos();
+        self.m.arrived += 1;
+        self.m.minute.invocations += 1;
+        if measured {
+            self.m.measured += 1;
+        }
+        let view = ClusterView {
+            instances: &self.status,
+            copies: &self.copies,
+            model_memory: &self.model_memory,
+            now: self.now,
+        };
+        let inst = match self.router.route(a.model, &view) {
+            RouteDecision::To(i) => i.0,
+            RouteDecision::Reject(r) => return self.reject(seq, model, r),
+        };
+        match self.status.get(inst as usize) {
+            Some(s) if s.accepts() => {}
+            _ => panic!("BUG: router `{}` chose instance {inst}, which does not accept requests", self.router.name()),
+        }
+        let info = &self.models[model as usize];
+        let it = &self.instances[inst as usize];
+        let fail = if info.memory > it.mem_cap {
+            Some(FailReason::ModelTooLarge)
+        } else if info.artifact > it.disk_cap {
+            Some(FailReason::ArtifactTooLarge)
+        } else {
+            None
+        };
+        let slot = it.models[model as usize];
+        let hit = slot.mem == MemState::Loaded;
+        if measured {
+            self.m.measured_routed += 1;
+            self.m.measured_hits += hit as u64;
+        }
+        self.m.minute_routed += 1;
+        self.m.minute_hits += hit as u64;
+        if let Some(reason) = fail {
+            *self.m.failed.entry(reason).or_insert(0) += 1;
+            self.m.minute.failed += 1;
+            self.record(inst, model, TraceKind::Failed { seq, reason });
+            return;
+        }
+        let k = self.cfg.cluster.cpu_per_request;
+        let would_wait = !hit || !it.slot_queue.is_empty() || it.slots_total - it.slots_busy < k;
+        if would_wait && it.queued >= self.cfg.cluster.queue_limit {
+            return self.reject(seq, model, RejectReason::Throttled);
+        }
+        let r = self.alloc_req(Req {
+            seq,
+            model,
+            inst,
+            arrival: self.now,
+            ready: self.now,
+            service,
+            next: NIL,
+            gen: 0,
+            state: ReqState::Free,
+            hit,
+            measured,
+            timeout_armed: false,
+        });
+        self.status[inst as usize].outstanding += 1;
+        if hit {
+            let ctx = self.ctx();
+            self.instances[inst as usize].mem_ev.on_access(model, ctx);
+            self.enqueue_for_slot(inst, r);
+        } else {
+            if slot.mem != MemState::Absent || slot.disk == DiskState::Downloading {
+                self.m.cache.joined_in_flight += 1;
+            }
+            let it = &mut self.instances[inst as usize];
+            let s = &mut it.models[model as usize];
+            if s.tail == NIL {
+                s.head = r;
+            } else {
+                self.reqs[s.tail as usize].next = r;
+            }
+            s.tail = r;
+            it.queued += 1;
+            self.reqs[r as usize].state = ReqState::WaitModel;
+            self.arm_timeout(r);
+            self.ensure_model(inst, model);
+        }
+    }
+
+    fn alloc_req(&mut self, mut req: Req) -> u32 {
+        match self.free_reqs.pop() {
+            Some(r) => {
+                req.gen = self.reqs[r as usize].gen.wrapping_add(1);
+                self.reqs[r as usize] = req;
+                r
+            }
+            None => {
+                let r = self.reqs.len() as u32;
+                self.reqs.push(req);
+                r
+            }
+        }
+    }
+
+    fn free_req(&mut self, r: u32) {
+        self.reqs[r as usize].state = ReqState::Free;
+        self.free_reqs.push(r);
+    }
+
+    fn arm_timeout(&mut self, r: u32) {
+        let req = &mut self.reqs[r as usize];
+        if !req.timeout_armed {
+            req.timeout_armed = true;
+            let at = req.arrival + self.cfg.cluster.request_timeout;
+            self.q.push(at, Event::Timeout { req: r, gen: req.gen });
+        }
+    }
+
+    /// A request whose model is loaded: take slots now, or queue FIFO.
+    fn enqueue_for_slot(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        let model = self.reqs[r as usize].model;
+        let it = &mut self.instances[inst as usize];
+        it.models[model as usize].pins += 1;
+        if it.slot_queue.is_empty() && it.slots_total - it.slots_busy >= k {
+            self.start_service(inst, r);
+        } else {
+            it.slot_queue.push_back(r);
+            it.queued += 1;
+            self.reqs[r as usize].state = ReqState::WaitSlot;
+            self.arm_timeout(r);
+        }
+    }
+
+    fn set_busy(&mut self, inst: u32, busy: u32) {
+        let now = self.now;
+        let it = &mut self.instances[inst as usize];
+        it.busy_area += it.slots_busy as u128 * (now - it.last_change).as_nanos() as u128;
+        it.last_change = now;
+        it.slots_busy = busy;
+    }
+
+    fn start_service(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        let busy = self.instances[inst as usize].slots_busy + k;
+        self.set_busy(inst, busy);
+        let now = self.now;
+        let req = &mut self.reqs[r as usize];
+        req.state = ReqState::Serving;
+        let wait = now - req.ready;
+        let load_wait = req.ready - req.arrival;
+        let measured = req.measured;
+        let hit = req.hit;
+        self.q.push(now + req.service, Event::ServiceDone { inst, req: r });
+        if measured {
+            let w = wait.as_nanos();
+            self.m.queue_wait.saturating_record(w);
+            self.m.queue_wait_sum_ns += w as u128;
+            self.m.waited += (w > 0) as u64;
+            if !hit {
+                let lw = load_wait.as_nanos();
+                self.m.loading_wait.saturating_record(lw);
+                self.m.loading_wait_sum_ns += lw as u128;
+                self.m.loading_wait_n += 1;
+            }
+        }
+    }
+
+    fn on_service_done(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        let busy = self.instances[inst as usize].slots_busy - k;
+        self.set_busy(inst, busy);
+        let req = self.reqs[r as usize];
+        let latency = self.now - req.arrival;
+        self.m.completed += 1;
+        self.m.minute.completed += 1;
+        self.m.minute_latency_sum_ns += latency.as_nanos() as u128;
+        if req.measured {
+            let l = latency.as_nanos();
+            self.m.latency.saturating_record(l);
+            self.m.latency_sum_ns += l as u128;
+            self.m.latency_n += 1;
+        }
+        self.record(inst, req.model, TraceKind::Completed { seq: req.seq, latency, hit: req.hit });
+        self.free_req(r);
+        self.unpin(inst, req.model);
+        self.request_left(inst);
+        self.drain_slot_queue(inst);
+    }
+
+    fn drain_slot_queue(&mut self, inst: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        loop {
+            let it = &mut self.instances[inst as usize];
+            let Some(&r) = it.slot_queue.front() else { break };
+            if self.reqs[r as usize].state == ReqState::Dead {
+                it.slot_queue.pop_front();
+                self.free_req(r);
+                continue;
+            }
+            if it.slots_total - it.slots_busy < k {
+                break;
+            }
+            it.slot_queue.pop_front();
+            it.queued -= 1;
+            self.start_service(inst, r);
+        }
+    }
+
+    fn unpin(&mut self, inst: u32, model: u32) {
+        let it = &mut self.instances[inst as usize];
+        let s = &mut it.models[model as usize];
+        s.pins -= 1;
+        if s.pins == 0 && (!it.load_queue.is_empty() || !it.download_queue.is_empty()) {
+            self.pump_downloads(inst);
+            self.pump_loads(inst);
+        }
+    }
+
+    /// A request routed to `inst` has ended (completed or failed there).
+    fn request_left(&mut self, inst: u32) {
+        let st = &mut self.status[inst as usize];
+        st.outstanding -= 1;
+        if st.outstanding == 0 && self.instances[inst as usize].life == Life::Draining {
+            self.remove_instance(inst);
+        }
+    }
+
+    fn on_timeout(&mut self, r: u32, gen: u32) {
+        let req = self.reqs[r as usize];
+        if req.gen != gen {
+            return;
+        }
+        match req.state {
+            ReqState::WaitModel | ReqState::WaitSlot => {}
+            _ => return,
+        }
+        self.reqs[r as usize].state = ReqState::Dead;
+        self.instances[req.inst as usize].queued -= 1;
+        *self.m.failed.entry(FailReason::Timeout).or_insert(0) += 1;
+        self.m.minute.failed += 1;
+        self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
+        if req.state == ReqState::WaitSlot {
+            self.unpin(req.inst, req.model);
+        }
+        self.request_left(req.inst);
+    }
+
+    // ----- models on an instance ------------------------------------------
+
+    fn sync_copy(&mut self, inst: u32, model: u32) {
+        let s = self.instances[inst as usize].models[model as usize];
+        let list = &mut self.copies[model as usize];
+        let pos = list.iter().position(|c| c.instance.0 == inst);
+        let gone = s.mem == MemState::Absent && s.disk == DiskState::Absent;
+        match (pos, gone) {
+            (Some(p), true) => {
+                list.swap_remove(p);
+            }
+            (Some(p), false) => {
+                list[p].memory = s.mem;
+                list[p].disk = s.disk;
+            }
+            (None, false) => list.push(ModelCopy { instance: InstanceId(inst), memory: s.mem, disk: s.disk }),
+            (None, true) => {}
+        }
+    }
+
+    fn sync_status(&mut self, inst: u32) {
+        let it = &self.instances[inst as usize];
+        let st = &mut self.status[inst as usize];
+        st.memory_free = Bytes(it.mem_cap - it.mem_used);
+        st.loaded_models = it.loaded;
+    }
+
+    /// A request wants `model` in memory on `inst`: start (or join) the path
+    /// download → load.
+    fn ensure_model(&mut self, inst: u32, model: u32) {
+        let it = &mut self.instances[inst as usize];
+        let s = &mut it.models[model as usize];
+        match s.mem {
+            MemState::Absent => {
+                s.mem = MemState::Pending;
+                match s.disk {
+                    DiskState::Present => {
+                        it.load_queue.push_back(model);
+                        self.sync_copy(inst, model);
+                        self.pump_loads(inst);
+                    }
+                    DiskState::Pending | DiskState::Downloading => self.sync_copy(inst, model),
+                    DiskState::Absent => {
+                        s.disk = DiskState::Pending;
+                        it.download_queue.push_back(model);
+                        self.sync_copy(inst, model);
+                        self.pump_downloads(inst);
+                    }
+                }
+            }
+            MemState::Unloading => s.reload = true,
+            MemState::Pending | MemState::Loading => {}
+            MemState::Loaded => panic!("BUG: ensure_model on a loaded model"),
+        }
+    }
+
+    fn pump_downloads(&mut self, inst: u32) {
+        loop {
+            let it = &self.instances[inst as usize];
+            if it.downloads_active >= it.max_downloads {
+                break;
+            }
+            let Some(&model) = it.download_queue.front() else { break };
+            let art = self.models[model as usize].artifact;
+            if !self.make_disk_room(inst, art) {
+                break;
+            }
+            let dt = self.models[model as usize].download_time;
+            let it = &mut self.instances[inst as usize];
+            it.download_queue.pop_front();
+            it.disk_used += art;
+            it.downloads_active += 1;
+            it.models[model as usize].disk = DiskState::Downloading;
+            self.sync_copy(inst, model);
+            self.m.cache.downloads += 1;
+            self.record(inst, model, TraceKind::DownloadStart);
+            self.q.push(self.now + dt, Event::DownloadDone { inst, model });
+        }
+    }
+
+    /// Frees disk room for `need` bytes: deletes unpinned artifacts at once;
+    /// if that is not enough, unloads idle models so that their artifacts
+    /// unpin. Returns whether the room is there now.
+    fn make_disk_room(&mut self, inst: u32, need: u64) -> bool {
+        loop {
+            let it = &mut self.instances[inst as usize];
+            let free = it.disk_cap - it.disk_used;
+            if free >= need {
+                return true;
+            }
+            let models = &it.models;
+            if let Some(v) = it.disk_ev.victim(&|x| models[x as usize].mem != MemState::Absent) {
+                let s = &mut it.models[v as usize];
+                if s.disk != DiskState::Present || s.mem != MemState::Absent {
+                    panic!(
+                        "BUG: disk evictor `{}` proposed artifact {v} in state {:?}/{:?}",
+                        it.disk_ev.name(),
+                        s.disk,
+                        s.mem
+                    );
+                }
+                it.disk_ev.on_remove(v);
+                s.disk = DiskState::Absent;
+                it.disk_used -= self.models[v as usize].artifact;
+                self.m.cache.disk_evictions += 1;
+                self.sync_copy(inst, v);
+                self.record(inst, v, TraceKind::DiskEvict);
+                continue;
+            }
+            if free + it.disk_unpinning >= need {
+                return false; // unloads under way will unpin enough
+            }
+            match self.mem_victim(inst) {
+                Some(v) => self.start_unload(inst, v),
+                None => return false,
+            }
+        }
+    }
+
+    fn mem_victim(&mut self, inst: u32) -> Option<u32> {
+        let it = &mut self.instances[inst as usize];
+        let models = &it.models;
+        let v = it.mem_ev.victim(&|x| models[x as usize].pins > 0)?;
+        let s = models[v as usize];
+        if s.mem != MemState::Loaded || s.pins > 0 {
+            panic!(
+                "BUG: memory evictor `{}` proposed model {v} in state {:?} with {} pins",
+                it.mem_ev.name(),
+                s.mem,
+                s.pins
+            );
+        }
+        Some(v)
+    }
+
+    fn on_download_done(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let meta = ObjectMeta { size: Bytes(info.artifact), reload_cost: info.download_time.as_secs_f64() };
+        let ctx = self.ctx();
+        let it = &mut self.instances[inst as usize];
+        it.downloads_active -= 1;
+        let s = &mut it.models[model as usize];
+        s.disk = DiskState::Present;
+        it.disk_ev.on_insert(model, meta, ctx);
+        if s.mem == MemState::Pending {
+            it.load_queue.push_back(model);
+        }
+        self.sync_copy(inst, model);
+        self.record(inst, model, TraceKind::DownloadEnd);
+        self.pump_loads(inst);
+        self.pump_downloads(inst);
+    }
+
+    fn pump_loads(&mut self, inst: u32) {
+        loop {
+            let it = &self.instances[inst as usize];
+            if it.loads_active >= it.max_loads {
+                break;
+            }
+            let Some(&model) = it.load_queue.front() else { break };
+            let size = self.models[model as usize].memory;
+            if !self.make_mem_room(inst, size) {
+                break;
+            }
+            let lt = self.models[model as usize].load_time;
+            let ctx = self.ctx();
+            let it = &mut self.instances[inst as usize];
+            it.load_queue.pop_front();
+            it.mem_used += size;
+            it.loads_active += 1;
+            it.models[model as usize].mem = MemState::Loading;
+            it.disk_ev.on_access(model, ctx);
+            self.sync_copy(inst, model);
+            self.sync_status(inst);
+            self.m.cache.loads += 1;
+            self.m.minute.loads += 1;
+            self.record(inst, model, TraceKind::LoadStart);
+            self.q.push(self.now + lt, Event::LoadDone { inst, model });
+        }
+    }
+
+    /// Frees memory for `need` bytes by unloading idle models. Returns
+    /// whether the room is free now (unloads take time: usually not).
+    fn make_mem_room(&mut self, inst: u32, need: u64) -> bool {
+        loop {
+            let it = &self.instances[inst as usize];
+            let free = it.mem_cap - it.mem_used;
+            if free >= need {
+                return true;
+            }
+            if free + it.mem_unloading >= need {
+                return false;
+            }
+            match self.mem_victim(inst) {
+                Some(v) => self.start_unload(inst, v),
+                None => return false,
+            }
+        }
+    }
+
+    fn start_unload(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let (size, art, ut) = (info.memory, info.artifact, info.unload_time);
+        let it = &mut self.instances[inst as usize];
+        let s = &mut it.models[model as usize];
+        if s.pins > 0 || s.mem != MemState::Loaded {
+            panic!("BUG: unloading model {model} on instance {inst} with {} pins in state {:?}", s.pins, s.mem);
+        }
+        it.mem_ev.on_remove(model);
+        s.mem = MemState::Unloading;
+        it.loaded -= 1;
+        it.mem_unloading += size;
+        it.disk_unpinning += art;
+        self.sync_copy(inst, model);
+        self.sync_status(inst);
+        self.record(inst, model, TraceKind::UnloadStart);
+        self.q.push(self.now + ut, Event::UnloadDone { inst, model });
+    }
+
+    fn on_unload_done(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let (size, art) = (info.memory, info.artifact);
+        let it = &mut self.instances[inst as usize];
+        it.mem_used -= size;
+        it.mem_unloading -= size;
+        it.disk_unpinning -= art;
+        let s = &mut it.models[model as usize];
+        s.mem = MemState::Absent;
+        let reload = std::mem::take(&mut s.reload);
+        self.m.cache.unloads += 1;
+        self.m.minute.unloads += 1;
+        self.sync_copy(inst, model);
+        self.sync_status(inst);
+        self.record(inst, model, TraceKind::UnloadEnd);
+        if reload {
+            self.ensure_model(inst, model);
+        }
+        self.pump_downloads(inst);
+        self.pump_loads(inst);
+    }
+
+    fn on_load_done(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let meta =
+            ObjectMeta { size: Bytes(info.memory), reload_cost: (info.load_time + info.download_time).as_secs_f64() };
+        let ctx = self.ctx();
+        let it = &mut self.instances[inst as usize];
+        it.loads_active -= 1;
+        it.loaded += 1;
+        let s = &mut it.models[model as usize];
+        s.mem = MemState::Loaded;
+        let mut r = std::mem::replace(&mut s.head, NIL);
+        s.tail = NIL;
+        it.mem_ev.on_insert(model, meta, ctx);
+        self.sync_copy(inst, model);
+        self.sync_status(inst);
+        self.record(inst, model, TraceKind::LoadEnd);
+        while r != NIL {
+            let next = self.reqs[r as usize].next;
+            self.reqs[r as usize].next = NIL;
+            if self.reqs[r as usize].state == ReqState::Dead {
+                self.free_req(r);
+            } else {
+                self.instances[inst as usize].queued -= 1;
+                self.reqs[r as usize].ready = self.now;
+                self.enqueue_for_slot(inst, r);
+            }
+            r = next;
+        }
+        self.pump_loads(inst);
+    }
+
+    // ----- fleet ------------------------------------------------------------
+
+    fn in_service(&self) -> u32 {
+        self.instances.iter().filter(|i| i.life == Life::InService).count() as u32
+    }
+
+    fn on_instance_ready(&mut self, inst: u32) {
+        let now = self.now;
+        let it = &mut self.instances[inst as usize];
+        if it.life != Life::Launching {
+            return;
+        }
+        it.life = Life::InService;
+        it.last_change = now;
+        self.status[inst as usize].healthy = true;
+        self.peak_in_service = self.peak_in_service.max(self.in_service());
+    }
+
+    fn remove_instance(&mut self, inst: u32) {
+        let now = self.now;
+        let it = &mut self.instances[inst as usize];
+        it.life = Life::Removed;
+        it.ended_at = Some(now);
+        let st = &mut self.status[inst as usize];
+        st.healthy = false;
+        st.draining = false;
+    }
+
+    /// Applies an autoscaler's desired count: launch cold instances in the
+    /// least-populated zones, or drain the newest ones.
+    fn scale_to(&mut self, desired: u32) {
+        let active = |i: &Instance| matches!(i.life, Life::Launching | Life::InService);
+        let current = self.instances.iter().filter(|i| active(i)).count() as u32;
+        if desired > current {
+            for _ in current..desired {
+                let zones = self.cfg.cluster.zones.len();
+                let mut per_zone = vec![0u32; zones];
+                for (i, st) in self.instances.iter().zip(&self.status) {
+                    if active(i) {
+                        per_zone[st.zone.index()] += 1;
+                    }
+                }
+                let zone = (0..zones).min_by_key(|&z| (per_zone[z], z)).unwrap_or(0);
+                let id = self.add_instance(ZoneId(zone as u16), Life::Launching);
+                self.q.push(self.now + self.cfg.cluster.launch_delay, Event::InstanceReady { inst: id });
+            }
+        } else {
+            let mut excess = current - desired;
+            // Pending launches are cancelled first, then the newest in service drain.
+            for id in (0..self.instances.len()).rev() {
+                if excess == 0 {
+                    break;
+                }
+                match self.instances[id].life {
+                    Life::Launching => {
+                        self.remove_instance(id as u32);
+                        excess -= 1;
+                    }
+                    Life::InService => {
+                        self.instances[id].life = Life::Draining;
+                        self.status[id].draining = true;
+                        if self.status[id].outstanding == 0 {
+                            self.remove_instance(id as u32);
+                        }
+                        excess -= 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn on_minute(&mut self) {
+        let now = self.now;
+        let mut mm = std::mem::take(&mut self.m.minute);
+        mm.minute = now.minute().saturating_sub(1);
+        let (mut cap_ns, mut busy, mut mem_used, mut mem_cap, mut disk_used, mut disk_cap, mut loaded) =
+            (0u128, 0u128, 0u64, 0u64, 0u64, 0u64, 0u64);
+        let (mut serving, mut pending) = (0u32, 0u32);
+        for it in &mut self.instances {
+            match it.life {
+                Life::Launching => pending += 1,
+                Life::Removed => continue,
+                Life::InService | Life::Draining => {
+                    if it.life == Life::InService {
+                        serving += 1;
+                    }
+                    it.busy_area += it.slots_busy as u128 * (now - it.last_change).as_nanos() as u128;
+                    it.last_change = now;
+                    busy += it.busy_area - it.busy_area_at_minute;
+                    it.busy_area_at_minute = it.busy_area;
+                    cap_ns += it.slots_total as u128 * 60_000_000_000u128;
+                    mem_used += it.mem_used;
+                    mem_cap += it.mem_cap;
+                    disk_used += it.disk_used;
+                    disk_cap += it.disk_cap;
+                    loaded += it.loaded as u64;
+                }
+            }
+        }
+        let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 0.0 };
+        mm.instance_count = serving;
+        mm.pending_instances = pending;
+        mm.invocations_per_instance = if serving > 0 { mm.invocations as f64 / serving as f64 } else { 0.0 };
+        mm.model_cache_hit =
+            if self.m.minute_routed > 0 { self.m.minute_hits as f64 / self.m.minute_routed as f64 } else { 0.0 };
+        mm.cpu_utilization = pct(busy as f64, cap_ns as f64);
+        mm.memory_utilization = pct(mem_used as f64, mem_cap as f64);
+        mm.disk_utilization = pct(disk_used as f64, disk_cap as f64);
+        mm.loaded_model_count = loaded;
+        mm.mean_latency_ms =
+            if mm.completed > 0 { self.m.minute_latency_sum_ns as f64 / mm.completed as f64 / 1e6 } else { 0.0 };
+        self.m.minute_latency_sum_ns = 0;
+        self.m.minute_routed = 0;
+        self.m.minute_hits = 0;
+        let fleet = FleetStatus {
+            now,
+            in_service: serving,
+            pending,
+            draining: self.instances.iter().filter(|i| i.life == Life::Draining).count() as u32,
+        };
+        if let Some(desired) = self.autoscaler.evaluate(&mm, &fleet) {
+            self.scale_to(desired);
+        }
+        self.minutes.push(mm);
+        // Keep ticking while anything else is still to happen.
+        if !self.q.is_empty() || !self.source_done {
+            self.q.push(now + SimDuration::from_secs(60), Event::Minute);
+        }
+    }
+
+    // ----- end of run -------------------------------------------------------
+
+    fn finish(mut self) -> RunResult {
+        let end = SimTime::from_nanos(self.last_work.as_nanos().max(self.cfg.duration.as_nanos()));
+        let mut life_ns: u128 = 0;
+        let mut busy: u128 = 0;
+        let mut cap: u128 = 0;
+        for it in &mut self.instances {
+            let stop = it.ended_at.unwrap_or(end).max(it.launched_at);
+            life_ns += (stop - it.launched_at).as_nanos() as u128;
+            if it.ended_at.is_none() && it.life != Life::Launching {
+                it.busy_area += it.slots_busy as u128 * end.saturating_since(it.last_change).as_nanos() as u128;
+            }
+            busy += it.busy_area;
+            cap += it.slots_total as u128 * (stop - it.launched_at).as_nanos() as u128;
+        }
+        let hours = life_ns as f64 / 3.6e12;
+        let m = &self.m;
+        let report = Report {
+            name: String::new(),
+            seed: self.cfg.seed,
+            simulated_s: end.as_secs_f64(),
+            requests: m.report_counts(),
+            latency_ms: m.latency_summary(),
+            queue_wait_ms: m.queue_wait_summary(),
+            model_loading_wait_ms: m.loading_wait_summary(),
+            model_cache_hit: if m.measured_routed > 0 {
+                m.measured_hits as f64 / m.measured_routed as f64
+            } else {
+                0.0
+            },
+            cache: m.cache.clone(),
+            cost_usd: hours * self.cfg.cluster.instance_type.price_per_hour,
+            instance_hours: hours,
+            fleet: FleetSummary {
+                launched: self.instances.len() as u32,
+                peak_in_service: self.peak_in_service,
+                cpu_utilization: if cap > 0 { 100.0 * busy as f64 / cap as f64 } else { 0.0 },
+            },
+        };
+        RunResult { report, minutes: self.minutes, trace: self.trace, events: self.events }
+    }
+
+    // ----- invariants -------------------------------------------------------
+
+    /// Checks every invariant of the model; panics with `BUG:` on a
+    /// violation. O(instances × models): for tests.
+    fn check_invariants(&self) {
+        for (i, it) in self.instances.iter().enumerate() {
+            let bug = |what: String| -> ! { panic!("BUG: instance {i} at {}: {what}", self.now) };
+            if it.slots_busy > it.slots_total {
+                bug(format!("{} slots busy of {}", it.slots_busy, it.slots_total));
+            }
+            if it.mem_used > it.mem_cap {
+                bug(format!("memory {} over capacity {}", it.mem_used, it.mem_cap));
+            }
+            if it.disk_used > it.disk_cap {
+                bug(format!("disk {} over capacity {}", it.disk_used, it.disk_cap));
+            }
+            let (mut mem, mut disk, mut loaded, mut unloading, mut pins) = (0u64, 0u64, 0u32, 0u64, 0u32);
+            let mut present = 0usize;
+            for (m, s) in it.models.iter().enumerate() {
+                let info = &self.models[m];
+                if matches!(s.mem, MemState::Loading | MemState::Loaded | MemState::Unloading) {
+                    mem += info.memory;
+                }
+                if s.mem == MemState::Loaded {
+                    loaded += 1;
+                }
+                if s.mem == MemState::Unloading {
+                    unloading += info.memory;
+                }
+                if s.mem != MemState::Absent && s.disk == DiskState::Absent {
+                    bug(format!("model {m} wanted in memory ({:?}) with no artifact on its way", s.mem));
+                }
+                if matches!(s.mem, MemState::Loading | MemState::Loaded | MemState::Unloading)
+                    && s.disk != DiskState::Present
+                {
+                    bug(format!("model {m} in memory ({:?}) without its artifact on disk ({:?})", s.mem, s.disk));
+                }
+                if matches!(s.disk, DiskState::Downloading | DiskState::Present) {
+                    disk += info.artifact;
+                }
+                if s.disk == DiskState::Present {
+                    present += 1;
+                }
+                if s.pins > 0 && s.mem != MemState::Loaded {
+                    bug(format!("model {m} pinned {} times but {:?}", s.pins, s.mem));
+                }
+                pins += s.pins;
+                let listed = self.copies[m].iter().filter(|c| c.instance.index() == i).count();
+                let expect = usize::from(s.mem != MemState::Absent || s.disk != DiskState::Absent);
+                if listed != expect {
+                    bug(format!("model {m} listed {listed} times in the routing view"));
+                }
+            }
+            if mem != it.mem_used || disk != it.disk_used || loaded != it.loaded || unloading != it.mem_unloading {
+                bug(format!(
+                    "accounting: mem {mem} vs {}, disk {disk} vs {}, loaded {loaded} vs {}, unloading {unloading} vs {}",
+                    it.mem_used, it.disk_used, it.loaded, it.mem_unloading
+                ));
+            }
+            if it.mem_ev.len() != loaded as usize {
+                bug(format!("memory evictor tracks {} models, {loaded} loaded", it.mem_ev.len()));
+            }
+            if it.disk_ev.len() != present {
+                bug(format!("disk evictor tracks {} artifacts, {present} present", it.disk_ev.len()));
+            }
+            let live_slot_q =
+                it.slot_queue.iter().filter(|&&r| self.reqs[r as usize].state == ReqState::WaitSlot).count();
+            let serving = self.reqs.iter().filter(|r| r.inst as usize == i && r.state == ReqState::Serving).count();
+            if pins as usize != live_slot_q + serving {
+                bug(format!("{pins} pins but {live_slot_q} queued for a slot and {serving} serving"));
+            }
+            if serving as u32 * self.cfg.cluster.cpu_per_request != it.slots_busy {
+                bug(format!("{serving} serving but {} slots busy", it.slots_busy));
+            }
+            let live = self
+                .reqs
+                .iter()
+                .filter(|r| {
+                    r.inst as usize == i
+                        && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                })
+                .count();
+            if live as u32 != self.status[i].outstanding {
+                bug(format!("{live} live requests but outstanding = {}", self.status[i].outstanding));
+            }
+            if self.status[i].memory_free.0 != it.mem_cap - it.mem_used {
+                bug("stale memory_free in the routing view".into());
+            }
+        }
+        let ended = self.m.completed + self.m.failed_total() + self.m.rejected_total();
+        let live = self
+            .reqs
+            .iter()
+            .filter(|r| matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving))
+            .count();
+        if ended + live as u64 != self.m.arrived {
+            panic!("BUG: {} arrived but {ended} ended and {live} live", self.m.arrived);
+        }
+    }
+}

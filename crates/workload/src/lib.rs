@@ -1,0 +1,163 @@
+//! # mmesim-workload: where requests come from
+//!
+//! Everything that decides *what* is asked of the endpoint and *when*:
+//!
+//! * [`ArrivalProcess`] and its [`ArrivalClock`]: when requests arrive
+//!   (Poisson today; diurnal, bursty and trace-driven processes follow);
+//! * [`Popularity`] and its [`ModelPicker`]: which model each request is
+//!   for (Zipf or uniform over the models' ranks);
+//! * [`ModelsSpec`]: the model population, generated from distributions or
+//!   listed explicitly;
+//! * [`Generated`]: a [`RequestSource`](mmesim_core::RequestSource) that
+//!   combines a clock and a picker, pulled one arrival at a time.
+//!
+//! Key design choice: every source is an iterator (pull, one arrival at a
+//! time), so memory never grows with the length of a workload, and every
+//! random choice comes from its own stream (arrivals, popularity, model
+//! sizes), so changing one never shifts another.
+//!
+//! ```
+//! use mmesim_core::RequestSource;
+//! use mmesim_engine::{RngStreams, SimTime};
+//! use mmesim_workload::{ArrivalProcess, Generated, Popularity};
+//!
+//! let streams = RngStreams::new(7);
+//! let mut src = Generated::new(
+//!     &ArrivalProcess::Poisson { rate_per_s: 1000.0 },
+//!     &Popularity::Zipf { alpha: 1.0 },
+//!     50,
+//!     &streams,
+//! );
+//! let arrivals: Vec<_> = std::iter::from_fn(|| src.next_arrival())
+//!     .take_while(|a| a.time < SimTime::from_secs(10))
+//!     .collect();
+//! // ~10,000 arrivals in 10 s, all for models 0..50, in time order.
+//! assert!((9_500..10_500).contains(&arrivals.len()));
+//! assert!(arrivals.iter().all(|a| a.model.0 < 50));
+//! assert!(arrivals.windows(2).all(|w| w[0].time <= w[1].time));
+//! ```
+#![warn(missing_docs)]
+
+mod arrival;
+mod models;
+mod popularity;
+
+pub use arrival::{ArrivalClock, ArrivalProcess};
+pub use models::{ModelEntry, ModelsSpec, ServiceSpec};
+pub use popularity::{ModelPicker, Popularity};
+
+use mmesim_core::{Arrival, RequestSource};
+use mmesim_engine::{RngStreams, Stream};
+
+/// A generated workload: arrivals from a process, models from a popularity.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    clock: ArrivalClock,
+    picker: ModelPicker,
+}
+
+impl Generated {
+    /// A source over `n_models` models, drawing from the `Arrivals` and
+    /// `Popularity` streams of `streams`. Parameters must be validated.
+    pub fn new(arrival: &ArrivalProcess, popularity: &Popularity, n_models: u32, streams: &RngStreams) -> Self {
+        Generated {
+            clock: ArrivalClock::new(arrival, streams.stream(Stream::Arrivals)),
+            picker: ModelPicker::new(popularity, n_models, streams.stream(Stream::Popularity)),
+        }
+    }
+}
+
+impl RequestSource for Generated {
+    #[inline]
+    fn next_arrival(&mut self) -> Option<Arrival> {
+        let time = self.clock.next_time();
+        Some(Arrival { time, model: self.picker.pick(), service: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmesim_engine::SimRng;
+    use mmesim_engine::SimTime;
+
+    fn streams() -> RngStreams {
+        RngStreams::new(11)
+    }
+
+    #[test]
+    fn poisson_rate_and_exponential_gaps() {
+        let mut c =
+            ArrivalClock::new(&ArrivalProcess::Poisson { rate_per_s: 50.0 }, streams().stream(Stream::Arrivals));
+        let n = 200_000;
+        let mut last = SimTime::ZERO;
+        let mut gaps_over_mean = 0;
+        for _ in 0..n {
+            let t = c.next_time();
+            if (t - last).as_secs_f64() > 0.02 {
+                gaps_over_mean += 1;
+            }
+            last = t;
+        }
+        let rate = n as f64 / last.as_secs_f64();
+        assert!((rate - 50.0).abs() < 0.5, "{rate}");
+        // P(gap > mean) = e^-1 for an exponential.
+        let p = gaps_over_mean as f64 / n as f64;
+        assert!((p - (-1f64).exp()).abs() < 0.005, "{p}");
+    }
+
+    #[test]
+    fn zipf_frequencies_match_probabilities() {
+        for pop in [Popularity::Zipf { alpha: 0.8 }, Popularity::Zipf { alpha: 1.2 }, Popularity::Uniform] {
+            let n = 20;
+            let mut p = ModelPicker::new(&pop, n, streams().stream(Stream::Popularity));
+            let mut counts = vec![0u32; n as usize];
+            let draws = 400_000;
+            for _ in 0..draws {
+                counts[p.pick().index()] += 1;
+            }
+            let probs = pop.probabilities(n as usize);
+            for (k, (&c, &q)) in counts.iter().zip(&probs).enumerate() {
+                let f = c as f64 / draws as f64;
+                assert!((f - q).abs() < 0.004, "{pop:?} rank {}: {f} vs {q}", k + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn models_generated_and_listed() {
+        let spec: ModelsSpec = toml::from_str(
+            "count = 1000\nmemory_mib = { dist = \"lognormal\", median = 300.0, sigma = 0.6 }\nartifact_ratio = 0.5",
+        )
+        .unwrap();
+        spec.validate().unwrap();
+        let mut rng: SimRng = streams().stream(Stream::Models);
+        let ms = spec.build(&mut rng);
+        assert_eq!(ms.len(), 1000);
+        let mut mibs: Vec<f64> = ms.iter().map(|m| m.memory.as_mib()).collect();
+        mibs.sort_by(f64::total_cmp);
+        let median = mibs[500];
+        assert!((median - 300.0).abs() < 20.0, "{median}");
+        assert!(ms.iter().all(|m| (m.artifact.0 as f64 - m.memory.0 as f64 * 0.5).abs() <= 1.0));
+
+        let spec: ModelsSpec = toml::from_str(
+            "[[list]]\nname = \"a\"\nmemory_mib = 100.0\nservice_ms = 5.0\n[[list]]\nname = \"b\"\nmemory_mib = 200.0\nartifact_mib = 50.0\nservice_ms = { dist = \"exponential\", mean = 9.0 }",
+        )
+        .unwrap();
+        spec.validate().unwrap();
+        let ms = spec.build(&mut rng);
+        assert_eq!(ms[0].service_ms, mmesim_core::Dist::Constant { value: 5.0 });
+        assert_eq!(ms[1].artifact, mmesim_core::Bytes::from_mib(50.0));
+        assert_eq!(ms[1].service_ms, mmesim_core::Dist::Exponential { mean: 9.0 });
+    }
+
+    #[test]
+    fn validation_names_fields() {
+        let bad = ModelsSpec { count: 0, ..Default::default() };
+        assert!(bad.validate().unwrap_err().contains("`count`"));
+        let bad = ModelsSpec { load_overhead_ms: -1.0, ..Default::default() };
+        assert!(bad.validate().unwrap_err().contains("`load_overhead_ms`"));
+        assert!(ArrivalProcess::Poisson { rate_per_s: -3.0 }.validate().unwrap_err().contains("rate_per_s"));
+        assert!(Popularity::Zipf { alpha: -0.1 }.validate().unwrap_err().contains("alpha"));
+    }
+}

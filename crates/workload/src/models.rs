@@ -1,0 +1,192 @@
+//! The model population: generated from distributions or listed.
+
+use mmesim_core::{Bytes, Dist, ModelSpec};
+use mmesim_engine::{SimDuration, SimRng};
+use serde::{Deserialize, Serialize};
+
+/// One explicitly listed model (`[[models.list]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// Name.
+    pub name: String,
+    /// Memory footprint, MiB.
+    pub memory_mib: f64,
+    /// Artifact size, MiB (default: `memory_mib × artifact_ratio`).
+    #[serde(default)]
+    pub artifact_mib: Option<f64>,
+    /// Service time, ms: a number (constant) or a distribution table
+    /// (default: the population's `service_ms`).
+    #[serde(default)]
+    pub service_ms: Option<ServiceSpec>,
+    /// Load overhead, ms (default: the population's).
+    #[serde(default)]
+    pub load_overhead_ms: Option<f64>,
+}
+
+/// A service time: a plain number of milliseconds, or a distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ServiceSpec {
+    /// A constant, in ms.
+    Fixed(f64),
+    /// A distribution of ms.
+    Dist(Dist),
+}
+
+impl ServiceSpec {
+    fn to_dist(&self) -> Dist {
+        match self {
+            ServiceSpec::Fixed(v) => Dist::Constant { value: *v },
+            ServiceSpec::Dist(d) => d.clone(),
+        }
+    }
+}
+
+fn d_count() -> u32 {
+    100
+}
+fn d_memory() -> Dist {
+    Dist::Lognormal { median: 400.0, sigma: 0.8 }
+}
+fn d_ratio() -> f64 {
+    1.0
+}
+fn d_service() -> Dist {
+    Dist::Exponential { mean: 20.0 }
+}
+fn d_load_overhead() -> f64 {
+    50.0
+}
+fn d_unload() -> f64 {
+    100.0
+}
+
+/// The `[models]` table: a generated population, or an explicit list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsSpec {
+    /// Number of models to generate (ignored when `list` is given).
+    #[serde(default = "d_count")]
+    pub count: u32,
+    /// Memory footprint of generated models, MiB.
+    #[serde(default = "d_memory")]
+    pub memory_mib: Dist,
+    /// Artifact bytes per memory byte.
+    #[serde(default = "d_ratio")]
+    pub artifact_ratio: f64,
+    /// Service-time distribution of each request, ms.
+    #[serde(default = "d_service")]
+    pub service_ms: Dist,
+    /// Fixed time added to each load, ms.
+    #[serde(default = "d_load_overhead")]
+    pub load_overhead_ms: f64,
+    /// Time an unload takes, ms.
+    #[serde(default = "d_unload")]
+    pub unload_ms: f64,
+    /// Explicit models; when non-empty, replaces the generated population.
+    #[serde(default)]
+    pub list: Vec<ModelEntry>,
+}
+
+impl Default for ModelsSpec {
+    fn default() -> Self {
+        ModelsSpec {
+            count: d_count(),
+            memory_mib: d_memory(),
+            artifact_ratio: d_ratio(),
+            service_ms: d_service(),
+            load_overhead_ms: d_load_overhead(),
+            unload_ms: d_unload(),
+            list: Vec::new(),
+        }
+    }
+}
+
+fn nonneg(field: &str, v: f64) -> Result<(), String> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!("`{field}` must be a non-negative number, got {v}"))
+    }
+}
+
+fn positive(field: &str, v: f64) -> Result<(), String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("`{field}` must be a positive number, got {v}"))
+    }
+}
+
+impl ModelsSpec {
+    /// Checks every field; the message names it (`memory_mib: …`,
+    /// `list[3].artifact_mib: …`).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.list.is_empty() && self.count == 0 {
+            return Err("`count` must be at least 1 (or give a `list`)".into());
+        }
+        self.memory_mib.validate().map_err(|e| format!("`memory_mib`: {e}"))?;
+        self.service_ms.validate().map_err(|e| format!("`service_ms`: {e}"))?;
+        positive("artifact_ratio", self.artifact_ratio)?;
+        nonneg("load_overhead_ms", self.load_overhead_ms)?;
+        nonneg("unload_ms", self.unload_ms)?;
+        for (i, m) in self.list.iter().enumerate() {
+            let at = |e: String| format!("list[{i}] (`{}`): {e}", m.name);
+            positive("memory_mib", m.memory_mib).map_err(at)?;
+            if let Some(a) = m.artifact_mib {
+                positive("artifact_mib", a).map_err(at)?;
+            }
+            if let Some(s) = &m.service_ms {
+                s.to_dist().validate().map_err(|e| at(format!("`service_ms`: {e}")))?;
+            }
+            if let Some(o) = m.load_overhead_ms {
+                nonneg("load_overhead_ms", o).map_err(at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the population. Generated sizes are drawn from `rng` (use the
+    /// run's `Models` stream), clamped to at least 1 MiB.
+    pub fn build(&self, rng: &mut SimRng) -> Vec<ModelSpec> {
+        let unload = SimDuration::from_millis_f64(self.unload_ms);
+        if !self.list.is_empty() {
+            return self
+                .list
+                .iter()
+                .map(|m| {
+                    let mem = Bytes::from_mib(m.memory_mib);
+                    ModelSpec {
+                        name: m.name.clone(),
+                        memory: mem,
+                        artifact: Bytes::from_mib(m.artifact_mib.unwrap_or(m.memory_mib * self.artifact_ratio)),
+                        service_ms: m
+                            .service_ms
+                            .as_ref()
+                            .map(ServiceSpec::to_dist)
+                            .unwrap_or_else(|| self.service_ms.clone()),
+                        load_overhead: SimDuration::from_millis_f64(
+                            m.load_overhead_ms.unwrap_or(self.load_overhead_ms),
+                        ),
+                        unload_time: unload,
+                    }
+                })
+                .collect();
+        }
+        let sizes = self.memory_mib.sampler();
+        (0..self.count)
+            .map(|i| {
+                let mib = sizes.sample(rng).max(1.0);
+                ModelSpec {
+                    name: format!("model-{i}"),
+                    memory: Bytes::from_mib(mib),
+                    artifact: Bytes::from_mib(mib * self.artifact_ratio),
+                    service_ms: self.service_ms.clone(),
+                    load_overhead: SimDuration::from_millis_f64(self.load_overhead_ms),
+                    unload_time: unload,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,552 @@
+//! The scenario file: what a user writes, with a documented default for
+//! every field, validated before anything runs.
+
+use crate::error::{from_toml, Error, ErrorKind};
+use mmesim_autoscaling::AutoscalingPolicy;
+use mmesim_core::{
+    Bytes, Catalog, ClusterConfig, Evictor, Gpu, InstanceId, InstanceType, Policies, RequestSource, SimConfig,
+    Simulation, Storage, StorageKind, Tier,
+};
+use mmesim_engine::{RngStreams, SimDuration, Stream};
+use mmesim_eviction::EvictionPolicy;
+use mmesim_routing::RoutingPolicy;
+use mmesim_workload::{ArrivalProcess, Generated, ModelsSpec, Popularity};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+fn d_name() -> String {
+    "scenario".into()
+}
+fn d_seed() -> u64 {
+    42
+}
+fn d_duration() -> f64 {
+    3600.0
+}
+
+/// A whole scenario (the TOML file). Unknown keys are rejected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A name for reports. Default `"scenario"`.
+    #[serde(default = "d_name")]
+    pub name: String,
+    /// The seed every random stream derives from. Default 42.
+    #[serde(default = "d_seed")]
+    pub seed: u64,
+    /// Arrivals stop at this time (seconds); in-flight work then drains.
+    /// Default 3600.
+    #[serde(default = "d_duration")]
+    pub duration_s: f64,
+    /// Requests arriving earlier (seconds) are left out of latency and
+    /// hit-ratio figures. Default 0.
+    #[serde(default)]
+    pub warmup_s: f64,
+    /// The endpoint.
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+    /// Instance types to add to, or override in, the built-in catalog.
+    #[serde(default)]
+    pub instance_types: Vec<InstanceTypeSpec>,
+    /// The models.
+    #[serde(default)]
+    pub models: ModelsSpec,
+    /// The traffic.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// Routing policy. Default `sticky`.
+    #[serde(default)]
+    pub routing: RoutingPolicy,
+    /// Eviction policies of both tiers. Default `lru` for both.
+    #[serde(default)]
+    pub eviction: EvictionSpec,
+    /// Autoscaling policy. Default `none`.
+    #[serde(default)]
+    pub autoscaling: AutoscalingPolicy,
+}
+
+/// Availability zones: a count (named `zone-a`, `zone-b`, …) or names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Zones {
+    /// This many zones.
+    Count(u32),
+    /// These zones.
+    Names(Vec<String>),
+}
+
+impl Default for Zones {
+    fn default() -> Self {
+        Zones::Count(1)
+    }
+}
+
+impl Zones {
+    /// The zone names.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Zones::Names(v) => v.clone(),
+            Zones::Count(n) => (0..*n)
+                .map(|i| {
+                    let mut s = String::new();
+                    let mut k = i;
+                    loop {
+                        s.insert(0, (b'a' + (k % 26) as u8) as char);
+                        if k < 26 {
+                            break;
+                        }
+                        k = k / 26 - 1;
+                    }
+                    format!("zone-{s}")
+                })
+                .collect(),
+        }
+    }
+}
+
+fn d_type() -> String {
+    "ml.m5.xlarge".into()
+}
+fn d_one() -> u32 {
+    1
+}
+fn d_queue() -> u32 {
+    1000
+}
+fn d_timeout() -> f64 {
+    60.0
+}
+fn d_download_overhead() -> f64 {
+    50.0
+}
+fn d_launch() -> f64 {
+    300.0
+}
+
+/// The `[cluster]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Instance type, from the catalog or `[[instance_types]]`. Default
+    /// `ml.m5.xlarge`.
+    #[serde(default = "d_type")]
+    pub instance_type: String,
+    /// Instances at the start. Default 1.
+    #[serde(default = "d_one")]
+    pub instances: u32,
+    /// Availability zones (count or names). Default 1.
+    #[serde(default)]
+    pub zones: Zones,
+    /// Concurrent downloads per instance. Default: the type's vCPUs.
+    #[serde(default)]
+    pub max_concurrent_downloads: Option<u32>,
+    /// Concurrent loads per instance. Default: the type's vCPUs.
+    #[serde(default)]
+    pub max_concurrent_loads: Option<u32>,
+    /// Requests that may wait at one instance; beyond, they are throttled.
+    /// Default 1000.
+    #[serde(default = "d_queue")]
+    pub queue_limit: u32,
+    /// Inference slots per request. Default 1.
+    #[serde(default = "d_one")]
+    pub cpu_per_request: u32,
+    /// A request not started within this many seconds fails. Default 60
+    /// (SageMaker's invocation timeout).
+    #[serde(default = "d_timeout")]
+    pub request_timeout_s: f64,
+    /// Fixed time added to each download, ms. Default 50.
+    #[serde(default = "d_download_overhead")]
+    pub download_overhead_ms: f64,
+    /// Seconds from launching an instance to its taking traffic. Default
+    /// 300.
+    #[serde(default = "d_launch")]
+    pub launch_delay_s: f64,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            instance_type: d_type(),
+            instances: 1,
+            zones: Zones::default(),
+            max_concurrent_downloads: None,
+            max_concurrent_loads: None,
+            queue_limit: d_queue(),
+            cpu_per_request: 1,
+            request_timeout_s: d_timeout(),
+            download_overhead_ms: d_download_overhead(),
+            launch_delay_s: d_launch(),
+        }
+    }
+}
+
+/// An `[[instance_types]]` entry. With the name of a catalog type, only
+/// the fields given override it; a new name must give `vcpus`,
+/// `memory_gib` and `price_per_hour` (the rest default: no reserved
+/// memory, no GPU, a 100 GiB EBS volume at 250 MB/s, 200 MB/s downloads).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceTypeSpec {
+    /// Type name.
+    pub name: String,
+    /// vCPUs.
+    pub vcpus: Option<u32>,
+    /// RAM, GiB.
+    pub memory_gib: Option<f64>,
+    /// RAM reserved for the OS and container, GiB.
+    pub reserved_memory_gib: Option<f64>,
+    /// A GPU.
+    pub gpu: Option<GpuSpec>,
+    /// The disk tier.
+    pub storage: Option<StorageSpec>,
+    /// Download bandwidth from the model store, MB/s (10^6 bytes).
+    pub download_mb_per_s: Option<f64>,
+    /// Hourly price, USD.
+    pub price_per_hour: Option<f64>,
+}
+
+/// `gpu = { memory_gib = 24.0, slots = 4 }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuSpec {
+    /// GPUs. Default 1.
+    #[serde(default = "d_one")]
+    pub count: u32,
+    /// GPU memory (all GPUs), GiB: the memory tier.
+    pub memory_gib: f64,
+    /// Concurrent inferences: the inference slots.
+    pub slots: u32,
+}
+
+/// `storage = { kind = "ebs", size_gib = 100.0, read_mb_per_s = 250.0 }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSpec {
+    /// `ebs` or `nvme`.
+    pub kind: StorageKind,
+    /// Capacity, GiB.
+    pub size_gib: f64,
+    /// Read throughput, MB/s (10^6 bytes): drives load time.
+    pub read_mb_per_s: f64,
+}
+
+/// The `[workload]` table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Arrival process. Default Poisson, 100/s.
+    #[serde(default)]
+    pub arrival: ArrivalProcess,
+    /// Popularity over the models. Default Zipf, α = 0.8.
+    #[serde(default)]
+    pub popularity: Popularity,
+}
+
+/// The `[eviction]` table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvictionSpec {
+    /// Memory tier (loaded models). Default `lru`.
+    #[serde(default)]
+    pub memory: EvictionPolicy,
+    /// Disk tier (artifacts). Default `lru`.
+    #[serde(default)]
+    pub disk: EvictionPolicy,
+}
+
+/// Switches for a run that are not part of the scenario.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Record every download, load, unload and request outcome.
+    pub record_trace: bool,
+    /// Check invariants after every event (slow).
+    pub check_invariants: bool,
+}
+
+fn finite_nonneg(v: f64) -> bool {
+    v.is_finite() && v >= 0.0
+}
+
+impl Scenario {
+    /// Parses a scenario from TOML text; `origin` names it in errors
+    /// (a file name). Validates it.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
+        let de = toml::Deserializer::new(text);
+        let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(origin, text, e))?;
+        s.validate(origin)?;
+        Ok(s)
+    }
+
+    /// Reads, parses and validates a scenario file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Scenario::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// The catalog: built-in types with this scenario's additions and
+    /// overrides.
+    pub fn catalog(&self, origin: &str) -> Result<Catalog, Error> {
+        let mut cat = Catalog::builtin();
+        for (i, t) in self.instance_types.iter().enumerate() {
+            let field = |f: &str| format!("instance_types[{i}].{f}");
+            let base = cat.get(&t.name).cloned();
+            let need = |v: Option<f64>, f: &str| -> Result<f64, Error> {
+                v.ok_or_else(|| {
+                    Error::invalid(
+                        origin,
+                        &field(f),
+                        format!("required for `{}`, which is not in the built-in catalog", t.name),
+                    )
+                })
+            };
+            let mut ty = match base {
+                Some(b) => b,
+                None => InstanceType {
+                    name: t.name.clone(),
+                    vcpus: t.vcpus.ok_or_else(|| {
+                        Error::invalid(
+                            origin,
+                            &field("vcpus"),
+                            format!("required for `{}`, which is not in the built-in catalog", t.name),
+                        )
+                    })?,
+                    memory: Bytes::from_gib(need(t.memory_gib, "memory_gib")?),
+                    reserved_memory: Bytes::ZERO,
+                    gpu: None,
+                    storage: Storage { kind: StorageKind::Ebs, size: Bytes::from_gib(100.0), read_bytes_per_s: 250e6 },
+                    download_bytes_per_s: 200e6,
+                    price_per_hour: need(t.price_per_hour, "price_per_hour")?,
+                },
+            };
+            let num = |v: f64, f: &str, pos: bool| -> Result<f64, Error> {
+                if v.is_finite() && (v > 0.0 || (!pos && v == 0.0)) {
+                    Ok(v)
+                } else {
+                    Err(Error::invalid(
+                        origin,
+                        &field(f),
+                        format!("must be a {} number, got {v}", if pos { "positive" } else { "non-negative" }),
+                    ))
+                }
+            };
+            if let Some(v) = t.vcpus {
+                ty.vcpus = v;
+            }
+            if let Some(v) = t.memory_gib {
+                ty.memory = Bytes::from_gib(num(v, "memory_gib", true)?);
+            }
+            if let Some(v) = t.reserved_memory_gib {
+                ty.reserved_memory = Bytes::from_gib(num(v, "reserved_memory_gib", false)?);
+            }
+            if let Some(g) = &t.gpu {
+                ty.gpu = Some(Gpu {
+                    count: g.count,
+                    memory: Bytes::from_gib(num(g.memory_gib, "gpu.memory_gib", true)?),
+                    slots: g.slots,
+                });
+            }
+            if let Some(s) = &t.storage {
+                ty.storage = Storage {
+                    kind: s.kind,
+                    size: Bytes::from_gib(num(s.size_gib, "storage.size_gib", true)?),
+                    read_bytes_per_s: num(s.read_mb_per_s, "storage.read_mb_per_s", true)? * 1e6,
+                };
+            }
+            if let Some(v) = t.download_mb_per_s {
+                ty.download_bytes_per_s = num(v, "download_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.price_per_hour {
+                ty.price_per_hour = num(v, "price_per_hour", false)?;
+            }
+            ty.validate().map_err(|e| {
+                Error::new(ErrorKind::Invalid, origin, format!("`instance_types[{i}]` (`{}`): {e}", t.name))
+            })?;
+            cat.insert(ty);
+        }
+        Ok(cat)
+    }
+
+    /// Checks every field; the error names the file and the field.
+    pub fn validate(&self, origin: &str) -> Result<(), Error> {
+        let inv = |field: &str, msg: String| Err(Error::invalid(origin, field, msg));
+        if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
+            return inv("duration_s", format!("must be a positive number of seconds, got {}", self.duration_s));
+        }
+        if !finite_nonneg(self.warmup_s) || self.warmup_s >= self.duration_s {
+            return inv(
+                "warmup_s",
+                format!("must be ≥ 0 and less than duration_s ({}), got {}", self.duration_s, self.warmup_s),
+            );
+        }
+        let c = &self.cluster;
+        let cat = self.catalog(origin)?;
+        let Some(ty) = cat.get(&c.instance_type) else {
+            let known: Vec<&str> = cat.names().collect();
+            return inv(
+                "cluster.instance_type",
+                format!("unknown instance type `{}`; known: {}", c.instance_type, known.join(", ")),
+            );
+        };
+        if c.instances == 0 {
+            return inv("cluster.instances", "must be at least 1".into());
+        }
+        let zones = c.zones.names();
+        if zones.is_empty() {
+            return inv("cluster.zones", "at least one zone is needed".into());
+        }
+        let mut sorted = zones.clone();
+        sorted.sort();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return inv("cluster.zones", format!("zone `{}` is listed twice", w[0]));
+        }
+        if c.max_concurrent_downloads == Some(0) {
+            return inv("cluster.max_concurrent_downloads", "must be at least 1".into());
+        }
+        if c.max_concurrent_loads == Some(0) {
+            return inv("cluster.max_concurrent_loads", "must be at least 1".into());
+        }
+        if c.cpu_per_request == 0 || c.cpu_per_request > ty.slots() {
+            return inv(
+                "cluster.cpu_per_request",
+                format!(
+                    "must be between 1 and the {} inference slots of `{}`, got {}",
+                    ty.slots(),
+                    ty.name,
+                    c.cpu_per_request
+                ),
+            );
+        }
+        if !(c.request_timeout_s.is_finite() && c.request_timeout_s > 0.0) {
+            return inv("cluster.request_timeout_s", format!("must be a positive number, got {}", c.request_timeout_s));
+        }
+        if !finite_nonneg(c.download_overhead_ms) {
+            return inv(
+                "cluster.download_overhead_ms",
+                format!("must be a non-negative number, got {}", c.download_overhead_ms),
+            );
+        }
+        if !finite_nonneg(c.launch_delay_s) {
+            return inv("cluster.launch_delay_s", format!("must be a non-negative number, got {}", c.launch_delay_s));
+        }
+        self.models.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`models`: {e}")))?;
+        self.workload
+            .arrival
+            .validate()
+            .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.arrival`: {e}")))?;
+        self.workload
+            .popularity
+            .validate()
+            .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.popularity`: {e}")))?;
+        self.routing.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`routing`: {e}")))?;
+        Ok(())
+    }
+
+    /// The core configuration this scenario describes (models generated
+    /// from the run's `Models` stream).
+    pub fn sim_config(&self, opts: RunOptions) -> Result<SimConfig, Error> {
+        let origin = self.name.as_str();
+        self.validate(origin)?;
+        let cat = self.catalog(origin)?;
+        let ty = cat.get(&self.cluster.instance_type).cloned().ok_or_else(|| {
+            Error::invalid(
+                origin,
+                "cluster.instance_type",
+                format!("unknown instance type `{}`", self.cluster.instance_type),
+            )
+        })?;
+        let streams = RngStreams::new(self.seed);
+        let models = self.models.build(&mut streams.stream(Stream::Models));
+        let c = &self.cluster;
+        Ok(SimConfig {
+            cluster: ClusterConfig {
+                instance_type: ty,
+                instances: c.instances,
+                zones: c.zones.names(),
+                max_concurrent_downloads: c.max_concurrent_downloads.unwrap_or(0),
+                max_concurrent_loads: c.max_concurrent_loads.unwrap_or(0),
+                queue_limit: c.queue_limit,
+                cpu_per_request: c.cpu_per_request,
+                request_timeout: SimDuration::from_secs_f64(c.request_timeout_s),
+                download_overhead: SimDuration::from_millis_f64(c.download_overhead_ms),
+                launch_delay: SimDuration::from_secs_f64(c.launch_delay_s),
+            },
+            models,
+            duration: SimDuration::from_secs_f64(self.duration_s),
+            warmup: SimDuration::from_secs_f64(self.warmup_s),
+            seed: self.seed,
+            record_trace: opts.record_trace,
+            check_invariants: opts.check_invariants,
+        })
+    }
+
+    /// A simulation ready to run: configuration, workload and policies.
+    pub fn simulation(&self, opts: RunOptions) -> Result<Simulation, Error> {
+        let cfg = self.sim_config(opts)?;
+        let streams = RngStreams::new(self.seed);
+        let source =
+            Generated::new(&self.workload.arrival, &self.workload.popularity, cfg.models.len() as u32, &streams);
+        self.build(cfg, Box::new(source))
+    }
+
+    /// A simulation of this scenario's endpoint and policies driven by
+    /// another request source (a hand-made list, a trace reader). Model ids
+    /// from the source index the scenario's models.
+    pub fn simulation_with_source(
+        &self,
+        opts: RunOptions,
+        source: Box<dyn RequestSource>,
+    ) -> Result<Simulation, Error> {
+        let cfg = self.sim_config(opts)?;
+        self.build(cfg, source)
+    }
+
+    fn build(&self, cfg: SimConfig, source: Box<dyn RequestSource>) -> Result<Simulation, Error> {
+        let streams = RngStreams::new(self.seed);
+        let (mem, disk) = (self.eviction.memory.clone(), self.eviction.disk.clone());
+        let evictors = Box::new(move |id: InstanceId, tier: Tier| -> Box<dyn Evictor> {
+            let (policy, k) = match tier {
+                Tier::Memory => (&mem, 2 * id.0 as u64),
+                Tier::Disk => (&disk, 2 * id.0 as u64 + 1),
+            };
+            let seed = {
+                use rand::Rng;
+                streams.substream(Stream::Eviction, k).random::<u64>()
+            };
+            policy.build(seed)
+        });
+        let policies = Policies {
+            router: self.routing.build(RngStreams::new(self.seed).substream(Stream::Routing, 0).next_seed()),
+            autoscaler: self
+                .autoscaling
+                .build(RngStreams::new(self.seed).substream(Stream::Autoscaling, 0).next_seed()),
+            evictors,
+        };
+        Simulation::new(cfg, source, policies)
+            .map_err(|e| Error::new(ErrorKind::Invalid, self.name.clone(), e.to_string()))
+    }
+
+    /// Runs the scenario to completion.
+    pub fn run(&self) -> Result<mmesim_core::RunResult, Error> {
+        self.run_with(RunOptions::default())
+    }
+
+    /// Runs the scenario with options.
+    pub fn run_with(&self, opts: RunOptions) -> Result<mmesim_core::RunResult, Error> {
+        let mut out = self.simulation(opts)?.run();
+        out.report.name = self.name.clone();
+        Ok(out)
+    }
+}
+
+/// A `u64` seed from a generator (for policy seeds).
+trait NextSeed {
+    fn next_seed(self) -> u64;
+}
+
+impl NextSeed for mmesim_engine::SimRng {
+    fn next_seed(mut self) -> u64 {
+        use rand::Rng;
+        self.random()
+    }
+}

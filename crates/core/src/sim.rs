@@ -391,7 +391,11 @@ impl Simulation {
                 Event::LoadDone { inst, model } => self.on_load_done(inst, model),
                 Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
                 Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
-                Event::Timeout { req, gen } => self.on_timeout(req, gen),
+                Event::Timeout { req, gen } => {
+                    if !self.on_timeout(req, gen) {
+                        continue; // stale: the request started or ended in time
+                    }
+                }
                 Event::InstanceReady { inst } => self.on_instance_ready(inst),
                 Event::Minute => {
                     self.on_minute();
@@ -678,14 +682,16 @@ impl Simulation {
         }
     }
 
-    fn on_timeout(&mut self, r: u32, gen: u32) {
+    /// Fails a request still waiting at its deadline; `false` if the event
+    /// is stale.
+    fn on_timeout(&mut self, r: u32, gen: u32) -> bool {
         let req = self.reqs[r as usize];
         if req.gen != gen {
-            return;
+            return false;
         }
         match req.state {
             ReqState::WaitModel | ReqState::WaitSlot => {}
-            _ => return,
+            _ => return false,
         }
         self.reqs[r as usize].state = ReqState::Dead;
         self.instances[req.inst as usize].queued -= 1;
@@ -696,6 +702,7 @@ impl Simulation {
             self.unpin(req.inst, req.model);
         }
         self.request_left(req.inst);
+        true
     }
 
     // ----- models on an instance ------------------------------------------
@@ -1118,6 +1125,8 @@ impl Simulation {
             cap += it.slots_total as u128 * (stop - it.launched_at).as_nanos() as u128;
         }
         let hours = life_ns as f64 / 3.6e12;
+        // Minutes that began after the last piece of work are idle ticks.
+        self.minutes.retain(|m| m.minute * 60 < end.as_secs_f64().ceil() as u64);
         let m = &self.m;
         let report = Report {
             name: String::new(),

@@ -1,0 +1,191 @@
+//! Property tests over random small scenarios. Each run checks the model's
+//! invariants after every event (memory, disk and slots within capacity;
+//! pinned models never unloaded; accounting of bytes, pins and outstanding
+//! requests; time never going backwards) and panics with `BUG:` on a
+//! violation. On top, every arrived request must end exactly once, and the
+//! same seed must give the same report.
+
+mod common;
+
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Params {
+    instances: u32,
+    zones: u32,
+    vcpus: u32,
+    cpu_per_request: u32,
+    memory_gib: f64,
+    disk_gib: f64,
+    read_mb: f64,
+    download_mb: f64,
+    model_mib: Vec<f64>,
+    artifact_ratio: f64,
+    rate: f64,
+    alpha: f64,
+    duration: f64,
+    warmup: f64,
+    queue_limit: u32,
+    timeout: f64,
+    unload_ms: f64,
+    load_overhead_ms: f64,
+    service_ms: f64,
+    max_loads: u32,
+    max_downloads: u32,
+    seed: u64,
+}
+
+fn params() -> impl Strategy<Value = Params> {
+    (
+        (1u32..=4, 1u32..=3, 1u32..=4, 0u32..=3, 1.0f64..4.0, 0.5f64..6.0, 50.0f64..1000.0, 50.0f64..500.0),
+        (proptest::collection::vec(30.0f64..1500.0, 1..16), 0.3f64..1.5, 1.0f64..60.0, 0.0f64..1.5),
+        (20.0f64..90.0, 0.0f64..0.5, 1u32..60, 0.2f64..20.0, 0.0f64..500.0, 0.0f64..300.0, 1.0f64..400.0),
+        (1u32..=3, 1u32..=3, 0u64..(i64::MAX as u64)),
+    )
+        .prop_map(|(a, b, c, d)| Params {
+            instances: a.0,
+            zones: a.1,
+            vcpus: a.2,
+            cpu_per_request: 1 + a.3 % a.2,
+            memory_gib: a.4,
+            disk_gib: a.5,
+            read_mb: a.6,
+            download_mb: a.7,
+            model_mib: b.0,
+            artifact_ratio: b.1,
+            rate: b.2,
+            alpha: b.3,
+            duration: c.0,
+            warmup: c.0 * c.1,
+            queue_limit: c.2,
+            timeout: c.3,
+            unload_ms: c.4,
+            load_overhead_ms: c.5,
+            service_ms: c.6,
+            max_loads: d.0,
+            max_downloads: d.1,
+            seed: d.2,
+        })
+}
+
+fn toml_of(p: &Params) -> String {
+    let list: Vec<String> =
+        p.model_mib.iter().enumerate().map(|(i, m)| format!("{{ name = \"m{i}\", memory_mib = {m} }}")).collect();
+    format!(
+        r#"
+        name = "prop"
+        seed = {seed}
+        duration_s = {duration}
+        warmup_s = {warmup}
+        [[instance_types]]
+        name = "small"
+        vcpus = {vcpus}
+        memory_gib = {memory_gib}
+        price_per_hour = 0.5
+        storage = {{ kind = "ebs", size_gib = {disk_gib}, read_mb_per_s = {read_mb} }}
+        download_mb_per_s = {download_mb}
+        [cluster]
+        instance_type = "small"
+        instances = {instances}
+        zones = {zones}
+        cpu_per_request = {cpu}
+        queue_limit = {queue_limit}
+        request_timeout_s = {timeout}
+        max_concurrent_loads = {max_loads}
+        max_concurrent_downloads = {max_downloads}
+        [models]
+        artifact_ratio = {artifact_ratio}
+        unload_ms = {unload_ms}
+        load_overhead_ms = {load_overhead_ms}
+        service_ms = {{ dist = "exponential", mean = {service_ms} }}
+        list = [{list}]
+        [workload]
+        arrival = {{ process = "poisson", rate_per_s = {rate} }}
+        popularity = {{ dist = "zipf", alpha = {alpha} }}
+        "#,
+        seed = p.seed,
+        duration = p.duration,
+        warmup = p.warmup,
+        vcpus = p.vcpus,
+        memory_gib = p.memory_gib,
+        disk_gib = p.disk_gib,
+        read_mb = p.read_mb,
+        download_mb = p.download_mb,
+        instances = p.instances,
+        zones = p.zones,
+        cpu = p.cpu_per_request,
+        queue_limit = p.queue_limit,
+        timeout = p.timeout,
+        max_loads = p.max_loads,
+        max_downloads = p.max_downloads,
+        artifact_ratio = p.artifact_ratio,
+        unload_ms = p.unload_ms,
+        load_overhead_ms = p.load_overhead_ms,
+        service_ms = p.service_ms,
+        list = list.join(", "),
+        rate = p.rate,
+        alpha = p.alpha,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_and_every_request_ends_once(p in params()) {
+        let s = common::scenario(&toml_of(&p));
+        let out = common::run_checked(&s);
+        let q = &out.report.requests;
+        prop_assert_eq!(q.arrived, q.completed + q.failed + q.rejected);
+        prop_assert_eq!(q.failed, q.failed_by_reason.values().sum::<u64>());
+        prop_assert_eq!(q.rejected, q.rejected_by_reason.values().sum::<u64>());
+        prop_assert!(out.report.model_cache_hit >= 0.0 && out.report.model_cache_hit <= 1.0);
+        prop_assert!(out.report.latency_ms.p50 <= out.report.latency_ms.p99 + 1e-9);
+        prop_assert!(out.report.cache.unloads <= out.report.cache.loads);
+        // A model bigger than the memory tier can only fail, never load.
+        let cap_mib = p.memory_gib * 1024.0;
+        if p.model_mib.iter().all(|&m| m > cap_mib) {
+            prop_assert_eq!(out.report.cache.loads, 0);
+        }
+        // Per-minute invocations add up to the arrivals.
+        prop_assert_eq!(out.minutes.iter().map(|m| m.invocations).sum::<u64>() <= q.arrived, true);
+    }
+
+    #[test]
+    fn same_seed_same_report(p in params()) {
+        let s = common::scenario(&toml_of(&p));
+        let a = mmesim::to_json(&s.run().unwrap().report);
+        let b = mmesim::to_json(&s.run().unwrap().report);
+        prop_assert_eq!(a, b);
+    }
+}
+
+/// The random scenarios above must actually reach the hard paths: a
+/// property test over scenarios that never time out, throttle or run out
+/// of disk would prove little. Draw 150 of them and check every path was
+/// taken somewhere.
+#[test]
+fn random_scenarios_exercise_every_path() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+    let (mut timeouts, mut throttled, mut too_large, mut disk_evictions, mut unloads, mut joined, mut waited) =
+        (0, 0, 0, 0, 0, 0, 0.0);
+    for _ in 0..150 {
+        let p = params().new_tree(&mut runner).unwrap().current();
+        let r = common::run_checked(&common::scenario(&toml_of(&p))).report;
+        timeouts += r.requests.failed_by_reason.get("timeout").copied().unwrap_or(0);
+        too_large += r.requests.failed_by_reason.get("model_too_large").copied().unwrap_or(0)
+            + r.requests.failed_by_reason.get("artifact_too_large").copied().unwrap_or(0);
+        throttled += r.requests.rejected_by_reason.get("throttled").copied().unwrap_or(0);
+        disk_evictions += r.cache.disk_evictions;
+        unloads += r.cache.unloads;
+        joined += r.cache.joined_in_flight;
+        waited += r.queue_wait_ms.waited_fraction;
+    }
+    assert!(timeouts > 0 && throttled > 0 && too_large > 0, "{timeouts} {throttled} {too_large}");
+    assert!(
+        disk_evictions > 0 && unloads > 0 && joined > 0 && waited > 0.0,
+        "{disk_evictions} {unloads} {joined} {waited}"
+    );
+}

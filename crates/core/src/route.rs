@@ -64,6 +64,10 @@ pub struct InstanceStatus {
     /// Requests routed here and not yet finished (updated at routing time,
     /// so decisions at the same instant see each other).
     pub outstanding: u32,
+    /// Of those, requests being served right now.
+    pub serving: u32,
+    /// Of those, requests whose model is ready, waiting for a free slot.
+    pub queued_for_slot: u32,
     /// Inference slots.
     pub slots: u32,
     /// Memory tier capacity.
@@ -76,6 +80,14 @@ pub struct InstanceStatus {
 }
 
 impl InstanceStatus {
+    /// Requests holding or waiting for an inference slot (not those waiting
+    /// for a model): the instance's CPU/GPU load, as opposed to its cold
+    /// starts.
+    #[inline]
+    pub fn slot_load(&self) -> u32 {
+        self.serving + self.queued_for_slot
+    }
+
     /// Whether a router may send a new request here.
     #[inline]
     pub fn accepts(&self) -> bool {

@@ -362,6 +362,8 @@ impl Simulation {
             healthy: life == Life::InService,
             draining: false,
             outstanding: 0,
+            serving: 0,
+            queued_for_slot: 0,
             slots: inst.slots_total,
             memory_capacity: Bytes(inst.mem_cap),
             memory_free: Bytes(inst.mem_cap),
@@ -583,6 +585,7 @@ impl Simulation {
         } else {
             it.slot_queue.push_back(r);
             it.queued += 1;
+            self.status[inst as usize].queued_for_slot += 1;
             self.reqs[r as usize].state = ReqState::WaitSlot;
             self.arm_timeout(r);
         }
@@ -600,6 +603,7 @@ impl Simulation {
         let k = self.cfg.cluster.cpu_per_request;
         let busy = self.instances[inst as usize].slots_busy + k;
         self.set_busy(inst, busy);
+        self.status[inst as usize].serving += 1;
         let now = self.now;
         let req = &mut self.reqs[r as usize];
         req.state = ReqState::Serving;
@@ -626,6 +630,7 @@ impl Simulation {
         let k = self.cfg.cluster.cpu_per_request;
         let busy = self.instances[inst as usize].slots_busy - k;
         self.set_busy(inst, busy);
+        self.status[inst as usize].serving -= 1;
         let req = self.reqs[r as usize];
         let latency = self.now - req.arrival;
         self.m.completed += 1;
@@ -659,6 +664,7 @@ impl Simulation {
             }
             it.slot_queue.pop_front();
             it.queued -= 1;
+            self.status[inst as usize].queued_for_slot -= 1;
             self.start_service(inst, r);
         }
     }
@@ -699,6 +705,7 @@ impl Simulation {
         self.m.minute.failed += 1;
         self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
         if req.state == ReqState::WaitSlot {
+            self.status[req.inst as usize].queued_for_slot -= 1;
             self.unpin(req.inst, req.model);
         }
         self.request_left(req.inst);
@@ -1223,6 +1230,9 @@ impl Simulation {
             let serving = self.reqs.iter().filter(|r| r.inst as usize == i && r.state == ReqState::Serving).count();
             if pins as usize != live_slot_q + serving {
                 bug(format!("{pins} pins but {live_slot_q} queued for a slot and {serving} serving"));
+            }
+            if live_slot_q as u32 != self.status[i].queued_for_slot || serving as u32 != self.status[i].serving {
+                bug(format!("stale serving/queued_for_slot in the routing view"));
             }
             if serving as u32 * self.cfg.cluster.cpu_per_request != it.slots_busy {
                 bug(format!("{serving} serving but {} slots busy", it.slots_busy));

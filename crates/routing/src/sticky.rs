@@ -1,30 +1,39 @@
 //! `sticky`: SageMaker-like sticky routing with spill-over.
 //!
 //! ```text
+//! load(i)  = requests being served or queued for a slot on i
+//!            (not those waiting for a model: a cold start is not CPU load)
+//! limit(i) = ceil(spill_factor × slots(i))
+//!
 //! route(m):
-//!   H = accepting instances where m is loaded, loading or pending a load
-//!   h = argmin over H of (outstanding, id)
-//!   if h exists and outstanding(h) < ceil(spill_factor × slots(h)): return h
-//!   if H is empty: return the rendezvous-hash home of m among accepting
-//!                  instances (stable: the same instance while it is up)
-//!   # every copy is busy: spill
-//!   c = argmin over accepting instances not in H of
-//!       (outstanding, -rendezvous(m, i))
-//!   return c if outstanding(c) < outstanding(h), else h
+//!   L = accepting instances where m is loaded
+//!   C = accepting instances where m is pending or loading (a copy on its way)
+//!   h = argmin over L of (load, outstanding, id)
+//!   if h exists and load(h) < limit(h):  return h
+//!   if C is not empty:                   return argmin over C of (load, outstanding, id)
+//!   if h does not exist:                 return the rendezvous-hash home of m
+//!                                        among accepting instances (stable)
+//!   # every loaded copy is busy: spill, the target loads its own copy
+//!   c = argmin over accepting instances not in L of (load, outstanding, -rendezvous(m, i))
+//!   return c if load(c) < load(h), else h
 //! ```
 //!
 //! This follows how SageMaker describes multi-model endpoint routing:
 //! requests go to an instance that already has the model loaded; when that
 //! instance is busy, another instance loads a copy; models not loaded
 //! anywhere go to an instance chosen for locality. The spill threshold is
-//! not published; `spill_factor = 2.0` (the default) spills once a copy
-//! has a full set of requests queued behind its busy slots.
+//! not published; `spill_factor = 2.0` (the default) spills once a copy's
+//! slots are all busy with as many requests again queued behind them. A
+//! request never spills away from a copy that is still loading (it would
+//! only start a second cold start), and "busy" counts slot work only, so
+//! an instance filling its cache does not push traffic away.
 //!
 //! Cost per request: O(copies of m) when a copy takes it; O(instances) for a
-//! model with no copy or on spill.
+//! model with no copy, or on spill.
 
 use crate::hash::{home, rendezvous};
-use mmesim_core::{ClusterView, ModelId, RejectReason, RouteDecision, Router};
+use mmesim_core::{ClusterView, InstanceId, MemState, ModelId, RejectReason, RouteDecision, Router};
+use std::cmp::Reverse;
 
 /// Sticky routing with spill-over. See the module notes.
 #[derive(Clone, Debug)]
@@ -33,8 +42,8 @@ pub struct Sticky {
 }
 
 impl Sticky {
-    /// A sticky router that spills once a copy's outstanding requests
-    /// reach `spill_factor × slots`.
+    /// A sticky router that spills once the least-loaded copy's slot load
+    /// reaches `spill_factor × slots`.
     pub fn new(spill_factor: f64) -> Self {
         Sticky { spill_factor }
     }
@@ -46,40 +55,45 @@ impl Router for Sticky {
     }
 
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
-        let mut best: Option<(u32, u32)> = None; // (outstanding, id)
+        let mut loaded: Option<(u32, u32, u32)> = None; // (load, outstanding, id)
+        let mut coming: Option<(u32, u32, u32)> = None;
         for c in view.copies(model) {
-            if !c.in_memory_or_coming() {
-                continue;
-            }
             let s = view.instance(c.instance);
             if !s.accepts() {
                 continue;
             }
-            let key = (s.outstanding, s.id.0);
-            if best.is_none_or(|b| key < b) {
-                best = Some(key);
+            let key = Some((s.slot_load(), s.outstanding, s.id.0));
+            match c.memory {
+                MemState::Loaded if loaded.is_none() || key < loaded => loaded = key,
+                MemState::Pending | MemState::Loading if coming.is_none() || key < coming => coming = key,
+                _ => {}
             }
         }
-        let Some((out, h)) = best else {
+        if let Some((load, _, h)) = loaded {
+            let slots = view.instance(InstanceId(h)).slots;
+            let limit = (self.spill_factor * slots as f64).ceil().max(1.0) as u32;
+            if load < limit {
+                return RouteDecision::To(InstanceId(h));
+            }
+        }
+        if let Some((_, _, c)) = coming {
+            return RouteDecision::To(InstanceId(c));
+        }
+        let Some((load, _, h)) = loaded else {
             return match home(model, view.instances()) {
-                Some(i) => RouteDecision::To(mmesim_core::InstanceId(i)),
+                Some(i) => RouteDecision::To(InstanceId(i)),
                 None => RouteDecision::Reject(RejectReason::NoHealthyInstance),
             };
         };
-        let slots = view.instance(mmesim_core::InstanceId(h)).slots;
-        let threshold = (self.spill_factor * slots as f64).ceil().max(1.0) as u32;
-        if out < threshold {
-            return RouteDecision::To(mmesim_core::InstanceId(h));
-        }
-        let holds = |id: u32| view.copies(model).iter().any(|c| c.instance.0 == id && c.in_memory_or_coming());
+        let holds = |id: u32| view.copies(model).iter().any(|c| c.instance.0 == id && c.memory == MemState::Loaded);
         let spill = view
             .instances()
             .iter()
             .filter(|s| s.accepts() && !holds(s.id.0))
-            .min_by_key(|s| (s.outstanding, std::cmp::Reverse(rendezvous(model, s.id.0))));
+            .min_by_key(|s| (s.slot_load(), s.outstanding, Reverse(rendezvous(model, s.id.0))));
         match spill {
-            Some(c) if c.outstanding < out => RouteDecision::To(c.id),
-            _ => RouteDecision::To(mmesim_core::InstanceId(h)),
+            Some(c) if c.slot_load() < load => RouteDecision::To(c.id),
+            _ => RouteDecision::To(InstanceId(h)),
         }
     }
 }
@@ -97,6 +111,8 @@ mod tests {
             healthy: true,
             draining: false,
             outstanding,
+            serving: outstanding,
+            queued_for_slot: 0,
             slots: 4,
             memory_capacity: Bytes(100),
             memory_free: Bytes(100),
@@ -117,8 +133,11 @@ mod tests {
     #[test]
     fn prefers_least_loaded_copy() {
         let insts = [inst(0, 1), inst(1, 5), inst(2, 3), inst(3, 0)];
-        let copies = vec![vec![copy(1, MemState::Loaded), copy(2, MemState::Loading)]];
+        let copies = vec![vec![copy(1, MemState::Loaded), copy(2, MemState::Loaded), copy(3, MemState::Loading)]];
         assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(2)));
+        // a loaded copy under the limit beats a copy still loading
+        let copies = vec![vec![copy(1, MemState::Loaded), copy(3, MemState::Loading)]];
+        assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(1)));
     }
 
     #[test]
@@ -168,6 +187,29 @@ mod tests {
                 assert_eq!(before, after);
             }
         }
+    }
+
+    #[test]
+    fn joins_a_copy_on_its_way_rather_than_spilling() {
+        // the loaded copy on 0 is busy (8 ≥ 8); 1 is loading it: go there
+        let insts = [inst(0, 8), inst(1, 0), inst(2, 0)];
+        let copies = vec![vec![copy(0, MemState::Loaded), copy(1, MemState::Loading)]];
+        assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(1)));
+        // only a pending copy: join it even if busy
+        let insts = [inst(0, 0), inst(1, 30), inst(2, 0)];
+        let copies = vec![vec![copy(1, MemState::Pending)]];
+        assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(1)));
+    }
+
+    #[test]
+    fn cold_starts_are_not_load() {
+        // instance 0 holds the model and has 20 requests waiting for other
+        // models' loads but only 1 in service: not busy, no spill
+        let mut insts = [inst(0, 0), inst(1, 0)];
+        insts[0].outstanding = 21;
+        insts[0].serving = 1;
+        let copies = vec![vec![copy(0, MemState::Loaded)]];
+        assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(0)));
     }
 
     #[test]

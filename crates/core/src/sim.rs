@@ -1232,7 +1232,7 @@ impl Simulation {
                 bug(format!("{pins} pins but {live_slot_q} queued for a slot and {serving} serving"));
             }
             if live_slot_q as u32 != self.status[i].queued_for_slot || serving as u32 != self.status[i].serving {
-                bug(format!("stale serving/queued_for_slot in the routing view"));
+                bug("stale serving/queued_for_slot in the routing view".into());
             }
             if serving as u32 * self.cfg.cluster.cpu_per_request != it.slots_busy {
                 bug(format!("{serving} serving but {} slots busy", it.slots_busy));

@@ -87,7 +87,10 @@ pub(crate) fn from_toml(origin: &str, text: &str, e: serde_path_to_error::Error<
     if !path.is_empty() && path != "." {
         msg.push_str(&format!("`{path}`: "));
     }
-    msg.push_str(inner.message().trim_end());
+    // Some TOML messages span lines ("invalid table header\nduplicate key
+    // …"): keep the error on one line.
+    let lines: Vec<&str> = inner.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    msg.push_str(&lines.join(": "));
     if let Some(span) = inner.span() {
         let (l, _) = line_col(text, span.start);
         if let Some(src) = text.lines().nth(l - 1) {

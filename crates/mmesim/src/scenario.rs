@@ -67,7 +67,7 @@ pub struct Scenario {
 
 /// Availability zones: a count (named `zone-a`, `zone-b`, …) or names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a number of zones or a list of zone names")]
 pub enum Zones {
     /// This many zones.
     Count(u32),
@@ -390,6 +390,14 @@ impl Scenario {
         };
         if c.instances == 0 {
             return inv("cluster.instances", "must be at least 1".into());
+        }
+        // The core numbers zones with a u16; check before naming them all.
+        let n_zones = match &c.zones {
+            Zones::Count(n) => *n as usize,
+            Zones::Names(v) => v.len(),
+        };
+        if n_zones > u16::MAX as usize {
+            return inv("cluster.zones", format!("at most {} zones are supported, got {n_zones}", u16::MAX));
         }
         let zones = c.zones.names();
         if zones.is_empty() {

@@ -1,0 +1,329 @@
+//! Bad input through the real `mmesim` binary: every malformed scenario
+//! must give exit code 1, nothing on stdout, and one line on stderr
+//! (`error: FILE: …`) naming the file and the offending field — never a
+//! panic or a backtrace. Plus one well-formed run checking the JSON report.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh, empty directory for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mmesim-bad-input-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+fn mmesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mmesim")).args(args).env_remove("RUST_BACKTRACE").output().expect("run mmesim")
+}
+
+/// Runs `mmesim run PATH` and checks the failure contract; `needles` must
+/// all appear in the message (the field, the unknown key, …).
+fn expect_failure(path: &Path, needles: &[&str]) {
+    let p = path.to_str().expect("utf-8 temp path");
+    let out = mmesim(&["run", p]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "exit code for {p}; stderr: {stderr}");
+    assert!(stdout.is_empty(), "stdout must be empty for {p}, got: {stdout}");
+    assert!(!stderr.contains("panicked"), "panic for {p}: {stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "backtrace hint for {p}: {stderr}");
+    let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
+    assert!(!line.contains('\n'), "stderr must be one line for {p}, got: {stderr}");
+    assert!(line.starts_with("error: "), "stderr must start with `error: ` for {p}, got: {stderr}");
+    assert!(line.contains(p), "stderr must name the file {p}, got: {stderr}");
+    for n in needles {
+        assert!(line.contains(n), "stderr must mention `{n}` for {p}, got: {stderr}");
+    }
+}
+
+/// Writes `toml` to a scenario file of its own and checks the failure.
+fn bad(test: &str, toml: &str, needles: &[&str]) {
+    let dir = temp_dir(test);
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, toml).expect("write scenario");
+    expect_failure(&path, needles);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn missing_file() {
+    let dir = temp_dir("missing_file");
+    expect_failure(&dir.join("does-not-exist.toml"), &["cannot read"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn directory_instead_of_file() {
+    let dir = temp_dir("directory_instead_of_file");
+    expect_failure(&dir, &["cannot read"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn not_toml() {
+    bad("not_toml", "this is { not toml ]]\n\u{1}\u{2}", &["line 1"]);
+}
+
+#[test]
+fn not_utf8() {
+    let dir = temp_dir("not_utf8");
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, b"name = \"\xff\xfe\"\n").expect("write scenario");
+    expect_failure(&path, &["UTF-8"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_top_level_key() {
+    bad("unknown_top_level_key", "duraton_s = 20.0\n", &["duraton_s", "line 1"]);
+}
+
+#[test]
+fn unknown_key_in_cluster() {
+    bad("unknown_key_in_cluster", "[cluster]\ninstance_count = 2\n", &["cluster.instance_count", "line 2"]);
+}
+
+#[test]
+fn duplicate_table() {
+    // toml's message for this spans two lines; it must be joined.
+    bad("duplicate_table", "[cluster]\ninstances = 1\n[cluster]\ninstances = 2\n", &["cluster", "line 3"]);
+}
+
+#[test]
+fn unknown_instance_type() {
+    bad(
+        "unknown_instance_type",
+        "[cluster]\ninstance_type = \"ml.nope.large\"\n",
+        &["cluster.instance_type", "ml.nope.large"],
+    );
+}
+
+#[test]
+fn unknown_routing_policy() {
+    bad("unknown_routing_policy", "[routing]\npolicy = \"round-robinx\"\n", &["routing.policy", "round-robinx"]);
+}
+
+#[test]
+fn unknown_eviction_policy() {
+    bad("unknown_eviction_policy", "[eviction]\nmemory = \"lrux\"\n", &["eviction.memory", "lrux"]);
+}
+
+#[test]
+fn unknown_autoscaling_policy() {
+    bad("unknown_autoscaling_policy", "[autoscaling]\npolicy = \"magic\"\n", &["autoscaling.policy", "magic"]);
+}
+
+#[test]
+fn negative_instances() {
+    bad("negative_instances", "[cluster]\ninstances = -1\n", &["cluster.instances", "line 2"]);
+}
+
+#[test]
+fn zero_instances() {
+    bad("zero_instances", "[cluster]\ninstances = 0\n", &["cluster.instances"]);
+}
+
+#[test]
+fn instances_wrong_type() {
+    bad("instances_wrong_type", "[cluster]\ninstances = \"four\"\n", &["cluster.instances", "four"]);
+}
+
+#[test]
+fn negative_arrival_rate() {
+    bad(
+        "negative_arrival_rate",
+        "[workload]\narrival = { process = \"poisson\", rate_per_s = -5.0 }\n",
+        &["workload.arrival", "rate_per_s"],
+    );
+}
+
+#[test]
+fn unknown_arrival_process() {
+    bad(
+        "unknown_arrival_process",
+        "[workload]\narrival = { process = \"bursty\", rate_per_s = 5.0 }\n",
+        &["workload.arrival", "bursty"],
+    );
+}
+
+#[test]
+fn negative_warmup() {
+    bad("negative_warmup", "warmup_s = -1.0\n", &["warmup_s"]);
+}
+
+#[test]
+fn warmup_not_below_duration() {
+    bad("warmup_not_below_duration", "duration_s = 10.0\nwarmup_s = 10.0\n", &["warmup_s"]);
+}
+
+#[test]
+fn nan_duration() {
+    bad("nan_duration", "duration_s = nan\n", &["duration_s"]);
+}
+
+#[test]
+fn unknown_distribution() {
+    bad(
+        "unknown_distribution",
+        "[models]\nmemory_mib = { dist = \"weibullx\", median = 400.0 }\n",
+        &["models.memory_mib", "weibullx"],
+    );
+}
+
+#[test]
+fn missing_distribution_parameter() {
+    bad(
+        "missing_distribution_parameter",
+        "[models]\nmemory_mib = { dist = \"lognormal\", median = 400.0 }\n",
+        &["models.memory_mib", "sigma"],
+    );
+}
+
+#[test]
+fn negative_lognormal_sigma() {
+    bad(
+        "negative_lognormal_sigma",
+        "[models]\nmemory_mib = { dist = \"lognormal\", median = 400.0, sigma = -0.8 }\n",
+        &["models", "memory_mib", "sigma"],
+    );
+}
+
+#[test]
+fn zero_models() {
+    bad("zero_models", "[models]\ncount = 0\n", &["models", "count"]);
+}
+
+#[test]
+fn new_instance_type_without_vcpus() {
+    bad(
+        "new_instance_type_without_vcpus",
+        "[[instance_types]]\nname = \"custom.x\"\nmemory_gib = 16.0\nprice_per_hour = 1.0\n\n\
+         [cluster]\ninstance_type = \"custom.x\"\n",
+        &["instance_types[0].vcpus", "custom.x"],
+    );
+}
+
+#[test]
+fn unknown_storage_kind() {
+    bad(
+        "unknown_storage_kind",
+        "[[instance_types]]\nname = \"ml.m5.xlarge\"\n\
+         storage = { kind = \"floppy\", size_gib = 1.0, read_mb_per_s = 1.0 }\n",
+        &["instance_types[0].storage.kind", "floppy"],
+    );
+}
+
+#[test]
+fn zero_zones() {
+    bad("zero_zones", "[cluster]\nzones = 0\n", &["cluster.zones"]);
+}
+
+#[test]
+fn zones_wrong_type() {
+    bad("zones_wrong_type", "[cluster]\nzones = -1\n", &["cluster.zones", "line 2"]);
+}
+
+#[test]
+fn too_many_zones() {
+    // Once an allocation abort (u32::MAX zone names), now a field error.
+    bad("too_many_zones", "[cluster]\nzones = 4000000000\n", &["cluster.zones"]);
+    bad("too_many_zones_u16", "[cluster]\nzones = 70000\n", &["cluster.zones"]);
+}
+
+#[test]
+fn duplicate_zone_names() {
+    bad("duplicate_zone_names", "[cluster]\nzones = [\"a\", \"a\"]\n", &["cluster.zones", "`a`"]);
+}
+
+#[test]
+fn cpu_per_request_above_vcpus() {
+    bad("cpu_per_request_above_vcpus", "[cluster]\ncpu_per_request = 64\n", &["cluster.cpu_per_request"]);
+}
+
+#[test]
+fn zero_request_timeout() {
+    bad("zero_request_timeout", "[cluster]\nrequest_timeout_s = 0.0\n", &["cluster.request_timeout_s"]);
+}
+
+#[test]
+fn negative_seed() {
+    bad("negative_seed", "seed = -1\n", &["seed", "line 1"]);
+}
+
+// ---------------------------------------------------------------------
+// A well-formed run.
+
+const SMALL: &str = r#"name = "small"
+seed = 42
+duration_s = 20.0
+warmup_s = 2.0
+
+[cluster]
+instance_type = "ml.m5.xlarge"
+instances = 2
+
+[models]
+count = 50
+
+[workload]
+arrival = { process = "poisson", rate_per_s = 50.0 }
+"#;
+
+fn run_json(path: &str, extra: &[&str]) -> String {
+    let mut args = vec!["run", path, "--json"];
+    args.extend_from_slice(extra);
+    let out = mmesim(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mmesim run {path} failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+#[test]
+fn small_scenario_json_report() {
+    let dir = temp_dir("small_scenario_json_report");
+    let path = dir.join("small.toml");
+    std::fs::write(&path, SMALL).expect("write scenario");
+    let p = path.to_str().expect("utf-8 temp path");
+
+    let first = run_json(p, &[]);
+    let v: serde_json::Value = serde_json::from_str(&first).expect("stdout is one JSON document");
+
+    let int = |section: &str, key: &str| -> u64 {
+        v[section][key].as_u64().unwrap_or_else(|| panic!("`{section}.{key}` must be an integer: {first}"))
+    };
+    let num = |section: Option<&str>, key: &str| -> f64 {
+        let x = match section {
+            Some(s) => &v[s][key],
+            None => &v[key],
+        };
+        x.as_f64().unwrap_or_else(|| panic!("`{section:?}.{key}` must be a number: {first}"))
+    };
+
+    let arrived = int("requests", "arrived");
+    let completed = int("requests", "completed");
+    let failed = int("requests", "failed");
+    let rejected = int("requests", "rejected");
+    assert!(arrived > 0, "no arrivals: {first}");
+    assert_eq!(arrived, completed + failed + rejected, "requests must balance: {first}");
+    for k in ["mean", "p50", "p90", "p99", "p999", "max"] {
+        assert!(num(Some("latency_ms"), k) >= 0.0);
+    }
+    for k in ["mean", "p50", "p99"] {
+        assert!(num(Some("queue_wait_ms"), k) >= 0.0);
+    }
+    let hit = num(None, "model_cache_hit");
+    assert!((0.0..=1.0).contains(&hit), "model_cache_hit {hit}");
+    for k in ["downloads", "loads", "unloads"] {
+        int("cache", k);
+    }
+    assert!(num(None, "cost_usd") > 0.0);
+    assert!(num(None, "instance_hours") > 0.0);
+
+    // Same scenario, same seed: byte-identical report; another seed: not.
+    assert_eq!(run_json(p, &[]), first, "two runs differ");
+    assert_ne!(run_json(p, &["--seed", "7"]), first, "--seed 7 gave the same report");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,11 +110,15 @@ impl InstanceType {
         if self.storage.size.0 == 0 {
             return Err("`storage.size_gib` must be positive".into());
         }
-        if !(self.storage.read_bytes_per_s.is_finite() && self.storage.read_bytes_per_s > 0.0) {
-            return Err("`storage.read_mb_per_s` must be positive".into());
+        // At least 1 kB/s: slower would make loads outlast any simulation.
+        if !(self.storage.read_bytes_per_s.is_finite() && self.storage.read_bytes_per_s >= 1e3) {
+            return Err("`storage.read_mb_per_s` must be at least 0.001".into());
         }
-        if !(self.download_bytes_per_s.is_finite() && self.download_bytes_per_s > 0.0) {
-            return Err("`download_mb_per_s` must be positive".into());
+        if !(self.download_bytes_per_s.is_finite() && self.download_bytes_per_s >= 1e3) {
+            return Err("`download_mb_per_s` must be at least 0.001".into());
+        }
+        if self.vcpus > 1 << 20 || self.gpu.is_some_and(|g| g.slots > 1 << 20) {
+            return Err("more than 2^20 inference slots per instance are not supported".into());
         }
         if !(self.price_per_hour.is_finite() && self.price_per_hour >= 0.0) {
             return Err("`price_per_hour` must be a non-negative number".into());

@@ -238,6 +238,10 @@ pub struct Simulation {
     events: u64,
     last_work: SimTime,
     peak_in_service: u32,
+    /// Downloads, loads and unloads under way, and launches pending: with
+    /// live requests, what keeps the minute ticks going after arrivals end.
+    ops_in_flight: u64,
+    live_requests: u64,
 }
 
 fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
@@ -313,6 +317,8 @@ impl Simulation {
             events: 0,
             last_work: SimTime::ZERO,
             peak_in_service: 0,
+            ops_in_flight: 0,
+            live_requests: 0,
             cfg,
         };
         for _ in 0..sim.cfg.cluster.instances {
@@ -546,6 +552,7 @@ impl Simulation {
     }
 
     fn alloc_req(&mut self, mut req: Req) -> u32 {
+        self.live_requests += 1;
         match self.free_reqs.pop() {
             Some(r) => {
                 req.gen = self.reqs[r as usize].gen.wrapping_add(1);
@@ -681,6 +688,7 @@ impl Simulation {
 
     /// A request routed to `inst` has ended (completed or failed there).
     fn request_left(&mut self, inst: u32) {
+        self.live_requests -= 1;
         let st = &mut self.status[inst as usize];
         st.outstanding -= 1;
         if st.outstanding == 0 && self.instances[inst as usize].life == Life::Draining {
@@ -787,6 +795,7 @@ impl Simulation {
             it.models[model as usize].disk = DiskState::Downloading;
             self.sync_copy(inst, model);
             self.m.cache.downloads += 1;
+            self.ops_in_flight += 1;
             self.record(inst, model, TraceKind::DownloadStart);
             self.q.push(self.now + dt, Event::DownloadDone { inst, model });
         }
@@ -851,6 +860,7 @@ impl Simulation {
         let info = &self.models[model as usize];
         let meta = ObjectMeta { size: Bytes(info.artifact), reload_cost: info.download_time.as_secs_f64() };
         let ctx = self.ctx();
+        self.ops_in_flight -= 1;
         let it = &mut self.instances[inst as usize];
         it.downloads_active -= 1;
         let s = &mut it.models[model as usize];
@@ -887,6 +897,7 @@ impl Simulation {
             self.sync_copy(inst, model);
             self.sync_status(inst);
             self.m.cache.loads += 1;
+            self.ops_in_flight += 1;
             self.m.minute.loads += 1;
             self.record(inst, model, TraceKind::LoadStart);
             self.q.push(self.now + lt, Event::LoadDone { inst, model });
@@ -928,6 +939,7 @@ impl Simulation {
         self.sync_copy(inst, model);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::UnloadStart);
+        self.ops_in_flight += 1;
         self.q.push(self.now + ut, Event::UnloadDone { inst, model });
     }
 
@@ -942,6 +954,7 @@ impl Simulation {
         s.mem = MemState::Absent;
         let reload = std::mem::take(&mut s.reload);
         self.m.cache.unloads += 1;
+        self.ops_in_flight -= 1;
         self.m.minute.unloads += 1;
         self.sync_copy(inst, model);
         self.sync_status(inst);
@@ -958,6 +971,7 @@ impl Simulation {
         let meta =
             ObjectMeta { size: Bytes(info.memory), reload_cost: (info.load_time + info.download_time).as_secs_f64() };
         let ctx = self.ctx();
+        self.ops_in_flight -= 1;
         let it = &mut self.instances[inst as usize];
         it.loads_active -= 1;
         it.loaded += 1;
@@ -992,10 +1006,11 @@ impl Simulation {
 
     fn on_instance_ready(&mut self, inst: u32) {
         let now = self.now;
-        let it = &mut self.instances[inst as usize];
-        if it.life != Life::Launching {
-            return;
+        if self.instances[inst as usize].life != Life::Launching {
+            return; // cancelled while launching: counted down then
         }
+        self.ops_in_flight -= 1;
+        let it = &mut self.instances[inst as usize];
         it.life = Life::InService;
         it.last_change = now;
         self.status[inst as usize].healthy = true;
@@ -1028,6 +1043,7 @@ impl Simulation {
                 }
                 let zone = (0..zones).min_by_key(|&z| (per_zone[z], z)).unwrap_or(0);
                 let id = self.add_instance(ZoneId(zone as u16), Life::Launching);
+                self.ops_in_flight += 1;
                 self.q.push(self.now + self.cfg.cluster.launch_delay, Event::InstanceReady { inst: id });
             }
         } else {
@@ -1040,6 +1056,7 @@ impl Simulation {
                 match self.instances[id].life {
                     Life::Launching => {
                         self.remove_instance(id as u32);
+                        self.ops_in_flight -= 1;
                         excess -= 1;
                     }
                     Life::InService => {
@@ -1109,8 +1126,9 @@ impl Simulation {
             self.scale_to(desired);
         }
         self.minutes.push(mm);
-        // Keep ticking while anything else is still to happen.
-        if !self.q.is_empty() || !self.source_done {
+        // Keep ticking while anything is still to happen (stale timeout
+        // events do not count).
+        if !self.source_done || self.live_requests > 0 || self.ops_in_flight > 0 {
             self.q.push(now + SimDuration::from_secs(60), Event::Minute);
         }
     }
@@ -1258,6 +1276,20 @@ impl Simulation {
             .iter()
             .filter(|r| matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving))
             .count();
+        if live as u64 != self.live_requests {
+            panic!("BUG: {live} live requests but live_requests = {}", self.live_requests);
+        }
+        let ops: u64 = self
+            .instances
+            .iter()
+            .map(|it| {
+                let unloading = it.models.iter().filter(|s| s.mem == MemState::Unloading).count() as u64;
+                it.downloads_active as u64 + it.loads_active as u64 + unloading + (it.life == Life::Launching) as u64
+            })
+            .sum();
+        if ops != self.ops_in_flight {
+            panic!("BUG: {ops} operations under way but ops_in_flight = {}", self.ops_in_flight);
+        }
         if ended + live as u64 != self.m.arrived {
             panic!("BUG: {} arrived but {ended} ended and {live} live", self.m.arrived);
         }

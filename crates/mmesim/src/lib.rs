@@ -28,6 +28,7 @@
 //! let s = Scenario::from_toml_str(r#"
 //!     name = "doc"
 //!     duration_s = 60.0
+//!     warmup_s = 20.0          # cold starts happen here; not measured
 //!     [cluster]
 //!     instance_type = "ml.m5.xlarge"
 //!     instances = 2
@@ -40,7 +41,7 @@
 //! let out = s.run()?;
 //! let r = &out.report;
 //! assert_eq!(r.requests.arrived, r.requests.completed + r.requests.failed + r.requests.rejected);
-//! assert!(r.model_cache_hit > 0.9); // 20 × 500 MiB fit in 2 × 14 GiB: only cold starts miss
+//! assert!(r.model_cache_hit > 0.99); // 20 × 500 MiB fit in 2 × 14 GiB: warm after the warm-up
 //! // Same scenario, same seed: the same report, to the byte.
 //! let again = s.run()?;
 //! assert_eq!(mmesim::to_json(&again.report), mmesim::to_json(r));
@@ -55,6 +56,7 @@ mod summary;
 pub use error::{Error, ErrorKind};
 pub use scenario::{
     ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario, StorageSpec, WorkloadSpec, Zones,
+    MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,
 };
 pub use summary::summary_table;
 

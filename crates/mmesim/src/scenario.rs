@@ -263,6 +263,14 @@ pub struct RunOptions {
     pub check_invariants: bool,
 }
 
+/// Longest time any duration may take, seconds (~31.7 years; SimTime
+/// reaches 584 years, so sums of such spans stay representable).
+pub const MAX_SECONDS: f64 = 1e9;
+/// Most instances a scenario may start with.
+pub const MAX_INSTANCES: u32 = 100_000;
+/// Instances × models: each instance keeps a small dense state per model.
+pub const MAX_INSTANCE_MODEL_SLOTS: u64 = 1 << 28;
+
 fn finite_nonneg(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
@@ -370,8 +378,11 @@ impl Scenario {
     /// Checks every field; the error names the file and the field.
     pub fn validate(&self, origin: &str) -> Result<(), Error> {
         let inv = |field: &str, msg: String| Err(Error::invalid(origin, field, msg));
-        if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
-            return inv("duration_s", format!("must be a positive number of seconds, got {}", self.duration_s));
+        if !(self.duration_s.is_finite() && self.duration_s > 0.0 && self.duration_s <= MAX_SECONDS) {
+            return inv(
+                "duration_s",
+                format!("must be a positive number of seconds up to {MAX_SECONDS:e}, got {}", self.duration_s),
+            );
         }
         if !finite_nonneg(self.warmup_s) || self.warmup_s >= self.duration_s {
             return inv(
@@ -388,8 +399,20 @@ impl Scenario {
                 format!("unknown instance type `{}`; known: {}", c.instance_type, known.join(", ")),
             );
         };
-        if c.instances == 0 {
-            return inv("cluster.instances", "must be at least 1".into());
+        if c.instances == 0 || c.instances > MAX_INSTANCES {
+            return inv("cluster.instances", format!("must be between 1 and {MAX_INSTANCES}, got {}", c.instances));
+        }
+        let n_models =
+            if self.models.list.is_empty() { self.models.count as u64 } else { self.models.list.len() as u64 };
+        if n_models <= mmesim_workload::MAX_MODELS as u64 && c.instances as u64 * n_models > MAX_INSTANCE_MODEL_SLOTS {
+            return inv(
+                "cluster.instances",
+                format!(
+                    "{} instances × {n_models} models is more per-instance model state than supported \
+                     ({MAX_INSTANCE_MODEL_SLOTS})",
+                    c.instances
+                ),
+            );
         }
         // The core numbers zones with a u16; check before naming them all.
         let n_zones = match &c.zones {
@@ -425,16 +448,19 @@ impl Scenario {
                 ),
             );
         }
-        if !(c.request_timeout_s.is_finite() && c.request_timeout_s > 0.0) {
-            return inv("cluster.request_timeout_s", format!("must be a positive number, got {}", c.request_timeout_s));
+        if !(c.request_timeout_s.is_finite() && c.request_timeout_s > 0.0 && c.request_timeout_s <= MAX_SECONDS) {
+            return inv(
+                "cluster.request_timeout_s",
+                format!("must be a positive number up to {MAX_SECONDS:e}, got {}", c.request_timeout_s),
+            );
         }
-        if !finite_nonneg(c.download_overhead_ms) {
+        if !finite_nonneg(c.download_overhead_ms) || c.download_overhead_ms > MAX_SECONDS * 1e3 {
             return inv(
                 "cluster.download_overhead_ms",
                 format!("must be a non-negative number, got {}", c.download_overhead_ms),
             );
         }
-        if !finite_nonneg(c.launch_delay_s) {
+        if !finite_nonneg(c.launch_delay_s) || c.launch_delay_s > MAX_SECONDS {
             return inv("cluster.launch_delay_s", format!("must be a non-negative number, got {}", c.launch_delay_s));
         }
         self.models.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`models`: {e}")))?;

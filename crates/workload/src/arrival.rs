@@ -28,8 +28,8 @@ impl ArrivalProcess {
     pub fn validate(&self) -> Result<(), String> {
         match *self {
             ArrivalProcess::Poisson { rate_per_s } => {
-                if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
-                    return Err(format!("`rate_per_s` must be a positive number, got {rate_per_s}"));
+                if !(rate_per_s.is_finite() && rate_per_s > 0.0 && rate_per_s <= 1e9) {
+                    return Err(format!("`rate_per_s` must be a positive number up to 1e9, got {rate_per_s}"));
                 }
             }
         }

@@ -43,7 +43,7 @@ mod models;
 mod popularity;
 
 pub use arrival::{ArrivalClock, ArrivalProcess};
-pub use models::{ModelEntry, ModelsSpec, ServiceSpec};
+pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS};
 pub use popularity::{ModelPicker, Popularity};
 
 use mmesim_core::{Arrival, RequestSource};

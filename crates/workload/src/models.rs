@@ -103,6 +103,22 @@ impl Default for ModelsSpec {
     }
 }
 
+/// Most models a population may have.
+pub const MAX_MODELS: u32 = 10_000_000;
+/// Largest time a model-level duration (service mean, overheads) may take,
+/// ms (10^9 s).
+pub const MAX_MS: f64 = 1e12;
+/// Largest model or artifact, MiB (1 PiB).
+pub const MAX_MIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+fn at_most(field: &str, v: f64, max: f64) -> Result<(), String> {
+    if v <= max {
+        Ok(())
+    } else {
+        Err(format!("`{field}` must be at most {max:e}, got {v}"))
+    }
+}
+
 fn nonneg(field: &str, v: f64) -> Result<(), String> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
@@ -123,25 +139,38 @@ impl ModelsSpec {
     /// Checks every field; the message names it (`memory_mib: …`,
     /// `list[3].artifact_mib: …`).
     pub fn validate(&self) -> Result<(), String> {
-        if self.list.is_empty() && self.count == 0 {
-            return Err("`count` must be at least 1 (or give a `list`)".into());
+        if self.list.is_empty() && !(1..=MAX_MODELS).contains(&self.count) {
+            return Err(format!("`count` must be between 1 and {MAX_MODELS} (or give a `list`), got {}", self.count));
+        }
+        if self.list.len() > MAX_MODELS as usize {
+            return Err(format!("`list` holds {} models; at most {MAX_MODELS} are supported", self.list.len()));
         }
         self.memory_mib.validate().map_err(|e| format!("`memory_mib`: {e}"))?;
         self.service_ms.validate().map_err(|e| format!("`service_ms`: {e}"))?;
+        at_most("service_ms", self.service_ms.mean(), MAX_MS)?;
+        at_most("memory_mib", self.memory_mib.mean(), MAX_MIB)?;
         positive("artifact_ratio", self.artifact_ratio)?;
+        at_most("artifact_ratio", self.artifact_ratio, 1e6)?;
         nonneg("load_overhead_ms", self.load_overhead_ms)?;
+        at_most("load_overhead_ms", self.load_overhead_ms, MAX_MS)?;
         nonneg("unload_ms", self.unload_ms)?;
+        at_most("unload_ms", self.unload_ms, MAX_MS)?;
         for (i, m) in self.list.iter().enumerate() {
             let at = |e: String| format!("list[{i}] (`{}`): {e}", m.name);
             positive("memory_mib", m.memory_mib).map_err(at)?;
+            at_most("memory_mib", m.memory_mib, MAX_MIB).map_err(at)?;
             if let Some(a) = m.artifact_mib {
                 positive("artifact_mib", a).map_err(at)?;
+                at_most("artifact_mib", a, MAX_MIB).map_err(at)?;
             }
             if let Some(s) = &m.service_ms {
-                s.to_dist().validate().map_err(|e| at(format!("`service_ms`: {e}")))?;
+                let d = s.to_dist();
+                d.validate().map_err(|e| at(format!("`service_ms`: {e}")))?;
+                at_most("service_ms", d.mean(), MAX_MS).map_err(at)?;
             }
             if let Some(o) = m.load_overhead_ms {
                 nonneg("load_overhead_ms", o).map_err(at)?;
+                at_most("load_overhead_ms", o, MAX_MS).map_err(at)?;
             }
         }
         Ok(())

@@ -115,6 +115,7 @@ mod evict;
 mod ids;
 mod metrics;
 mod model;
+mod pipe;
 mod route;
 mod scale;
 mod sim;

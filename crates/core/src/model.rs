@@ -15,7 +15,8 @@ pub struct ModelSpec {
     /// Inference service time, in milliseconds.
     pub service_ms: Dist,
     /// Fixed time added to every load (container start-up of the model,
-    /// deserialisation) on top of `artifact / disk read throughput`.
+    /// deserialisation) after its artifact has been read from disk. The
+    /// read shares the disk's throughput with the other loads under way.
     pub load_overhead: SimDuration,
     /// Time an unload takes; the memory frees when it ends.
     pub unload_time: SimDuration,
@@ -42,7 +43,9 @@ pub struct ClusterConfig {
     /// A request not started within this time fails.
     pub request_timeout: SimDuration,
     /// Fixed time added to every download (request latency to the model
-    /// store, listing, decompression set-up).
+    /// store, listing, decompression set-up), before its bytes flow; the
+    /// bytes share the instance's download bandwidth with the other
+    /// downloads under way.
     pub download_overhead: SimDuration,
     /// Time from launching an instance (scale-out) to its taking traffic.
     pub launch_delay: SimDuration,

@@ -8,6 +8,7 @@
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::metrics::{FailReason, FleetSummary, Metrics, Report};
 use crate::model::SimConfig;
+use crate::pipe::Pipe;
 use crate::route::{ClusterView, DiskState, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router};
 use crate::scale::{Autoscaler, FleetStatus, MinuteMetrics};
 use crate::source::{Arrival, RequestSource};
@@ -108,15 +109,49 @@ pub struct RunResult {
     pub events: u64,
 }
 
+/// An instance's shared links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// Downloads from the model store.
+    Net,
+    /// Reads from the disk tier (loads).
+    Disk,
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Event {
     Arrival(Arrival),
-    DownloadDone { inst: u32, model: u32 },
-    LoadDone { inst: u32, model: u32 },
-    UnloadDone { inst: u32, model: u32 },
-    ServiceDone { inst: u32, req: u32 },
-    Timeout { req: u32, gen: u32 },
-    InstanceReady { inst: u32 },
+    /// A download's fixed overhead has passed: its bytes start to flow.
+    TransferStart {
+        inst: u32,
+        model: u32,
+    },
+    /// The earliest transfer on a link should be done (stale unless `gen`
+    /// is the link's current generation).
+    LinkDone {
+        inst: u32,
+        link: Link,
+        gen: u32,
+    },
+    LoadDone {
+        inst: u32,
+        model: u32,
+    },
+    UnloadDone {
+        inst: u32,
+        model: u32,
+    },
+    ServiceDone {
+        inst: u32,
+        req: u32,
+    },
+    Timeout {
+        req: u32,
+        gen: u32,
+    },
+    InstanceReady {
+        inst: u32,
+    },
     Minute,
 }
 
@@ -190,6 +225,8 @@ struct Instance {
     max_loads: u32,
     download_queue: VecDeque<u32>,
     load_queue: VecDeque<u32>,
+    net: Pipe,
+    disk_io: Pipe,
     models: Vec<ModelSlot>,
     mem_ev: Box<dyn Evictor>,
     disk_ev: Box<dyn Evictor>,
@@ -205,8 +242,11 @@ struct ModelInfo {
     memory: u64,
     artifact: u64,
     service: Sampler,
+    /// Uncontended download time (overhead + artifact at full bandwidth).
     download_time: SimDuration,
+    /// Uncontended load time (artifact at full disk throughput + overhead).
     load_time: SimDuration,
+    load_overhead: SimDuration,
     unload_time: SimDuration,
 }
 
@@ -242,6 +282,7 @@ pub struct Simulation {
     /// live requests, what keeps the minute ticks going after arrivals end.
     ops_in_flight: u64,
     live_requests: u64,
+    scratch: Vec<u32>,
 }
 
 fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
@@ -287,6 +328,7 @@ impl Simulation {
                 service: ms.service_ms.sampler(),
                 download_time: cfg.cluster.download_overhead + dur_for(ms.artifact.0, ty.download_bytes_per_s),
                 load_time: ms.load_overhead + dur_for(ms.artifact.0, ty.storage.read_bytes_per_s),
+                load_overhead: ms.load_overhead,
                 unload_time: ms.unload_time,
             });
         }
@@ -319,6 +361,7 @@ impl Simulation {
             peak_in_service: 0,
             ops_in_flight: 0,
             live_requests: 0,
+            scratch: Vec::new(),
             cfg,
         };
         for _ in 0..sim.cfg.cluster.instances {
@@ -352,6 +395,8 @@ impl Simulation {
             max_loads: or_vcpus(c.max_concurrent_loads),
             download_queue: VecDeque::new(),
             load_queue: VecDeque::new(),
+            net: Pipe::new(ty.download_bytes_per_s),
+            disk_io: Pipe::new(ty.storage.read_bytes_per_s),
             models: vec![EMPTY_SLOT; self.models.len()],
             mem_ev: (self.evictors)(InstanceId(id), Tier::Memory),
             disk_ev: (self.evictors)(InstanceId(id), Tier::Disk),
@@ -395,7 +440,15 @@ impl Simulation {
                     self.on_arrival(a);
                     self.schedule_next_arrival();
                 }
-                Event::DownloadDone { inst, model } => self.on_download_done(inst, model),
+                Event::TransferStart { inst, model } => {
+                    let bytes = self.models[model as usize].artifact;
+                    self.start_transfer(inst, Link::Net, model, bytes);
+                }
+                Event::LinkDone { inst, link, gen } => {
+                    if !self.on_link_done(inst, link, gen) {
+                        continue; // stale: the link's shares changed since
+                    }
+                }
                 Event::LoadDone { inst, model } => self.on_load_done(inst, model),
                 Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
                 Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
@@ -533,7 +586,7 @@ impl Simulation {
             self.instances[inst as usize].mem_ev.on_access(model, ctx);
             self.enqueue_for_slot(inst, r);
         } else {
-            if slot.mem != MemState::Absent || slot.disk == DiskState::Downloading {
+            if matches!(slot.mem, MemState::Pending | MemState::Loading) {
                 self.m.cache.joined_in_flight += 1;
             }
             let it = &mut self.instances[inst as usize];
@@ -787,7 +840,6 @@ impl Simulation {
             if !self.make_disk_room(inst, art) {
                 break;
             }
-            let dt = self.models[model as usize].download_time;
             let it = &mut self.instances[inst as usize];
             it.download_queue.pop_front();
             it.disk_used += art;
@@ -797,7 +849,12 @@ impl Simulation {
             self.m.cache.downloads += 1;
             self.ops_in_flight += 1;
             self.record(inst, model, TraceKind::DownloadStart);
-            self.q.push(self.now + dt, Event::DownloadDone { inst, model });
+            let overhead = self.cfg.cluster.download_overhead;
+            if overhead == SimDuration::ZERO {
+                self.start_transfer(inst, Link::Net, model, art);
+            } else {
+                self.q.push(self.now + overhead, Event::TransferStart { inst, model });
+            }
         }
     }
 
@@ -886,7 +943,6 @@ impl Simulation {
             if !self.make_mem_room(inst, size) {
                 break;
             }
-            let lt = self.models[model as usize].load_time;
             let ctx = self.ctx();
             let it = &mut self.instances[inst as usize];
             it.load_queue.pop_front();
@@ -900,8 +956,55 @@ impl Simulation {
             self.ops_in_flight += 1;
             self.m.minute.loads += 1;
             self.record(inst, model, TraceKind::LoadStart);
-            self.q.push(self.now + lt, Event::LoadDone { inst, model });
+            let art = self.models[model as usize].artifact;
+            self.start_transfer(inst, Link::Disk, model, art);
         }
+    }
+
+    /// Starts moving `bytes` for `model` on one of `inst`'s shared links.
+    fn start_transfer(&mut self, inst: u32, link: Link, model: u32, bytes: u64) {
+        let it = &mut self.instances[inst as usize];
+        let pipe = match link {
+            Link::Net => &mut it.net,
+            Link::Disk => &mut it.disk_io,
+        };
+        let (at, gen) = pipe.start(self.now, model, bytes);
+        self.q.push(at, Event::LinkDone { inst, link, gen });
+    }
+
+    /// Transfers on a link finished: downloads are done; loads have read
+    /// their artifact and spend their fixed overhead next. `false` if the
+    /// event is stale.
+    fn on_link_done(&mut self, inst: u32, link: Link, gen: u32) -> bool {
+        let mut done = std::mem::take(&mut self.scratch);
+        done.clear();
+        let it = &mut self.instances[inst as usize];
+        let pipe = match link {
+            Link::Net => &mut it.net,
+            Link::Disk => &mut it.disk_io,
+        };
+        let Some(next) = pipe.complete(self.now, gen, &mut done) else {
+            self.scratch = done;
+            return false;
+        };
+        if let Some((at, gen)) = next {
+            self.q.push(at, Event::LinkDone { inst, link, gen });
+        }
+        for &model in &done {
+            match link {
+                Link::Net => self.on_download_done(inst, model),
+                Link::Disk => {
+                    let overhead = self.models[model as usize].load_overhead;
+                    if overhead == SimDuration::ZERO {
+                        self.on_load_done(inst, model);
+                    } else {
+                        self.q.push(self.now + overhead, Event::LoadDone { inst, model });
+                    }
+                }
+            }
+        }
+        self.scratch = done;
+        true
     }
 
     /// Frees memory for `need` bytes by unloading idle models. Returns
@@ -1235,6 +1338,15 @@ impl Simulation {
                 bug(format!(
                     "accounting: mem {mem} vs {}, disk {disk} vs {}, loaded {loaded} vs {}, unloading {unloading} vs {}",
                     it.mem_used, it.disk_used, it.loaded, it.mem_unloading
+                ));
+            }
+            if it.net.len() > it.downloads_active as usize || it.disk_io.len() > it.loads_active as usize {
+                bug(format!(
+                    "{} transfers on the link for {} downloads, {} reads for {} loads",
+                    it.net.len(),
+                    it.downloads_active,
+                    it.disk_io.len(),
+                    it.loads_active
                 ));
             }
             if it.mem_ev.len() != loaded as usize {

@@ -431,6 +431,9 @@ impl Scenario {
         if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
             return inv("cluster.zones", format!("zone `{}` is listed twice", w[0]));
         }
+        if c.queue_limit == 0 {
+            return inv("cluster.queue_limit", "must be at least 1 (a miss always waits for its model)".into());
+        }
         if c.max_concurrent_downloads == Some(0) {
             return inv("cluster.max_concurrent_downloads", "must be at least 1".into());
         }

@@ -21,7 +21,7 @@ pub fn summary_table(r: &Report) -> String {
         pct(q.rejected),
         reasons(&q.rejected_by_reason)
     );
-    let _ = writeln!(s, "             measured {:>11}  (arrived after warm-up)", q.measured);
+    let _ = writeln!(s, "             measured {:>11}  (arrived at or after the warm-up)", q.measured);
     let l = &r.latency_ms;
     let _ = writeln!(s);
     let _ = writeln!(

@@ -190,3 +190,48 @@ fn too_large_and_timeout() {
     assert_eq!(r.requests.failed_by_reason.get("model_too_large"), Some(&1));
     assert_eq!(r.cache.loads, 1);
 }
+
+/// Concurrent downloads share the instance's bandwidth and concurrent
+/// loads share the disk's throughput (processor sharing):
+///
+/// ```text
+/// t=0  A and B both miss; two download slots: each gets 524.288 MB/s → both end at 2.0 s
+///      both loads read at 1048.576 MB/s each → 3.0 s, + 100 ms overhead → 3.1 s
+///      one slot: A serves 3.10–3.11, B 3.11–3.12
+/// ```
+#[test]
+fn concurrent_transfers_share_bandwidth() {
+    let text = SCENARIO.replace("memory_gib = 1.5", "memory_gib = 2.5").replace(
+        "download_overhead_ms = 0.0",
+        "download_overhead_ms = 0.0\nmax_concurrent_downloads = 2\nmax_concurrent_loads = 2",
+    );
+    let s = common::scenario(&text);
+    let arrivals =
+        [(0, 0), (0, 1)].iter().map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None }).collect();
+    let out = s
+        .simulation_with_source(
+            RunOptions { record_trace: true, check_invariants: true },
+            Box::new(VecSource::new(arrivals)),
+        )
+        .unwrap()
+        .run();
+    use TraceKind::*;
+    let done = |seq: u64, latency_ms: u64| Completed { seq, latency: SimDuration::from_millis(latency_ms), hit: false };
+    let got: Vec<(u64, u32, TraceKind)> =
+        out.trace.iter().map(|t| (t.time.as_nanos() / 1_000_000, t.model.0, t.kind)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, 0, DownloadStart),
+            (0, 1, DownloadStart),
+            (2000, 0, DownloadEnd),
+            (2000, 0, LoadStart),
+            (2000, 1, DownloadEnd),
+            (2000, 1, LoadStart),
+            (3100, 0, LoadEnd),
+            (3100, 1, LoadEnd),
+            (3110, 0, done(0, 3110)),
+            (3120, 1, done(1, 3120)),
+        ]
+    );
+}

@@ -152,6 +152,21 @@ mod tests {
     }
 
     #[test]
+    fn service_time_as_number_or_table() {
+        let spec: ModelsSpec = toml::from_str("service_ms = 20").unwrap();
+        assert_eq!(spec.service_ms.to_dist(), mmesim_core::Dist::Constant { value: 20.0 });
+        let spec: ModelsSpec = toml::from_str("service_ms = { dist = \"gamma\", shape = 2.0, mean = 9.0 }").unwrap();
+        assert_eq!(spec.service_ms.to_dist(), mmesim_core::Dist::Gamma { shape: 2.0, mean: 9.0 });
+        // A bad table gets the distribution's own message, naming the key.
+        let e = toml::from_str::<ModelsSpec>("service_ms = { dist = \"lognormal\", median = 3.0 }").unwrap_err();
+        assert!(e.to_string().contains("sigma"), "{e}");
+        let e = toml::from_str::<ModelsSpec>("service_ms = { dist = \"weibull\" }").unwrap_err();
+        assert!(e.to_string().contains("weibull"), "{e}");
+        let e = toml::from_str::<ModelsSpec>("service_ms = \"fast\"").unwrap_err();
+        assert!(e.to_string().contains("a number of milliseconds or a distribution"), "{e}");
+    }
+
+    #[test]
     fn validation_names_fields() {
         let bad = ModelsSpec { count: 0, ..Default::default() };
         assert!(bad.validate().unwrap_err().contains("`count`"));

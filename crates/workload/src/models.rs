@@ -24,8 +24,9 @@ pub struct ModelEntry {
     pub load_overhead_ms: Option<f64>,
 }
 
-/// A service time: a plain number of milliseconds, or a distribution.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A service time: a plain number of milliseconds (`service_ms = 20.0`), or
+/// a distribution (`service_ms = { dist = "exponential", mean = 20.0 }`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ServiceSpec {
     /// A constant, in ms.
@@ -34,8 +35,38 @@ pub enum ServiceSpec {
     Dist(Dist),
 }
 
+impl<'de> Deserialize<'de> for ServiceSpec {
+    /// A number, or a table read as a [`Dist`] (so a bad table gets the
+    /// distribution's own error: an unknown `dist`, a missing key).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ServiceSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a number of milliseconds or a distribution table such as { dist = \"exponential\", mean = 20.0 }",
+                )
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ServiceSpec, E> {
+                Ok(ServiceSpec::Fixed(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ServiceSpec, E> {
+                Ok(ServiceSpec::Fixed(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ServiceSpec, E> {
+                Ok(ServiceSpec::Fixed(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ServiceSpec, A::Error> {
+                Dist::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ServiceSpec::Dist)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 impl ServiceSpec {
-    fn to_dist(&self) -> Dist {
+    /// As a distribution (a number is a constant).
+    pub fn to_dist(&self) -> Dist {
         match self {
             ServiceSpec::Fixed(v) => Dist::Constant { value: *v },
             ServiceSpec::Dist(d) => d.clone(),
@@ -44,7 +75,7 @@ impl ServiceSpec {
 }
 
 fn d_count() -> u32 {
-    100
+    20
 }
 fn d_memory() -> Dist {
     Dist::Lognormal { median: 400.0, sigma: 0.8 }
@@ -52,8 +83,8 @@ fn d_memory() -> Dist {
 fn d_ratio() -> f64 {
     1.0
 }
-fn d_service() -> Dist {
-    Dist::Exponential { mean: 20.0 }
+fn d_service() -> ServiceSpec {
+    ServiceSpec::Dist(Dist::Exponential { mean: 20.0 })
 }
 fn d_load_overhead() -> f64 {
     50.0
@@ -75,9 +106,9 @@ pub struct ModelsSpec {
     /// Artifact bytes per memory byte.
     #[serde(default = "d_ratio")]
     pub artifact_ratio: f64,
-    /// Service-time distribution of each request, ms.
+    /// Service time of each request, ms: a number or a distribution.
     #[serde(default = "d_service")]
-    pub service_ms: Dist,
+    pub service_ms: ServiceSpec,
     /// Fixed time added to each load, ms.
     #[serde(default = "d_load_overhead")]
     pub load_overhead_ms: f64,
@@ -146,8 +177,9 @@ impl ModelsSpec {
             return Err(format!("`list` holds {} models; at most {MAX_MODELS} are supported", self.list.len()));
         }
         self.memory_mib.validate().map_err(|e| format!("`memory_mib`: {e}"))?;
-        self.service_ms.validate().map_err(|e| format!("`service_ms`: {e}"))?;
-        at_most("service_ms", self.service_ms.mean(), MAX_MS)?;
+        let service = self.service_ms.to_dist();
+        service.validate().map_err(|e| format!("`service_ms`: {e}"))?;
+        at_most("service_ms", service.mean(), MAX_MS)?;
         at_most("memory_mib", self.memory_mib.mean(), MAX_MIB)?;
         positive("artifact_ratio", self.artifact_ratio)?;
         at_most("artifact_ratio", self.artifact_ratio, 1e6)?;
@@ -194,7 +226,7 @@ impl ModelsSpec {
                             .service_ms
                             .as_ref()
                             .map(ServiceSpec::to_dist)
-                            .unwrap_or_else(|| self.service_ms.clone()),
+                            .unwrap_or_else(|| self.service_ms.to_dist()),
                         load_overhead: SimDuration::from_millis_f64(
                             m.load_overhead_ms.unwrap_or(self.load_overhead_ms),
                         ),
@@ -211,7 +243,7 @@ impl ModelsSpec {
                     name: format!("model-{i}"),
                     memory: Bytes::from_mib(mib),
                     artifact: Bytes::from_mib(mib * self.artifact_ratio),
-                    service_ms: self.service_ms.clone(),
+                    service_ms: self.service_ms.to_dist(),
                     load_overhead: SimDuration::from_millis_f64(self.load_overhead_ms),
                     unload_time: unload,
                 }

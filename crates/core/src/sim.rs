@@ -120,7 +120,9 @@ enum Link {
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    Arrival(Arrival),
+    /// The pending arrival (kept in `Simulation::next_arrival`: one at a
+    /// time, which keeps this enum small).
+    Arrival,
     /// A download's fixed overhead has passed: its bytes start to flow.
     TransferStart {
         inst: u32,
@@ -144,10 +146,6 @@ enum Event {
     ServiceDone {
         inst: u32,
         req: u32,
-    },
-    Timeout {
-        req: u32,
-        gen: u32,
     },
     InstanceReady {
         inst: u32,
@@ -238,6 +236,16 @@ struct Instance {
     ended_at: Option<SimTime>,
 }
 
+const _: () = assert!(std::mem::size_of::<Event>() <= 12, "keep events small: the heap moves them");
+
+#[derive(Clone, Copy, Debug)]
+struct Timer {
+    at: SimTime,
+    seq: u64,
+    req: u32,
+    gen: u32,
+}
+
 struct ModelInfo {
     memory: u64,
     artifact: u64,
@@ -259,6 +267,10 @@ pub struct Simulation {
     now: SimTime,
     source: Box<dyn RequestSource>,
     source_done: bool,
+    next_arrival: Option<Arrival>,
+    /// Timeouts, armed at arrival with a fixed timeout, so in deadline
+    /// order: a FIFO merged with the event queue by `(time, seq)`.
+    timeouts: VecDeque<Timer>,
     last_arrival: SimTime,
     service_rng: SimRng,
     router: Box<dyn Router>,
@@ -341,6 +353,8 @@ impl Simulation {
             now: SimTime::ZERO,
             source,
             source_done: false,
+            next_arrival: None,
+            timeouts: VecDeque::new(),
             last_arrival: SimTime::ZERO,
             service_rng: streams.stream(Stream::Service),
             router: policies.router,
@@ -429,14 +443,29 @@ impl Simulation {
     pub fn run(mut self) -> RunResult {
         self.schedule_next_arrival();
         self.q.push(SimTime::from_secs(60), Event::Minute);
-        while let Some((t, ev)) = self.q.pop() {
-            if t < self.now {
-                panic!("BUG: time went backwards: {} after {}", t, self.now);
+        loop {
+            let timer_first = match (self.timeouts.front(), self.q.peek_key()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(tm), Some(key)) => (tm.at, tm.seq) < key,
+            };
+            if timer_first {
+                let Some(tm) = self.timeouts.pop_front() else { break };
+                self.advance_to(tm.at);
+                if !self.on_timeout(tm.req, tm.gen) {
+                    continue; // stale: the request started or ended in time
+                }
+                self.after_work();
+                continue;
             }
-            self.now = t;
-            self.events += 1;
+            let Some((t, ev)) = self.q.pop() else { break };
+            self.advance_to(t);
             match ev {
-                Event::Arrival(a) => {
+                Event::Arrival => {
+                    let Some(a) = self.next_arrival.take() else {
+                        panic!("BUG: arrival event without a pending arrival")
+                    };
                     self.on_arrival(a);
                     self.schedule_next_arrival();
                 }
@@ -452,23 +481,30 @@ impl Simulation {
                 Event::LoadDone { inst, model } => self.on_load_done(inst, model),
                 Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
                 Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
-                Event::Timeout { req, gen } => {
-                    if !self.on_timeout(req, gen) {
-                        continue; // stale: the request started or ended in time
-                    }
-                }
                 Event::InstanceReady { inst } => self.on_instance_ready(inst),
                 Event::Minute => {
                     self.on_minute();
                     continue;
                 }
             }
-            self.last_work = self.now;
-            if self.cfg.check_invariants {
-                self.check_invariants();
-            }
+            self.after_work();
         }
         self.finish()
+    }
+
+    fn advance_to(&mut self, t: SimTime) {
+        if t < self.now {
+            panic!("BUG: time went backwards: {} after {}", t, self.now);
+        }
+        self.now = t;
+        self.events += 1;
+    }
+
+    fn after_work(&mut self) {
+        self.last_work = self.now;
+        if self.cfg.check_invariants {
+            self.check_invariants();
+        }
     }
 
     fn schedule_next_arrival(&mut self) {
@@ -484,7 +520,8 @@ impl Simulation {
                 if a.model.index() >= self.models.len() {
                     panic!("BUG: request source produced model {} of {}", a.model, self.models.len());
                 }
-                self.q.push(a.time, Event::Arrival(a));
+                self.next_arrival = Some(a);
+                self.q.push(a.time, Event::Arrival);
             }
             _ => self.source_done = true,
         }
@@ -630,7 +667,12 @@ impl Simulation {
         if !req.timeout_armed {
             req.timeout_armed = true;
             let at = req.arrival + self.cfg.cluster.request_timeout;
-            self.q.push(at, Event::Timeout { req: r, gen: req.gen });
+            let gen = req.gen;
+            if self.timeouts.back().is_some_and(|b| b.at > at) {
+                panic!("BUG: timeouts armed out of deadline order");
+            }
+            let seq = self.q.take_seq();
+            self.timeouts.push_back(Timer { at, seq, req: r, gen });
         }
     }
 

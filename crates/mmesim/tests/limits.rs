@@ -14,7 +14,7 @@ fn a_huge_timeout_does_not_stretch_the_run() {
         [cluster]
         request_timeout_s = 1e9
         [models]
-        count = 50
+        count = 10
         [workload]
         arrival = { process = "poisson", rate_per_s = 100.0 }
         "#,

@@ -151,6 +151,25 @@ mod tests {
         assert_eq!(ms[1].service_ms, mmesim_core::Dist::Exponential { mean: 9.0 });
     }
 
+    /// The rejection sampler used for populations too large for an alias
+    /// table draws the same distribution.
+    #[test]
+    fn zipf_rejection_sampler_matches_too() {
+        use rand_distr::{Distribution, Zipf};
+        let n = 20;
+        let z = Zipf::new(n as f64, 0.9).unwrap();
+        let mut rng = streams().stream(Stream::Popularity);
+        let mut counts = vec![0u32; n];
+        let draws = 400_000;
+        for _ in 0..draws {
+            counts[z.sample(&mut rng) as usize - 1] += 1;
+        }
+        let probs = Popularity::Zipf { alpha: 0.9 }.probabilities(n);
+        for (&c, &q) in counts.iter().zip(&probs) {
+            assert!((c as f64 / draws as f64 - q).abs() < 0.004);
+        }
+    }
+
     #[test]
     fn service_time_as_number_or_table() {
         let spec: ModelsSpec = toml::from_str("service_ms = 20").unwrap();

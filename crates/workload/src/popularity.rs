@@ -3,6 +3,7 @@
 use mmesim_core::ModelId;
 use mmesim_engine::SimRng;
 use rand::Rng;
+use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Zipf};
 use serde::{Deserialize, Serialize};
 
@@ -63,9 +64,17 @@ pub struct ModelPicker {
 
 #[derive(Clone, Debug)]
 enum PickerKind {
+    /// Walker's alias method over the exact probabilities: O(1) per draw
+    /// with no transcendental function (populations up to `ALIAS_MAX`).
+    Alias(WeightedAliasIndex<f64>),
+    /// Rejection-inversion sampling (`rand_distr::Zipf`): O(1) expected,
+    /// no table, for very large populations.
     Zipf(Zipf<f64>),
     Uniform(u32),
 }
+
+/// Largest population drawn through an alias table (16 MB of table).
+const ALIAS_MAX: u32 = 1 << 20;
 
 impl ModelPicker {
     /// A picker over `n ≥ 1` models.
@@ -75,6 +84,10 @@ impl ModelPicker {
     pub fn new(popularity: &Popularity, n: u32, rng: SimRng) -> Self {
         assert!(n > 0, "BUG: popularity over zero models");
         let kind = match *popularity {
+            Popularity::Zipf { .. } if n <= ALIAS_MAX => PickerKind::Alias(
+                WeightedAliasIndex::new(popularity.probabilities(n as usize))
+                    .unwrap_or_else(|e| panic!("BUG: zipf weights over {n} models: {e}")),
+            ),
             Popularity::Zipf { alpha } => PickerKind::Zipf(
                 Zipf::new(n as f64, alpha).unwrap_or_else(|e| panic!("BUG: unvalidated zipf alpha {alpha}: {e}")),
             ),
@@ -87,6 +100,7 @@ impl ModelPicker {
     #[inline]
     pub fn pick(&mut self) -> ModelId {
         match &self.kind {
+            PickerKind::Alias(a) => ModelId(a.sample(&mut self.rng) as u32),
             // Zipf samples ranks 1..=n as floats.
             PickerKind::Zipf(z) => ModelId(z.sample(&mut self.rng) as u32 - 1),
             PickerKind::Uniform(n) => ModelId(self.rng.random_range(0..*n)),

@@ -27,21 +27,21 @@
 //!
 //! let s = Scenario::from_toml_str(r#"
 //!     name = "doc"
-//!     duration_s = 60.0
-//!     warmup_s = 20.0          # cold starts happen here; not measured
+//!     duration_s = 100.0
+//!     warmup_s = 40.0          # cold starts happen here; not measured
 //!     [cluster]
 //!     instance_type = "ml.m5.xlarge"
 //!     instances = 2
 //!     [models]
 //!     count = 20
-//!     memory_mib = { dist = "constant", value = 500.0 }
+//!     memory_mib = { dist = "constant", value = 200.0 }
 //!     [workload]
 //!     arrival = { process = "poisson", rate_per_s = 50.0 }
 //! "#, "doc.toml")?;
 //! let out = s.run()?;
 //! let r = &out.report;
 //! assert_eq!(r.requests.arrived, r.requests.completed + r.requests.failed + r.requests.rejected);
-//! assert!(r.model_cache_hit > 0.99); // 20 × 500 MiB fit in 2 × 14 GiB: warm after the warm-up
+//! assert!(r.model_cache_hit > 0.99); // 20 × 200 MiB fit in 2 × 14 GiB: warm after the warm-up
 //! // Same scenario, same seed: the same report, to the byte.
 //! let again = s.run()?;
 //! assert_eq!(mmesim::to_json(&again.report), mmesim::to_json(r));

@@ -49,20 +49,22 @@ fn ms(x: u64) -> SimTime {
     SimTime::from_millis(x)
 }
 
+/// Runs `scenario` on hand-made arrivals `(time ms, model)`, recording the
+/// trace and checking invariants after every event.
+fn run(scenario: &str, arrivals: &[(u64, u32)]) -> mmesim::RunResult {
+    let s = common::scenario(scenario);
+    let arrivals = arrivals.iter().map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None }).collect();
+    s.simulation_with_source(
+        RunOptions { record_trace: true, check_invariants: true },
+        Box::new(VecSource::new(arrivals)),
+    )
+    .unwrap()
+    .run()
+}
+
 #[test]
 fn two_models_room_for_one() {
-    let s = common::scenario(SCENARIO);
-    let arrivals = [(0, 0), (2000, 1), (3500, 0), (4000, 1)]
-        .iter()
-        .map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None })
-        .collect();
-    let out = s
-        .simulation_with_source(
-            RunOptions { record_trace: true, check_invariants: true },
-            Box::new(VecSource::new(arrivals)),
-        )
-        .unwrap()
-        .run();
+    let out = run(SCENARIO, &[(0, 0), (2000, 1), (3500, 0), (4000, 1)]);
 
     use TraceKind::*;
     let done = |seq: u64, latency_ms: u64| Completed { seq, latency: SimDuration::from_millis(latency_ms), hit: false };
@@ -118,18 +120,7 @@ fn two_models_room_for_one() {
 /// another.
 #[test]
 fn hit_and_join_in_flight() {
-    let s = common::scenario(SCENARIO);
-    let arrivals = [(0, 0), (500, 0), (3000, 0)]
-        .iter()
-        .map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None })
-        .collect();
-    let out = s
-        .simulation_with_source(
-            RunOptions { record_trace: true, check_invariants: true },
-            Box::new(VecSource::new(arrivals)),
-        )
-        .unwrap()
-        .run();
+    let out = run(SCENARIO, &[(0, 0), (500, 0), (3000, 0)]);
     let completions: Vec<(SimTime, TraceKind)> =
         out.trace.iter().filter(|t| matches!(t.kind, TraceKind::Completed { .. })).map(|t| (t.time, t.kind)).collect();
     // r0 and r1 both wait for the one load (ready at 1.6 s); one slot: r0
@@ -162,16 +153,7 @@ fn too_large_and_timeout() {
         "{ name = \"B\", memory_mib = 1000.0, service_ms = 10.0 },",
         "{ name = \"B\", memory_mib = 1000.0, service_ms = 10.0 },\n  { name = \"huge\", memory_mib = 2000.0, service_ms = 10.0 },",
     );
-    let s = common::scenario(&text);
-    let arrivals =
-        [(0, 2), (100, 0)].iter().map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None }).collect();
-    let out = s
-        .simulation_with_source(
-            RunOptions { record_trace: true, check_invariants: true },
-            Box::new(VecSource::new(arrivals)),
-        )
-        .unwrap()
-        .run();
+    let out = run(&text, &[(0, 2), (100, 0)]);
     use mmesim::core::FailReason;
     let fails: Vec<(SimTime, TraceKind)> =
         out.trace.iter().filter(|t| matches!(t.kind, TraceKind::Failed { .. })).map(|t| (t.time, t.kind)).collect();
@@ -205,16 +187,7 @@ fn concurrent_transfers_share_bandwidth() {
         "download_overhead_ms = 0.0",
         "download_overhead_ms = 0.0\nmax_concurrent_downloads = 2\nmax_concurrent_loads = 2",
     );
-    let s = common::scenario(&text);
-    let arrivals =
-        [(0, 0), (0, 1)].iter().map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None }).collect();
-    let out = s
-        .simulation_with_source(
-            RunOptions { record_trace: true, check_invariants: true },
-            Box::new(VecSource::new(arrivals)),
-        )
-        .unwrap()
-        .run();
+    let out = run(&text, &[(0, 0), (0, 1)]);
     use TraceKind::*;
     let done = |seq: u64, latency_ms: u64| Completed { seq, latency: SimDuration::from_millis(latency_ms), hit: false };
     let got: Vec<(u64, u32, TraceKind)> =
@@ -234,4 +207,18 @@ fn concurrent_transfers_share_bandwidth() {
             (3120, 1, done(1, 3120)),
         ]
     );
+}
+
+/// Requests arriving before the warm-up are counted as arrived and
+/// completed but left out of latency and hit ratio: with warm-up at 3 s only
+/// r2 (1.12 s) and r3 (1.43 s) of the first scenario are measured.
+#[test]
+fn warm_up_is_excluded_from_latency_and_hit_ratio() {
+    let text = SCENARIO.replace("duration_s = 10.0", "duration_s = 10.0\nwarmup_s = 3.0");
+    let out = run(&text, &[(0, 0), (2000, 1), (3500, 0), (4000, 1), (6000, 1)]);
+    let r = &out.report;
+    assert_eq!((r.requests.arrived, r.requests.completed, r.requests.measured), (5, 5, 3));
+    // r4 at 6.0 s hits B (loaded since 5.42 s): 10 ms.
+    assert!((r.latency_ms.mean - (1120.0 + 1430.0 + 10.0) / 3.0).abs() < 1e-9, "{}", r.latency_ms.mean);
+    assert!((r.model_cache_hit - 1.0 / 3.0).abs() < 1e-12);
 }

@@ -1,0 +1,55 @@
+//! Golden outputs: the quickstart scenario's summary and JSON report, as
+//! quoted in README.md and docs/guide.md, must be exactly what the code
+//! produces. Any change of behaviour shows here first; after checking that
+//! the change is intended, refresh the quotes with
+//!
+//! ```sh
+//! UPDATE_GOLDEN=1 cargo test -p mmesim --test golden
+//! ```
+//!
+//! and re-read the prose around them.
+
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// Replaces (or, when not updating, compares) the fenced block of `lang`
+/// that starts with `first_line` in `file`.
+fn check_block(file: &str, lang: &str, first_line: &str, actual: &str) {
+    let path = root().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let open = format!("```{lang}\n{first_line}");
+    let start = text.find(&open).unwrap_or_else(|| panic!("{file}: no ```{lang} block starting with {first_line:?}"))
+        + lang.len()
+        + 4;
+    let len = text[start..].find("```").unwrap_or_else(|| panic!("{file}: unterminated block"));
+    let quoted = &text[start..start + len];
+    let actual = format!("{}\n", actual.trim_end());
+    if quoted == actual {
+        return;
+    }
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let updated = format!("{}{}{}", &text[..start], actual, &text[start + len..]);
+        std::fs::write(&path, updated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("updated {file}");
+        return;
+    }
+    panic!(
+        "{file}: the quoted output is stale.\n--- quoted\n{quoted}--- actual\n{actual}---\n\
+         If the change is intended: UPDATE_GOLDEN=1 cargo test -p mmesim --test golden"
+    );
+}
+
+#[test]
+fn quickstart_outputs_quoted_in_the_docs_are_current() {
+    let s = mmesim::Scenario::from_file(root().join("examples/scenarios/quickstart.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = s.run().unwrap_or_else(|e| panic!("{e}")).report;
+    let summary = mmesim::summary_table(&report);
+    let json = mmesim::to_json(&report);
+    check_block("README.md", "text", "scenario \"quickstart\"", &summary);
+    check_block("docs/guide.md", "text", "scenario \"quickstart\"", &summary);
+    check_block("docs/guide.md", "json", "{\n  \"name\": \"quickstart\"", &json);
+}

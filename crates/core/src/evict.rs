@@ -65,9 +65,16 @@ pub trait Evictor: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Keep-alive policies: how long an object may stay idle before it is
-    /// removed even without pressure. `None` (the default) = forever.
-    fn idle_timeout(&self) -> Option<mmesim_engine::SimDuration> {
+    /// Keep-alive policies (`ttl`): an unpinned object whose time is up at
+    /// `now`, to be removed even without pressure (the caller removes it and
+    /// calls `on_remove`, then asks again). Like `victim`, this proposes and
+    /// does not forget. Default: never.
+    fn expired(&mut self, _now: SimTime, _pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
+        None
+    }
+    /// Keep-alive policies: when the earliest unpinned object's time will be
+    /// up, so the caller can come back then. Default: never.
+    fn next_expiry(&self, _pinned: &dyn Fn(u32) -> bool) -> Option<SimTime> {
         None
     }
 }

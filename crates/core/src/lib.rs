@@ -98,7 +98,7 @@
 //! let policies = Policies {
 //!     router: Box::new(First),
 //!     autoscaler: Box::new(Fixed),
-//!     evictors: Box::new(|_, _| Box::new(Keep(0)) as Box<dyn Evictor>),
+//!     evictors: Box::new(|_, _, _| Box::new(Keep(0)) as Box<dyn Evictor>),
 //! };
 //! let out = Simulation::new(cfg, Box::new(VecSource::new(arrivals)), policies)?.run();
 //! assert_eq!(out.report.requests.completed, 3);

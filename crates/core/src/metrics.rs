@@ -110,6 +110,9 @@ pub struct CacheCounts {
     /// Requests that waited for a download or load already in flight
     /// rather than starting their own.
     pub joined_in_flight: u64,
+    /// Keep-alive expiry checks that removed at least one idle model or
+    /// artifact (`ttl` policies; unloads and deletions are counted above).
+    pub expired: u64,
 }
 
 /// Fleet figures.

@@ -27,9 +27,9 @@ pub enum Tier {
     Disk,
 }
 
-/// Builds an evictor for one tier of one instance (called at start and for
-/// every instance launched later).
-pub type EvictorFactory = Box<dyn FnMut(InstanceId, Tier) -> Box<dyn Evictor> + Send>;
+/// Builds an evictor for one tier (of the given capacity) of one instance;
+/// called at start and for every instance launched later.
+pub type EvictorFactory = Box<dyn FnMut(InstanceId, Tier, Bytes) -> Box<dyn Evictor> + Send>;
 
 /// The policies a simulation runs with.
 pub struct Policies {
@@ -150,6 +150,11 @@ enum Event {
     InstanceReady {
         inst: u32,
     },
+    /// A keep-alive evictor said an object of this tier may have idled out.
+    Expiry {
+        inst: u32,
+        tier: Tier,
+    },
     Minute,
 }
 
@@ -229,6 +234,8 @@ struct Instance {
     mem_ev: Box<dyn Evictor>,
     disk_ev: Box<dyn Evictor>,
     loaded: u32,
+    /// Earliest pending `Expiry` event per tier (memory, disk).
+    expiry_armed: [Option<SimTime>; 2],
     busy_area: u128,
     busy_area_at_minute: u128,
     last_change: SimTime,
@@ -412,9 +419,10 @@ impl Simulation {
             net: Pipe::new(ty.download_bytes_per_s),
             disk_io: Pipe::new(ty.storage.read_bytes_per_s),
             models: vec![EMPTY_SLOT; self.models.len()],
-            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory),
-            disk_ev: (self.evictors)(InstanceId(id), Tier::Disk),
+            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, ty.model_memory()),
+            disk_ev: (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size),
             loaded: 0,
+            expiry_armed: [None, None],
             busy_area: 0,
             busy_area_at_minute: 0,
             last_change: self.now,
@@ -482,6 +490,11 @@ impl Simulation {
                 Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
                 Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
                 Event::InstanceReady { inst } => self.on_instance_ready(inst),
+                Event::Expiry { inst, tier } => {
+                    if !self.on_expiry(inst, tier) {
+                        continue; // nothing idled out
+                    }
+                }
                 Event::Minute => {
                     self.on_minute();
                     continue;
@@ -621,6 +634,7 @@ impl Simulation {
         if hit {
             let ctx = self.ctx();
             self.instances[inst as usize].mem_ev.on_access(model, ctx);
+            self.arm_expiry(inst, Tier::Memory);
             self.enqueue_for_slot(inst, r);
         } else {
             if matches!(slot.mem, MemState::Pending | MemState::Loading) {
@@ -775,10 +789,99 @@ impl Simulation {
         let it = &mut self.instances[inst as usize];
         let s = &mut it.models[model as usize];
         s.pins -= 1;
-        if s.pins == 0 && (!it.load_queue.is_empty() || !it.download_queue.is_empty()) {
-            self.pump_downloads(inst);
-            self.pump_loads(inst);
+        if s.pins == 0 {
+            if !it.load_queue.is_empty() || !it.download_queue.is_empty() {
+                self.pump_downloads(inst);
+                self.pump_loads(inst);
+            }
+            self.arm_expiry(inst, Tier::Memory);
         }
+    }
+
+    /// Schedules an `Expiry` check for when the tier's keep-alive evictor
+    /// says its next unpinned object idles out (nothing for other policies).
+    fn arm_expiry(&mut self, inst: u32, tier: Tier) {
+        let it = &self.instances[inst as usize];
+        let models = &it.models;
+        let next = match tier {
+            Tier::Memory => it.mem_ev.next_expiry(&|x| models[x as usize].pins > 0),
+            Tier::Disk => it.disk_ev.next_expiry(&|x| models[x as usize].mem != MemState::Absent),
+        };
+        let Some(t) = next else { return };
+        let t = t.max(self.now);
+        let slot = &mut self.instances[inst as usize].expiry_armed[tier as usize];
+        if slot.is_none_or(|armed| t < armed) {
+            *slot = Some(t);
+            self.q.push(t, Event::Expiry { inst, tier });
+        }
+    }
+
+    /// Removes the tier's idled-out unpinned objects (memory: unloads;
+    /// disk: deletions) and re-arms. `false` if nothing happened. Once the
+    /// workload is over and nothing is in flight, idle expiries are not
+    /// simulated: the run ends.
+    fn on_expiry(&mut self, inst: u32, tier: Tier) -> bool {
+        let now = self.now;
+        let slot = &mut self.instances[inst as usize].expiry_armed[tier as usize];
+        if *slot != Some(now) {
+            return false; // superseded by an earlier check at the same or an earlier time
+        }
+        *slot = None;
+        if self.source_done && self.live_requests == 0 {
+            return false;
+        }
+        if self.instances[inst as usize].life == Life::Removed {
+            return false;
+        }
+        let mut any = false;
+        loop {
+            let it = &mut self.instances[inst as usize];
+            let models = &it.models;
+            let v = match tier {
+                Tier::Memory => it.mem_ev.expired(now, &|x| models[x as usize].pins > 0),
+                Tier::Disk => it.disk_ev.expired(now, &|x| models[x as usize].mem != MemState::Absent),
+            };
+            let Some(v) = v else { break };
+            any = true;
+            match tier {
+                Tier::Memory => {
+                    let s = it.models[v as usize];
+                    if s.mem != MemState::Loaded || s.pins > 0 {
+                        panic!(
+                            "BUG: evictor `{}` let model {v} expire in state {:?} with {} pins",
+                            it.mem_ev.name(),
+                            s.mem,
+                            s.pins
+                        );
+                    }
+                    self.start_unload(inst, v);
+                }
+                Tier::Disk => {
+                    let s = &mut it.models[v as usize];
+                    if s.disk != DiskState::Present || s.mem != MemState::Absent {
+                        panic!(
+                            "BUG: evictor `{}` let artifact {v} expire in state {:?}/{:?}",
+                            it.disk_ev.name(),
+                            s.disk,
+                            s.mem
+                        );
+                    }
+                    it.disk_ev.on_remove(v);
+                    s.disk = DiskState::Absent;
+                    it.disk_used -= self.models[v as usize].artifact;
+                    self.sync_copy(inst, v);
+                    self.record(inst, v, TraceKind::DiskEvict);
+                }
+            }
+        }
+        if any {
+            self.m.cache.expired += 1;
+        }
+        self.arm_expiry(inst, tier);
+        if any && tier == Tier::Disk {
+            self.pump_downloads(inst);
+        }
+        any
     }
 
     /// A request routed to `inst` has ended (completed or failed there).
@@ -965,6 +1068,9 @@ impl Simulation {
         let s = &mut it.models[model as usize];
         s.disk = DiskState::Present;
         it.disk_ev.on_insert(model, meta, ctx);
+        self.arm_expiry(inst, Tier::Disk);
+        let it = &mut self.instances[inst as usize];
+        let s = &mut it.models[model as usize];
         if s.mem == MemState::Pending {
             it.load_queue.push_back(model);
         }
@@ -1104,6 +1210,7 @@ impl Simulation {
         self.sync_copy(inst, model);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::UnloadEnd);
+        self.arm_expiry(inst, Tier::Disk);
         if reload {
             self.ensure_model(inst, model);
         }
@@ -1140,6 +1247,7 @@ impl Simulation {
             }
             r = next;
         }
+        self.arm_expiry(inst, Tier::Memory);
         self.pump_loads(inst);
     }
 

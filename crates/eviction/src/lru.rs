@@ -33,12 +33,18 @@ struct Node {
 const EMPTY: Node = Node { prev: NIL, next: NIL, present: false };
 
 /// Least-recently-used eviction. See the module notes for the rule.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Lru {
     nodes: Vec<Node>,
     head: u32,
     tail: u32,
     len: usize,
+}
+
+impl Default for Lru {
+    fn default() -> Self {
+        Lru::new()
+    }
 }
 
 impl Lru {
@@ -71,6 +77,18 @@ impl Lru {
             self.nodes[self.head as usize].prev = id;
         }
         self.head = id;
+    }
+
+    /// The least recently used object that `pinned` does not reject.
+    pub fn lru_unpinned(&self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
+        let mut x = self.tail;
+        while x != NIL {
+            if !pinned(x) {
+                return Some(x);
+            }
+            x = self.nodes[x as usize].prev;
+        }
+        None
     }
 
     /// Ids from most to least recently used (for tests and inspection).
@@ -123,14 +141,7 @@ impl Evictor for Lru {
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let mut x = self.tail;
-        while x != NIL {
-            if !pinned(x) {
-                return Some(x);
-            }
-            x = self.nodes[x as usize].prev;
-        }
-        None
+        self.lru_unpinned(pinned)
     }
 
     fn len(&self) -> usize {
@@ -173,5 +184,6 @@ mod tests {
         l.on_remove(2);
         assert_eq!(l.victim(&|_| false), None);
         assert!(l.is_empty());
+        assert_eq!(Lru::default().victim(&|_| false), None);
     }
 }

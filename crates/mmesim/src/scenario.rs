@@ -246,11 +246,12 @@ pub struct WorkloadSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvictionSpec {
-    /// Memory tier (loaded models). Default `lru`.
-    #[serde(default)]
+    /// Memory tier (loaded models): a name or a table with parameters.
+    /// Default `lru`.
+    #[serde(default, deserialize_with = "mmesim_eviction::name_or_table")]
     pub memory: EvictionPolicy,
     /// Disk tier (artifacts). Default `lru`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "mmesim_eviction::name_or_table")]
     pub disk: EvictionPolicy,
 }
 
@@ -475,6 +476,19 @@ impl Scenario {
             .popularity
             .validate()
             .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.popularity`: {e}")))?;
+        for (field, p) in [("eviction.memory", &self.eviction.memory), ("eviction.disk", &self.eviction.disk)] {
+            p.validate().map_err(|e| Error::invalid(origin, field, e))?;
+            if p.is_offline() {
+                return Err(Error::invalid(
+                    origin,
+                    field,
+                    format!(
+                        "`{}` needs to know the future; it is available in trace replay (`mmesim cache`)",
+                        p.name()
+                    ),
+                ));
+            }
+        }
         self.routing.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`routing`: {e}")))?;
         Ok(())
     }
@@ -541,7 +555,7 @@ impl Scenario {
     fn build(&self, cfg: SimConfig, source: Box<dyn RequestSource>) -> Result<Simulation, Error> {
         let streams = RngStreams::new(self.seed);
         let (mem, disk) = (self.eviction.memory.clone(), self.eviction.disk.clone());
-        let evictors = Box::new(move |id: InstanceId, tier: Tier| -> Box<dyn Evictor> {
+        let evictors = Box::new(move |id: InstanceId, tier: Tier, capacity: Bytes| -> Box<dyn Evictor> {
             let (policy, k) = match tier {
                 Tier::Memory => (&mem, 2 * id.0 as u64),
                 Tier::Disk => (&disk, 2 * id.0 as u64 + 1),
@@ -550,7 +564,7 @@ impl Scenario {
                 use rand::Rng;
                 streams.substream(Stream::Eviction, k).random::<u64>()
             };
-            policy.build(seed)
+            policy.build(capacity, seed)
         });
         let policies = Policies {
             router: self.routing.build(RngStreams::new(self.seed).substream(Stream::Routing, 0).next_seed()),

@@ -57,7 +57,7 @@ fn launch_delay_cold_start_drain_and_billing() {
     let policies = Policies {
         router: Box::new(Sticky::new(2.0)),
         autoscaler: Box::new(Script),
-        evictors: Box::new(|_, _| Box::new(Lru::new()) as Box<dyn Evictor>),
+        evictors: Box::new(|_, _, _| Box::new(Lru::new()) as Box<dyn Evictor>),
     };
     let out = Simulation::new(cfg, Box::new(source), policies).unwrap().run();
     let r = &out.report;

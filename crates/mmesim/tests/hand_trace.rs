@@ -222,3 +222,39 @@ fn warm_up_is_excluded_from_latency_and_hit_ratio() {
     assert!((r.latency_ms.mean - (1120.0 + 1430.0 + 10.0) / 3.0).abs() < 1e-9, "{}", r.latency_ms.mean);
     assert!((r.model_cache_hit - 1.0 / 3.0).abs() < 1e-12);
 }
+
+/// Keep-alive: with `ttl` (5 s) the model is unloaded after 5 s idle even
+/// though nothing needs its memory, and the next request pays a load (its
+/// artifact is still on disk):
+///
+/// ```text
+/// t=0     r0 A: download 0–1.0, load 1.0–1.6, serve 1.6–1.61 (pinned until then)
+/// t=6.6   A idle since 1.6 → unload 6.6–6.8
+/// t=8.0   r1 A: miss, load 8.0–8.6, serve 8.6–8.61 → 0.61 s
+/// ```
+#[test]
+fn ttl_unloads_idle_models_without_pressure() {
+    let text = format!("{SCENARIO}\n[eviction]\nmemory = {{ policy = \"ttl\", ttl_s = 5.0 }}\n");
+    let out = run(&text, &[(0, 0), (8000, 0)]);
+    use TraceKind::*;
+    let got: Vec<(u64, u32, TraceKind)> =
+        out.trace.iter().map(|t| (t.time.as_nanos() / 1_000_000, t.model.0, t.kind)).collect();
+    let done = |seq: u64, latency_ms: u64| Completed { seq, latency: SimDuration::from_millis(latency_ms), hit: false };
+    assert_eq!(
+        got,
+        vec![
+            (0, 0, DownloadStart),
+            (1000, 0, DownloadEnd),
+            (1000, 0, LoadStart),
+            (1600, 0, LoadEnd),
+            (1610, 0, done(0, 1610)),
+            (6600, 0, UnloadStart),
+            (6800, 0, UnloadEnd),
+            (8000, 0, LoadStart),
+            (8600, 0, LoadEnd),
+            (8610, 0, done(1, 610)),
+        ]
+    );
+    assert_eq!(out.report.cache.unloads, 1);
+    assert_eq!(out.report.cache.expired, 1);
+}

@@ -8,8 +8,10 @@
 //!   for (Zipf or uniform over the models' ranks);
 //! * [`ModelsSpec`]: the model population, generated from distributions or
 //!   listed explicitly;
-//! * [`Generated`]: a [`RequestSource`](mmesim_core::RequestSource) that
-//!   combines a clock and a picker, pulled one arrival at a time.
+//! * [`Generated`]: a `RequestSource` (the core trait) that
+//!   combines a clock and a picker, pulled one arrival at a time;
+//! * [`cachetrace`]: streamed readers of cache traces (libCacheSim's
+//!   oracle-general binary format, CSV) for cache-only replay.
 //!
 //! Key design choice: every source is an iterator (pull, one arrival at a
 //! time), so memory never grows with the length of a workload, and every
@@ -39,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod arrival;
+pub mod cachetrace;
 mod models;
 mod popularity;
 

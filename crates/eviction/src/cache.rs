@@ -1,0 +1,166 @@
+//! A standalone sized-object cache driven by any [`Evictor`]: the engine of
+//! cache-only replay (`mmesim cache`) and of the conformance harness.
+
+use mmesim_core::{AccessCtx, Bytes, Evictor, ObjectMeta};
+use mmesim_engine::SimTime;
+
+/// Hit and miss counts of a replay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Requests.
+    pub requests: u64,
+    /// Requests that missed.
+    pub misses: u64,
+    /// Bytes requested.
+    pub bytes: u64,
+    /// Bytes of the requests that missed.
+    pub miss_bytes: u64,
+    /// Objects evicted.
+    pub evictions: u64,
+    /// Misses not inserted because the object is larger than the cache.
+    pub too_large: u64,
+}
+
+impl CacheStats {
+    /// misses / requests (0 for no requests).
+    pub fn miss_ratio(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.misses as f64 / self.requests as f64
+        }
+    }
+    /// miss bytes / requested bytes (0 for no bytes).
+    pub fn byte_miss_ratio(&self) -> f64 {
+        if self.bytes == 0 {
+            0.0
+        } else {
+            self.miss_bytes as f64 / self.bytes as f64
+        }
+    }
+}
+
+/// A cache of `capacity` bytes over objects with dense `u32` ids.
+///
+/// On a hit the evictor is told of the access; on a miss the object is
+/// inserted if it fits at all, evicting the evictor's victims until it
+/// does; an object larger than the whole cache is never inserted. Nothing
+/// is ever pinned here.
+pub struct SizedCache<E: Evictor + ?Sized = dyn Evictor> {
+    capacity: u64,
+    used: u64,
+    size: Vec<u64>,
+    present: Vec<bool>,
+    stats: CacheStats,
+    vtime: u64,
+    evictor: Box<E>,
+}
+
+impl<E: Evictor + ?Sized> SizedCache<E> {
+    /// An empty cache of `capacity` bytes.
+    pub fn new(capacity: Bytes, evictor: Box<E>) -> Self {
+        SizedCache {
+            capacity: capacity.0,
+            used: 0,
+            size: Vec::new(),
+            present: Vec::new(),
+            stats: CacheStats::default(),
+            vtime: 0,
+            evictor,
+        }
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// Bytes cached.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
+    /// The cache's capacity.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Whether `id` is cached.
+    pub fn contains(&self, id: u32) -> bool {
+        self.present.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// The evictor (to inspect its state in tests).
+    pub fn evictor(&self) -> &E {
+        &self.evictor
+    }
+
+    /// One request for `id` of `size` bytes at `now`; `next_access` is the
+    /// logical time (0-based request index) of the next request for the same
+    /// object, when known. Returns whether it hit. `on_evict` sees every
+    /// eviction.
+    pub fn access_with(
+        &mut self,
+        id: u32,
+        size: u64,
+        now: SimTime,
+        next_access: Option<u64>,
+        mut on_evict: impl FnMut(u32),
+    ) -> bool {
+        let ctx = AccessCtx { now, vtime: self.vtime, next_access };
+        self.vtime += 1;
+        let i = id as usize;
+        if i >= self.present.len() {
+            self.present.resize(i + 1, false);
+            self.size.resize(i + 1, 0);
+        }
+        self.stats.requests += 1;
+        self.stats.bytes += size;
+        while let Some(v) = self.evictor.expired(now, &|_| false) {
+            self.remove(v);
+            on_evict(v);
+        }
+        if self.present[i] {
+            self.evictor.on_access(id, ctx);
+            return true;
+        }
+        self.stats.misses += 1;
+        self.stats.miss_bytes += size;
+        if size > self.capacity {
+            self.stats.too_large += 1;
+            return false;
+        }
+        while self.capacity - self.used < size {
+            let Some(v) = self.evictor.victim(&|_| false) else {
+                panic!(
+                    "BUG: evictor `{}` proposed no victim in a cache holding {} bytes",
+                    self.evictor.name(),
+                    self.used
+                )
+            };
+            if !self.present.get(v as usize).copied().unwrap_or(false) {
+                panic!("BUG: evictor `{}` proposed object {v}, which is not cached", self.evictor.name());
+            }
+            self.remove(v);
+            self.stats.evictions += 1;
+            on_evict(v);
+        }
+        self.present[i] = true;
+        self.size[i] = size;
+        self.used += size;
+        self.evictor.on_insert(id, ObjectMeta { size: Bytes(size), reload_cost: 1.0 }, ctx);
+        false
+    }
+
+    /// [`access_with`](Self::access_with) without an eviction callback.
+    #[inline]
+    pub fn access(&mut self, id: u32, size: u64, now: SimTime, next_access: Option<u64>) -> bool {
+        self.access_with(id, size, now, next_access, |_| {})
+    }
+
+    fn remove(&mut self, v: u32) {
+        self.present[v as usize] = false;
+        self.used -= self.size[v as usize];
+        self.evictor.on_remove(v);
+    }
+}

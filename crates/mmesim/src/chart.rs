@@ -1,0 +1,85 @@
+//! Charts as SVG (plotters): miss-ratio curves.
+
+use crate::error::{Error, ErrorKind};
+use std::path::Path;
+
+/// One line of a chart: a label and its (x, y) points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Points, in x order.
+    pub points: Vec<(f64, f64)>,
+}
+
+const PALETTE: [plotters::style::RGBColor; 10] = [
+    plotters::style::RGBColor(31, 119, 180),
+    plotters::style::RGBColor(255, 127, 14),
+    plotters::style::RGBColor(44, 160, 44),
+    plotters::style::RGBColor(214, 39, 40),
+    plotters::style::RGBColor(148, 103, 189),
+    plotters::style::RGBColor(140, 86, 75),
+    plotters::style::RGBColor(227, 119, 194),
+    plotters::style::RGBColor(127, 127, 127),
+    plotters::style::RGBColor(188, 189, 34),
+    plotters::style::RGBColor(23, 190, 207),
+];
+
+/// Writes a line chart (one line per series, x on a log scale when
+/// `log_x`) to `path` as SVG.
+pub fn line_chart_svg(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_x: bool,
+) -> Result<(), Error> {
+    use plotters::prelude::*;
+    let err = |e: &dyn std::fmt::Display| Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"));
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if !x0.is_finite() {
+        return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "nothing to plot"));
+    }
+    if x0 == x1 {
+        x0 *= 0.9;
+        x1 = x1 * 1.1 + 1.0;
+    }
+    let y1 = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0f64, f64::max).max(1e-9) * 1.05;
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(title, ("sans-serif", 22)).margin(14).x_label_area_size(44).y_label_area_size(60);
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(|e| err(&e))?;
+            for (i, s) in series.iter().enumerate() {
+                let c = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))
+                    .map_err(|e| err(&e))?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                chart
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                    .map_err(|e| err(&e))?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| err(&e))?;
+        }};
+    }
+    if log_x && x0 > 0.0 {
+        draw!(builder.build_cartesian_2d((x0..x1).log_scale(), 0.0..y1).map_err(|e| err(&e))?);
+    } else {
+        draw!(builder.build_cartesian_2d(x0..x1, 0.0..y1).map_err(|e| err(&e))?);
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}

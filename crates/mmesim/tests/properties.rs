@@ -33,6 +33,18 @@ struct Params {
     max_loads: u32,
     max_downloads: u32,
     seed: u64,
+    memory_policy: String,
+    disk_policy: String,
+}
+
+/// Every online eviction policy, as a scenario value (ttl with a short
+/// keep-alive so that expiries happen within the runs).
+fn eviction_values() -> Vec<String> {
+    mmesim::eviction::EvictionPolicy::NAMES
+        .iter()
+        .filter(|n| **n != "belady")
+        .map(|n| if *n == "ttl" { "{ policy = \"ttl\", ttl_s = 3.0 }".to_string() } else { format!("\"{n}\"") })
+        .collect()
 }
 
 fn params() -> impl Strategy<Value = Params> {
@@ -40,7 +52,7 @@ fn params() -> impl Strategy<Value = Params> {
         (1u32..=4, 1u32..=3, 1u32..=4, 0u32..=3, 1.0f64..4.0, 0.5f64..6.0, 50.0f64..1000.0, 50.0f64..500.0),
         (proptest::collection::vec(30.0f64..1500.0, 1..16), 0.3f64..1.5, 1.0f64..60.0, 0.0f64..1.5),
         (20.0f64..90.0, 0.0f64..0.5, 1u32..60, 0.2f64..20.0, 0.0f64..500.0, 0.0f64..300.0, 1.0f64..400.0),
-        (1u32..=3, 1u32..=3, 0u64..(i64::MAX as u64)),
+        (1u32..=3, 1u32..=3, 0u64..(i64::MAX as u64), 0usize..64, 0usize..64),
     )
         .prop_map(|(a, b, c, d)| Params {
             instances: a.0,
@@ -65,6 +77,8 @@ fn params() -> impl Strategy<Value = Params> {
             max_loads: d.0,
             max_downloads: d.1,
             seed: d.2,
+            memory_policy: eviction_values()[d.3 % eviction_values().len()].clone(),
+            disk_policy: eviction_values()[d.4 % eviction_values().len()].clone(),
         })
 }
 
@@ -102,7 +116,12 @@ fn toml_of(p: &Params) -> String {
         [workload]
         arrival = {{ process = "poisson", rate_per_s = {rate} }}
         popularity = {{ dist = "zipf", alpha = {alpha} }}
+        [eviction]
+        memory = {memory_policy}
+        disk = {disk_policy}
         "#,
+        memory_policy = p.memory_policy,
+        disk_policy = p.disk_policy,
         seed = p.seed,
         duration = p.duration,
         warmup = p.warmup,
@@ -171,6 +190,7 @@ fn random_scenarios_exercise_every_path() {
     let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
     let (mut timeouts, mut throttled, mut too_large, mut disk_evictions, mut unloads, mut joined, mut waited) =
         (0, 0, 0, 0, 0, 0, 0.0);
+    let mut expired = 0;
     for _ in 0..150 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let r = common::run_checked(&common::scenario(&toml_of(&p))).report;
@@ -182,7 +202,9 @@ fn random_scenarios_exercise_every_path() {
         unloads += r.cache.unloads;
         joined += r.cache.joined_in_flight;
         waited += r.queue_wait_ms.waited_fraction;
+        expired += r.cache.expired;
     }
+    assert!(expired > 0, "no keep-alive expiry happened");
     assert!(timeouts > 0 && throttled > 0 && too_large > 0, "{timeouts} {throttled} {too_large}");
     assert!(
         disk_evictions > 0 && unloads > 0 && joined > 0 && waited > 0.0,

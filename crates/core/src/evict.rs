@@ -65,6 +65,14 @@ pub trait Evictor: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// A performance hint for batch replay: read (and so bring into cache)
+    /// the state kept for `id`, returning any value derived from it (the
+    /// caller folds it into a `black_box` so the reads are not optimised
+    /// away). Reading a batch of ids ahead lets the memory accesses of many
+    /// requests overlap. Must not change anything. Default: nothing.
+    fn prefetch(&self, _id: u32) -> u64 {
+        0
+    }
     /// Keep-alive policies (`ttl`): an unpinned object whose time is up at
     /// `now`, to be removed even without pressure (the caller removes it and
     /// calls `on_remove`, then asks again). Like `victim`, this proposes and

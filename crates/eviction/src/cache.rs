@@ -4,6 +4,8 @@
 use mmesim_core::{AccessCtx, Bytes, Evictor, ObjectMeta};
 use mmesim_engine::SimTime;
 
+const ABSENT: u64 = u64::MAX;
+
 /// Hit and miss counts of a replay.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
@@ -49,8 +51,9 @@ impl CacheStats {
 pub struct SizedCache<E: Evictor + ?Sized = dyn Evictor> {
     capacity: u64,
     used: u64,
+    /// Size of each cached object; `ABSENT` when not cached (one array, so
+    /// one memory access per request).
     size: Vec<u64>,
-    present: Vec<bool>,
     stats: CacheStats,
     vtime: u64,
     evictor: Box<E>,
@@ -59,15 +62,7 @@ pub struct SizedCache<E: Evictor + ?Sized = dyn Evictor> {
 impl<E: Evictor + ?Sized> SizedCache<E> {
     /// An empty cache of `capacity` bytes.
     pub fn new(capacity: Bytes, evictor: Box<E>) -> Self {
-        SizedCache {
-            capacity: capacity.0,
-            used: 0,
-            size: Vec::new(),
-            present: Vec::new(),
-            stats: CacheStats::default(),
-            vtime: 0,
-            evictor,
-        }
+        SizedCache { capacity: capacity.0, used: 0, size: Vec::new(), stats: CacheStats::default(), vtime: 0, evictor }
     }
 
     /// Counts so far.
@@ -87,7 +82,7 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
 
     /// Whether `id` is cached.
     pub fn contains(&self, id: u32) -> bool {
-        self.present.get(id as usize).copied().unwrap_or(false)
+        self.size.get(id as usize).is_some_and(|&s| s != ABSENT)
     }
 
     /// The evictor (to inspect its state in tests).
@@ -110,9 +105,8 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
         let ctx = AccessCtx { now, vtime: self.vtime, next_access };
         self.vtime += 1;
         let i = id as usize;
-        if i >= self.present.len() {
-            self.present.resize(i + 1, false);
-            self.size.resize(i + 1, 0);
+        if i >= self.size.len() {
+            self.size.resize((i + 1).next_power_of_two(), ABSENT);
         }
         self.stats.requests += 1;
         self.stats.bytes += size;
@@ -120,7 +114,7 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
             self.remove(v);
             on_evict(v);
         }
-        if self.present[i] {
+        if self.size[i] != ABSENT {
             self.evictor.on_access(id, ctx);
             return true;
         }
@@ -138,18 +132,24 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
                     self.used
                 )
             };
-            if !self.present.get(v as usize).copied().unwrap_or(false) {
+            if !self.contains(v) {
                 panic!("BUG: evictor `{}` proposed object {v}, which is not cached", self.evictor.name());
             }
             self.remove(v);
             self.stats.evictions += 1;
             on_evict(v);
         }
-        self.present[i] = true;
         self.size[i] = size;
         self.used += size;
         self.evictor.on_insert(id, ObjectMeta { size: Bytes(size), reload_cost: 1.0 }, ctx);
         false
+    }
+
+    /// Reads the cache's and the evictor's state for `id` ahead of an access
+    /// (see [`Evictor::prefetch`]); fold the result into `black_box`.
+    #[inline]
+    pub fn prefetch(&self, id: u32) -> u64 {
+        self.size.get(id as usize).copied().unwrap_or(0) ^ self.evictor.prefetch(id)
     }
 
     /// [`access_with`](Self::access_with) without an eviction callback.
@@ -159,8 +159,8 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
     }
 
     fn remove(&mut self, v: u32) {
-        self.present[v as usize] = false;
         self.used -= self.size[v as usize];
+        self.size[v as usize] = ABSENT;
         self.evictor.on_remove(v);
     }
 }

@@ -147,6 +147,11 @@ impl Evictor for Lru {
     fn len(&self) -> usize {
         self.len
     }
+
+    #[inline]
+    fn prefetch(&self, id: u32) -> u64 {
+        self.nodes.get(id as usize).map_or(0, |n| n.prev as u64 ^ n.next as u64)
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,9 @@ pub fn line_chart_svg(
     log_x: bool,
 ) -> Result<(), Error> {
     use plotters::prelude::*;
-    let err = |e: &dyn std::fmt::Display| Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"));
+    let err = |e: &dyn std::fmt::Display| {
+        Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"))
+    };
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     if !x0.is_finite() {
@@ -62,9 +64,7 @@ pub fn line_chart_svg(
                     .map_err(|e| err(&e))?
                     .label(s.label.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-                chart
-                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                    .map_err(|e| err(&e))?;
+                chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(|e| err(&e))?;
             }
             chart
                 .configure_series_labels()

@@ -33,6 +33,11 @@ impl Error {
         Error { kind, origin: origin.into(), message: message.into() }
     }
 
+    /// A bad command-line value (origin `command line`).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Invalid, "command line", message)
+    }
+
     pub(crate) fn io(path: &Path, e: std::io::Error) -> Self {
         Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot read file: {e}"))
     }

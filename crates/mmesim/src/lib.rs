@@ -49,7 +49,9 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod chart;
 mod error;
+pub mod replay;
 mod scenario;
 mod summary;
 

@@ -931,10 +931,23 @@ pub fn open_trace(path: &Path, format: CacheTraceFormat) -> Result<CacheTraceIte
 /// Maps sparse `u64` object ids to dense `u32` ids `0, 1, 2, …` in order of
 /// first appearance. Deterministic: the map is only looked up, never
 /// iterated.
+///
+/// Two representations, chosen on the fly: while every object id seen is
+/// below 2^24 the mapping is a direct table indexed by the object id (one
+/// memory access per lookup: many traces number their objects densely);
+/// the first larger id moves everything into a hash map (FxHash) for good.
+/// The dense ids are the same either way.
 #[derive(Clone, Debug, Default)]
 pub struct DenseIds {
+    /// `direct[object] = dense id + 1` (0 = unseen), while `!hashed`.
+    direct: Vec<u32>,
     map: FxHashMap<u64, u32>,
+    hashed: bool,
+    len: usize,
 }
+
+/// Object ids below this use the direct table (64 MiB at most).
+const DIRECT_LIMIT: u64 = 1 << 24;
 
 impl DenseIds {
     /// An empty mapping.
@@ -944,18 +957,47 @@ impl DenseIds {
 
     /// An empty mapping with room for `n` objects.
     pub fn with_capacity(n: usize) -> Self {
-        DenseIds { map: FxHashMap::with_capacity_and_hasher(n, Default::default()) }
+        DenseIds { map: FxHashMap::with_capacity_and_hasher(n, Default::default()), ..Self::default() }
+    }
+
+    fn to_hashed(&mut self) {
+        self.map.reserve(self.len);
+        for (object, &d) in self.direct.iter().enumerate() {
+            if d != 0 {
+                self.map.insert(object as u64, d - 1);
+            }
+        }
+        self.direct = Vec::new();
+        self.hashed = true;
     }
 
     /// The dense id of `object`, assigning the next one on first sight;
     /// `None` once `u32::MAX` ids are taken and `object` is new.
     #[inline]
     pub fn try_id(&mut self, object: u64) -> Option<u32> {
-        let next = self.map.len();
+        if !self.hashed {
+            if object < DIRECT_LIMIT {
+                let o = object as usize;
+                if o >= self.direct.len() {
+                    self.direct.resize((o + 1).next_power_of_two().min(DIRECT_LIMIT as usize), 0);
+                }
+                let d = self.direct[o];
+                if d != 0 {
+                    return Some(d - 1);
+                }
+                let id = u32::try_from(self.len).ok().filter(|&id| id < u32::MAX - 1)?;
+                self.direct[o] = id + 1;
+                self.len += 1;
+                return Some(id);
+            }
+            self.to_hashed();
+        }
+        let next = self.len;
         match self.map.entry(object) {
             std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
             std::collections::hash_map::Entry::Vacant(e) => {
                 let id = u32::try_from(next).ok().filter(|&id| id != u32::MAX)?;
+                self.len += 1;
                 Some(*e.insert(id))
             }
         }
@@ -977,17 +1019,39 @@ impl DenseIds {
     /// The dense id of `object`, if it has one.
     #[inline]
     pub fn get(&self, object: u64) -> Option<u32> {
-        self.map.get(&object).copied()
+        if self.hashed {
+            self.map.get(&object).copied()
+        } else {
+            self.direct.get(object as usize).copied().filter(|&d| d != 0).map(|d| d - 1)
+        }
     }
 
     /// Distinct objects seen.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// Whether no object has been seen.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+
+    /// Switching from the direct table to the hash map keeps every id.
+    #[test]
+    fn direct_then_hashed_keeps_ids() {
+        let mut d = DenseIds::new();
+        assert_eq!((d.id(5), d.id(0), d.id(5), d.id(1000)), (0, 1, 0, 2));
+        assert_eq!(d.get(1000), Some(2));
+        assert_eq!(d.get(7), None);
+        assert_eq!(d.id(u64::MAX), 3); // switches representation
+        assert_eq!((d.id(5), d.id(0), d.id(1000), d.id(u64::MAX), d.id(42)), (0, 1, 2, 3, 4));
+        assert_eq!(d.get(0), Some(1));
+        assert_eq!(d.len(), 5);
     }
 }
 

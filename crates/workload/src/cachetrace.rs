@@ -960,7 +960,7 @@ impl DenseIds {
         DenseIds { map: FxHashMap::with_capacity_and_hasher(n, Default::default()), ..Self::default() }
     }
 
-    fn to_hashed(&mut self) {
+    fn switch_to_hashed(&mut self) {
         self.map.reserve(self.len);
         for (object, &d) in self.direct.iter().enumerate() {
             if d != 0 {
@@ -990,7 +990,7 @@ impl DenseIds {
                 self.len += 1;
                 return Some(id);
             }
-            self.to_hashed();
+            self.switch_to_hashed();
         }
         let next = self.len;
         match self.map.entry(object) {

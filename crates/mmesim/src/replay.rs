@@ -290,26 +290,6 @@ pub fn parse_sizes(list: &str) -> Result<Vec<CacheSize>, String> {
     Ok(v)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!("1048576".parse(), Ok(CacheSize::Bytes(1048576)));
-        assert_eq!("512MiB".parse(), Ok(CacheSize::Bytes(512 << 20)));
-        assert_eq!("2 GB".parse(), Ok(CacheSize::Bytes(2_000_000_000)));
-        assert_eq!("10%".parse(), Ok(CacheSize::Percent(10.0)));
-        assert!("0".parse::<CacheSize>().unwrap_err().contains("at least 1 byte"));
-        assert!("-5".parse::<CacheSize>().is_err());
-        assert!("0%".parse::<CacheSize>().is_err());
-        assert!("150%".parse::<CacheSize>().is_err());
-        assert!("lots".parse::<CacheSize>().unwrap_err().contains("not a size"));
-        assert!(parse_policies("lru,nope").unwrap_err().contains("unknown eviction policy `nope`"));
-        assert_eq!(parse_policies("all").unwrap().len(), EvictionPolicy::NAMES.len());
-    }
-}
-
 /// A synthetic trace: `requests` independent Zipf(`alpha`) references over
 /// `objects` objects (object `i` has rank `i + 1` and id `i`, or a
 /// scrambled 64-bit id when `sparse_ids`, like the hashed ids of real
@@ -378,4 +358,24 @@ pub fn write_synthetic_trace(
         .map_err(|e| Error::new(ErrorKind::Io, origin.clone(), format!("cannot create: {e}")))?;
     mmesim_workload::cachetrace::write_oracle_general(std::io::BufWriter::with_capacity(1 << 20, file), reqs)
         .map_err(|e| Error::new(ErrorKind::Io, origin, format!("cannot write: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!("1048576".parse(), Ok(CacheSize::Bytes(1048576)));
+        assert_eq!("512MiB".parse(), Ok(CacheSize::Bytes(512 << 20)));
+        assert_eq!("2 GB".parse(), Ok(CacheSize::Bytes(2_000_000_000)));
+        assert_eq!("10%".parse(), Ok(CacheSize::Percent(10.0)));
+        assert!("0".parse::<CacheSize>().unwrap_err().contains("at least 1 byte"));
+        assert!("-5".parse::<CacheSize>().is_err());
+        assert!("0%".parse::<CacheSize>().is_err());
+        assert!("150%".parse::<CacheSize>().is_err());
+        assert!("lots".parse::<CacheSize>().unwrap_err().contains("not a size"));
+        assert!(parse_policies("lru,nope").unwrap_err().contains("unknown eviction policy `nope`"));
+        assert_eq!(parse_policies("all").unwrap().len(), EvictionPolicy::NAMES.len());
+    }
 }

@@ -51,7 +51,7 @@ enum Command {
         policy: String,
         /// Cache sizes, comma-separated: bytes (`1073741824`, `512MiB`,
         /// `4GiB`) or a share of the working set (`10%`).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         size: String,
         /// Print a JSON array (and nothing else) on stdout.
         #[arg(long)]

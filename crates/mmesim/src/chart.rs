@@ -56,7 +56,18 @@ pub fn line_chart_svg(
     macro_rules! draw {
         ($chart:expr) => {{
             let mut chart = $chart;
-            chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(|e| err(&e))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .x_max_light_lines(1)
+                .light_line_style(RGBColor(238, 238, 238))
+                .x_label_formatter(&|x| {
+                    let s = format!("{x:.3}");
+                    s.trim_end_matches('0').trim_end_matches('.').to_string()
+                })
+                .draw()
+                .map_err(|e| err(&e))?;
             for (i, s) in series.iter().enumerate() {
                 let c = PALETTE[i % PALETTE.len()];
                 chart

@@ -45,10 +45,7 @@ popularity = { dist = "zipf", alpha = 0.9 }
 
 fn main() -> Result<(), mmesim::Error> {
     let base = Scenario::from_toml_str(SCENARIO, "eviction_shootout")?;
-    println!(
-        "{:<8} {:>10} {:>10} {:>10} {:>10} {:>9}",
-        "memory", "hit ratio", "p99 ms", "unloads", "failed", "cost $"
-    );
+    println!("{:<8} {:>10} {:>10} {:>10} {:>10} {:>9}", "memory", "hit ratio", "p99 ms", "unloads", "failed", "cost $");
     let mut rows = Vec::new();
     for policy in EvictionPolicy::all().into_iter().filter(|p| !p.is_offline()) {
         let mut s = base.clone();

@@ -12,7 +12,11 @@ fn dir(test: &str) -> PathBuf {
 
 fn mmesim(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mmesim")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn synth(path: &Path) {
@@ -68,7 +72,15 @@ fn json_grid_and_plot() {
     }
     // A readable table without --json.
     let (code, out, _) = mmesim(&[
-        "cache", "--trace", trace.to_str().unwrap(), "--format", "oracle-general", "--policy", "all", "--size", "5%",
+        "cache",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "oracle-general",
+        "--policy",
+        "all",
+        "--size",
+        "5%",
     ]);
     assert_eq!(code, 0);
     assert!(out.starts_with("policy"));
@@ -99,7 +111,8 @@ fn bad_input_is_a_clear_error() {
             .map(|s| s.to_string())
             .collect()
     };
-    let run = |v: Vec<String>, needles: &[&str]| expect_error(&v.iter().map(String::as_str).collect::<Vec<_>>(), needles);
+    let run =
+        |v: Vec<String>, needles: &[&str]| expect_error(&v.iter().map(String::as_str).collect::<Vec<_>>(), needles);
     run(base("lur", "10%"), &["--policy", "unknown eviction policy `lur`", "lru"]);
     run(base("lru", "0"), &["--size", "at least 1 byte"]);
     run(base("lru", "-5"), &["--size"]);

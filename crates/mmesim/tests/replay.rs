@@ -42,8 +42,9 @@ fn lru_replay_matches_che_within_half_a_percent() {
     for (n, c, alpha) in [(1000u32, 100u64, 0.8), (10_000, 500, 1.0), (5000, 1000, 0.6)] {
         let path = temp(&format!("che-{n}-{alpha}.og"));
         write(&path, synthetic_requests(n, 3_000_000, alpha, 1, 11, false).unwrap());
-        let r = replay_grid(&path, CacheTraceFormat::OracleGeneral, &[EvictionPolicy::Lru], &[CacheSize::Bytes(c)], None)
-            .unwrap();
+        let r =
+            replay_grid(&path, CacheTraceFormat::OracleGeneral, &[EvictionPolicy::Lru], &[CacheSize::Bytes(c)], None)
+                .unwrap();
         // The first appearance of every object is a compulsory miss Che does
         // not count; over 3 M requests it is at most n / 3e6.
         let hit = 1.0 - r[0].miss_ratio;

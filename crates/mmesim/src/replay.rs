@@ -155,31 +155,40 @@ pub fn replay_one(
     let mut ids = DenseIds::new();
     let mut cache = SizedCache::new(capacity, policy.build(capacity, 0));
     let mut trace = open_trace(path, format).map_err(|e| trace_err(path, e))?;
-    // Requests go in batches: map a batch's ids, read the state of every id
-    // in it (independent memory accesses overlap), then replay it in order.
+    // Requests go in batches: read a batch, map its ids in a tight loop,
+    // read the cache state of every id in it (independent memory accesses
+    // overlap), then replay it in order.
     const BATCH: usize = 32;
-    let mut batch = [(0u32, 0u64, mmesim_engine::SimTime::ZERO, None::<u64>); BATCH];
+    let mut raw = [mmesim_workload::cachetrace::CacheRequest {
+        time: mmesim_engine::SimTime::ZERO,
+        object: 0,
+        size: 0,
+        next_access: None,
+    }; BATCH];
+    let mut dense = [0u32; BATCH];
     let mut i = 0usize;
     loop {
         let mut n = 0;
         while n < BATCH {
             let Some(r) = trace.next() else { break };
-            let r = r.map_err(|e| trace_err(path, e))?;
-            let id = ids.try_id(r.object).ok_or_else(|| too_many(path))?;
-            let next = match &future {
-                Some(f) => Some(f[i + n]).filter(|&x| x != u64::MAX),
-                None => r.next_access,
-            };
-            batch[n] = (id, r.size, r.time, next);
+            raw[n] = r.map_err(|e| trace_err(path, e))?;
             n += 1;
         }
         if n == 0 {
             break;
         }
-        let warm = batch[..n].iter().fold(0u64, |acc, b| acc ^ cache.prefetch(b.0));
+        for k in 0..n {
+            dense[k] = ids.try_id(raw[k].object).ok_or_else(|| too_many(path))?;
+        }
+        let warm = dense[..n].iter().fold(0u64, |acc, &id| acc ^ cache.prefetch(id));
         std::hint::black_box(warm);
-        for &(id, size, time, next) in &batch[..n] {
-            cache.access(id, size, time, next);
+        for k in 0..n {
+            let r = &raw[k];
+            let next = match &future {
+                Some(f) => Some(f[i + k]).filter(|&x| x != u64::MAX),
+                None => r.next_access,
+            };
+            cache.access(dense[k], r.size, r.time, next);
         }
         i += n;
     }

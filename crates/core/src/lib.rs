@@ -130,7 +130,9 @@ pub use metrics::{
     CacheCounts, FailReason, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report, RequestCounts,
 };
 pub use model::{ClusterConfig, ModelSpec, SimConfig};
-pub use route::{ClusterView, DiskState, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router};
+pub use route::{
+    ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
+};
 pub use scale::{Autoscaler, FleetStatus, MinuteMetrics};
 pub use sim::{EvictorFactory, Policies, RunResult, Simulation, Tier, TraceKind, TraceRecord};
 pub use source::{Arrival, RequestSource, VecSource};

@@ -2,6 +2,7 @@
 
 use crate::{Bytes, InstanceId, ModelId, ZoneId};
 use mmesim_engine::SimTime;
+use std::collections::BTreeSet;
 
 /// Where a model stands on one instance's memory tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,23 +96,113 @@ impl InstanceStatus {
     }
 }
 
+/// Indexes over the instances that accept requests, kept current by the
+/// core, so routers decide in O(1) or O(log n) instead of scanning the
+/// fleet: the accepting instances in id order (for random, round-robin and
+/// hash-ring choices), and the same ordered by `(outstanding, id)` (for
+/// least-loaded choices).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FleetIndex {
+    accepting: Vec<InstanceId>,
+    by_load: BTreeSet<(u32, u32)>,
+    epoch: u64,
+}
+
+impl FleetIndex {
+    /// The index of a set of statuses (for policy tests and tools).
+    pub fn from_statuses(statuses: &[InstanceStatus]) -> Self {
+        let mut f = FleetIndex::default();
+        for s in statuses {
+            f.update(s, false);
+        }
+        f
+    }
+
+    /// Brings the index in line with `s`, whose previous state was
+    /// `was_accepting` with the outstanding count `s.outstanding` had before
+    /// the change (the core calls this after every change).
+    pub(crate) fn update(&mut self, s: &InstanceStatus, was_accepting: bool) {
+        let id = s.id.0;
+        match (was_accepting, s.accepts()) {
+            (false, true) => {
+                let pos = self.accepting.partition_point(|x| x.0 < id);
+                self.accepting.insert(pos, s.id);
+                self.by_load.insert((s.outstanding, id));
+                self.epoch += 1;
+            }
+            (true, false) => {
+                if let Ok(pos) = self.accepting.binary_search(&s.id) {
+                    self.accepting.remove(pos);
+                }
+                self.by_load.retain(|&(_, x)| x != id);
+                self.epoch += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// The outstanding count of accepting instance `id` went from `old` to
+    /// `new`.
+    #[inline]
+    pub(crate) fn load_changed(&mut self, id: u32, old: u32, new: u32) {
+        if self.by_load.remove(&(old, id)) {
+            self.by_load.insert((new, id));
+        }
+    }
+
+    /// Whether two indexes hold the same instances with the same loads
+    /// (their epochs may differ).
+    pub fn same_members(&self, other: &FleetIndex) -> bool {
+        self.accepting == other.accepting && self.by_load == other.by_load
+    }
+
+    /// Accepting instances, in id order.
+    #[inline]
+    pub fn accepting(&self) -> &[InstanceId] {
+        &self.accepting
+    }
+
+    /// Accepting instances from the fewest outstanding requests up (ties by
+    /// id): O(log n) to the first, O(1) per step.
+    #[inline]
+    pub fn by_load(&self) -> impl Iterator<Item = InstanceId> + '_ {
+        self.by_load.iter().map(|&(_, id)| InstanceId(id))
+    }
+
+    /// Grows by one whenever the set of accepting instances changes: a
+    /// router that caches a structure over `accepting()` (a hash ring)
+    /// rebuilds it when this moves.
+    #[inline]
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
 /// The read-only view a [`Router`] decides on.
 pub struct ClusterView<'a> {
     pub(crate) instances: &'a [InstanceStatus],
     pub(crate) copies: &'a [Vec<ModelCopy>],
     pub(crate) model_memory: &'a [Bytes],
+    pub(crate) fleet: &'a FleetIndex,
     pub(crate) now: SimTime,
 }
 
 impl<'a> ClusterView<'a> {
-    /// A view over explicit data (for policy tests and tools).
+    /// A view over explicit data (for policy tests and tools); `fleet`
+    /// must index `instances` ([`FleetIndex::from_statuses`]).
     pub fn new(
         instances: &'a [InstanceStatus],
         copies: &'a [Vec<ModelCopy>],
         model_memory: &'a [Bytes],
+        fleet: &'a FleetIndex,
         now: SimTime,
     ) -> Self {
-        ClusterView { instances, copies, model_memory, now }
+        ClusterView { instances, copies, model_memory, fleet, now }
+    }
+    /// Indexes over the accepting instances.
+    #[inline]
+    pub fn fleet(&self) -> &'a FleetIndex {
+        self.fleet
     }
     /// Every instance ever started, indexed by `InstanceId`, including
     /// failed and removed ones (check [`InstanceStatus::accepts`]).

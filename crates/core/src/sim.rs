@@ -9,7 +9,9 @@ use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::metrics::{FailReason, FleetSummary, Metrics, Report};
 use crate::model::SimConfig;
 use crate::pipe::Pipe;
-use crate::route::{ClusterView, DiskState, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router};
+use crate::route::{
+    ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
+};
 use crate::scale::{Autoscaler, FleetStatus, MinuteMetrics};
 use crate::source::{Arrival, RequestSource};
 use crate::{Bytes, CoreError, InstanceId, ModelId, Sampler, ZoneId};
@@ -285,6 +287,7 @@ pub struct Simulation {
     evictors: EvictorFactory,
     instances: Vec<Instance>,
     status: Vec<InstanceStatus>,
+    fleet: FleetIndex,
     copies: Vec<Vec<ModelCopy>>,
     model_memory: Vec<Bytes>,
     reqs: Vec<Req>,
@@ -369,6 +372,7 @@ impl Simulation {
             evictors: policies.evictors,
             instances: Vec::new(),
             status: Vec::new(),
+            fleet: FleetIndex::default(),
             model_memory,
             reqs: Vec::new(),
             free_reqs: Vec::new(),
@@ -443,7 +447,18 @@ impl Simulation {
             loaded_models: 0,
         });
         self.instances.push(inst);
+        self.fleet.update(&self.status[id as usize], false);
         id
+    }
+
+    /// Changes an instance's health or draining flags, keeping the routing
+    /// index in step.
+    fn set_flags(&mut self, inst: u32, healthy: bool, draining: bool) {
+        let st = &mut self.status[inst as usize];
+        let was = st.accepts();
+        st.healthy = healthy;
+        st.draining = draining;
+        self.fleet.update(&self.status[inst as usize], was);
     }
 
     /// Runs to completion: until the source is exhausted (or its arrivals
@@ -578,6 +593,7 @@ impl Simulation {
             instances: &self.status,
             copies: &self.copies,
             model_memory: &self.model_memory,
+            fleet: &self.fleet,
             now: self.now,
         };
         let inst = match self.router.route(a.model, &view) {
@@ -630,7 +646,9 @@ impl Simulation {
             measured,
             timeout_armed: false,
         });
-        self.status[inst as usize].outstanding += 1;
+        let st = &mut self.status[inst as usize];
+        st.outstanding += 1;
+        self.fleet.load_changed(inst, st.outstanding - 1, st.outstanding);
         if hit {
             let ctx = self.ctx();
             self.instances[inst as usize].mem_ev.on_access(model, ctx);
@@ -889,6 +907,7 @@ impl Simulation {
         self.live_requests -= 1;
         let st = &mut self.status[inst as usize];
         st.outstanding -= 1;
+        self.fleet.load_changed(inst, st.outstanding + 1, st.outstanding);
         if st.outstanding == 0 && self.instances[inst as usize].life == Life::Draining {
             self.remove_instance(inst);
         }
@@ -1266,7 +1285,7 @@ impl Simulation {
         let it = &mut self.instances[inst as usize];
         it.life = Life::InService;
         it.last_change = now;
-        self.status[inst as usize].healthy = true;
+        self.set_flags(inst, true, false);
         self.peak_in_service = self.peak_in_service.max(self.in_service());
     }
 
@@ -1275,9 +1294,7 @@ impl Simulation {
         let it = &mut self.instances[inst as usize];
         it.life = Life::Removed;
         it.ended_at = Some(now);
-        let st = &mut self.status[inst as usize];
-        st.healthy = false;
-        st.draining = false;
+        self.set_flags(inst, false, false);
     }
 
     /// Applies an autoscaler's desired count: launch cold instances in the
@@ -1314,7 +1331,7 @@ impl Simulation {
                     }
                     Life::InService => {
                         self.instances[id].life = Life::Draining;
-                        self.status[id].draining = true;
+                        self.set_flags(id as u32, true, true);
                         if self.status[id].outstanding == 0 {
                             self.remove_instance(id as u32);
                         }
@@ -1531,6 +1548,9 @@ impl Simulation {
             if self.status[i].memory_free.0 != it.mem_cap - it.mem_used {
                 bug("stale memory_free in the routing view".into());
             }
+        }
+        if !self.fleet.same_members(&FleetIndex::from_statuses(&self.status)) {
+            panic!("BUG: the routing index disagrees with the instance statuses");
         }
         let ended = self.m.completed + self.m.failed_total() + self.m.rejected_total();
         let live = self

@@ -13,8 +13,8 @@
 //! built by [`RoutingPolicy::build`]. Today: `sticky` (the default); the
 //! full suite follows.
 //!
-//! Key design choice: stable choices use rendezvous hashing over the
-//! accepting instances ([`hash::home`]), so a model keeps its home while
+//! Key design choice: stable choices use a consistent-hash ring over the
+//! accepting instances ([`hash::HashRing`]), so a model keeps its home while
 //! that instance is up and only the models of a lost instance move.
 //!
 //! ```

@@ -11,10 +11,11 @@
 //!   h = argmin over L of (load, outstanding, id)
 //!   if h exists and load(h) < limit(h):  return h
 //!   if C is not empty:                   return argmin over C of (load, outstanding, id)
-//!   if h does not exist:                 return the rendezvous-hash home of m
-//!                                        among accepting instances (stable)
+//!   if h does not exist:                 return m's home on a consistent-hash
+//!                                        ring of the accepting instances (stable)
 //!   # every loaded copy is busy: spill, the target loads its own copy
-//!   c = argmin over accepting instances not in L of (load, outstanding, -rendezvous(m, i))
+//!   c = the accepting instance not in L with the fewest outstanding requests
+//!       (ties by id)
 //!   return c if load(c) < load(h), else h
 //! ```
 //!
@@ -28,24 +29,26 @@
 //! only start a second cold start), and "busy" counts slot work only, so
 //! an instance filling its cache does not push traffic away.
 //!
-//! Cost per request: O(copies of m) when a copy takes it; O(instances) for a
-//! model with no copy, or on spill.
+//! Cost per request: O(copies of m) when a copy takes it; O(log instances)
+//! for a model with no copy (a ring lookup) or on spill (the core's index of
+//! instances by outstanding requests, skipping the copies) — never a scan
+//! of the fleet.
 
-use crate::hash::{home, rendezvous};
+use crate::hash::HashRing;
 use mmesim_core::{ClusterView, InstanceId, MemState, ModelId, RejectReason, RouteDecision, Router};
-use std::cmp::Reverse;
 
 /// Sticky routing with spill-over. See the module notes.
 #[derive(Clone, Debug)]
 pub struct Sticky {
     spill_factor: f64,
+    ring: HashRing,
 }
 
 impl Sticky {
     /// A sticky router that spills once the least-loaded copy's slot load
     /// reaches `spill_factor × slots`.
     pub fn new(spill_factor: f64) -> Self {
-        Sticky { spill_factor }
+        Sticky { spill_factor, ring: HashRing::new() }
     }
 }
 
@@ -80,19 +83,15 @@ impl Router for Sticky {
             return RouteDecision::To(InstanceId(c));
         }
         let Some((load, _, h)) = loaded else {
-            return match home(model, view.instances()) {
-                Some(i) => RouteDecision::To(InstanceId(i)),
+            return match self.ring.home(model, view) {
+                Some(i) => RouteDecision::To(i),
                 None => RouteDecision::Reject(RejectReason::NoHealthyInstance),
             };
         };
-        let holds = |id: u32| view.copies(model).iter().any(|c| c.instance.0 == id && c.memory == MemState::Loaded);
-        let spill = view
-            .instances()
-            .iter()
-            .filter(|s| s.accepts() && !holds(s.id.0))
-            .min_by_key(|s| (s.slot_load(), s.outstanding, Reverse(rendezvous(model, s.id.0))));
-        match spill {
-            Some(c) if c.slot_load() < load => RouteDecision::To(c.id),
+        let holds =
+            |id: InstanceId| view.copies(model).iter().any(|c| c.instance == id && c.memory == MemState::Loaded);
+        match view.fleet().by_load().find(|&i| !holds(i)) {
+            Some(c) if view.instance(c).slot_load() < load => RouteDecision::To(c),
             _ => RouteDecision::To(InstanceId(h)),
         }
     }
@@ -101,7 +100,7 @@ impl Router for Sticky {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, DiskState, InstanceId, InstanceStatus, MemState, ModelCopy, ZoneId};
+    use mmesim_core::{Bytes, DiskState, FleetIndex, InstanceId, InstanceStatus, MemState, ModelCopy, ZoneId};
     use mmesim_engine::SimTime;
 
     fn inst(id: u32, outstanding: u32) -> InstanceStatus {
@@ -126,8 +125,17 @@ mod tests {
 
     fn route(insts: &[InstanceStatus], copies: &[Vec<ModelCopy>], m: u32) -> RouteDecision {
         let mem = vec![Bytes(1); copies.len()];
-        let view = ClusterView::new(insts, copies, &mem, SimTime::ZERO);
+        let fleet = FleetIndex::from_statuses(insts);
+        let view = ClusterView::new(insts, copies, &mem, &fleet, SimTime::ZERO);
         Sticky::new(2.0).route(ModelId(m), &view)
+    }
+
+    fn home(m: u32, insts: &[InstanceStatus]) -> Option<u32> {
+        let mem = vec![Bytes(1); 1];
+        let copies = vec![Vec::new(); 1];
+        let fleet = FleetIndex::from_statuses(insts);
+        let view = ClusterView::new(insts, &copies, &mem, &fleet, SimTime::ZERO);
+        HashRing::new().home(ModelId(m), &view).map(|i| i.0)
     }
 
     #[test]
@@ -146,7 +154,7 @@ mod tests {
         insts[1].healthy = false;
         let copies = vec![vec![copy(1, MemState::Loaded), copy(2, MemState::Absent)]];
         // no accepting holder: the stable home among accepting instances
-        let expect = home(ModelId(0), &insts).unwrap();
+        let expect = home(0, &insts).unwrap();
         assert_ne!(expect, 1);
         assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(expect)));
     }

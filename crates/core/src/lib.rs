@@ -83,12 +83,14 @@
 //!         max_concurrent_downloads: 0, max_concurrent_loads: 0, queue_limit: 100,
 //!         cpu_per_request: 1, request_timeout: SimDuration::from_secs(60),
 //!         download_overhead: SimDuration::ZERO, launch_delay: SimDuration::from_secs(300),
+//!         replace_failed: true, replacement_delay: SimDuration::from_secs(300),
 //!     },
 //!     models: vec![ModelSpec {
 //!         name: "m0".into(), memory: Bytes::from_mib(100.0), artifact: Bytes::from_mib(100.0),
 //!         service_ms: Dist::Constant { value: 10.0 },
 //!         load_overhead: SimDuration::ZERO, unload_time: SimDuration::ZERO,
 //!     }],
+//!     faults: vec![], client: ClientConfig::default(),
 //!     duration: SimDuration::from_secs(10), warmup: SimDuration::ZERO, seed: 1,
 //!     record_trace: false, check_invariants: true,
 //! };
@@ -129,7 +131,7 @@ pub use ids::{Bytes, InstanceId, ModelId, ZoneId};
 pub use metrics::{
     CacheCounts, FailReason, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report, RequestCounts,
 };
-pub use model::{ClusterConfig, ModelSpec, SimConfig};
+pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelSpec, SimConfig};
 pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
 };

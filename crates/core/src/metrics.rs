@@ -122,8 +122,63 @@ pub struct FleetSummary {
     pub launched: u32,
     /// Largest number in service at once.
     pub peak_in_service: u32,
+    /// Instances lost to faults.
+    pub failed: u32,
+    /// Empty instances started in place of failed ones.
+    pub replacements: u32,
+    /// Client retries made.
+    pub retries: u64,
     /// Mean inference-slot utilisation over the run, percent.
     pub cpu_utilization: f64,
+}
+
+/// One availability zone's share of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ZoneSummary {
+    /// Zone name.
+    pub name: String,
+    /// Measured requests routed to instances of the zone.
+    pub requests: u64,
+    /// Of those, requests that found their model loaded.
+    pub hits: u64,
+    /// hits / requests.
+    pub model_cache_hit: f64,
+    /// Requests completed in the zone (all, warm-up included).
+    pub completed: u64,
+    /// Requests failed in the zone (all).
+    pub failed: u64,
+    /// Models loaded in the zone.
+    pub loads: u64,
+    /// Models unloaded in the zone.
+    pub unloads: u64,
+    /// Instances of the zone lost to faults.
+    pub instances_failed: u32,
+    /// Σ lifetime of the zone's instances, hours.
+    pub instance_hours: f64,
+}
+
+/// A fault's time window, for reports and charts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultWindow {
+    /// When it struck.
+    #[serde(serialize_with = "ser_secs")]
+    pub start: mmesim_engine::SimTime,
+    /// When it ended (a zone came back); `None` = for good.
+    #[serde(serialize_with = "ser_opt_secs")]
+    pub end: Option<mmesim_engine::SimTime>,
+    /// What failed.
+    pub what: String,
+}
+
+fn ser_secs<S: serde::Serializer>(t: &mmesim_engine::SimTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(t.as_secs_f64())
+}
+
+fn ser_opt_secs<S: serde::Serializer>(t: &Option<mmesim_engine::SimTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(&t.as_secs_f64()),
+        None => s.serialize_none(),
+    }
 }
 
 /// The summary of a run (the JSON report of `mmesim run --json`).
@@ -154,6 +209,10 @@ pub struct Report {
     pub instance_hours: f64,
     /// Fleet figures.
     pub fleet: FleetSummary,
+    /// Per-zone breakdown.
+    pub zones: Vec<ZoneSummary>,
+    /// Faults injected (seconds from the start).
+    pub faults: Vec<FaultWindow>,
 }
 
 pub(crate) fn new_hist() -> Histogram<u64> {
@@ -188,6 +247,8 @@ pub(crate) struct Metrics {
     pub minute_latency_sum_ns: u128,
     pub minute_routed: u64,
     pub minute_hits: u64,
+    pub retries: u64,
+    pub replacements: u32,
 }
 
 impl Metrics {
@@ -214,6 +275,8 @@ impl Metrics {
             minute_latency_sum_ns: 0,
             minute_routed: 0,
             minute_hits: 0,
+            retries: 0,
+            replacements: 0,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Models and the run configuration the core is built from.
 
-use crate::{Bytes, Dist, InstanceType};
+use crate::{Bytes, Dist, InstanceId, InstanceType, ZoneId};
 use mmesim_engine::SimDuration;
 
 /// One model of the endpoint.
@@ -49,6 +49,51 @@ pub struct ClusterConfig {
     pub download_overhead: SimDuration,
     /// Time from launching an instance (scale-out) to its taking traffic.
     pub launch_delay: SimDuration,
+    /// Replace failed instances with empty ones.
+    pub replace_failed: bool,
+    /// Time from a failure to its replacement taking traffic.
+    pub replacement_delay: SimDuration,
+}
+
+/// What fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// One instance (by id: initial instances are `0..instances`).
+    InstanceFailure {
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// Every instance in a zone; no instance can be placed there while it
+    /// is out.
+    ZoneOutage {
+        /// The zone.
+        zone: ZoneId,
+    },
+}
+
+/// A fault injected at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// What fails.
+    pub kind: FaultKind,
+    /// When, from the start of the run.
+    pub at: SimDuration,
+    /// For how long: a zone comes back after it; a failed instance is
+    /// replaced (empty, in its own zone) after it instead of after the
+    /// cluster's replacement delay. `None` = for good (a zone never comes
+    /// back; an instance is replaced only if the cluster replaces failed
+    /// instances).
+    pub duration: Option<SimDuration>,
+}
+
+/// How clients retry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Retries after a failure the client may retry: the instance failed
+    /// under the request, no instance accepted it, or it was throttled.
+    pub retries: u32,
+    /// Wait before the first retry; doubles at each further retry.
+    pub backoff: SimDuration,
 }
 
 /// Everything the core needs to run, apart from the policies and the
@@ -59,6 +104,10 @@ pub struct SimConfig {
     pub cluster: ClusterConfig,
     /// The models, indexed by `ModelId`.
     pub models: Vec<ModelSpec>,
+    /// Faults to inject.
+    pub faults: Vec<Fault>,
+    /// Client retries.
+    pub client: ClientConfig,
     /// Arrivals at or after this time are not admitted; in-flight work
     /// then drains.
     pub duration: SimDuration,

@@ -78,6 +78,10 @@ pub struct InstanceStatus {
     pub memory_free: Bytes,
     /// Models loaded right now.
     pub loaded_models: u32,
+    /// When the least recently used loaded model was last used (requested,
+    /// or loaded); `None` with no model loaded. The older it is, the less
+    /// the instance's cache is worth (ModelMesh's "cache age").
+    pub lru_last_used: Option<SimTime>,
 }
 
 impl InstanceStatus {

@@ -6,7 +6,8 @@
 //! accounting rules live in one place.
 
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
-use crate::metrics::{FailReason, FleetSummary, Metrics, Report};
+use crate::metrics::{FailReason, FaultWindow, FleetSummary, Metrics, Report, ZoneSummary};
+use crate::model::FaultKind;
 use crate::model::SimConfig;
 use crate::pipe::Pipe;
 use crate::route::{
@@ -152,6 +153,23 @@ enum Event {
     InstanceReady {
         inst: u32,
     },
+    /// The client retries request `req`.
+    Retry {
+        req: u32,
+        gen: u32,
+    },
+    /// Fault number `idx` of the configuration strikes.
+    Fault {
+        idx: u32,
+    },
+    /// Fault number `idx` ends (its zone comes back).
+    FaultEnd {
+        idx: u32,
+    },
+    /// Replace failed instance `failed` (in its zone if that zone is up).
+    Replace {
+        failed: u32,
+    },
     /// A keep-alive evictor said an object of this tier may have idled out.
     Expiry {
         inst: u32,
@@ -166,8 +184,11 @@ enum ReqState {
     WaitModel,
     WaitSlot,
     Serving,
-    /// Timed out while linked in a wait list; freed when unlinked.
+    /// Timed out (or lost with its instance) while linked in a wait list or
+    /// in service; freed when unlinked or when its service event comes.
     Dead,
+    /// Waiting for the client's retry (no instance).
+    Retrying,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -184,6 +205,10 @@ struct Req {
     hit: bool,
     measured: bool,
     timeout_armed: bool,
+    /// Retries made so far.
+    attempt: u32,
+    /// Start of the current attempt (its timeout counts from here).
+    started: SimTime,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -197,10 +222,24 @@ struct ModelSlot {
     tail: u32,
     /// Reload once the running unload ends.
     reload: bool,
+    /// The instance's recency list of loaded models (intrusive): newer and
+    /// older neighbours, and when the model was last used.
+    newer: u32,
+    older: u32,
+    last_used: SimTime,
 }
 
-const EMPTY_SLOT: ModelSlot =
-    ModelSlot { mem: MemState::Absent, disk: DiskState::Absent, pins: 0, head: NIL, tail: NIL, reload: false };
+const EMPTY_SLOT: ModelSlot = ModelSlot {
+    mem: MemState::Absent,
+    disk: DiskState::Absent,
+    pins: 0,
+    head: NIL,
+    tail: NIL,
+    reload: false,
+    newer: NIL,
+    older: NIL,
+    last_used: SimTime::ZERO,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Life {
@@ -208,6 +247,8 @@ enum Life {
     InService,
     Draining,
     Removed,
+    /// Lost to a fault: memory, disk and requests gone; never returns.
+    Failed,
 }
 
 struct Instance {
@@ -236,6 +277,10 @@ struct Instance {
     mem_ev: Box<dyn Evictor>,
     disk_ev: Box<dyn Evictor>,
     loaded: u32,
+    /// Most and least recently used loaded models (the recency list through
+    /// `ModelSlot::newer/older`), for `InstanceStatus::lru_last_used`.
+    mru: u32,
+    lru: u32,
     /// Earliest pending `Expiry` event per tier (memory, disk).
     expiry_armed: [Option<SimTime>; 2],
     busy_area: u128,
@@ -246,6 +291,22 @@ struct Instance {
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 12, "keep events small: the heap moves them");
+
+impl Event {
+    /// The instance whose state the event changes, if any.
+    fn instance(&self) -> Option<u32> {
+        match *self {
+            Event::TransferStart { inst, .. }
+            | Event::LinkDone { inst, .. }
+            | Event::LoadDone { inst, .. }
+            | Event::UnloadDone { inst, .. }
+            | Event::ServiceDone { inst, .. }
+            | Event::InstanceReady { inst }
+            | Event::Expiry { inst, .. } => Some(inst),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Timer {
@@ -305,6 +366,13 @@ pub struct Simulation {
     ops_in_flight: u64,
     live_requests: u64,
     scratch: Vec<u32>,
+    zones: Vec<ZoneSummary>,
+    zone_down: Vec<bool>,
+    /// Failed instances waiting for a zone to come back to be replaced.
+    pending_replacements: Vec<u32>,
+    fault_windows: Vec<FaultWindow>,
+    /// Replacements scheduled or waiting for a zone.
+    replacements_due: u64,
 }
 
 fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
@@ -387,8 +455,28 @@ impl Simulation {
             ops_in_flight: 0,
             live_requests: 0,
             scratch: Vec::new(),
+            zones: Vec::new(),
+            zone_down: Vec::new(),
+            pending_replacements: Vec::new(),
+            fault_windows: Vec::new(),
+            replacements_due: 0,
             cfg,
         };
+        sim.zones =
+            sim.cfg.cluster.zones.iter().map(|z| ZoneSummary { name: z.clone(), ..Default::default() }).collect();
+        sim.zone_down = vec![false; sim.cfg.cluster.zones.len()];
+        for (i, f) in sim.cfg.faults.iter().enumerate() {
+            match f.kind {
+                FaultKind::InstanceFailure { instance } if instance.0 >= sim.cfg.cluster.instances => {
+                    return Err(CoreError::config(format!("fault {i}: no instance {instance}")))
+                }
+                FaultKind::ZoneOutage { zone } if zone.index() >= sim.cfg.cluster.zones.len() => {
+                    return Err(CoreError::config(format!("fault {i}: no zone {zone}")))
+                }
+                _ => {}
+            }
+            sim.q.push(SimTime::ZERO + f.at, Event::Fault { idx: i as u32 });
+        }
         for _ in 0..sim.cfg.cluster.instances {
             let zone = ZoneId((sim.instances.len() % sim.cfg.cluster.zones.len()) as u16);
             sim.add_instance(zone, Life::InService);
@@ -426,6 +514,8 @@ impl Simulation {
             mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, ty.model_memory()),
             disk_ev: (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size),
             loaded: 0,
+            mru: NIL,
+            lru: NIL,
             expiry_armed: [None, None],
             busy_area: 0,
             busy_area_at_minute: 0,
@@ -445,10 +535,55 @@ impl Simulation {
             memory_capacity: Bytes(inst.mem_cap),
             memory_free: Bytes(inst.mem_cap),
             loaded_models: 0,
+            lru_last_used: None,
         });
         self.instances.push(inst);
         self.fleet.update(&self.status[id as usize], false);
         id
+    }
+
+    /// Puts a loaded model at the head of the instance's recency list.
+    fn recency_touch(&mut self, inst: u32, model: u32, insert: bool) {
+        let now = self.now;
+        let it = &mut self.instances[inst as usize];
+        if !insert {
+            if it.mru == model {
+                it.models[model as usize].last_used = now;
+                self.sync_lru_age(inst);
+                return;
+            }
+            Self::recency_unlink(it, model);
+        }
+        let m = model as usize;
+        it.models[m].newer = NIL;
+        it.models[m].older = it.mru;
+        it.models[m].last_used = now;
+        if it.mru != NIL {
+            it.models[it.mru as usize].newer = model;
+        } else {
+            it.lru = model;
+        }
+        it.mru = model;
+        self.sync_lru_age(inst);
+    }
+
+    fn recency_unlink(it: &mut Instance, model: u32) {
+        let (newer, older) = (it.models[model as usize].newer, it.models[model as usize].older);
+        if newer != NIL {
+            it.models[newer as usize].older = older;
+        } else {
+            it.mru = older;
+        }
+        if older != NIL {
+            it.models[older as usize].newer = newer;
+        } else {
+            it.lru = newer;
+        }
+    }
+
+    fn sync_lru_age(&mut self, inst: u32) {
+        let it = &self.instances[inst as usize];
+        self.status[inst as usize].lru_last_used = (it.lru != NIL).then(|| it.models[it.lru as usize].last_used);
     }
 
     /// Changes an instance's health or draining flags, keeping the routing
@@ -484,6 +619,15 @@ impl Simulation {
             }
             let Some((t, ev)) = self.q.pop() else { break };
             self.advance_to(t);
+            if let Some(inst) = ev.instance() {
+                if self.instances[inst as usize].life == Life::Failed {
+                    // Work of a lost instance: nothing happens any more.
+                    if let Event::ServiceDone { req, .. } = ev {
+                        self.free_req(req);
+                    }
+                    continue;
+                }
+            }
             match ev {
                 Event::Arrival => {
                     let Some(a) = self.next_arrival.take() else {
@@ -510,6 +654,16 @@ impl Simulation {
                         continue; // nothing idled out
                     }
                 }
+                Event::Retry { req, gen } => {
+                    if self.reqs[req as usize].gen != gen || self.reqs[req as usize].state != ReqState::Retrying {
+                        panic!("BUG: retry of request slot {req} in state {:?}", self.reqs[req as usize].state);
+                    }
+                    let p = self.reqs[req as usize];
+                    self.dispatch(p, Some(req));
+                }
+                Event::Fault { idx } => self.on_fault(idx),
+                Event::FaultEnd { idx } => self.on_fault_end(idx),
+                Event::Replace { failed } => self.on_replace(failed),
                 Event::Minute => {
                     self.on_minute();
                     continue;
@@ -589,6 +743,29 @@ impl Simulation {
         if measured {
             self.m.measured += 1;
         }
+        let req = Req {
+            seq,
+            model,
+            inst: NIL,
+            arrival: self.now,
+            ready: self.now,
+            service,
+            next: NIL,
+            gen: 0,
+            state: ReqState::Free,
+            hit: false,
+            measured,
+            timeout_armed: false,
+            attempt: 0,
+            started: self.now,
+        };
+        self.dispatch(req, None);
+    }
+
+    /// Routes a request (a new arrival, or a retry held in slab entry
+    /// `existing`) and admits it to the chosen instance.
+    fn dispatch(&mut self, mut req: Req, existing: Option<u32>) {
+        let (seq, model) = (req.seq, req.model);
         let view = ClusterView {
             instances: &self.status,
             copies: &self.copies,
@@ -596,14 +773,15 @@ impl Simulation {
             fleet: &self.fleet,
             now: self.now,
         };
-        let inst = match self.router.route(a.model, &view) {
+        let inst = match self.router.route(ModelId(model), &view) {
             RouteDecision::To(i) => i.0,
-            RouteDecision::Reject(r) => return self.reject(seq, model, r),
+            RouteDecision::Reject(r) => return self.reject_or_retry(req, existing, r),
         };
         match self.status.get(inst as usize) {
             Some(s) if s.accepts() => {}
             _ => panic!("BUG: router `{}` chose instance {inst}, which does not accept requests", self.router.name()),
         }
+        let zone = self.status[inst as usize].zone.index();
         let info = &self.models[model as usize];
         let it = &self.instances[inst as usize];
         let fail = if info.memory > it.mem_cap {
@@ -615,43 +793,47 @@ impl Simulation {
         };
         let slot = it.models[model as usize];
         let hit = slot.mem == MemState::Loaded;
-        if measured {
+        if req.measured {
             self.m.measured_routed += 1;
             self.m.measured_hits += hit as u64;
+            self.zones[zone].requests += 1;
+            self.zones[zone].hits += hit as u64;
         }
         self.m.minute_routed += 1;
         self.m.minute_hits += hit as u64;
         if let Some(reason) = fail {
-            *self.m.failed.entry(reason).or_insert(0) += 1;
-            self.m.minute.failed += 1;
-            self.record(inst, model, TraceKind::Failed { seq, reason });
-            return;
+            if let Some(r) = existing {
+                self.free_req(r);
+            }
+            self.live_requests -= existing.is_some() as u64;
+            return self.count_failure(seq, inst, model, reason);
         }
         let k = self.cfg.cluster.cpu_per_request;
         let would_wait = !hit || !it.slot_queue.is_empty() || it.slots_total - it.slots_busy < k;
         if would_wait && it.queued >= self.cfg.cluster.queue_limit {
-            return self.reject(seq, model, RejectReason::Throttled);
+            return self.reject_or_retry(req, existing, RejectReason::Throttled);
         }
-        let r = self.alloc_req(Req {
-            seq,
-            model,
-            inst,
-            arrival: self.now,
-            ready: self.now,
-            service,
-            next: NIL,
-            gen: 0,
-            state: ReqState::Free,
-            hit,
-            measured,
-            timeout_armed: false,
-        });
+        req.inst = inst;
+        req.hit = hit;
+        req.ready = self.now;
+        req.started = self.now;
+        req.next = NIL;
+        req.timeout_armed = false;
+        let r = match existing {
+            Some(r) => {
+                req.gen = self.reqs[r as usize].gen;
+                self.reqs[r as usize] = req;
+                r
+            }
+            None => self.alloc_req(req),
+        };
         let st = &mut self.status[inst as usize];
         st.outstanding += 1;
         self.fleet.load_changed(inst, st.outstanding - 1, st.outstanding);
         if hit {
             let ctx = self.ctx();
             self.instances[inst as usize].mem_ev.on_access(model, ctx);
+            self.recency_touch(inst, model, false);
             self.arm_expiry(inst, Tier::Memory);
             self.enqueue_for_slot(inst, r);
         } else {
@@ -671,6 +853,54 @@ impl Simulation {
             self.arm_timeout(r);
             self.ensure_model(inst, model);
         }
+    }
+
+    fn count_failure(&mut self, seq: u64, inst: u32, model: u32, reason: FailReason) {
+        *self.m.failed.entry(reason).or_insert(0) += 1;
+        self.m.minute.failed += 1;
+        if inst != NIL {
+            self.zones[self.status[inst as usize].zone.index()].failed += 1;
+        }
+        self.record(inst, model, TraceKind::Failed { seq, reason });
+    }
+
+    /// Whether the client retries after this outcome.
+    fn will_retry(&self, attempt: u32) -> bool {
+        attempt < self.cfg.client.retries
+    }
+
+    /// Schedules the client's next attempt for the request in slab entry
+    /// `r` (or a new entry) with exponential backoff.
+    fn schedule_retry(&mut self, mut req: Req, existing: Option<u32>) {
+        let backoff =
+            SimDuration::from_nanos(self.cfg.client.backoff.as_nanos().saturating_mul(1 << req.attempt.min(30)));
+        req.attempt += 1;
+        req.state = ReqState::Retrying;
+        req.inst = NIL;
+        req.next = NIL;
+        let r = match existing {
+            Some(r) => {
+                // A new generation: timers of the previous attempt go stale.
+                req.gen = self.reqs[r as usize].gen.wrapping_add(1);
+                self.reqs[r as usize] = req;
+                r
+            }
+            None => self.alloc_req(req),
+        };
+        self.m.retries += 1;
+        let gen = self.reqs[r as usize].gen;
+        self.q.push(self.now + backoff, Event::Retry { req: r, gen });
+    }
+
+    fn reject_or_retry(&mut self, req: Req, existing: Option<u32>, reason: RejectReason) {
+        if self.will_retry(req.attempt) {
+            return self.schedule_retry(req, existing);
+        }
+        if let Some(r) = existing {
+            self.free_req(r);
+            self.live_requests -= 1;
+        }
+        self.reject(req.seq, req.model, reason);
     }
 
     fn alloc_req(&mut self, mut req: Req) -> u32 {
@@ -698,7 +928,7 @@ impl Simulation {
         let req = &mut self.reqs[r as usize];
         if !req.timeout_armed {
             req.timeout_armed = true;
-            let at = req.arrival + self.cfg.cluster.request_timeout;
+            let at = req.started + self.cfg.cluster.request_timeout;
             let gen = req.gen;
             if self.timeouts.back().is_some_and(|b| b.at > at) {
                 panic!("BUG: timeouts armed out of deadline order");
@@ -768,6 +998,7 @@ impl Simulation {
         let req = self.reqs[r as usize];
         let latency = self.now - req.arrival;
         self.m.completed += 1;
+        self.zones[self.status[inst as usize].zone.index()].completed += 1;
         self.m.minute.completed += 1;
         self.m.minute_latency_sum_ns += latency.as_nanos() as u128;
         if req.measured {
@@ -887,6 +1118,7 @@ impl Simulation {
                     it.disk_ev.on_remove(v);
                     s.disk = DiskState::Absent;
                     it.disk_used -= self.models[v as usize].artifact;
+                    self.m.cache.disk_evictions += 1;
                     self.sync_copy(inst, v);
                     self.record(inst, v, TraceKind::DiskEvict);
                 }
@@ -1204,6 +1436,9 @@ impl Simulation {
         it.mem_ev.on_remove(model);
         s.mem = MemState::Unloading;
         it.loaded -= 1;
+        Self::recency_unlink(it, model);
+        self.sync_lru_age(inst);
+        let it = &mut self.instances[inst as usize];
         it.mem_unloading += size;
         it.disk_unpinning += art;
         self.sync_copy(inst, model);
@@ -1251,6 +1486,7 @@ impl Simulation {
         let mut r = std::mem::replace(&mut s.head, NIL);
         s.tail = NIL;
         it.mem_ev.on_insert(model, meta, ctx);
+        self.recency_touch(inst, model, true);
         self.sync_copy(inst, model);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::LoadEnd);
@@ -1271,6 +1507,168 @@ impl Simulation {
     }
 
     // ----- fleet ------------------------------------------------------------
+
+    /// A fault strikes.
+    fn on_fault(&mut self, idx: u32) {
+        let f = self.cfg.faults[idx as usize];
+        let end = f.duration.map(|d| self.now + d);
+        match f.kind {
+            FaultKind::InstanceFailure { instance } => {
+                let i = instance.0;
+                self.fault_windows.push(FaultWindow { start: self.now, end, what: format!("instance {i} fails") });
+                if matches!(self.instances[i as usize].life, Life::Launching | Life::InService | Life::Draining) {
+                    self.fail_instance(i);
+                    let delay =
+                        f.duration.or(self.cfg.cluster.replace_failed.then_some(self.cfg.cluster.replacement_delay));
+                    if let Some(d) = delay {
+                        self.replacements_due += 1;
+                        self.q.push(self.now + d, Event::Replace { failed: i });
+                    }
+                }
+            }
+            FaultKind::ZoneOutage { zone } => {
+                let z = zone.index();
+                self.fault_windows.push(FaultWindow {
+                    start: self.now,
+                    end,
+                    what: format!("zone {} out", self.cfg.cluster.zones[z]),
+                });
+                self.zone_down[z] = true;
+                let victims: Vec<u32> = (0..self.instances.len() as u32)
+                    .filter(|&i| {
+                        self.status[i as usize].zone.index() == z
+                            && matches!(
+                                self.instances[i as usize].life,
+                                Life::Launching | Life::InService | Life::Draining
+                            )
+                    })
+                    .collect();
+                for i in victims {
+                    self.fail_instance(i);
+                    if self.cfg.cluster.replace_failed {
+                        self.replacements_due += 1;
+                        self.q.push(self.now + self.cfg.cluster.replacement_delay, Event::Replace { failed: i });
+                    }
+                }
+                if let Some(d) = f.duration {
+                    self.q.push(self.now + d, Event::FaultEnd { idx });
+                }
+            }
+        }
+    }
+
+    /// A zone comes back: replacements that were waiting for a zone go in.
+    fn on_fault_end(&mut self, idx: u32) {
+        if let FaultKind::ZoneOutage { zone } = self.cfg.faults[idx as usize].kind {
+            self.zone_down[zone.index()] = false;
+            for failed in std::mem::take(&mut self.pending_replacements) {
+                self.on_replace(failed);
+            }
+        }
+    }
+
+    /// Starts an empty instance in place of `failed`: in its zone if that
+    /// zone is up, else in the up zone with the fewest instances; if every
+    /// zone is out, when one comes back.
+    fn on_replace(&mut self, failed: u32) {
+        let own = self.status[failed as usize].zone.index();
+        let zone = if !self.zone_down[own] { Some(own) } else { self.least_populated_up_zone() };
+        match zone {
+            Some(z) => {
+                self.replacements_due -= 1;
+                let id = self.add_instance(ZoneId(z as u16), Life::InService);
+                self.m.replacements += 1;
+                let _ = id;
+                self.peak_in_service = self.peak_in_service.max(self.in_service());
+            }
+            None => self.pending_replacements.push(failed),
+        }
+    }
+
+    fn least_populated_up_zone(&self) -> Option<usize> {
+        let mut per_zone = vec![0u32; self.zone_down.len()];
+        for (it, st) in self.instances.iter().zip(&self.status) {
+            if matches!(it.life, Life::Launching | Life::InService) {
+                per_zone[st.zone.index()] += 1;
+            }
+        }
+        (0..per_zone.len()).filter(|&z| !self.zone_down[z]).min_by_key(|&z| (per_zone[z], z))
+    }
+
+    /// Loses an instance: its memory and disk are gone, its requests fail
+    /// (or go back to their clients for a retry), the router stops choosing
+    /// it, its pending work never completes, and billing stops.
+    fn fail_instance(&mut self, inst: u32) {
+        let now = self.now;
+        let was_launching = self.instances[inst as usize].life == Life::Launching;
+        self.set_flags(inst, false, false);
+        {
+            let it = &mut self.instances[inst as usize];
+            if !was_launching {
+                it.busy_area += it.slots_busy as u128 * (now - it.last_change).as_nanos() as u128;
+            }
+            it.last_change = now;
+            it.life = Life::Failed;
+            it.ended_at = Some(now);
+        }
+        self.zones[self.status[inst as usize].zone.index()].instances_failed += 1;
+        // Requests on it.
+        for r in 0..self.reqs.len() as u32 {
+            let q = self.reqs[r as usize];
+            if q.inst != inst {
+                continue;
+            }
+            match q.state {
+                ReqState::Dead => self.free_req(r), // timed out earlier, still linked
+                ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving => {
+                    let serving = q.state == ReqState::Serving;
+                    if serving {
+                        // Its service event is pending: freed when it comes.
+                        self.reqs[r as usize].state = ReqState::Dead;
+                    }
+                    if self.will_retry(q.attempt) {
+                        self.schedule_retry(q, (!serving).then_some(r));
+                        if serving {
+                            self.live_requests -= 1; // the retry took a new entry
+                        }
+                    } else {
+                        if !serving {
+                            self.free_req(r);
+                        }
+                        self.live_requests -= 1;
+                        self.count_failure(q.seq, inst, q.model, FailReason::InstanceFailed);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Its state.
+        let unloading =
+            self.instances[inst as usize].models.iter().filter(|s| s.mem == MemState::Unloading).count() as u64;
+        let it = &mut self.instances[inst as usize];
+        self.ops_in_flight -= it.downloads_active as u64 + it.loads_active as u64 + unloading + was_launching as u64;
+        let touched: Vec<u32> = (0..it.models.len() as u32)
+            .filter(|&m| {
+                let s = &it.models[m as usize];
+                s.mem != MemState::Absent || s.disk != DiskState::Absent
+            })
+            .collect();
+        it.models.iter_mut().for_each(|s| *s = EMPTY_SLOT);
+        it.slot_queue.clear();
+        it.download_queue.clear();
+        it.load_queue.clear();
+        it.net.clear();
+        it.disk_io.clear();
+        (it.queued, it.slots_busy, it.mem_used, it.mem_unloading, it.disk_used, it.disk_unpinning) = (0, 0, 0, 0, 0, 0);
+        (it.downloads_active, it.loads_active, it.loaded, it.mru, it.lru) = (0, 0, 0, NIL, NIL);
+        for m in touched {
+            self.sync_copy(inst, m);
+        }
+        let st = &mut self.status[inst as usize];
+        (st.outstanding, st.serving, st.queued_for_slot, st.loaded_models) = (0, 0, 0, 0);
+        st.memory_free = Bytes(self.instances[inst as usize].mem_cap);
+        st.lru_last_used = None;
+    }
 
     fn in_service(&self) -> u32 {
         self.instances.iter().filter(|i| i.life == Life::InService).count() as u32
@@ -1353,7 +1751,7 @@ impl Simulation {
         for it in &mut self.instances {
             match it.life {
                 Life::Launching => pending += 1,
-                Life::Removed => continue,
+                Life::Removed | Life::Failed => continue,
                 Life::InService | Life::Draining => {
                     if it.life == Life::InService {
                         serving += 1;
@@ -1398,7 +1796,7 @@ impl Simulation {
         self.minutes.push(mm);
         // Keep ticking while anything is still to happen (stale timeout
         // events do not count).
-        if !self.source_done || self.live_requests > 0 || self.ops_in_flight > 0 {
+        if !self.source_done || self.live_requests > 0 || self.ops_in_flight > 0 || self.replacements_due > 0 {
             self.q.push(now + SimDuration::from_secs(60), Event::Minute);
         }
     }
@@ -1410,9 +1808,10 @@ impl Simulation {
         let mut life_ns: u128 = 0;
         let mut busy: u128 = 0;
         let mut cap: u128 = 0;
-        for it in &mut self.instances {
+        for (it, st) in self.instances.iter_mut().zip(&self.status) {
             let stop = it.ended_at.unwrap_or(end).max(it.launched_at);
             life_ns += (stop - it.launched_at).as_nanos() as u128;
+            self.zones[st.zone.index()].instance_hours += (stop - it.launched_at).as_secs_f64() / 3600.0;
             if it.ended_at.is_none() && it.life != Life::Launching {
                 it.busy_area += it.slots_busy as u128 * end.saturating_since(it.last_change).as_nanos() as u128;
             }
@@ -1443,7 +1842,18 @@ impl Simulation {
                 launched: self.instances.len() as u32,
                 peak_in_service: self.peak_in_service,
                 cpu_utilization: if cap > 0 { 100.0 * busy as f64 / cap as f64 } else { 0.0 },
+                failed: self.instances.iter().filter(|i| i.life == Life::Failed).count() as u32,
+                replacements: m.replacements,
+                retries: m.retries,
             },
+            zones: {
+                let mut z = self.zones.clone();
+                for zs in &mut z {
+                    zs.model_cache_hit = if zs.requests > 0 { zs.hits as f64 / zs.requests as f64 } else { 0.0 };
+                }
+                z
+            },
+            faults: self.fault_windows.clone(),
         };
         RunResult { report, minutes: self.minutes, trace: self.trace, events: self.events }
     }
@@ -1455,6 +1865,15 @@ impl Simulation {
     fn check_invariants(&self) {
         for (i, it) in self.instances.iter().enumerate() {
             let bug = |what: String| -> ! { panic!("BUG: instance {i} at {}: {what}", self.now) };
+            if it.life == Life::Failed {
+                if self.status[i].accepts() || self.status[i].outstanding != 0 {
+                    bug("a failed instance still takes requests".into());
+                }
+                if self.copies.iter().any(|l| l.iter().any(|c| c.instance.index() == i)) {
+                    bug("a failed instance still listed as holding a model".into());
+                }
+                continue;
+            }
             if it.slots_busy > it.slots_total {
                 bug(format!("{} slots busy of {}", it.slots_busy, it.slots_total));
             }
@@ -1516,6 +1935,18 @@ impl Simulation {
                     it.loads_active
                 ));
             }
+            let mut listed = 0u32;
+            let mut x = it.mru;
+            while x != NIL {
+                listed += 1;
+                if it.models[x as usize].mem != MemState::Loaded {
+                    bug(format!("model {x} in the recency list but {:?}", it.models[x as usize].mem));
+                }
+                x = it.models[x as usize].older;
+            }
+            if listed != loaded {
+                bug(format!("{listed} models in the recency list, {loaded} loaded"));
+            }
             if it.mem_ev.len() != loaded as usize {
                 bug(format!("memory evictor tracks {} models, {loaded} loaded", it.mem_ev.len()));
             }
@@ -1556,7 +1987,12 @@ impl Simulation {
         let live = self
             .reqs
             .iter()
-            .filter(|r| matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving))
+            .filter(|r| {
+                r.inst != NIL
+                    && self.instances[r.inst as usize].life != Life::Failed
+                    && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                    || r.state == ReqState::Retrying
+            })
             .count();
         if live as u64 != self.live_requests {
             panic!("BUG: {live} live requests but live_requests = {}", self.live_requests);
@@ -1564,6 +2000,7 @@ impl Simulation {
         let ops: u64 = self
             .instances
             .iter()
+            .filter(|it| it.life != Life::Failed)
             .map(|it| {
                 let unloading = it.models.iter().filter(|s| s.mem == MemState::Unloading).count() as u64;
                 it.downloads_active as u64 + it.loads_active as u64 + unloading + (it.life == Life::Launching) as u64

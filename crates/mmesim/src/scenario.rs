@@ -4,8 +4,8 @@
 use crate::error::{from_toml, Error, ErrorKind};
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
-    Bytes, Catalog, ClusterConfig, Evictor, Gpu, InstanceId, InstanceType, Policies, RequestSource, SimConfig,
-    Simulation, Storage, StorageKind, Tier,
+    Bytes, Catalog, ClientConfig, ClusterConfig, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType, Policies,
+    RequestSource, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
 };
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
@@ -63,6 +63,74 @@ pub struct Scenario {
     /// Autoscaling policy. Default `none`.
     #[serde(default)]
     pub autoscaling: AutoscalingPolicy,
+    /// Faults to inject (`[[faults]]`). Default none.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+    /// Client behaviour (`[client]`): retries.
+    #[serde(default)]
+    pub client: ClientSpec,
+}
+
+/// A zone by index (`0`) or by name (`"zone-b"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "a zone index (0, 1, …) or a zone name")]
+pub enum ZoneRef {
+    /// By index.
+    Index(i64),
+    /// By name.
+    Name(String),
+}
+
+/// A `[[faults]]` entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FaultSpec {
+    /// Every instance of a zone fails; the zone takes no instance while out.
+    ZoneOutage {
+        /// The zone.
+        zone: ZoneRef,
+        /// When, seconds from the start.
+        at_s: f64,
+        /// For how long, seconds; absent = for good.
+        #[serde(default)]
+        duration_s: Option<f64>,
+    },
+    /// One instance fails (initial instances are numbered from 0).
+    InstanceFailure {
+        /// The instance.
+        instance: i64,
+        /// When, seconds from the start.
+        at_s: f64,
+        /// Down for this long, then replaced by an empty instance in its
+        /// zone; absent = replaced after `cluster.replacement_delay_s` (if
+        /// `cluster.replace_failed`).
+        #[serde(default)]
+        duration_s: Option<f64>,
+    },
+}
+
+fn d_backoff() -> f64 {
+    100.0
+}
+
+/// The `[client]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// Retries of a request that failed because its instance failed, that
+    /// no instance accepted, or that was throttled. Default 0.
+    #[serde(default)]
+    pub retries: u32,
+    /// Wait before the first retry, ms; doubles at each further retry.
+    /// Default 100.
+    #[serde(default = "d_backoff")]
+    pub backoff_ms: f64,
+}
+
+impl Default for ClientSpec {
+    fn default() -> Self {
+        ClientSpec { retries: 0, backoff_ms: d_backoff() }
+    }
 }
 
 /// Availability zones: a count (named `zone-a`, `zone-b`, …) or names.
@@ -161,6 +229,17 @@ pub struct ClusterSpec {
     /// 300.
     #[serde(default = "d_launch")]
     pub launch_delay_s: f64,
+    /// Replace failed instances with empty ones. Default true.
+    #[serde(default = "d_true")]
+    pub replace_failed: bool,
+    /// Seconds from a failure to its replacement taking traffic. Default
+    /// 300.
+    #[serde(default = "d_launch")]
+    pub replacement_delay_s: f64,
+}
+
+fn d_true() -> bool {
+    true
 }
 
 impl Default for ClusterSpec {
@@ -176,6 +255,8 @@ impl Default for ClusterSpec {
             request_timeout_s: d_timeout(),
             download_overhead_ms: d_download_overhead(),
             launch_delay_s: d_launch(),
+            replace_failed: true,
+            replacement_delay_s: d_launch(),
         }
     }
 }
@@ -464,6 +545,19 @@ impl Scenario {
                 format!("must be a non-negative number, got {}", c.download_overhead_ms),
             );
         }
+        if !finite_nonneg(c.replacement_delay_s) || c.replacement_delay_s > MAX_SECONDS {
+            return inv(
+                "cluster.replacement_delay_s",
+                format!("must be a non-negative number of seconds, got {}", c.replacement_delay_s),
+            );
+        }
+        if !finite_nonneg(self.client.backoff_ms) || self.client.backoff_ms > MAX_SECONDS * 1e3 {
+            return inv("client.backoff_ms", format!("must be a non-negative number, got {}", self.client.backoff_ms));
+        }
+        if self.client.retries > 20 {
+            return inv("client.retries", format!("must be at most 20, got {}", self.client.retries));
+        }
+        self.faults(origin)?;
         if !finite_nonneg(c.launch_delay_s) || c.launch_delay_s > MAX_SECONDS {
             return inv("cluster.launch_delay_s", format!("must be a non-negative number, got {}", c.launch_delay_s));
         }
@@ -491,6 +585,72 @@ impl Scenario {
         }
         self.routing.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`routing`: {e}")))?;
         Ok(())
+    }
+
+    /// The faults, resolved (zones by index, validated).
+    pub fn faults(&self, origin: &str) -> Result<Vec<Fault>, Error> {
+        let zones = self.cluster.zones.names();
+        let mut out = Vec::new();
+        for (i, f) in self.faults.iter().enumerate() {
+            let field = |k: &str| format!("faults[{i}].{k}");
+            let (at_s, duration_s) = match f {
+                FaultSpec::ZoneOutage { at_s, duration_s, .. }
+                | FaultSpec::InstanceFailure { at_s, duration_s, .. } => (*at_s, *duration_s),
+            };
+            if !(at_s.is_finite() && (0.0..=MAX_SECONDS).contains(&at_s)) {
+                return Err(Error::invalid(
+                    origin,
+                    &field("at_s"),
+                    format!("must be between 0 and {MAX_SECONDS:e} seconds, got {at_s}"),
+                ));
+            }
+            if let Some(d) = duration_s {
+                if !(d.is_finite() && d > 0.0 && d <= MAX_SECONDS) {
+                    return Err(Error::invalid(
+                        origin,
+                        &field("duration_s"),
+                        format!("must be a positive number of seconds, got {d}"),
+                    ));
+                }
+            }
+            let kind = match f {
+                FaultSpec::ZoneOutage { zone, .. } => {
+                    let z = match zone {
+                        ZoneRef::Index(n) => usize::try_from(*n).ok().filter(|&n| n < zones.len()),
+                        ZoneRef::Name(name) => zones.iter().position(|z| z == name),
+                    };
+                    let Some(z) = z else {
+                        let shown = match zone {
+                            ZoneRef::Index(n) => n.to_string(),
+                            ZoneRef::Name(s) => format!("`{s}`"),
+                        };
+                        return Err(Error::invalid(
+                            origin,
+                            &field("zone"),
+                            format!("no zone {shown}; the zones are {} (0–{})", zones.join(", "), zones.len() - 1),
+                        ));
+                    };
+                    FaultKind::ZoneOutage { zone: ZoneId(z as u16) }
+                }
+                FaultSpec::InstanceFailure { instance, .. } => {
+                    let n = self.cluster.instances;
+                    let Some(id) = u32::try_from(*instance).ok().filter(|&x| x < n) else {
+                        return Err(Error::invalid(
+                            origin,
+                            &field("instance"),
+                            format!("no instance {instance}; the endpoint starts with instances 0–{}", n - 1),
+                        ));
+                    };
+                    FaultKind::InstanceFailure { instance: InstanceId(id) }
+                }
+            };
+            out.push(Fault {
+                kind,
+                at: SimDuration::from_secs_f64(at_s),
+                duration: duration_s.map(SimDuration::from_secs_f64),
+            });
+        }
+        Ok(out)
     }
 
     /// The core configuration this scenario describes (models generated
@@ -521,8 +681,15 @@ impl Scenario {
                 request_timeout: SimDuration::from_secs_f64(c.request_timeout_s),
                 download_overhead: SimDuration::from_millis_f64(c.download_overhead_ms),
                 launch_delay: SimDuration::from_secs_f64(c.launch_delay_s),
+                replace_failed: c.replace_failed,
+                replacement_delay: SimDuration::from_secs_f64(c.replacement_delay_s),
             },
             models,
+            faults: self.faults(origin)?,
+            client: ClientConfig {
+                retries: self.client.retries,
+                backoff: SimDuration::from_millis_f64(self.client.backoff_ms),
+            },
             duration: SimDuration::from_secs_f64(self.duration_s),
             warmup: SimDuration::from_secs_f64(self.warmup_s),
             seed: self.seed,

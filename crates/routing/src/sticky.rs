@@ -116,6 +116,7 @@ mod tests {
             memory_capacity: Bytes(100),
             memory_free: Bytes(100),
             loaded_models: 0,
+            lru_last_used: None,
         }
     }
 

@@ -105,7 +105,7 @@ pub struct CacheCounts {
     pub loads: u64,
     /// Models unloaded from memory (the thrashing signal).
     pub unloads: u64,
-    /// Artifacts deleted from disk to make room.
+    /// Artifacts deleted from disk to make room, or idled out (`ttl`).
     pub disk_evictions: u64,
     /// Requests that waited for a download or load already in flight
     /// rather than starting their own.

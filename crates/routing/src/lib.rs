@@ -10,8 +10,9 @@
 //!
 //! Policies are configured by [`RoutingPolicy`], a serde-tagged enum (the
 //! scenario's `[routing] policy = "sticky"` plus the policy's keys), and
-//! built by [`RoutingPolicy::build`]. Today: `sticky` (the default); the
-//! full suite follows.
+//! built by [`RoutingPolicy::build`]: `sticky` (the default),
+//! `least-outstanding`, `random`, `round-robin`, `p2c`, `consistent-hash`
+//! and `modelmesh`, one file each.
 //!
 //! Key design choice: stable choices use a consistent-hash ring over the
 //! accepting instances ([`hash::HashRing`]), so a model keeps its home while
@@ -25,9 +26,21 @@
 //! ```
 #![warn(missing_docs)]
 
+mod consistent_hash;
 pub mod hash;
+mod least_outstanding;
+mod modelmesh;
+mod p2c;
+mod random;
+mod round_robin;
 mod sticky;
 
+pub use consistent_hash::ConsistentHash;
+pub use least_outstanding::LeastOutstanding;
+pub use modelmesh::ModelMesh;
+pub use p2c::PowerOfTwo;
+pub use random::RandomRouter;
+pub use round_robin::RoundRobin;
 pub use sticky::Sticky;
 
 use mmesim_core::Router;
@@ -36,19 +49,49 @@ use serde::{Deserialize, Serialize};
 fn default_spill_factor() -> f64 {
     2.0
 }
+fn default_load_factor() -> f64 {
+    1.25
+}
 
 /// A routing policy by name, with its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(tag = "policy", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum RoutingPolicy {
     /// SageMaker-like sticky routing with spill-over (the default).
+    #[serde(rename = "sticky")]
     Sticky {
         /// Spill to another instance once the least-loaded copy has
-        /// `spill_factor × slots` outstanding requests (default 2.0).
+        /// `spill_factor × slots` requests holding or waiting for a slot
+        /// (default 2.0).
         #[serde(default = "default_spill_factor")]
         spill_factor: f64,
     },
+    /// The accepting instance with the fewest outstanding requests.
+    #[serde(rename = "least-outstanding")]
+    LeastOutstanding,
+    /// A uniformly random accepting instance.
+    #[serde(rename = "random")]
+    Random,
+    /// Accepting instances in turn.
+    #[serde(rename = "round-robin")]
+    RoundRobin,
+    /// Power of two choices, preferring an instance that holds the model.
+    #[serde(rename = "p2c")]
+    P2c,
+    /// Consistent hashing with bounded loads (Mirrokni, Thorup,
+    /// Zadimoghaddam 2018).
+    #[serde(rename = "consistent-hash")]
+    ConsistentHash {
+        /// An instance takes a request only while its outstanding requests
+        /// are below `ceil(load_factor × average)` (default 1.25; > 1).
+        #[serde(default = "default_load_factor")]
+        load_factor: f64,
+    },
+    /// ModelMesh-style: a loaded copy with the fewest in-flight requests; on
+    /// a miss, an instance with room, else the one whose cache is oldest.
+    #[serde(rename = "modelmesh")]
+    ModelMesh,
 }
 
 impl Default for RoutingPolicy {
@@ -59,31 +102,58 @@ impl Default for RoutingPolicy {
 
 impl RoutingPolicy {
     /// Every policy name accepted.
-    pub const NAMES: &'static [&'static str] = &["sticky"];
+    pub const NAMES: &'static [&'static str] =
+        &["sticky", "least-outstanding", "random", "round-robin", "p2c", "consistent-hash", "modelmesh"];
+
+    /// Every policy with default parameters, in [`NAMES`](Self::NAMES) order.
+    pub fn all() -> Vec<RoutingPolicy> {
+        vec![
+            RoutingPolicy::default(),
+            RoutingPolicy::LeastOutstanding,
+            RoutingPolicy::Random,
+            RoutingPolicy::RoundRobin,
+            RoutingPolicy::P2c,
+            RoutingPolicy::ConsistentHash { load_factor: default_load_factor() },
+            RoutingPolicy::ModelMesh,
+        ]
+    }
 
     /// The policy's name.
     pub fn name(&self) -> &'static str {
         match self {
             RoutingPolicy::Sticky { .. } => "sticky",
+            RoutingPolicy::LeastOutstanding => "least-outstanding",
+            RoutingPolicy::Random => "random",
+            RoutingPolicy::RoundRobin => "round-robin",
+            RoutingPolicy::P2c => "p2c",
+            RoutingPolicy::ConsistentHash { .. } => "consistent-hash",
+            RoutingPolicy::ModelMesh => "modelmesh",
         }
     }
 
     /// Checks the parameters; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            RoutingPolicy::Sticky { spill_factor } => {
-                if !(spill_factor.is_finite() && spill_factor > 0.0) {
-                    return Err(format!("`spill_factor` must be a positive number, got {spill_factor}"));
-                }
+            RoutingPolicy::Sticky { spill_factor } if !(spill_factor.is_finite() && spill_factor > 0.0) => {
+                Err(format!("`spill_factor` must be a positive number, got {spill_factor}"))
             }
+            RoutingPolicy::ConsistentHash { load_factor } if !(load_factor.is_finite() && load_factor > 1.0) => {
+                Err(format!("`load_factor` must be a number greater than 1, got {load_factor}"))
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Builds the router. `seed` feeds policies that randomise.
-    pub fn build(&self, _seed: u64) -> Box<dyn Router> {
+    pub fn build(&self, seed: u64) -> Box<dyn Router> {
         match *self {
             RoutingPolicy::Sticky { spill_factor } => Box::new(Sticky::new(spill_factor)),
+            RoutingPolicy::LeastOutstanding => Box::new(LeastOutstanding::new()),
+            RoutingPolicy::Random => Box::new(RandomRouter::new(seed)),
+            RoutingPolicy::RoundRobin => Box::new(RoundRobin::new()),
+            RoutingPolicy::P2c => Box::new(PowerOfTwo::new(seed)),
+            RoutingPolicy::ConsistentHash { load_factor } => Box::new(ConsistentHash::new(load_factor)),
+            RoutingPolicy::ModelMesh => Box::new(ModelMesh::new()),
         }
     }
 }

@@ -1562,7 +1562,7 @@ impl Simulation {
         if let FaultKind::ZoneOutage { zone } = self.cfg.faults[idx as usize].kind {
             self.zone_down[zone.index()] = false;
             for failed in std::mem::take(&mut self.pending_replacements) {
-                self.on_replace(failed);
+                self.place_replacement(failed);
             }
         }
     }
@@ -1571,14 +1571,20 @@ impl Simulation {
     /// zone is up, else in the up zone with the fewest instances; if every
     /// zone is out, when one comes back.
     fn on_replace(&mut self, failed: u32) {
+        self.replacements_due -= 1;
+        self.place_replacement(failed);
+    }
+
+    /// Starts the replacement, or parks it until a zone comes back (a parked
+    /// replacement does not keep the run going: if no zone ever returns,
+    /// it never starts).
+    fn place_replacement(&mut self, failed: u32) {
         let own = self.status[failed as usize].zone.index();
         let zone = if !self.zone_down[own] { Some(own) } else { self.least_populated_up_zone() };
         match zone {
             Some(z) => {
-                self.replacements_due -= 1;
-                let id = self.add_instance(ZoneId(z as u16), Life::InService);
+                self.add_instance(ZoneId(z as u16), Life::InService);
                 self.m.replacements += 1;
-                let _ = id;
                 self.peak_in_service = self.peak_in_service.max(self.in_service());
             }
             None => self.pending_replacements.push(failed),

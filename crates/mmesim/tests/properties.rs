@@ -35,6 +35,25 @@ struct Params {
     seed: u64,
     memory_policy: String,
     disk_policy: String,
+    routing: String,
+    faults: String,
+    retries: u32,
+}
+
+/// Zero to two random faults within the run.
+fn faults_toml(kinds: &[(bool, u32, f64, Option<f64>)], instances: u32, zones: u32, duration: f64) -> String {
+    kinds
+        .iter()
+        .map(|&(zone, which, at, dur)| {
+            let at = at * duration;
+            let dur = dur.map(|d| format!("duration_s = {}\n", d * duration)).unwrap_or_default();
+            if zone {
+                format!("[[faults]]\nkind = \"zone-outage\"\nzone = {}\nat_s = {at}\n{dur}", which % zones)
+            } else {
+                format!("[[faults]]\nkind = \"instance-failure\"\ninstance = {}\nat_s = {at}\n{dur}", which % instances)
+            }
+        })
+        .collect()
 }
 
 /// Every online eviction policy, as a scenario value (ttl with a short
@@ -53,8 +72,13 @@ fn params() -> impl Strategy<Value = Params> {
         (proptest::collection::vec(30.0f64..1500.0, 1..16), 0.3f64..1.5, 1.0f64..60.0, 0.0f64..1.5),
         (20.0f64..90.0, 0.0f64..0.5, 1u32..60, 0.2f64..20.0, 0.0f64..500.0, 0.0f64..300.0, 1.0f64..400.0),
         (1u32..=3, 1u32..=3, 0u64..(i64::MAX as u64), 0usize..64, 0usize..64),
+        (
+            0usize..16,
+            proptest::collection::vec((any::<bool>(), 0u32..8, 0.0f64..1.0, proptest::option::of(0.01f64..0.5)), 0..3),
+            0u32..3,
+        ),
     )
-        .prop_map(|(a, b, c, d)| Params {
+        .prop_map(|(a, b, c, d, e)| Params {
             instances: a.0,
             zones: a.1,
             vcpus: a.2,
@@ -79,6 +103,10 @@ fn params() -> impl Strategy<Value = Params> {
             seed: d.2,
             memory_policy: eviction_values()[d.3 % eviction_values().len()].clone(),
             disk_policy: eviction_values()[d.4 % eviction_values().len()].clone(),
+            routing: mmesim::routing::RoutingPolicy::NAMES[e.0 % mmesim::routing::RoutingPolicy::NAMES.len()]
+                .to_string(),
+            faults: faults_toml(&e.1, a.0, a.1, c.0),
+            retries: e.2,
         })
 }
 
@@ -105,6 +133,7 @@ fn toml_of(p: &Params) -> String {
         cpu_per_request = {cpu}
         queue_limit = {queue_limit}
         request_timeout_s = {timeout}
+        replacement_delay_s = 5.0
         max_concurrent_loads = {max_loads}
         max_concurrent_downloads = {max_downloads}
         [models]
@@ -119,7 +148,16 @@ fn toml_of(p: &Params) -> String {
         [eviction]
         memory = {memory_policy}
         disk = {disk_policy}
+        [routing]
+        policy = "{routing}"
+        [client]
+        retries = {retries}
+        backoff_ms = 200.0
+        {faults}
         "#,
+        routing = p.routing,
+        retries = p.retries,
+        faults = p.faults,
         memory_policy = p.memory_policy,
         disk_policy = p.disk_policy,
         seed = p.seed,
@@ -191,6 +229,7 @@ fn random_scenarios_exercise_every_path() {
     let (mut timeouts, mut throttled, mut too_large, mut disk_evictions, mut unloads, mut joined, mut waited) =
         (0, 0, 0, 0, 0, 0, 0.0);
     let mut expired = 0;
+    let (mut failed_instances, mut retries, mut instance_failed) = (0, 0, 0);
     for _ in 0..150 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let r = common::run_checked(&common::scenario(&toml_of(&p))).report;
@@ -203,7 +242,14 @@ fn random_scenarios_exercise_every_path() {
         joined += r.cache.joined_in_flight;
         waited += r.queue_wait_ms.waited_fraction;
         expired += r.cache.expired;
+        failed_instances += r.fleet.failed;
+        retries += r.fleet.retries;
+        instance_failed += r.requests.failed_by_reason.get("instance_failed").copied().unwrap_or(0);
     }
+    assert!(
+        failed_instances > 0 && retries > 0 && instance_failed > 0,
+        "{failed_instances} {retries} {instance_failed}"
+    );
     assert!(expired > 0, "no keep-alive expiry happened");
     assert!(timeouts > 0 && throttled > 0 && too_large > 0, "{timeouts} {throttled} {too_large}");
     assert!(

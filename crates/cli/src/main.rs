@@ -1,7 +1,7 @@
 //! The `mmesim` command-line tool.
 //!
 //! ```text
-//! mmesim run SCENARIO.toml [--seed N] [--json]
+//! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE.csv] [--plot FILE.svg]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
 //! mmesim synth-trace --out FILE [--objects N] [--requests M] [--alpha A] [--object-bytes B] [--seed S] [--sparse-ids]
@@ -35,6 +35,14 @@ enum Command {
         /// Print the JSON report (and nothing else) on stdout.
         #[arg(long)]
         json: bool,
+        /// Write CloudWatch-style per-minute metrics (per instance, zone and
+        /// endpoint) to this CSV file.
+        #[arg(long)]
+        metrics: Option<PathBuf>,
+        /// Draw requests, hit ratio, p99, loaded models and instances over
+        /// time, fault windows shaded, to this SVG file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
     },
     /// Replay a cache trace through eviction policies at cache sizes (no
     /// cluster, no latency): miss ratio and byte miss ratio per pair.
@@ -94,18 +102,27 @@ enum Command {
 
 fn run(cli: Cli) -> Result<(), mmesim::Error> {
     match cli.command {
-        Command::Run { scenario, seed, json } => {
+        Command::Run { scenario, seed, json, metrics, plot } => {
             let mut s = mmesim::Scenario::from_file(&scenario)?;
             if let Some(seed) = seed {
                 s.seed = seed;
             }
             let started = Instant::now();
-            let out = s.run()?;
+            let opts = mmesim::RunOptions { record_metrics: metrics.is_some(), ..Default::default() };
+            let out = s.run_with(opts)?;
             let wall = started.elapsed().as_secs_f64();
             if json {
                 println!("{}", mmesim::to_json(&out.report));
             } else {
                 print!("{}", mmesim::summary_table(&out.report));
+            }
+            if let Some(path) = metrics {
+                std::fs::write(&path, mmesim::metrics_csv(&out))
+                    .map_err(|e| mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display())))?;
+            }
+            if let Some(path) = plot {
+                let title = format!("{} (seed {})", out.report.name, out.report.seed);
+                mmesim::chart::timeline_svg(&path, &title, &out.minutes, &out.report.faults)?;
             }
             // Wall-clock figures go to stderr, never into the report.
             eprintln!(

@@ -92,7 +92,7 @@
 //!     }],
 //!     faults: vec![], client: ClientConfig::default(),
 //!     duration: SimDuration::from_secs(10), warmup: SimDuration::ZERO, seed: 1,
-//!     record_trace: false, check_invariants: true,
+//!     record_trace: false, check_invariants: true, record_metrics: false,
 //! };
 //! let arrivals = (0..3).map(|i| Arrival {
 //!     time: SimTime::from_secs(i), model: ModelId(0), service: None,
@@ -111,6 +111,7 @@
 #![warn(missing_docs)]
 
 mod catalog;
+mod cw;
 mod dist;
 mod error;
 mod evict;
@@ -124,12 +125,14 @@ mod sim;
 mod source;
 
 pub use catalog::{Catalog, Gpu, InstanceType, Storage, StorageKind};
+pub use cw::{Dimension, MetricRow, METRIC_NAMES};
 pub use dist::{Dist, Sampler};
 pub use error::{CoreError, CoreErrorKind};
 pub use evict::{AccessCtx, Evictor, ObjectMeta};
 pub use ids::{Bytes, InstanceId, ModelId, ZoneId};
 pub use metrics::{
-    CacheCounts, FailReason, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report, RequestCounts,
+    CacheCounts, FailReason, FaultWindow, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report,
+    RequestCounts, ZoneSummary,
 };
 pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelSpec, SimConfig};
 pub use route::{

@@ -247,6 +247,7 @@ pub(crate) struct Metrics {
     pub minute_latency_sum_ns: u128,
     pub minute_routed: u64,
     pub minute_hits: u64,
+    pub minute_latency: Histogram<u64>,
     pub retries: u64,
     pub replacements: u32,
 }
@@ -275,6 +276,7 @@ impl Metrics {
             minute_latency_sum_ns: 0,
             minute_routed: 0,
             minute_hits: 0,
+            minute_latency: new_hist(),
             retries: 0,
             replacements: 0,
         }

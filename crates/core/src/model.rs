@@ -123,4 +123,7 @@ pub struct SimConfig {
     /// Check the model's invariants after every event and panic with `BUG:`
     /// on a violation (slow; for property tests).
     pub check_invariants: bool,
+    /// Keep CloudWatch-style per-minute rows per instance, zone and
+    /// endpoint in [`RunResult::metrics`](crate::RunResult::metrics).
+    pub record_metrics: bool,
 }

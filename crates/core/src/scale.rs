@@ -38,6 +38,8 @@ pub struct MinuteMetrics {
     pub unloads: u64,
     /// Mean end-to-end latency of requests completed in the minute, ms.
     pub mean_latency_ms: f64,
+    /// 99th percentile of the same, ms.
+    pub p99_latency_ms: f64,
 }
 
 /// What an autoscaler knows about the fleet when it decides.

@@ -5,6 +5,7 @@
 //! `pump_downloads`, `pump_loads`, `start_unload`, …) so the pinning and
 //! accounting rules live in one place.
 
+use crate::cw::{Dimension, MetricRow, MinuteAcc};
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::metrics::{FailReason, FaultWindow, FleetSummary, Metrics, Report, ZoneSummary};
 use crate::model::FaultKind;
@@ -106,6 +107,9 @@ pub struct RunResult {
     pub report: Report,
     /// Endpoint metrics per simulated minute.
     pub minutes: Vec<MinuteMetrics>,
+    /// CloudWatch-style rows per minute × metric × (instance, zone,
+    /// endpoint), if [`SimConfig::record_metrics`](crate::SimConfig::record_metrics).
+    pub metrics: Vec<MetricRow>,
     /// The event trace, if recorded.
     pub trace: Vec<TraceRecord>,
     /// Events processed (for throughput measurements).
@@ -227,6 +231,8 @@ struct ModelSlot {
     newer: u32,
     older: u32,
     last_used: SimTime,
+    /// Start of the download, load or unload under way (for their times).
+    t0: SimTime,
 }
 
 const EMPTY_SLOT: ModelSlot = ModelSlot {
@@ -239,6 +245,7 @@ const EMPTY_SLOT: ModelSlot = ModelSlot {
     newer: NIL,
     older: NIL,
     last_used: SimTime::ZERO,
+    t0: SimTime::ZERO,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,6 +292,8 @@ struct Instance {
     expiry_armed: [Option<SimTime>; 2],
     busy_area: u128,
     busy_area_at_minute: u128,
+    /// This minute's CloudWatch accumulators.
+    acc: MinuteAcc,
     last_change: SimTime,
     launched_at: SimTime,
     ended_at: Option<SimTime>,
@@ -373,6 +382,11 @@ pub struct Simulation {
     fault_windows: Vec<FaultWindow>,
     /// Replacements scheduled or waiting for a zone.
     replacements_due: u64,
+    /// Endpoint-level counts with no instance (4XX with no instance
+    /// accepting, …) for the current minute.
+    endpoint_acc: MinuteAcc,
+    metric_rows: Vec<MetricRow>,
+    minute_index: u64,
 }
 
 fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
@@ -460,6 +474,9 @@ impl Simulation {
             pending_replacements: Vec::new(),
             fault_windows: Vec::new(),
             replacements_due: 0,
+            endpoint_acc: MinuteAcc::default(),
+            metric_rows: Vec::new(),
+            minute_index: 0,
             cfg,
         };
         sim.zones =
@@ -519,6 +536,7 @@ impl Simulation {
             expiry_armed: [None, None],
             busy_area: 0,
             busy_area_at_minute: 0,
+            acc: MinuteAcc::default(),
             last_change: self.now,
             launched_at: self.now,
             ended_at: None,
@@ -775,7 +793,10 @@ impl Simulation {
         };
         let inst = match self.router.route(ModelId(model), &view) {
             RouteDecision::To(i) => i.0,
-            RouteDecision::Reject(r) => return self.reject_or_retry(req, existing, r),
+            RouteDecision::Reject(r) => {
+                self.endpoint_acc.errors_4xx += 1;
+                return self.reject_or_retry(req, existing, r);
+            }
         };
         match self.status.get(inst as usize) {
             Some(s) if s.accepts() => {}
@@ -801,6 +822,9 @@ impl Simulation {
         }
         self.m.minute_routed += 1;
         self.m.minute_hits += hit as u64;
+        let acc = &mut self.instances[inst as usize].acc;
+        acc.invocations += 1;
+        acc.hits += hit as u64;
         if let Some(reason) = fail {
             if let Some(r) = existing {
                 self.free_req(r);
@@ -809,8 +833,10 @@ impl Simulation {
             return self.count_failure(seq, inst, model, reason);
         }
         let k = self.cfg.cluster.cpu_per_request;
+        let it = &self.instances[inst as usize];
         let would_wait = !hit || !it.slot_queue.is_empty() || it.slots_total - it.slots_busy < k;
         if would_wait && it.queued >= self.cfg.cluster.queue_limit {
+            self.instances[inst as usize].acc.errors_4xx += 1;
             return self.reject_or_retry(req, existing, RejectReason::Throttled);
         }
         req.inst = inst;
@@ -860,6 +886,9 @@ impl Simulation {
         self.m.minute.failed += 1;
         if inst != NIL {
             self.zones[self.status[inst as usize].zone.index()].failed += 1;
+            self.instances[inst as usize].acc.errors_5xx += 1;
+        } else {
+            self.endpoint_acc.errors_5xx += 1;
         }
         self.record(inst, model, TraceKind::Failed { seq, reason });
     }
@@ -972,10 +1001,13 @@ impl Simulation {
         let req = &mut self.reqs[r as usize];
         req.state = ReqState::Serving;
         let wait = now - req.ready;
-        let load_wait = req.ready - req.arrival;
+        let load_wait = req.ready - req.started;
         let measured = req.measured;
         let hit = req.hit;
         self.q.push(now + req.service, Event::ServiceDone { inst, req: r });
+        if !hit {
+            self.instances[inst as usize].acc.loading_wait.add(load_wait.as_millis_f64());
+        }
         if measured {
             let w = wait.as_nanos();
             self.m.queue_wait.saturating_record(w);
@@ -997,6 +1029,10 @@ impl Simulation {
         self.status[inst as usize].serving -= 1;
         let req = self.reqs[r as usize];
         let latency = self.now - req.arrival;
+        let acc = &mut self.instances[inst as usize].acc;
+        acc.model_latency.add(req.service.as_millis_f64());
+        acc.overhead_latency.add(latency.saturating_sub(req.service).as_millis_f64());
+        self.m.minute_latency.saturating_record(latency.as_nanos());
         self.m.completed += 1;
         self.zones[self.status[inst as usize].zone.index()].completed += 1;
         self.m.minute.completed += 1;
@@ -1158,6 +1194,7 @@ impl Simulation {
         }
         self.reqs[r as usize].state = ReqState::Dead;
         self.instances[req.inst as usize].queued -= 1;
+        self.instances[req.inst as usize].acc.errors_5xx += 1;
         *self.m.failed.entry(FailReason::Timeout).or_insert(0) += 1;
         self.m.minute.failed += 1;
         self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
@@ -1241,6 +1278,7 @@ impl Simulation {
             it.disk_used += art;
             it.downloads_active += 1;
             it.models[model as usize].disk = DiskState::Downloading;
+            it.models[model as usize].t0 = self.now;
             self.sync_copy(inst, model);
             self.m.cache.downloads += 1;
             self.ops_in_flight += 1;
@@ -1314,8 +1352,10 @@ impl Simulation {
         let meta = ObjectMeta { size: Bytes(info.artifact), reload_cost: info.download_time.as_secs_f64() };
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
+        let now = self.now;
         let it = &mut self.instances[inst as usize];
         it.downloads_active -= 1;
+        it.acc.downloading.add((now - it.models[model as usize].t0).as_millis_f64());
         let s = &mut it.models[model as usize];
         s.disk = DiskState::Present;
         it.disk_ev.on_insert(model, meta, ctx);
@@ -1348,6 +1388,7 @@ impl Simulation {
             it.mem_used += size;
             it.loads_active += 1;
             it.models[model as usize].mem = MemState::Loading;
+            it.models[model as usize].t0 = self.now;
             it.disk_ev.on_access(model, ctx);
             self.sync_copy(inst, model);
             self.sync_status(inst);
@@ -1435,6 +1476,7 @@ impl Simulation {
         }
         it.mem_ev.on_remove(model);
         s.mem = MemState::Unloading;
+        s.t0 = self.now;
         it.loaded -= 1;
         Self::recency_unlink(it, model);
         self.sync_lru_age(inst);
@@ -1451,7 +1493,9 @@ impl Simulation {
     fn on_unload_done(&mut self, inst: u32, model: u32) {
         let info = &self.models[model as usize];
         let (size, art) = (info.memory, info.artifact);
+        let now = self.now;
         let it = &mut self.instances[inst as usize];
+        it.acc.unloading.add((now - it.models[model as usize].t0).as_millis_f64());
         it.mem_used -= size;
         it.mem_unloading -= size;
         it.disk_unpinning -= art;
@@ -1478,8 +1522,10 @@ impl Simulation {
             ObjectMeta { size: Bytes(info.memory), reload_cost: (info.load_time + info.download_time).as_secs_f64() };
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
+        let now = self.now;
         let it = &mut self.instances[inst as usize];
         it.loads_active -= 1;
+        it.acc.loading.add((now - it.models[model as usize].t0).as_millis_f64());
         it.loaded += 1;
         let s = &mut it.models[model as usize];
         s.mem = MemState::Loaded;
@@ -1749,57 +1795,10 @@ impl Simulation {
 
     fn on_minute(&mut self) {
         let now = self.now;
-        let mut mm = std::mem::take(&mut self.m.minute);
-        mm.minute = now.minute().saturating_sub(1);
-        let (mut cap_ns, mut busy, mut mem_used, mut mem_cap, mut disk_used, mut disk_cap, mut loaded) =
-            (0u128, 0u128, 0u64, 0u64, 0u64, 0u64, 0u64);
-        let (mut serving, mut pending) = (0u32, 0u32);
-        for it in &mut self.instances {
-            match it.life {
-                Life::Launching => pending += 1,
-                Life::Removed | Life::Failed => continue,
-                Life::InService | Life::Draining => {
-                    if it.life == Life::InService {
-                        serving += 1;
-                    }
-                    it.busy_area += it.slots_busy as u128 * (now - it.last_change).as_nanos() as u128;
-                    it.last_change = now;
-                    busy += it.busy_area - it.busy_area_at_minute;
-                    it.busy_area_at_minute = it.busy_area;
-                    cap_ns += it.slots_total as u128 * 60_000_000_000u128;
-                    mem_used += it.mem_used;
-                    mem_cap += it.mem_cap;
-                    disk_used += it.disk_used;
-                    disk_cap += it.disk_cap;
-                    loaded += it.loaded as u64;
-                }
-            }
-        }
-        let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 0.0 };
-        mm.instance_count = serving;
-        mm.pending_instances = pending;
-        mm.invocations_per_instance = if serving > 0 { mm.invocations as f64 / serving as f64 } else { 0.0 };
-        mm.model_cache_hit =
-            if self.m.minute_routed > 0 { self.m.minute_hits as f64 / self.m.minute_routed as f64 } else { 0.0 };
-        mm.cpu_utilization = pct(busy as f64, cap_ns as f64);
-        mm.memory_utilization = pct(mem_used as f64, mem_cap as f64);
-        mm.disk_utilization = pct(disk_used as f64, disk_cap as f64);
-        mm.loaded_model_count = loaded;
-        mm.mean_latency_ms =
-            if mm.completed > 0 { self.m.minute_latency_sum_ns as f64 / mm.completed as f64 / 1e6 } else { 0.0 };
-        self.m.minute_latency_sum_ns = 0;
-        self.m.minute_routed = 0;
-        self.m.minute_hits = 0;
-        let fleet = FleetStatus {
-            now,
-            in_service: serving,
-            pending,
-            draining: self.instances.iter().filter(|i| i.life == Life::Draining).count() as u32,
-        };
+        let (mm, fleet) = self.flush_minute();
         if let Some(desired) = self.autoscaler.evaluate(&mm, &fleet) {
             self.scale_to(desired);
         }
-        self.minutes.push(mm);
         // Keep ticking while anything is still to happen (stale timeout
         // events do not count).
         if !self.source_done || self.live_requests > 0 || self.ops_in_flight > 0 || self.replacements_due > 0 {
@@ -1807,10 +1806,96 @@ impl Simulation {
         }
     }
 
+    /// Closes the current minute: endpoint figures for the autoscaler and
+    /// the report, and (when recording) CloudWatch-style rows per instance,
+    /// zone and endpoint.
+    fn flush_minute(&mut self) -> (MinuteMetrics, FleetStatus) {
+        let now = self.now;
+        let minute = self.minute_index;
+        self.minute_index += 1;
+        let since = SimTime::from_secs(60 * minute);
+        let mut mm = std::mem::take(&mut self.m.minute);
+        mm.minute = minute;
+        let (mut serving, mut pending, mut draining) = (0u32, 0u32, 0u32);
+        let mut zone_acc: Vec<MinuteAcc> = vec![MinuteAcc::default(); self.zones.len()];
+        let mut endpoint = std::mem::take(&mut self.endpoint_acc);
+        let record = self.cfg.record_metrics;
+        for (i, it) in self.instances.iter_mut().enumerate() {
+            let alive = matches!(it.life, Life::InService | Life::Draining);
+            match it.life {
+                Life::Launching => pending += 1,
+                Life::InService => serving += 1,
+                Life::Draining => draining += 1,
+                _ => {}
+            }
+            if !alive && it.acc == MinuteAcc::default() {
+                continue;
+            }
+            let mut acc = std::mem::take(&mut it.acc);
+            if alive {
+                it.busy_area += it.slots_busy as u128 * (now - it.last_change).as_nanos() as u128;
+                it.last_change = now;
+                acc.busy_ns = it.busy_area - it.busy_area_at_minute;
+                it.busy_area_at_minute = it.busy_area;
+                let from = it.launched_at.max(since);
+                acc.slot_ns = it.slots_total as u128 * now.saturating_since(from).as_nanos() as u128;
+                acc.mem_used = it.mem_used;
+                acc.mem_cap = it.mem_cap;
+                acc.disk_used = it.disk_used;
+                acc.disk_cap = it.disk_cap;
+                acc.loaded = it.loaded as u64;
+                acc.instances = 1;
+            }
+            let z = self.status[i].zone.index();
+            if record {
+                acc.rows(minute, Dimension::Instance(i as u32), &mut self.metric_rows);
+            }
+            zone_acc[z].merge(&acc);
+            endpoint.merge(&acc);
+        }
+        if record {
+            for (z, acc) in zone_acc.iter().enumerate() {
+                acc.rows(minute, Dimension::Zone(z as u16), &mut self.metric_rows);
+            }
+            endpoint.rows(minute, Dimension::Endpoint, &mut self.metric_rows);
+        }
+        let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 0.0 };
+        mm.instance_count = serving;
+        mm.pending_instances = pending;
+        mm.invocations_per_instance = if serving > 0 { mm.invocations as f64 / serving as f64 } else { 0.0 };
+        mm.model_cache_hit =
+            if self.m.minute_routed > 0 { self.m.minute_hits as f64 / self.m.minute_routed as f64 } else { 0.0 };
+        mm.cpu_utilization = pct(endpoint.busy_ns as f64, endpoint.slot_ns as f64);
+        mm.memory_utilization = pct(endpoint.mem_used as f64, endpoint.mem_cap as f64);
+        mm.disk_utilization = pct(endpoint.disk_used as f64, endpoint.disk_cap as f64);
+        mm.loaded_model_count = endpoint.loaded;
+        mm.mean_latency_ms =
+            if mm.completed > 0 { self.m.minute_latency_sum_ns as f64 / mm.completed as f64 / 1e6 } else { 0.0 };
+        mm.p99_latency_ms = if mm.completed > 0 {
+            crate::metrics::ns_to_ms(self.m.minute_latency.value_at_quantile(0.99))
+        } else {
+            0.0
+        };
+        self.m.minute_latency.reset();
+        self.m.minute_latency_sum_ns = 0;
+        self.m.minute_routed = 0;
+        self.m.minute_hits = 0;
+        let fleet = FleetStatus { now, in_service: serving, pending, draining };
+        self.minutes.push(mm.clone());
+        (mm, fleet)
+    }
+
     // ----- end of run -------------------------------------------------------
 
     fn finish(mut self) -> RunResult {
         let end = SimTime::from_nanos(self.last_work.as_nanos().max(self.cfg.duration.as_nanos()));
+        // The last, partial minute.
+        let active = self.m.minute != MinuteMetrics::default()
+            || self.endpoint_acc != MinuteAcc::default()
+            || self.instances.iter().any(|i| i.acc != MinuteAcc::default());
+        if active {
+            self.flush_minute();
+        }
         let mut life_ns: u128 = 0;
         let mut busy: u128 = 0;
         let mut cap: u128 = 0;
@@ -1861,7 +1946,7 @@ impl Simulation {
             },
             faults: self.fault_windows.clone(),
         };
-        RunResult { report, minutes: self.minutes, trace: self.trace, events: self.events }
+        RunResult { report, minutes: self.minutes, metrics: self.metric_rows, trace: self.trace, events: self.events }
     }
 
     // ----- invariants -------------------------------------------------------

@@ -114,6 +114,11 @@ impl SimTime {
 }
 
 impl SimDuration {
+    /// `self − other`, or zero if `other` is longer.
+    #[inline]
+    pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
     /// Saturating addition.
     #[inline]
     pub fn saturating_add(self, other: SimDuration) -> SimDuration {

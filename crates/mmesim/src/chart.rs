@@ -12,7 +12,7 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-const PALETTE: [plotters::style::RGBColor; 10] = [
+const PALETTE: [plotters::style::RGBColor; 14] = [
     plotters::style::RGBColor(31, 119, 180),
     plotters::style::RGBColor(255, 127, 14),
     plotters::style::RGBColor(44, 160, 44),
@@ -23,6 +23,10 @@ const PALETTE: [plotters::style::RGBColor; 10] = [
     plotters::style::RGBColor(127, 127, 127),
     plotters::style::RGBColor(188, 189, 34),
     plotters::style::RGBColor(23, 190, 207),
+    plotters::style::RGBColor(0, 0, 0),
+    plotters::style::RGBColor(174, 199, 232),
+    plotters::style::RGBColor(255, 187, 120),
+    plotters::style::RGBColor(152, 223, 138),
 ];
 
 /// Writes a line chart (one line per series, x on a log scale when
@@ -90,6 +94,79 @@ pub fn line_chart_svg(
         draw!(builder.build_cartesian_2d((x0..x1).log_scale(), 0.0..y1).map_err(|e| err(&e))?);
     } else {
         draw!(builder.build_cartesian_2d(x0..x1, 0.0..y1).map_err(|e| err(&e))?);
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Writes the key series of a run over time as stacked panels —
+/// requests per minute, hit ratio, p99 latency, loaded models (copies) and
+/// instances in service — with the fault windows shaded, to `path` as SVG.
+pub fn timeline_svg(
+    path: &Path,
+    title: &str,
+    minutes: &[mmesim_core::MinuteMetrics],
+    faults: &[mmesim_core::FaultWindow],
+) -> Result<(), Error> {
+    use plotters::prelude::*;
+    let err = |e: &dyn std::fmt::Display| {
+        Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"))
+    };
+    if minutes.is_empty() {
+        return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the run has no minute to plot"));
+    }
+    // A last minute with no arrival is the drain after the workload ended:
+    // its ratios would read as zero, so it is left out.
+    let minutes = match minutes.split_last() {
+        Some((last, rest)) if last.invocations == 0 && !rest.is_empty() => rest,
+        _ => minutes,
+    };
+    type Getter = fn(&mmesim_core::MinuteMetrics) -> f64;
+    // (label, value, snapshot at the minute's end rather than over it)
+    let panels: [(&str, Getter, bool); 5] = [
+        ("requests / min", |m| m.invocations as f64, false),
+        ("hit ratio", |m| m.model_cache_hit, false),
+        ("p99 latency (ms)", |m| m.p99_latency_ms, false),
+        ("loaded models", |m| m.loaded_model_count as f64, true),
+        ("instances", |m| m.instance_count as f64, true),
+    ];
+    let x_max = minutes.len() as f64;
+    let root = SVGBackend::new(path, (900, 1000)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let root = root.titled(title, ("sans-serif", 22)).map_err(|e| err(&e))?;
+    let areas = root.split_evenly((panels.len(), 1));
+    for (k, ((label, get, snapshot), area)) in panels.iter().zip(areas.iter()).enumerate() {
+        let y_max =
+            minutes.iter().map(get).fold(0.0f64, f64::max).max(if *label == "hit ratio" { 1.0 } else { 1e-9 }) * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .margin(8)
+            .x_label_area_size(if k + 1 == panels.len() { 34 } else { 18 })
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .map_err(|e| err(&e))?;
+        let mut mesh = chart.configure_mesh();
+        mesh.y_desc(*label).light_line_style(RGBColor(238, 238, 238)).x_label_formatter(&|x| format!("{x:.0}"));
+        if k + 1 == panels.len() {
+            mesh.x_desc("minute");
+        }
+        mesh.draw().map_err(|e| err(&e))?;
+        for f in faults {
+            let x0 = f.start.as_secs_f64() / 60.0;
+            let x1 = f.end.map_or(x_max, |e| e.as_secs_f64() / 60.0).min(x_max);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, 0.0), (x1, y_max)],
+                    RGBColor(214, 39, 40).mix(0.15).filled(),
+                )))
+                .map_err(|e| err(&e))?;
+        }
+        let c = PALETTE[k % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                minutes.iter().map(|m| (m.minute as f64 + if *snapshot { 1.0 } else { 0.5 }, get(m))),
+                c.stroke_width(2),
+            ))
+            .map_err(|e| err(&e))?;
     }
     root.present().map_err(|e| err(&e))?;
     Ok(())

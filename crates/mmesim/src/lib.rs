@@ -51,11 +51,13 @@
 
 pub mod chart;
 mod error;
+mod metrics_csv;
 pub mod replay;
 mod scenario;
 mod summary;
 
 pub use error::{Error, ErrorKind};
+pub use metrics_csv::metrics_csv;
 pub use scenario::{
     ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario, StorageSpec, WorkloadSpec, Zones,
     MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,

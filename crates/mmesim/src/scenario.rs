@@ -343,6 +343,9 @@ pub struct RunOptions {
     pub record_trace: bool,
     /// Check invariants after every event (slow).
     pub check_invariants: bool,
+    /// Keep CloudWatch-style per-minute rows per instance, zone and
+    /// endpoint (`mmesim run --metrics`).
+    pub record_metrics: bool,
 }
 
 /// Longest time any duration may take, seconds (~31.7 years; SimTime
@@ -694,6 +697,7 @@ impl Scenario {
             warmup: SimDuration::from_secs_f64(self.warmup_s),
             seed: self.seed,
             record_trace: opts.record_trace,
+            record_metrics: opts.record_metrics,
             check_invariants: opts.check_invariants,
         })
     }

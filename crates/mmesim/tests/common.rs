@@ -11,7 +11,7 @@ pub fn scenario(text: &str) -> Scenario {
 /// Runs with invariant checks on.
 pub fn run_checked(s: &Scenario) -> mmesim::RunResult {
     let mut out = s
-        .simulation(RunOptions { record_trace: false, check_invariants: true })
+        .simulation(RunOptions { record_trace: false, check_invariants: true, record_metrics: true })
         .unwrap_or_else(|e| panic!("{e}"))
         .run();
     out.report.name = s.name.clone();

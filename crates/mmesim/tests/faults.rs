@@ -42,7 +42,7 @@ fn run(text: &str, arrivals: &[u64]) -> mmesim::RunResult {
         .map(|&ms| Arrival { time: SimTime::from_millis(ms), model: ModelId(0), service: None })
         .collect();
     s.simulation_with_source(
-        RunOptions { record_trace: true, check_invariants: true },
+        RunOptions { record_trace: true, check_invariants: true, record_metrics: true },
         Box::new(VecSource::new(arrivals)),
     )
     .unwrap()

@@ -51,7 +51,7 @@ fn launch_delay_cold_start_drain_and_billing() {
         popularity = { dist = "uniform" }
         "#,
     );
-    let cfg = s.sim_config(RunOptions { record_trace: true, check_invariants: true }).unwrap();
+    let cfg = s.sim_config(RunOptions { record_trace: true, check_invariants: true, record_metrics: true }).unwrap();
     let streams = RngStreams::new(s.seed);
     let source = Generated::new(&s.workload.arrival, &s.workload.popularity, 200, &streams);
     let policies = Policies {

@@ -55,7 +55,7 @@ fn run(scenario: &str, arrivals: &[(u64, u32)]) -> mmesim::RunResult {
     let s = common::scenario(scenario);
     let arrivals = arrivals.iter().map(|&(t, m)| Arrival { time: ms(t), model: ModelId(m), service: None }).collect();
     s.simulation_with_source(
-        RunOptions { record_trace: true, check_invariants: true },
+        RunOptions { record_trace: true, check_invariants: true, record_metrics: true },
         Box::new(VecSource::new(arrivals)),
     )
     .unwrap()

@@ -1395,6 +1395,7 @@ impl Simulation {
             self.m.cache.loads += 1;
             self.ops_in_flight += 1;
             self.m.minute.loads += 1;
+            self.zones[self.status[inst as usize].zone.index()].loads += 1;
             self.record(inst, model, TraceKind::LoadStart);
             let art = self.models[model as usize].artifact;
             self.start_transfer(inst, Link::Disk, model, art);
@@ -1505,6 +1506,7 @@ impl Simulation {
         self.m.cache.unloads += 1;
         self.ops_in_flight -= 1;
         self.m.minute.unloads += 1;
+        self.zones[self.status[inst as usize].zone.index()].unloads += 1;
         self.sync_copy(inst, model);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::UnloadEnd);

@@ -34,3 +34,36 @@ fn workload_is_independent_of_the_endpoint() {
     t.routing = mmesim::routing::RoutingPolicy::Sticky { spill_factor: 0.5 };
     assert_eq!(t.run().unwrap().report.requests.arrived, base);
 }
+
+/// Faults, retries and the per-minute metrics CSV are deterministic too.
+#[test]
+fn faults_and_metrics_csv_are_byte_identical() {
+    let mut s = quickstart(900.0);
+    s.client.retries = 1;
+    let extra: mmesim::Scenario = mmesim::Scenario::from_toml_str(
+        "[cluster]\nzones = 2\ninstances = 4\n[[faults]]\nkind = \"zone-outage\"\nzone = 1\nat_s = 400.0\nduration_s = 200.0\n\
+         [[faults]]\nkind = \"instance-failure\"\ninstance = 0\nat_s = 700.0\n",
+        "faults.toml",
+    )
+    .unwrap();
+    s.faults = extra.faults;
+    let opts = mmesim::RunOptions { record_metrics: true, ..Default::default() };
+    let a = s.run_with(opts).unwrap();
+    let b = s.run_with(opts).unwrap();
+    assert_eq!(mmesim::to_json(&a.report), mmesim::to_json(&b.report));
+    let (ca, cb) = (mmesim::metrics_csv(&a), mmesim::metrics_csv(&b));
+    assert_eq!(ca, cb);
+    assert_eq!(a.report.fleet.failed, 3); // two in zone 1, instance 0
+                                          // 16 metrics per minute for each instance alive in it, each zone and the endpoint.
+    assert!(ca.lines().count() > 15 * 16 * (4 + 2 + 1));
+    assert!(ca.starts_with("minute,time_s,metric,dimension,value,sample_count\n0,0,Invocations,instance=0,"));
+    // The endpoint's Invocations per minute add up to the arrivals.
+    let total: f64 = ca
+        .lines()
+        .filter(|l| l.contains(",Invocations,endpoint,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .sum();
+    let routed = a.report.requests.arrived
+        - a.report.requests.rejected_by_reason.get("no_healthy_instance").copied().unwrap_or(0);
+    assert!(total as u64 >= routed, "{total} vs {routed}");
+}

@@ -220,6 +220,12 @@ pub(crate) fn new_hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000_000_000, 3).expect("BUG: static histogram bounds")
 }
 
+/// A coarser histogram (2 significant digits) for per-minute percentiles:
+/// recorded once more per request, so it is kept small.
+pub(crate) fn new_minute_hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 100_000_000_000_000, 2).expect("BUG: static histogram bounds")
+}
+
 pub(crate) fn ns_to_ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
@@ -276,7 +282,7 @@ impl Metrics {
             minute_latency_sum_ns: 0,
             minute_routed: 0,
             minute_hits: 0,
-            minute_latency: new_hist(),
+            minute_latency: new_minute_hist(),
             retries: 0,
             replacements: 0,
         }

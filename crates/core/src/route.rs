@@ -2,7 +2,6 @@
 
 use crate::{Bytes, InstanceId, ModelId, ZoneId};
 use mmesim_engine::SimTime;
-use std::collections::BTreeSet;
 
 /// Where a model stands on one instance's memory tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -103,14 +102,31 @@ impl InstanceStatus {
 /// Indexes over the instances that accept requests, kept current by the
 /// core, so routers decide in O(1) or O(log n) instead of scanning the
 /// fleet: the accepting instances in id order (for random, round-robin and
-/// hash-ring choices), and the same ordered by `(outstanding, id)` (for
+/// hash-ring choices), and the same grouped by outstanding requests (for
 /// least-loaded choices).
+///
+/// The load index is a bucket list (one list of instances per outstanding
+/// count, as in O(1) LFU schemes): a request arriving or leaving moves its
+/// instance between neighbouring buckets in O(1). Within a bucket,
+/// instances come in the order they reached that count (deterministic; an
+/// index built with [`from_statuses`](Self::from_statuses) starts in id
+/// order).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FleetIndex {
     accepting: Vec<InstanceId>,
-    by_load: BTreeSet<(u32, u32)>,
+    /// Per instance id: its bucket (outstanding count), or `OUT`.
+    level: Vec<u32>,
+    prev: Vec<u32>,
+    next: Vec<u32>,
+    /// Per outstanding count: first and last instance of the bucket.
+    heads: Vec<u32>,
+    tails: Vec<u32>,
+    /// No bucket below this is non-empty.
+    min: u32,
     epoch: u64,
 }
+
+const OUT: u32 = u32::MAX;
 
 impl FleetIndex {
     /// The index of a set of statuses (for policy tests and tools).
@@ -122,42 +138,91 @@ impl FleetIndex {
         f
     }
 
-    /// Brings the index in line with `s`, whose previous state was
-    /// `was_accepting` with the outstanding count `s.outstanding` had before
-    /// the change (the core calls this after every change).
+    fn bucket_insert(&mut self, id: u32, lvl: u32) {
+        let i = id as usize;
+        if i >= self.level.len() {
+            self.level.resize(i + 1, OUT);
+            self.prev.resize(i + 1, OUT);
+            self.next.resize(i + 1, OUT);
+        }
+        let l = lvl as usize;
+        if l >= self.heads.len() {
+            self.heads.resize(l + 1, OUT);
+            self.tails.resize(l + 1, OUT);
+        }
+        self.level[i] = lvl;
+        self.next[i] = OUT;
+        self.prev[i] = self.tails[l];
+        if self.tails[l] == OUT {
+            self.heads[l] = id;
+        } else {
+            self.next[self.tails[l] as usize] = id;
+        }
+        self.tails[l] = id;
+        self.min = self.min.min(lvl);
+    }
+
+    fn bucket_remove(&mut self, id: u32) {
+        let i = id as usize;
+        let l = self.level[i] as usize;
+        let (p, n) = (self.prev[i], self.next[i]);
+        if p == OUT {
+            self.heads[l] = n;
+        } else {
+            self.next[p as usize] = n;
+        }
+        if n == OUT {
+            self.tails[l] = p;
+        } else {
+            self.prev[n as usize] = p;
+        }
+        self.level[i] = OUT;
+        while (self.min as usize) < self.heads.len() && self.heads[self.min as usize] == OUT {
+            self.min += 1;
+        }
+    }
+
+    /// Brings the index in line with `s` after a change of its health or
+    /// draining flags; `was_accepting` is what it was before.
     pub(crate) fn update(&mut self, s: &InstanceStatus, was_accepting: bool) {
         let id = s.id.0;
         match (was_accepting, s.accepts()) {
             (false, true) => {
                 let pos = self.accepting.partition_point(|x| x.0 < id);
                 self.accepting.insert(pos, s.id);
-                self.by_load.insert((s.outstanding, id));
+                self.bucket_insert(id, s.outstanding);
                 self.epoch += 1;
             }
             (true, false) => {
                 if let Ok(pos) = self.accepting.binary_search(&s.id) {
                     self.accepting.remove(pos);
                 }
-                self.by_load.retain(|&(_, x)| x != id);
+                if self.level.get(id as usize).is_some_and(|&l| l != OUT) {
+                    self.bucket_remove(id);
+                }
                 self.epoch += 1;
             }
             _ => {}
         }
     }
 
-    /// The outstanding count of accepting instance `id` went from `old` to
-    /// `new`.
+    /// The outstanding count of instance `id` went from `old` to `new`
+    /// (ignored unless it accepts requests).
     #[inline]
     pub(crate) fn load_changed(&mut self, id: u32, old: u32, new: u32) {
-        if self.by_load.remove(&(old, id)) {
-            self.by_load.insert((new, id));
+        if self.level.get(id as usize) == Some(&old) {
+            self.bucket_remove(id);
+            self.bucket_insert(id, new);
         }
     }
 
     /// Whether two indexes hold the same instances with the same loads
-    /// (their epochs may differ).
+    /// (their epochs and the order within buckets may differ).
     pub fn same_members(&self, other: &FleetIndex) -> bool {
-        self.accepting == other.accepting && self.by_load == other.by_load
+        let lv = |f: &FleetIndex| -> Vec<(u32, u32)> {
+            f.level.iter().enumerate().filter(|(_, &l)| l != OUT).map(|(i, &l)| (i as u32, l)).collect()
+        };
+        self.accepting == other.accepting && lv(self) == lv(other)
     }
 
     /// Accepting instances, in id order.
@@ -166,11 +231,24 @@ impl FleetIndex {
         &self.accepting
     }
 
-    /// Accepting instances from the fewest outstanding requests up (ties by
-    /// id): O(log n) to the first, O(1) per step.
+    /// Accepting instances from the fewest outstanding requests up (within
+    /// a count, in the order they reached it): O(1) per step.
     #[inline]
     pub fn by_load(&self) -> impl Iterator<Item = InstanceId> + '_ {
-        self.by_load.iter().map(|&(_, id)| InstanceId(id))
+        let mut lvl = self.min as usize;
+        let mut cur = self.heads.get(lvl).copied().unwrap_or(OUT);
+        std::iter::from_fn(move || loop {
+            if cur != OUT {
+                let id = cur;
+                cur = self.next[id as usize];
+                return Some(InstanceId(id));
+            }
+            lvl += 1;
+            if lvl >= self.heads.len() {
+                return None;
+            }
+            cur = self.heads[lvl];
+        })
     }
 
     /// Grows by one whenever the set of accepting instances changes: a
@@ -281,4 +359,63 @@ pub trait Router: Send {
     fn name(&self) -> &str;
     /// Chooses an instance for a request for `model`.
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(id: u32, outstanding: u32, healthy: bool) -> InstanceStatus {
+        InstanceStatus {
+            id: InstanceId(id),
+            zone: ZoneId(0),
+            healthy,
+            draining: false,
+            outstanding,
+            serving: 0,
+            queued_for_slot: 0,
+            slots: 4,
+            memory_capacity: Bytes(1),
+            memory_free: Bytes(1),
+            loaded_models: 0,
+            lru_last_used: None,
+        }
+    }
+
+    fn order(f: &FleetIndex) -> Vec<u32> {
+        f.by_load().map(|i| i.0).collect()
+    }
+
+    /// Buckets by outstanding count; within a count, arrival order; moves
+    /// between counts in O(1); unhealthy instances are not indexed.
+    #[test]
+    fn load_buckets() {
+        let mut v = vec![st(0, 2, true), st(1, 0, true), st(2, 1, false), st(3, 0, true)];
+        let mut f = FleetIndex::from_statuses(&v);
+        assert_eq!(f.accepting(), &[InstanceId(0), InstanceId(1), InstanceId(3)]);
+        assert_eq!(order(&f), vec![1, 3, 0]);
+        f.load_changed(1, 0, 1); // 1 gets a request
+        assert_eq!(order(&f), vec![3, 1, 0]);
+        f.load_changed(3, 0, 1);
+        assert_eq!(order(&f), vec![1, 3, 0]);
+        f.load_changed(0, 2, 1); // reaches 1 last
+        assert_eq!(order(&f), vec![1, 3, 0]);
+        f.load_changed(2, 1, 0); // not accepting: ignored
+        assert_eq!(order(&f), vec![1, 3, 0]);
+        let e = f.epoch();
+        v[2].healthy = true;
+        f.update(&v[2], false);
+        assert_eq!(order(&f), vec![1, 3, 0, 2]); // it comes in at its count, 1
+        assert!(f.epoch() > e);
+        v[1].draining = true;
+        f.update(&v[1], true);
+        assert_eq!(order(&f), vec![3, 0, 2]);
+        assert_eq!(f.accepting(), &[InstanceId(0), InstanceId(2), InstanceId(3)]);
+        // Same members and loads as a fresh index, whatever the order.
+        v[0].outstanding = 1;
+        v[3].outstanding = 1;
+        assert!(f.same_members(&FleetIndex::from_statuses(&v)));
+        v[3].outstanding = 2;
+        assert!(!f.same_members(&FleetIndex::from_statuses(&v)));
+    }
 }

@@ -564,12 +564,16 @@ impl Simulation {
     fn recency_touch(&mut self, inst: u32, model: u32, insert: bool) {
         let now = self.now;
         let it = &mut self.instances[inst as usize];
-        if !insert {
-            if it.mru == model {
-                it.models[model as usize].last_used = now;
+        if !insert && it.mru == model {
+            it.models[model as usize].last_used = now;
+            if it.lru == model {
                 self.sync_lru_age(inst);
-                return;
             }
+            return;
+        }
+        // Only a change at the least-recent end moves `lru_last_used`.
+        let lru_changes = it.lru == model || it.lru == NIL;
+        if !insert {
             Self::recency_unlink(it, model);
         }
         let m = model as usize;
@@ -582,7 +586,9 @@ impl Simulation {
             it.lru = model;
         }
         it.mru = model;
-        self.sync_lru_age(inst);
+        if lru_changes {
+            self.sync_lru_age(inst);
+        }
     }
 
     fn recency_unlink(it: &mut Instance, model: u32) {

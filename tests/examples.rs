@@ -1,0 +1,40 @@
+//! Runs the examples (which `cargo test` builds) and checks they succeed:
+//! each asserts its own outcome, so a behaviour change that breaks an
+//! example's claim fails here, not only when someone runs it by hand.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn example(name: &str) -> PathBuf {
+    // target/<profile>/deps/examples-<hash> → target/<profile>/examples/<name>
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").join("examples");
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run(name: &str) -> String {
+    let path = example(name);
+    assert!(path.exists(), "{} was not built", path.display());
+    let out = Command::new(&path).output().expect("example starts");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{name} failed:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn quickstart_holds() {
+    let out = run("quickstart");
+    assert!(out.contains("hit ratio"), "{out}");
+}
+
+#[test]
+fn eviction_shootout_holds() {
+    let out = run("eviction_shootout");
+    assert_eq!(out.lines().count(), 1 + 12, "{out}");
+}
+
+#[test]
+fn zone_outage_holds() {
+    let out = run("zone_outage");
+    assert!(out.contains("during (min 20–29)"), "{out}");
+}

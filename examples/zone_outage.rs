@@ -74,7 +74,7 @@ fn main() -> Result<(), mmesim::Error> {
     );
     // Minutes 10–18, 20–28 and 31–39: each window's instance counts are
     // snapshots at the end of its minutes, clear of the fault's edges.
-    let rows = [("before (min 10–19)", 10, 19), ("during (min 20–29)", 20, 29), ("after (min 31–40)", 31, 40)];
+    let rows = [("before (min 10–18)", 10, 19), ("during (min 20–28)", 20, 29), ("after (min 31–39)", 31, 40)];
     let mut table = Vec::new();
     for (label, a, b) in rows {
         let (hit, p99, loads, inst, rpm) = window(&out.minutes, a, b);

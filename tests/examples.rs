@@ -36,5 +36,5 @@ fn eviction_shootout_holds() {
 #[test]
 fn zone_outage_holds() {
     let out = run("zone_outage");
-    assert!(out.contains("during (min 20–29)"), "{out}");
+    assert!(out.contains("during (min 20–28)"), "{out}");
 }

@@ -40,6 +40,12 @@ impl AutoscalingPolicy {
     /// Every policy name accepted.
     pub const NAMES: &'static [&'static str] = &["none"];
 
+    /// The parameter keys a policy takes (besides `policy`); `None` for an
+    /// unknown name.
+    pub fn param_names(name: &str) -> Option<&'static [&'static str]> {
+        Self::NAMES.contains(&name).then_some(&[] as &[&str])
+    }
+
     /// The policy's name.
     pub fn name(&self) -> &'static str {
         match self {

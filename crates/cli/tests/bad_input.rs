@@ -102,7 +102,11 @@ fn unknown_instance_type() {
 
 #[test]
 fn unknown_routing_policy() {
-    bad("unknown_routing_policy", "[routing]\npolicy = \"round-robinx\"\n", &["routing.policy", "round-robinx"]);
+    bad(
+        "unknown_routing_policy",
+        "[routing]\npolicy = \"round-robinx\"\n",
+        &["`routing`", "`policy`", "round-robinx", "known: sticky"],
+    );
 }
 
 #[test]
@@ -112,7 +116,11 @@ fn unknown_eviction_policy() {
 
 #[test]
 fn unknown_autoscaling_policy() {
-    bad("unknown_autoscaling_policy", "[autoscaling]\npolicy = \"magic\"\n", &["autoscaling.policy", "magic"]);
+    bad(
+        "unknown_autoscaling_policy",
+        "[autoscaling]\npolicy = \"magic\"\n",
+        &["`autoscaling`", "`policy`", "magic", "known: none"],
+    );
 }
 
 #[test]

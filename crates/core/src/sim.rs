@@ -376,7 +376,8 @@ pub struct Simulation {
     live_requests: u64,
     scratch: Vec<u32>,
     zones: Vec<ZoneSummary>,
-    zone_down: Vec<bool>,
+    /// Outages under way per zone (overlapping outages count separately).
+    zone_down: Vec<u32>,
     /// Failed instances waiting for a zone to come back to be replaced.
     pending_replacements: Vec<u32>,
     fault_windows: Vec<FaultWindow>,
@@ -481,7 +482,7 @@ impl Simulation {
         };
         sim.zones =
             sim.cfg.cluster.zones.iter().map(|z| ZoneSummary { name: z.clone(), ..Default::default() }).collect();
-        sim.zone_down = vec![false; sim.cfg.cluster.zones.len()];
+        sim.zone_down = vec![0; sim.cfg.cluster.zones.len()];
         for (i, f) in sim.cfg.faults.iter().enumerate() {
             match f.kind {
                 FaultKind::InstanceFailure { instance } if instance.0 >= sim.cfg.cluster.instances => {
@@ -1201,6 +1202,7 @@ impl Simulation {
         self.reqs[r as usize].state = ReqState::Dead;
         self.instances[req.inst as usize].queued -= 1;
         self.instances[req.inst as usize].acc.errors_5xx += 1;
+        self.zones[self.status[req.inst as usize].zone.index()].failed += 1;
         *self.m.failed.entry(FailReason::Timeout).or_insert(0) += 1;
         self.m.minute.failed += 1;
         self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
@@ -1587,7 +1589,7 @@ impl Simulation {
                     end,
                     what: format!("zone {} out", self.cfg.cluster.zones[z]),
                 });
-                self.zone_down[z] = true;
+                self.zone_down[z] += 1;
                 let victims: Vec<u32> = (0..self.instances.len() as u32)
                     .filter(|&i| {
                         self.status[i as usize].zone.index() == z
@@ -1614,7 +1616,7 @@ impl Simulation {
     /// A zone comes back: replacements that were waiting for a zone go in.
     fn on_fault_end(&mut self, idx: u32) {
         if let FaultKind::ZoneOutage { zone } = self.cfg.faults[idx as usize].kind {
-            self.zone_down[zone.index()] = false;
+            self.zone_down[zone.index()] -= 1;
             for failed in std::mem::take(&mut self.pending_replacements) {
                 self.place_replacement(failed);
             }
@@ -1634,7 +1636,7 @@ impl Simulation {
     /// it never starts).
     fn place_replacement(&mut self, failed: u32) {
         let own = self.status[failed as usize].zone.index();
-        let zone = if !self.zone_down[own] { Some(own) } else { self.least_populated_up_zone() };
+        let zone = if self.zone_down[own] == 0 { Some(own) } else { self.least_populated_up_zone() };
         match zone {
             Some(z) => {
                 self.add_instance(ZoneId(z as u16), Life::InService);
@@ -1652,7 +1654,7 @@ impl Simulation {
                 per_zone[st.zone.index()] += 1;
             }
         }
-        (0..per_zone.len()).filter(|&z| !self.zone_down[z]).min_by_key(|&z| (per_zone[z], z))
+        (0..per_zone.len()).filter(|&z| self.zone_down[z] == 0).min_by_key(|&z| (per_zone[z], z))
     }
 
     /// Loses an instance: its memory and disk are gone, its requests fail
@@ -1762,14 +1764,8 @@ impl Simulation {
         let current = self.instances.iter().filter(|i| active(i)).count() as u32;
         if desired > current {
             for _ in current..desired {
-                let zones = self.cfg.cluster.zones.len();
-                let mut per_zone = vec![0u32; zones];
-                for (i, st) in self.instances.iter().zip(&self.status) {
-                    if active(i) {
-                        per_zone[st.zone.index()] += 1;
-                    }
-                }
-                let zone = (0..zones).min_by_key(|&z| (per_zone[z], z)).unwrap_or(0);
+                // The up zone with the fewest instances; none up: no launch.
+                let Some(zone) = self.least_populated_up_zone() else { break };
                 let id = self.add_instance(ZoneId(zone as u16), Life::Launching);
                 self.ops_in_flight += 1;
                 self.q.push(self.now + self.cfg.cluster.launch_delay, Event::InstanceReady { inst: id });

@@ -209,6 +209,19 @@ impl EvictionPolicy {
         })
     }
 
+    /// The parameter keys a policy takes in a table (besides `policy`);
+    /// `None` for an unknown name.
+    pub fn param_names(name: &str) -> Option<&'static [&'static str]> {
+        Some(match name {
+            "s3fifo" => &["small_ratio"],
+            "lruk" => &["k"],
+            "ttl" => &["ttl_s"],
+            "belady" => &["size_aware"],
+            n if Self::NAMES.contains(&n) => &[],
+            _ => return None,
+        })
+    }
+
     /// Whether the policy needs to know the future (`next_access`).
     pub fn is_offline(&self) -> bool {
         matches!(self, EvictionPolicy::Belady { .. })

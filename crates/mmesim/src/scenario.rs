@@ -55,13 +55,13 @@ pub struct Scenario {
     #[serde(default)]
     pub workload: WorkloadSpec,
     /// Routing policy. Default `sticky`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict_routing")]
     pub routing: RoutingPolicy,
     /// Eviction policies of both tiers. Default `lru` for both.
     #[serde(default)]
     pub eviction: EvictionSpec,
     /// Autoscaling policy. Default `none`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict_autoscaling")]
     pub autoscaling: AutoscalingPolicy,
     /// Faults to inject (`[[faults]]`). Default none.
     #[serde(default)]
@@ -329,11 +329,73 @@ pub struct WorkloadSpec {
 pub struct EvictionSpec {
     /// Memory tier (loaded models): a name or a table with parameters.
     /// Default `lru`.
-    #[serde(default, deserialize_with = "mmesim_eviction::name_or_table")]
+    #[serde(default, deserialize_with = "strict_eviction")]
     pub memory: EvictionPolicy,
     /// Disk tier (artifacts). Default `lru`.
-    #[serde(default, deserialize_with = "mmesim_eviction::name_or_table")]
+    #[serde(default, deserialize_with = "strict_eviction")]
     pub disk: EvictionPolicy,
+}
+
+/// Reads a policy given as a bare name (`"gdsf"`) or as a table
+/// (`{ policy = "lruk", k = 3 }`), rejecting any key the named policy does
+/// not take (a typo in a parameter must not pass in silence).
+fn strict_policy<'de, D, T>(
+    d: D,
+    params: fn(&str) -> Option<&'static [&'static str]>,
+    names: &[&str],
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    let v = serde_json::Value::deserialize(d)?;
+    let v = match v {
+        serde_json::Value::String(name) => {
+            if params(&name).is_none() {
+                return Err(D::Error::custom(format!("unknown policy `{name}`; known: {}", names.join(", "))));
+            }
+            serde_json::json!({ "policy": name })
+        }
+        serde_json::Value::Object(obj) => {
+            if let Some(name) = obj.get("policy").and_then(|p| p.as_str()) {
+                if params(name).is_none() {
+                    return Err(D::Error::custom(format!(
+                        "`policy`: unknown policy `{name}`; known: {}",
+                        names.join(", ")
+                    )));
+                }
+                if let Some(allowed) = params(name) {
+                    if let Some(k) = obj.keys().find(|k| *k != "policy" && !allowed.contains(&k.as_str())) {
+                        let expected = if allowed.is_empty() {
+                            "it takes no parameter".to_string()
+                        } else {
+                            format!(
+                                "it takes {}",
+                                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                            )
+                        };
+                        return Err(D::Error::custom(format!("unknown field `{k}` for policy `{name}`: {expected}")));
+                    }
+                }
+            }
+            serde_json::Value::Object(obj)
+        }
+        other => return Err(D::Error::custom(format!("expected a policy name or a table, found {other}"))),
+    };
+    T::deserialize(v).map_err(D::Error::custom)
+}
+
+fn strict_eviction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<EvictionPolicy, D::Error> {
+    strict_policy(d, EvictionPolicy::param_names, EvictionPolicy::NAMES)
+}
+
+fn strict_routing<'de, D: serde::Deserializer<'de>>(d: D) -> Result<RoutingPolicy, D::Error> {
+    strict_policy(d, RoutingPolicy::param_names, RoutingPolicy::NAMES)
+}
+
+fn strict_autoscaling<'de, D: serde::Deserializer<'de>>(d: D) -> Result<AutoscalingPolicy, D::Error> {
+    strict_policy(d, AutoscalingPolicy::param_names, AutoscalingPolicy::NAMES)
 }
 
 /// Switches for a run that are not part of the scenario.

@@ -12,7 +12,7 @@
 //!     i = the instance of the point
 //!     if outstanding(i) < cap:  return i
 //!     stop once every accepting instance has been seen
-//!   return the accepting instance with the fewest outstanding (ties by id)
+//!   return the accepting instance with the fewest outstanding requests
 //! ```
 //!
 //! Reference: V. Mirrokni, M. Thorup, M. Zadimoghaddam, "Consistent Hashing

@@ -4,7 +4,8 @@
 //! ```text
 //! route(m):
 //!   if no instance accepts:  reject (no_healthy_instance)
-//!   return argmin over accepting instances of (outstanding, id)
+//!   return the accepting instance with the fewest outstanding requests
+//!          (ties: the one that reached that count first)
 //! ```
 //!
 //! The classic "least connections" / join-the-shortest-queue balancer
@@ -15,7 +16,7 @@
 //! including those waiting for a model load.
 //!
 //! Cost per request: O(log instances) — the first entry of the core's index
-//! of accepting instances ordered by `(outstanding, id)`; never a scan.
+//! of accepting instances bucketed by outstanding requests; never a scan.
 
 use mmesim_core::{ClusterView, ModelId, RejectReason, RouteDecision, Router};
 

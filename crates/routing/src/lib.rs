@@ -84,7 +84,10 @@ pub enum RoutingPolicy {
     #[serde(rename = "consistent-hash")]
     ConsistentHash {
         /// An instance takes a request only while its outstanding requests
-        /// are below `ceil(load_factor × average)` (default 1.25; > 1).
+        /// are below `max(ceil(load_factor × (least + 1)), least + 1)`, where
+        /// `least` is the fewest outstanding requests of any accepting
+        /// instance (a variant of the paper's average-based bound that needs
+        /// no scan; default 1.25; > 1).
         #[serde(default = "default_load_factor")]
         load_factor: f64,
     },
@@ -116,6 +119,17 @@ impl RoutingPolicy {
             RoutingPolicy::ConsistentHash { load_factor: default_load_factor() },
             RoutingPolicy::ModelMesh,
         ]
+    }
+
+    /// The parameter keys a policy takes (besides `policy`); `None` for an
+    /// unknown name.
+    pub fn param_names(name: &str) -> Option<&'static [&'static str]> {
+        Some(match name {
+            "sticky" => &["spill_factor"],
+            "consistent-hash" => &["load_factor"],
+            n if Self::NAMES.contains(&n) => &[],
+            _ => return None,
+        })
     }
 
     /// The policy's name.

@@ -15,7 +15,7 @@
 //!                                        ring of the accepting instances (stable)
 //!   # every loaded copy is busy: spill, the target loads its own copy
 //!   c = the accepting instance not in L with the fewest outstanding requests
-//!       (ties by id)
+//!       (ties: the one that reached that count first)
 //!   return c if load(c) < load(h), else h
 //! ```
 //!

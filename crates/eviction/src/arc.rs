@@ -286,15 +286,10 @@ impl Evictor for ArcCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{assert_protocol_panics, check_random_protocol, ctx, sized as meta};
     use crate::SizedCache;
     use mmesim_engine::SimTime;
 
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta(size: u64) -> ObjectMeta {
-        ObjectMeta { size: Bytes(size), reload_cost: 1.0 }
-    }
     /// victim, check it, remove it.
     fn evict(a: &mut ArcCache, expected: u32) {
         assert_eq!(a.victim(&|_| false), Some(expected));
@@ -452,51 +447,7 @@ mod tests {
     /// cached and unpinned, `None` only when everything cached is pinned.
     #[test]
     fn contract_under_random_protocol() {
-        let mut ev = ArcCache::new(Bytes(20));
-        let mut present = [false; 24];
-        let mut x: u64 = 4242;
-        let mut rnd = |n: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 33) % n
-        };
-        for step in 0..20000u64 {
-            let id = rnd(24) as u32;
-            let ctx = AccessCtx { now: SimTime::ZERO, vtime: step, next_access: None };
-            match rnd(4) {
-                0 | 1 if !present[id as usize] => {
-                    ev.on_insert(id, ObjectMeta { size: Bytes(1 + rnd(4)), reload_cost: 1.0 }, ctx);
-                    present[id as usize] = true;
-                }
-                0 | 1 => ev.on_access(id, ctx),
-                2 if present[id as usize] => {
-                    ev.on_remove(id);
-                    present[id as usize] = false;
-                }
-                _ => {
-                    let mask = if rnd(8) == 0 { u64::MAX } else { rnd(1 << 24) | rnd(1 << 24) };
-                    let pinned = |v: u32| mask & (1 << v) != 0;
-                    match ev.victim(&pinned) {
-                        Some(v) => {
-                            assert!(present[v as usize] && !pinned(v), "proposed {v}");
-                            if mask % 3 != 0 {
-                                ev.on_remove(v);
-                                present[v as usize] = false;
-                            }
-                        }
-                        None => assert!((0..24u32).all(|v| !present[v as usize] || pinned(v))),
-                    }
-                }
-            }
-            assert_eq!(ev.len(), present.iter().filter(|&&p| p).count());
-        }
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: arc: object 1 inserted twice")]
-    fn double_insert_panics() {
-        let mut a = ArcCache::new(Bytes(10));
-        a.on_insert(1, meta(1), ctx());
-        a.on_insert(1, meta(1), ctx());
+        check_random_protocol(&mut ArcCache::new(Bytes(20)));
     }
 
     #[test]
@@ -508,9 +459,10 @@ mod tests {
         a.on_access(1, ctx());
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: arc: removal of absent object 4")]
-    fn absent_remove_panics() {
-        ArcCache::new(Bytes(10)).on_remove(4);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(|| ArcCache::new(Bytes(10)), meta(1), "access of", [1, 1, 4]);
     }
 }

@@ -149,15 +149,7 @@ impl Evictor for Fifo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
+    use crate::testutil::{assert_protocol_panics, ctx, meta};
 
     /// Hand trace: insert 1 2 3, access 1 and 3 (no effect): order 1 2 3,
     /// victim 1. Remove 1, insert 4, access 2: order 2 3 4, victim 2.
@@ -205,28 +197,10 @@ mod tests {
         assert_eq!(f.len(), 3);
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: fifo: object 2 inserted twice")]
-    fn double_insert_panics() {
-        let mut f = Fifo::new();
-        f.on_insert(2, meta(), ctx());
-        f.on_insert(2, meta(), ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: fifo: access to absent object 7")]
-    fn absent_access_panics() {
-        let mut f = Fifo::new();
-        f.on_insert(2, meta(), ctx());
-        f.on_access(7, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: fifo: removal of absent object 2")]
-    fn absent_remove_panics() {
-        let mut f = Fifo::new();
-        f.on_insert(2, meta(), ctx());
-        f.on_remove(2);
-        f.on_remove(2);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(Fifo::new, meta(), "access to", [2, 7, 2]);
     }
 }

@@ -40,145 +40,158 @@
 //! `(H, last, id)` plus per-id state in dense arrays); `victim` is
 //! O(log n + pinned objects skipped).
 
-use std::collections::BTreeSet;
-
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
 use ordered_float::OrderedFloat;
 
+use crate::keyed::KeyedOrder;
+
 const NIL: u32 = u32::MAX;
 
-#[derive(Clone, Copy, Default)]
-struct Entry {
+/// Per-object data of the GreedyDual family.
+#[derive(Clone, Copy)]
+pub(crate) struct Credit {
     /// cost / size.
     ratio: f64,
-    /// Credit H = L + ratio, as computed at the last insertion or access.
-    credit: OrderedFloat<f64>,
-    /// Clock value at the last insertion or access.
-    last: u64,
-    present: bool,
+    /// Requests since insertion (GDSF only; stays 1 under GDS).
+    pub(crate) freq: u64,
 }
 
-/// GreedyDual-Size eviction. See the module notes for the rule.
+/// The GreedyDual core shared by GDS and GDSF (`gdsf.rs`): the rule above,
+/// with the credit `L + freq · r` instead of `L + r` when `FREQ` is set.
 #[derive(Clone)]
-pub struct Gds {
-    entries: Vec<Entry>,
-    /// `(H, last, id)` of every cached object.
-    order: BTreeSet<(OrderedFloat<f64>, u64, u32)>,
-    clock: u64,
+pub(crate) struct GreedyDual<const FREQ: bool> {
+    /// Every cached object keyed by its credit H, as computed at the last
+    /// insertion or access.
+    pub(crate) order: KeyedOrder<OrderedFloat<f64>, Credit>,
     /// The inflation L.
-    inflation: f64,
+    pub(crate) inflation: f64,
     /// The last proposed victim, `NIL` if none is outstanding.
     proposed: u32,
+    name: &'static str,
 }
 
-impl Default for Gds {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Gds {
-    /// An empty GreedyDual-Size cache with inflation 0.
-    pub fn new() -> Self {
-        Gds { entries: Vec::new(), order: BTreeSet::new(), clock: 0, inflation: 0.0, proposed: NIL }
+impl<const FREQ: bool> GreedyDual<FREQ> {
+    /// An empty cache with inflation 0 for the policy `name`.
+    pub(crate) fn new(name: &'static str) -> Self {
+        GreedyDual { order: KeyedOrder::new(name), inflation: 0.0, proposed: NIL, name }
     }
 
-    fn is_present(&self, id: u32) -> bool {
-        self.entries.get(id as usize).is_some_and(|e| e.present)
+    /// The credit H of `id`, if cached.
+    pub(crate) fn priority(&self, id: u32) -> Option<f64> {
+        self.order.key(id).map(|h| h.0)
     }
 
-    fn tick(&mut self) -> u64 {
-        let t = self.clock;
-        self.clock += 1;
-        t
-    }
-
-    /// The inflation L: the credit of the last evicted object.
-    pub fn inflation(&self) -> f64 {
-        self.inflation
-    }
-
-    /// The credit H of `id`, if cached (for tests and inspection).
-    pub fn priority(&self, id: u32) -> Option<f64> {
-        self.is_present(id).then(|| self.entries[id as usize].credit.0)
-    }
-
-    /// Ids in eviction order, first victim first (for tests and inspection).
-    pub fn order(&self) -> Vec<u32> {
-        self.order.iter().map(|&(_, _, id)| id).collect()
-    }
-}
-
-impl Evictor for Gds {
-    fn name(&self) -> &str {
-        "gds"
-    }
-
-    fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.entries.len() {
-            self.entries.resize(i + 1, Entry::default());
-        }
-        if self.entries[i].present {
-            panic!("BUG: gds: object {id} inserted twice");
-        }
+    pub(crate) fn insert(&mut self, id: u32, meta: ObjectMeta) {
+        self.order.check_absent(id);
         let cost = meta.reload_cost;
         if cost.is_nan() || cost < 0.0 {
-            panic!("BUG: gds: object {id} inserted with reload cost {cost}");
+            panic!("BUG: {}: object {id} inserted with reload cost {cost}", self.name);
         }
         let ratio = cost / meta.size.0.max(1) as f64;
-        let e = Entry { ratio, credit: OrderedFloat(self.inflation + ratio), last: self.tick(), present: true };
-        self.entries[i] = e;
-        self.order.insert((e.credit, e.last, id));
+        self.order.insert(id, OrderedFloat(self.inflation + ratio), Credit { ratio, freq: 1 });
     }
 
-    fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
-        if !self.is_present(id) {
-            panic!("BUG: gds: access to absent object {id}");
-        }
-        let (t, inflation) = (self.tick(), self.inflation);
-        let e = &mut self.entries[id as usize];
-        self.order.remove(&(e.credit, e.last, id));
-        e.credit = OrderedFloat(inflation + e.ratio);
-        e.last = t;
-        self.order.insert((e.credit, e.last, id));
+    pub(crate) fn access(&mut self, id: u32) {
+        let inflation = self.inflation;
+        self.order.rekey(id, |_, c| {
+            if FREQ {
+                c.freq = c.freq.saturating_add(1);
+                OrderedFloat(inflation + c.freq as f64 * c.ratio)
+            } else {
+                OrderedFloat(inflation + c.ratio)
+            }
+        });
     }
 
-    fn on_remove(&mut self, id: u32) {
-        if !self.is_present(id) {
-            panic!("BUG: gds: removal of absent object {id}");
-        }
-        let e = std::mem::take(&mut self.entries[id as usize]);
-        self.order.remove(&(e.credit, e.last, id));
+    pub(crate) fn remove(&mut self, id: u32) {
+        let (credit, _) = self.order.remove(id);
         if id == self.proposed {
-            self.inflation = self.inflation.max(e.credit.0);
+            self.inflation = self.inflation.max(credit.0);
             self.proposed = NIL;
         }
     }
 
-    fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let v = self.order.iter().map(|&(_, _, id)| id).find(|&id| !pinned(id));
+    pub(crate) fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
+        let v = self.order.first_unpinned(pinned);
         self.proposed = v.unwrap_or(NIL);
         v
     }
+}
 
-    fn len(&self) -> usize {
-        self.order.len()
+/// Implements `Default`, the inspection methods and [`Evictor`] for a
+/// newtype over [`GreedyDual`].
+macro_rules! greedy_dual_policy {
+    ($ty:ident, $name:literal) => {
+        impl Default for $ty {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $ty {
+            /// The inflation L: the credit of the last evicted object.
+            pub fn inflation(&self) -> f64 {
+                self.0.inflation
+            }
+
+            /// The credit H of `id`, if cached (for tests and inspection).
+            pub fn priority(&self, id: u32) -> Option<f64> {
+                self.0.priority(id)
+            }
+
+            /// Ids in eviction order, first victim first (for tests and
+            /// inspection).
+            pub fn order(&self) -> Vec<u32> {
+                self.0.order.ids().collect()
+            }
+        }
+
+        impl Evictor for $ty {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
+                self.0.insert(id, meta);
+            }
+
+            fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
+                self.0.access(id);
+            }
+
+            fn on_remove(&mut self, id: u32) {
+                self.0.remove(id);
+            }
+
+            fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
+                self.0.victim(pinned)
+            }
+
+            fn len(&self) -> usize {
+                self.0.order.len()
+            }
+        }
+    };
+}
+pub(crate) use greedy_dual_policy;
+
+/// GreedyDual-Size eviction. See the module notes for the rule.
+#[derive(Clone)]
+pub struct Gds(GreedyDual<false>);
+
+impl Gds {
+    /// An empty GreedyDual-Size cache with inflation 0.
+    pub fn new() -> Self {
+        Gds(GreedyDual::new("gds"))
     }
 }
+
+greedy_dual_policy!(Gds, "gds");
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta(size: u64, cost: f64) -> ObjectMeta {
-        ObjectMeta { size: Bytes(size), reload_cost: cost }
-    }
+    use crate::testutil::{assert_protocol_panics, costed as meta, ctx};
 
     /// Hand trace (all values exact in binary), objects A=1 … E=5:
     /// L=0. Insert A (size 4, cost 1: r .25), B (1, 1: r 1), C (2, 4: r 2)
@@ -280,31 +293,15 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "BUG: gds: object 2 inserted twice")]
-    fn double_insert_panics() {
-        let mut g = Gds::new();
-        g.on_insert(2, meta(1, 1.0), ctx());
-        g.on_insert(2, meta(1, 1.0), ctx());
-    }
-
-    #[test]
     #[should_panic(expected = "BUG: gds: object 2 inserted with reload cost NaN")]
     fn nan_cost_panics() {
         Gds::new().on_insert(2, meta(1, f64::NAN), ctx());
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: gds: access to absent object 9")]
-    fn absent_access_panics() {
-        Gds::new().on_access(9, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: gds: removal of absent object 2")]
-    fn absent_remove_panics() {
-        let mut g = Gds::new();
-        g.on_insert(2, meta(1, 1.0), ctx());
-        g.on_remove(2);
-        g.on_remove(2);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(Gds::new, meta(1, 1.0), "access to", [2, 9, 2]);
     }
 }

@@ -40,154 +40,32 @@
 //! `(H, last, id)` plus per-id state in dense arrays); `victim` is
 //! O(log n + pinned objects skipped).
 
-use std::collections::BTreeSet;
-
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
-use ordered_float::OrderedFloat;
 
-const NIL: u32 = u32::MAX;
-
-#[derive(Clone, Copy, Default)]
-struct Entry {
-    /// cost / size.
-    ratio: f64,
-    freq: u64,
-    /// Credit H = L + freq · ratio, as computed at the last insertion or
-    /// access.
-    credit: OrderedFloat<f64>,
-    /// Clock value at the last insertion or access.
-    last: u64,
-    present: bool,
-}
+use crate::gds::{greedy_dual_policy, GreedyDual};
 
 /// GreedyDual-Size-Frequency eviction. See the module notes for the rule.
 #[derive(Clone)]
-pub struct Gdsf {
-    entries: Vec<Entry>,
-    /// `(H, last, id)` of every cached object.
-    order: BTreeSet<(OrderedFloat<f64>, u64, u32)>,
-    clock: u64,
-    /// The inflation L.
-    inflation: f64,
-    /// The last proposed victim, `NIL` if none is outstanding.
-    proposed: u32,
-}
-
-impl Default for Gdsf {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+pub struct Gdsf(GreedyDual<true>);
 
 impl Gdsf {
     /// An empty GreedyDual-Size-Frequency cache with inflation 0.
     pub fn new() -> Self {
-        Gdsf { entries: Vec::new(), order: BTreeSet::new(), clock: 0, inflation: 0.0, proposed: NIL }
-    }
-
-    fn is_present(&self, id: u32) -> bool {
-        self.entries.get(id as usize).is_some_and(|e| e.present)
-    }
-
-    fn tick(&mut self) -> u64 {
-        let t = self.clock;
-        self.clock += 1;
-        t
-    }
-
-    /// The inflation L: the credit of the last evicted object.
-    pub fn inflation(&self) -> f64 {
-        self.inflation
-    }
-
-    /// The credit H of `id`, if cached (for tests and inspection).
-    pub fn priority(&self, id: u32) -> Option<f64> {
-        self.is_present(id).then(|| self.entries[id as usize].credit.0)
+        Gdsf(GreedyDual::new("gdsf"))
     }
 
     /// The frequency of `id`, if cached (for tests and inspection).
     pub fn frequency(&self, id: u32) -> Option<u64> {
-        self.is_present(id).then(|| self.entries[id as usize].freq)
-    }
-
-    /// Ids in eviction order, first victim first (for tests and inspection).
-    pub fn order(&self) -> Vec<u32> {
-        self.order.iter().map(|&(_, _, id)| id).collect()
+        self.0.order.data(id).map(|c| c.freq)
     }
 }
 
-impl Evictor for Gdsf {
-    fn name(&self) -> &str {
-        "gdsf"
-    }
-
-    fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.entries.len() {
-            self.entries.resize(i + 1, Entry::default());
-        }
-        if self.entries[i].present {
-            panic!("BUG: gdsf: object {id} inserted twice");
-        }
-        let cost = meta.reload_cost;
-        if cost.is_nan() || cost < 0.0 {
-            panic!("BUG: gdsf: object {id} inserted with reload cost {cost}");
-        }
-        let ratio = cost / meta.size.0.max(1) as f64;
-        let e =
-            Entry { ratio, freq: 1, credit: OrderedFloat(self.inflation + ratio), last: self.tick(), present: true };
-        self.entries[i] = e;
-        self.order.insert((e.credit, e.last, id));
-    }
-
-    fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
-        if !self.is_present(id) {
-            panic!("BUG: gdsf: access to absent object {id}");
-        }
-        let (t, inflation) = (self.tick(), self.inflation);
-        let e = &mut self.entries[id as usize];
-        self.order.remove(&(e.credit, e.last, id));
-        e.freq = e.freq.saturating_add(1);
-        e.credit = OrderedFloat(inflation + e.freq as f64 * e.ratio);
-        e.last = t;
-        self.order.insert((e.credit, e.last, id));
-    }
-
-    fn on_remove(&mut self, id: u32) {
-        if !self.is_present(id) {
-            panic!("BUG: gdsf: removal of absent object {id}");
-        }
-        let e = std::mem::take(&mut self.entries[id as usize]);
-        self.order.remove(&(e.credit, e.last, id));
-        if id == self.proposed {
-            self.inflation = self.inflation.max(e.credit.0);
-            self.proposed = NIL;
-        }
-    }
-
-    fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let v = self.order.iter().map(|&(_, _, id)| id).find(|&id| !pinned(id));
-        self.proposed = v.unwrap_or(NIL);
-        v
-    }
-
-    fn len(&self) -> usize {
-        self.order.len()
-    }
-}
+greedy_dual_policy!(Gdsf, "gdsf");
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta(size: u64, cost: f64) -> ObjectMeta {
-        ObjectMeta { size: Bytes(size), reload_cost: cost }
-    }
+    use crate::testutil::{assert_protocol_panics, costed as meta, ctx};
 
     /// Hand trace (all values exact in binary), objects A=1 … D=4:
     /// L=0. Insert A (size 2, cost 1: r .5), B (1, 1: r 1), C (4, 1: r .25)
@@ -302,31 +180,15 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "BUG: gdsf: object 2 inserted twice")]
-    fn double_insert_panics() {
-        let mut g = Gdsf::new();
-        g.on_insert(2, meta(1, 1.0), ctx());
-        g.on_insert(2, meta(1, 1.0), ctx());
-    }
-
-    #[test]
     #[should_panic(expected = "BUG: gdsf: object 2 inserted with reload cost -1")]
     fn negative_cost_panics() {
         Gdsf::new().on_insert(2, meta(1, -1.0), ctx());
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: gdsf: access to absent object 9")]
-    fn absent_access_panics() {
-        Gdsf::new().on_access(9, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: gdsf: removal of absent object 2")]
-    fn absent_remove_panics() {
-        let mut g = Gdsf::new();
-        g.on_insert(2, meta(1, 1.0), ctx());
-        g.on_remove(2);
-        g.on_remove(2);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(Gdsf::new, meta(1, 1.0), "access to", [2, 9, 2]);
     }
 }

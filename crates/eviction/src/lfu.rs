@@ -22,51 +22,38 @@
 //! `(freq, last, id)` plus per-id state in dense arrays); `victim` is
 //! O(log n + pinned objects skipped).
 
-use std::collections::BTreeSet;
-
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
 
-#[derive(Clone, Copy, Default)]
-struct Entry {
-    freq: u64,
-    /// Clock value at the last insertion or access.
-    last: u64,
-    present: bool,
-}
+use crate::keyed::KeyedOrder;
 
 /// Least-frequently-used eviction. See the module notes for the rule.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Lfu {
-    entries: Vec<Entry>,
-    /// `(freq, last, id)` of every cached object.
-    order: BTreeSet<(u64, u64, u32)>,
-    clock: u64,
+    /// Every cached object keyed by its frequency; equal frequencies go by
+    /// the time of the last insertion or access.
+    order: KeyedOrder<u64>,
+}
+
+impl Default for Lfu {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Lfu {
     /// An empty LFU cache.
     pub fn new() -> Self {
-        Lfu::default()
-    }
-
-    fn is_present(&self, id: u32) -> bool {
-        self.entries.get(id as usize).is_some_and(|e| e.present)
-    }
-
-    fn tick(&mut self) -> u64 {
-        let t = self.clock;
-        self.clock += 1;
-        t
+        Lfu { order: KeyedOrder::new("lfu") }
     }
 
     /// The frequency of `id`, if cached (for tests and inspection).
     pub fn frequency(&self, id: u32) -> Option<u64> {
-        self.is_present(id).then(|| self.entries[id as usize].freq)
+        self.order.key(id)
     }
 
     /// Ids in eviction order, first victim first (for tests and inspection).
     pub fn order(&self) -> Vec<u32> {
-        self.order.iter().map(|&(_, _, id)| id).collect()
+        self.order.ids().collect()
     }
 }
 
@@ -76,40 +63,19 @@ impl Evictor for Lfu {
     }
 
     fn on_insert(&mut self, id: u32, _meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.entries.len() {
-            self.entries.resize(i + 1, Entry::default());
-        }
-        if self.entries[i].present {
-            panic!("BUG: lfu: object {id} inserted twice");
-        }
-        let e = Entry { freq: 1, last: self.tick(), present: true };
-        self.entries[i] = e;
-        self.order.insert((e.freq, e.last, id));
+        self.order.insert(id, 1, ());
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
-        if !self.is_present(id) {
-            panic!("BUG: lfu: access to absent object {id}");
-        }
-        let t = self.tick();
-        let e = &mut self.entries[id as usize];
-        self.order.remove(&(e.freq, e.last, id));
-        e.freq = e.freq.saturating_add(1);
-        e.last = t;
-        self.order.insert((e.freq, e.last, id));
+        self.order.rekey(id, |freq, _| freq.saturating_add(1));
     }
 
     fn on_remove(&mut self, id: u32) {
-        if !self.is_present(id) {
-            panic!("BUG: lfu: removal of absent object {id}");
-        }
-        let e = std::mem::take(&mut self.entries[id as usize]);
-        self.order.remove(&(e.freq, e.last, id));
+        self.order.remove(id);
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        self.order.iter().map(|&(_, _, id)| id).find(|&id| !pinned(id))
+        self.order.first_unpinned(pinned)
     }
 
     fn len(&self) -> usize {
@@ -120,15 +86,7 @@ impl Evictor for Lfu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
+    use crate::testutil::{assert_protocol_panics, ctx, meta};
 
     /// Hand trace ((freq, clock) after each step):
     /// insert 1 2 3 → 1:(1,0) 2:(1,1) 3:(1,2); access 1 → 1:(2,3);
@@ -200,26 +158,10 @@ mod tests {
         assert!(l.is_empty());
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: lfu: object 2 inserted twice")]
-    fn double_insert_panics() {
-        let mut l = Lfu::new();
-        l.on_insert(2, meta(), ctx());
-        l.on_insert(2, meta(), ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: lfu: access to absent object 9")]
-    fn absent_access_panics() {
-        Lfu::new().on_access(9, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: lfu: removal of absent object 2")]
-    fn absent_remove_panics() {
-        let mut l = Lfu::new();
-        l.on_insert(2, meta(), ctx());
-        l.on_remove(2);
-        l.on_remove(2);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(Lfu::new, meta(), "access to", [2, 9, 2]);
     }
 }

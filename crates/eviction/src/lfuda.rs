@@ -35,29 +35,18 @@
 //! `(K, last, id)` plus per-id state in dense arrays); `victim` is
 //! O(log n + pinned objects skipped).
 
-use std::collections::BTreeSet;
-
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
 
-const NIL: u32 = u32::MAX;
+use crate::keyed::KeyedOrder;
 
-#[derive(Clone, Copy, Default)]
-struct Entry {
-    freq: u64,
-    /// Priority K = L + freq, as computed at the last insertion or access.
-    key: u64,
-    /// Clock value at the last insertion or access.
-    last: u64,
-    present: bool,
-}
+const NIL: u32 = u32::MAX;
 
 /// LFU with dynamic aging. See the module notes for the rule.
 #[derive(Clone)]
 pub struct Lfuda {
-    entries: Vec<Entry>,
-    /// `(K, last, id)` of every cached object.
-    order: BTreeSet<(u64, u64, u32)>,
-    clock: u64,
+    /// Every cached object keyed by K = L + freq (as computed at the last
+    /// insertion or access), with its frequency.
+    order: KeyedOrder<u64, u64>,
     /// The cache age L.
     age: u64,
     /// The last proposed victim, `NIL` if none is outstanding.
@@ -73,17 +62,7 @@ impl Default for Lfuda {
 impl Lfuda {
     /// An empty LFUDA cache with age 0.
     pub fn new() -> Self {
-        Lfuda { entries: Vec::new(), order: BTreeSet::new(), clock: 0, age: 0, proposed: NIL }
-    }
-
-    fn is_present(&self, id: u32) -> bool {
-        self.entries.get(id as usize).is_some_and(|e| e.present)
-    }
-
-    fn tick(&mut self) -> u64 {
-        let t = self.clock;
-        self.clock += 1;
-        t
+        Lfuda { order: KeyedOrder::new("lfuda"), age: 0, proposed: NIL }
     }
 
     /// The cache age L: the key of the last evicted object.
@@ -93,12 +72,12 @@ impl Lfuda {
 
     /// The priority K of `id`, if cached (for tests and inspection).
     pub fn priority(&self, id: u32) -> Option<u64> {
-        self.is_present(id).then(|| self.entries[id as usize].key)
+        self.order.key(id)
     }
 
     /// Ids in eviction order, first victim first (for tests and inspection).
     pub fn order(&self) -> Vec<u32> {
-        self.order.iter().map(|&(_, _, id)| id).collect()
+        self.order.ids().collect()
     }
 }
 
@@ -108,45 +87,27 @@ impl Evictor for Lfuda {
     }
 
     fn on_insert(&mut self, id: u32, _meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.entries.len() {
-            self.entries.resize(i + 1, Entry::default());
-        }
-        if self.entries[i].present {
-            panic!("BUG: lfuda: object {id} inserted twice");
-        }
-        let e = Entry { freq: 1, key: self.age.saturating_add(1), last: self.tick(), present: true };
-        self.entries[i] = e;
-        self.order.insert((e.key, e.last, id));
+        self.order.insert(id, self.age.saturating_add(1), 1);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
-        if !self.is_present(id) {
-            panic!("BUG: lfuda: access to absent object {id}");
-        }
-        let (t, age) = (self.tick(), self.age);
-        let e = &mut self.entries[id as usize];
-        self.order.remove(&(e.key, e.last, id));
-        e.freq = e.freq.saturating_add(1);
-        e.key = age.saturating_add(e.freq);
-        e.last = t;
-        self.order.insert((e.key, e.last, id));
+        let age = self.age;
+        self.order.rekey(id, |_, freq| {
+            *freq = freq.saturating_add(1);
+            age.saturating_add(*freq)
+        });
     }
 
     fn on_remove(&mut self, id: u32) {
-        if !self.is_present(id) {
-            panic!("BUG: lfuda: removal of absent object {id}");
-        }
-        let e = std::mem::take(&mut self.entries[id as usize]);
-        self.order.remove(&(e.key, e.last, id));
+        let (key, _) = self.order.remove(id);
         if id == self.proposed {
-            self.age = self.age.max(e.key);
+            self.age = self.age.max(key);
             self.proposed = NIL;
         }
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let v = self.order.iter().map(|&(_, _, id)| id).find(|&id| !pinned(id));
+        let v = self.order.first_unpinned(pinned);
         self.proposed = v.unwrap_or(NIL);
         v
     }
@@ -159,15 +120,7 @@ impl Evictor for Lfuda {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
+    use crate::testutil::{assert_protocol_panics, ctx, meta};
 
     /// Hand trace, objects A=1 B=2 C=3 D=4 E=5 F=6 (K, clock):
     /// L=0. insert A B C → A:(1,0) B:(1,1) C:(1,2); access A A B →
@@ -250,26 +203,10 @@ mod tests {
         assert_eq!(l.age(), 0, "the proposal of 0 was withdrawn by the next call");
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: lfuda: object 2 inserted twice")]
-    fn double_insert_panics() {
-        let mut l = Lfuda::new();
-        l.on_insert(2, meta(), ctx());
-        l.on_insert(2, meta(), ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: lfuda: access to absent object 9")]
-    fn absent_access_panics() {
-        Lfuda::new().on_access(9, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: lfuda: removal of absent object 2")]
-    fn absent_remove_panics() {
-        let mut l = Lfuda::new();
-        l.on_insert(2, meta(), ctx());
-        l.on_remove(2);
-        l.on_remove(2);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(Lfuda::new, meta(), "access to", [2, 9, 2]);
     }
 }

@@ -57,6 +57,7 @@ mod cache;
 mod fifo;
 mod gds;
 mod gdsf;
+mod keyed;
 mod lfu;
 mod lfuda;
 mod lru;
@@ -64,6 +65,8 @@ mod lruk;
 mod random;
 mod s3fifo;
 mod sieve;
+#[cfg(test)]
+pub(crate) mod testutil;
 mod ttl;
 
 pub use arc::ArcCache;

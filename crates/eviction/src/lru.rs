@@ -157,15 +157,7 @@ impl Evictor for Lru {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
+    use crate::testutil::{ctx, meta};
 
     /// Hand trace: insert 1 2 3, access 1, victim is 2; pin 2, victim is 3;
     /// remove 3, access 2, victim is 1.

@@ -160,16 +160,10 @@ impl Evictor for LruK {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{assert_protocol_panics, at, check_random_protocol, meta};
     use crate::SizedCache;
     use mmesim_core::Bytes;
     use mmesim_engine::SimTime;
-
-    fn at(vtime: u64) -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
 
     /// Hand trace, K = 2 (time: event):
     /// 0: insert 1; 1: insert 2; 2: insert 3; 3: access 2; 4: access 1;
@@ -274,65 +268,13 @@ mod tests {
     /// cached and unpinned, `None` only when everything cached is pinned.
     #[test]
     fn contract_under_random_protocol() {
-        let mut ev = LruK::new(2);
-        let mut present = [false; 24];
-        let mut x: u64 = 4242;
-        let mut rnd = |n: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 33) % n
-        };
-        for step in 0..20000u64 {
-            let id = rnd(24) as u32;
-            let ctx = AccessCtx { now: SimTime::ZERO, vtime: step, next_access: None };
-            match rnd(4) {
-                0 | 1 if !present[id as usize] => {
-                    ev.on_insert(id, ObjectMeta { size: Bytes(1 + rnd(4)), reload_cost: 1.0 }, ctx);
-                    present[id as usize] = true;
-                }
-                0 | 1 => ev.on_access(id, ctx),
-                2 if present[id as usize] => {
-                    ev.on_remove(id);
-                    present[id as usize] = false;
-                }
-                _ => {
-                    let mask = if rnd(8) == 0 { u64::MAX } else { rnd(1 << 24) | rnd(1 << 24) };
-                    let pinned = |v: u32| mask & (1 << v) != 0;
-                    match ev.victim(&pinned) {
-                        Some(v) => {
-                            assert!(present[v as usize] && !pinned(v), "proposed {v}");
-                            if mask % 3 != 0 {
-                                ev.on_remove(v);
-                                present[v as usize] = false;
-                            }
-                        }
-                        None => assert!((0..24u32).all(|v| !present[v as usize] || pinned(v))),
-                    }
-                }
-            }
-            assert_eq!(ev.len(), present.iter().filter(|&&p| p).count());
-        }
+        check_random_protocol(&mut LruK::new(2));
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: lruk: object 1 inserted twice")]
-    fn double_insert_panics() {
-        let mut l = LruK::new(2);
-        l.on_insert(1, meta(), at(0));
-        l.on_insert(1, meta(), at(1));
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: lruk: access of absent object 3")]
-    fn absent_access_panics() {
-        LruK::new(2).on_access(3, at(0));
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: lruk: removal of absent object 3")]
-    fn absent_remove_panics() {
-        let mut l = LruK::new(2);
-        l.on_insert(3, meta(), at(0));
-        l.on_remove(3);
-        l.on_remove(3);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(|| LruK::new(2), meta(), "access of", [1, 3, 3]);
     }
 }

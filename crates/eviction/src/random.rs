@@ -132,15 +132,7 @@ impl Evictor for RandomEviction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::Bytes;
-    use mmesim_engine::SimTime;
-
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
+    use crate::testutil::{assert_protocol_panics, ctx, meta};
 
     fn victims(r: &mut RandomEviction, k: usize, pinned: &dyn Fn(u32) -> bool) -> Vec<u32> {
         (0..k).map(|_| r.victim(pinned).unwrap()).collect()
@@ -247,26 +239,10 @@ mod tests {
         assert!((9_400..10_600).contains(&a), "{a} vs {b}");
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: random: object 2 inserted twice")]
-    fn double_insert_panics() {
-        let mut r = RandomEviction::new(0);
-        r.on_insert(2, meta(), ctx());
-        r.on_insert(2, meta(), ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: random: access to absent object 9")]
-    fn absent_access_panics() {
-        RandomEviction::new(0).on_access(9, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: random: removal of absent object 2")]
-    fn absent_remove_panics() {
-        let mut r = RandomEviction::new(0);
-        r.on_insert(2, meta(), ctx());
-        r.on_remove(2);
-        r.on_remove(2);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(|| RandomEviction::new(0), meta(), "access to", [2, 9, 2]);
     }
 }

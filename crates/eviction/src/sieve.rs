@@ -201,16 +201,11 @@ impl Evictor for Sieve {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{assert_protocol_panics, check_random_protocol, ctx, meta};
     use crate::SizedCache;
     use mmesim_core::Bytes;
     use mmesim_engine::SimTime;
 
-    fn ctx() -> AccessCtx {
-        AccessCtx { now: SimTime::ZERO, vtime: 0, next_access: None }
-    }
-    fn meta() -> ObjectMeta {
-        ObjectMeta { size: Bytes(1), reload_cost: 1.0 }
-    }
     fn filled(ids: &[u32]) -> Sieve {
         let mut s = Sieve::new();
         for &id in ids {
@@ -382,63 +377,13 @@ mod tests {
     /// cached and unpinned, `None` only when everything cached is pinned.
     #[test]
     fn contract_under_random_protocol() {
-        let mut ev = Sieve::new();
-        let mut present = [false; 24];
-        let mut x: u64 = 4242;
-        let mut rnd = |n: u64| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 33) % n
-        };
-        for step in 0..20000u64 {
-            let id = rnd(24) as u32;
-            let ctx = AccessCtx { now: SimTime::ZERO, vtime: step, next_access: None };
-            match rnd(4) {
-                0 | 1 if !present[id as usize] => {
-                    ev.on_insert(id, ObjectMeta { size: Bytes(1 + rnd(4)), reload_cost: 1.0 }, ctx);
-                    present[id as usize] = true;
-                }
-                0 | 1 => ev.on_access(id, ctx),
-                2 if present[id as usize] => {
-                    ev.on_remove(id);
-                    present[id as usize] = false;
-                }
-                _ => {
-                    let mask = if rnd(8) == 0 { u64::MAX } else { rnd(1 << 24) | rnd(1 << 24) };
-                    let pinned = |v: u32| mask & (1 << v) != 0;
-                    match ev.victim(&pinned) {
-                        Some(v) => {
-                            assert!(present[v as usize] && !pinned(v), "proposed {v}");
-                            if mask % 3 != 0 {
-                                ev.on_remove(v);
-                                present[v as usize] = false;
-                            }
-                        }
-                        None => assert!((0..24u32).all(|v| !present[v as usize] || pinned(v))),
-                    }
-                }
-            }
-            assert_eq!(ev.len(), present.iter().filter(|&&p| p).count());
-        }
+        check_random_protocol(&mut Sieve::new());
     }
 
+    /// Inserting twice, accessing an absent object and removing twice are
+    /// caller bugs and panic.
     #[test]
-    #[should_panic(expected = "BUG: sieve: object 1 inserted twice")]
-    fn double_insert_panics() {
-        let mut s = filled(&[1]);
-        s.on_insert(1, meta(), ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: sieve: access of absent object 9")]
-    fn absent_access_panics() {
-        filled(&[1]).on_access(9, ctx());
-    }
-
-    #[test]
-    #[should_panic(expected = "BUG: sieve: removal of absent object 1")]
-    fn double_remove_panics() {
-        let mut s = filled(&[1]);
-        s.on_remove(1);
-        s.on_remove(1);
+    fn protocol_violations_panic() {
+        assert_protocol_panics(Sieve::new, meta(), "access of", [1, 9, 1]);
     }
 }

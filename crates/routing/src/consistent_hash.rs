@@ -119,55 +119,29 @@ impl Router for ConsistentHash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, FleetIndex, InstanceStatus, ModelCopy, ZoneId};
-    use mmesim_engine::SimTime;
-
-    fn inst(id: u32, outstanding: u32) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving: outstanding,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(100),
-            loaded_models: 0,
-            lru_last_used: None,
-        }
-    }
+    use crate::testutil::{self, inst, StatusExt};
+    use mmesim_core::InstanceStatus;
 
     const MODELS: usize = 200;
 
-    fn route_with(r: &mut ConsistentHash, insts: &[InstanceStatus], fleet: &FleetIndex, m: u32) -> RouteDecision {
-        let copies: Vec<Vec<ModelCopy>> = vec![Vec::new(); MODELS];
-        let mem = vec![Bytes(1); MODELS];
-        let view = ClusterView::new(insts, &copies, &mem, fleet, SimTime::ZERO);
-        r.route(ModelId(m), &view)
-    }
-
     fn route(insts: &[InstanceStatus], m: u32) -> RouteDecision {
-        route_with(&mut ConsistentHash::new(1.25), insts, &FleetIndex::from_statuses(insts), m)
+        testutil::route_one(&mut ConsistentHash::new(1.25), insts, &vec![Vec::new(); MODELS], 1, m)
     }
 
     /// The distinct instances on `m`'s walk, in ring order.
     fn ring_order(insts: &[InstanceStatus], m: u32) -> Vec<u32> {
-        let copies: Vec<Vec<ModelCopy>> = vec![Vec::new(); MODELS];
-        let mem = vec![Bytes(1); MODELS];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, &copies, &mem, &fleet, SimTime::ZERO);
-        let mut ring = HashRing::new();
-        let start = ring.start(ModelId(m), &view).unwrap();
-        let mut order = Vec::new();
-        for k in 0..ring.len() {
-            let id = ring.at(start + k).0;
-            if !order.contains(&id) {
-                order.push(id);
+        testutil::with_view(insts, &vec![Vec::new(); MODELS], 1, |view| {
+            let mut ring = HashRing::new();
+            let start = ring.start(ModelId(m), view).unwrap();
+            let mut order = Vec::new();
+            for k in 0..ring.len() {
+                let id = ring.at(start + k).0;
+                if !order.contains(&id) {
+                    order.push(id);
+                }
             }
-        }
-        order
+            order
+        })
     }
 
     #[test]
@@ -192,7 +166,7 @@ mod tests {
     #[test]
     fn overloaded_home_forwards_along_the_ring() {
         let m = 7;
-        let idle: Vec<_> = (0..5).map(|i| inst(i, 0)).collect();
+        let idle = testutil::idle(5);
         let order = ring_order(&idle, m);
         assert_eq!(order.len(), 5);
         // min 0 → cap = ceil(1.25 × 1) = 2: a home with 1 keeps the model ...
@@ -218,7 +192,7 @@ mod tests {
     #[test]
     fn failed_or_draining_never_chosen() {
         let m = 3;
-        let full: Vec<_> = (0..4).map(|i| inst(i, 0)).collect();
+        let full = testutil::idle(4);
         let home = ring_order(&full, m)[0];
         let mut insts = full.clone();
         insts[home as usize].healthy = false;
@@ -248,24 +222,21 @@ mod tests {
         // with a capacity nobody meets: it sees each instance once, finds
         // none, and leaves its scratch space clean.
         let insts: Vec<_> = (0..4).map(|i| inst(i, 3)).collect();
-        let copies: Vec<Vec<ModelCopy>> = vec![Vec::new()];
-        let mem = vec![Bytes(1)];
-        let fleet = FleetIndex::from_statuses(&insts);
-        let view = ClusterView::new(&insts, &copies, &mem, &fleet, SimTime::ZERO);
-        let mut r = ConsistentHash::new(1.25);
-        let start = r.ring.start(ModelId(0), &view).unwrap();
-        assert_eq!(r.walk(start, 3, 4, &view), None);
-        assert!(r.touched.is_empty() && r.seen.iter().all(|&s| !s));
-        // capacity 4: the home takes it
-        assert_eq!(r.walk(start, 4, 4, &view), Some(r.ring.at(start)));
+        testutil::with_view(&insts, &[Vec::new()], 1, |view| {
+            let mut r = ConsistentHash::new(1.25);
+            let start = r.ring.start(ModelId(0), view).unwrap();
+            assert_eq!(r.walk(start, 3, 4, view), None);
+            assert!(r.touched.is_empty() && r.seen.iter().all(|&s| !s));
+            // capacity 4: the home takes it
+            assert_eq!(r.walk(start, 4, 4, view), Some(r.ring.at(start)));
+        });
     }
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0), inst(1, 0)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0).failed(), inst(1, 0).draining()];
         assert_eq!(route(&insts, 0), RouteDecision::Reject(RejectReason::NoHealthyInstance));
         assert_eq!(ConsistentHash::new(1.25).name(), "consistent-hash");
+        testutil::assert_keeps_contract(|| ConsistentHash::new(1.25));
     }
 }

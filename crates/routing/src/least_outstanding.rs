@@ -47,31 +47,11 @@ impl Router for LeastOutstanding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, DiskState, FleetIndex, InstanceId, InstanceStatus, MemState, ModelCopy, ZoneId};
-    use mmesim_engine::SimTime;
-
-    fn inst(id: u32, outstanding: u32) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving: outstanding,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(100),
-            loaded_models: 0,
-            lru_last_used: None,
-        }
-    }
+    use crate::testutil::{self, copy, inst, StatusExt};
+    use mmesim_core::{InstanceId, InstanceStatus, MemState, ModelCopy};
 
     fn route(insts: &[InstanceStatus], copies: &[Vec<ModelCopy>]) -> RouteDecision {
-        let mem = vec![Bytes(1); copies.len()];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, copies, &mem, &fleet, SimTime::ZERO);
-        LeastOutstanding::new().route(ModelId(0), &view)
+        testutil::route_one(&mut LeastOutstanding::new(), insts, copies, 1, 0)
     }
 
     #[test]
@@ -84,26 +64,22 @@ mod tests {
     fn ignores_where_the_model_is() {
         // the model is loaded on 0, but 2 is less loaded
         let insts = [inst(0, 2), inst(1, 5), inst(2, 1)];
-        let copies =
-            vec![vec![ModelCopy { instance: InstanceId(0), memory: MemState::Loaded, disk: DiskState::Present }]];
+        let copies = vec![vec![copy(0, MemState::Loaded)]];
         assert_eq!(route(&insts, &copies), RouteDecision::To(InstanceId(2)));
     }
 
     #[test]
     fn failed_or_draining_never_chosen() {
-        let mut insts = [inst(0, 0), inst(1, 0), inst(2, 7)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0).failed(), inst(1, 0).draining(), inst(2, 7)];
         assert_eq!(route(&insts, &[vec![]]), RouteDecision::To(InstanceId(2)));
     }
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0), inst(1, 0)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0).failed(), inst(1, 0).draining()];
         assert_eq!(route(&insts, &[vec![]]), RouteDecision::Reject(RejectReason::NoHealthyInstance));
         assert_eq!(route(&[], &[vec![]]), RouteDecision::Reject(RejectReason::NoHealthyInstance));
         assert_eq!(LeastOutstanding::new().name(), "least-outstanding");
+        testutil::assert_keeps_contract(LeastOutstanding::new);
     }
 }

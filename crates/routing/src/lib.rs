@@ -34,6 +34,8 @@ mod p2c;
 mod random;
 mod round_robin;
 mod sticky;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 pub use consistent_hash::ConsistentHash;
 pub use least_outstanding::LeastOutstanding;

@@ -101,42 +101,19 @@ impl Router for ModelMesh {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{DiskState, FleetIndex, ModelCopy, ZoneId};
+    use crate::testutil::{self, copy, to, StatusExt};
+    use mmesim_core::ModelCopy;
     use mmesim_engine::SimTime;
 
-    /// An instance with `outstanding` requests and `free` of 100 bytes free.
+    /// An instance with `outstanding` requests and `free` of 100 bytes free,
+    /// its one loaded model last used at 100 s.
     fn inst(id: u32, outstanding: u32, free: u64) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving: outstanding,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(free),
-            loaded_models: 1,
-            lru_last_used: Some(SimTime::from_secs(100)),
-        }
-    }
-
-    fn copy(i: u32, memory: MemState) -> ModelCopy {
-        ModelCopy { instance: InstanceId(i), memory, disk: DiskState::Present }
+        testutil::inst(id, outstanding).free(free).cached_since(100)
     }
 
     /// Routes model 0, whose footprint is 50 bytes.
     fn route(insts: &[InstanceStatus], copies: &[ModelCopy]) -> RouteDecision {
-        let copies = vec![copies.to_vec()];
-        let mem = vec![Bytes(50)];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, &copies, &mem, &fleet, SimTime::from_secs(1000));
-        ModelMesh::new().route(ModelId(0), &view)
-    }
-
-    fn to(i: u32) -> RouteDecision {
-        RouteDecision::To(InstanceId(i))
+        testutil::route_one(&mut ModelMesh::new(), insts, &[copies.to_vec()], 50, 0)
     }
 
     #[test]
@@ -203,27 +180,27 @@ mod tests {
     #[test]
     fn failed_or_draining_never_chosen() {
         // loaded on a failed instance, loading on a draining one, most room on a failed one
-        let mut insts = [inst(0, 0, 0), inst(1, 0, 0), inst(2, 0, 100), inst(3, 6, 60), inst(4, 0, 55)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
-        insts[2].healthy = false;
+        let insts = [
+            inst(0, 0, 0).failed(),
+            inst(1, 0, 0).draining(),
+            inst(2, 0, 100).failed(),
+            inst(3, 6, 60),
+            inst(4, 0, 55),
+        ];
         let copies = [copy(0, MemState::Loaded), copy(1, MemState::Loading)];
         assert_eq!(route(&insts, &copies), to(3));
         // no room anywhere: a failed instance with the oldest cache is skipped
-        let mut insts = [inst(0, 0, 0), inst(1, 0, 0), inst(2, 0, 0)];
-        insts[0].healthy = false;
+        let mut insts = [inst(0, 0, 0).failed(), inst(1, 0, 0).draining(), inst(2, 0, 0)];
         insts[0].lru_last_used = None;
-        insts[1].draining = true;
         insts[1].lru_last_used = None;
         assert_eq!(route(&insts, &copies), to(2));
     }
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0, 100), inst(1, 0, 100)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0, 100).failed(), inst(1, 0, 100).draining()];
         assert_eq!(route(&insts, &[copy(1, MemState::Loaded)]), RouteDecision::Reject(RejectReason::NoHealthyInstance));
         assert_eq!(ModelMesh::new().name(), "modelmesh");
+        testutil::assert_keeps_contract(ModelMesh::new);
     }
 }

@@ -118,37 +118,17 @@ impl Router for PowerOfTwo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, DiskState, FleetIndex, InstanceStatus, ModelCopy, ZoneId};
-    use mmesim_engine::SimTime;
+    use crate::testutil::{self, copy, StatusExt};
+    use mmesim_core::{InstanceStatus, ModelCopy};
 
     /// An instance with 4 slots; `outstanding` requests, `serving` of them
     /// in service (nothing queued for a slot).
     fn inst(id: u32, outstanding: u32, serving: u32) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(100),
-            loaded_models: 0,
-            lru_last_used: None,
-        }
-    }
-
-    fn copy(i: u32, memory: MemState) -> ModelCopy {
-        ModelCopy { instance: InstanceId(i), memory, disk: DiskState::Present }
+        testutil::inst(id, outstanding).serving(serving)
     }
 
     fn run(r: &mut PowerOfTwo, insts: &[InstanceStatus], copies: &[Vec<ModelCopy>], n: usize) -> Vec<RouteDecision> {
-        let mem = vec![Bytes(1); copies.len()];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, copies, &mem, &fleet, SimTime::ZERO);
-        (0..n).map(|_| r.route(ModelId(0), &view)).collect()
+        testutil::route_n(r, insts, copies, 1, 0, n)
     }
 
     fn route(insts: &[InstanceStatus], copies: &[Vec<ModelCopy>]) -> RouteDecision {
@@ -230,9 +210,7 @@ mod tests {
     #[test]
     fn failed_or_draining_never_chosen() {
         // a failed copy with free slots and a draining idle instance are skipped
-        let mut insts = [inst(0, 0, 0), inst(1, 0, 0), inst(2, 6, 4), inst(3, 7, 4)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let mut insts = [inst(0, 0, 0).failed(), inst(1, 0, 0).draining(), inst(2, 6, 4), inst(3, 7, 4)];
         let copies = vec![vec![copy(0, MemState::Loaded), copy(1, MemState::Loaded)]];
         for d in run(&mut PowerOfTwo::new(4), &insts, &copies, 100) {
             assert_eq!(d, RouteDecision::To(InstanceId(2)));
@@ -244,11 +222,10 @@ mod tests {
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0, 0), inst(1, 0, 0)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0, 0).failed(), inst(1, 0, 0).draining()];
         let copies = vec![vec![copy(1, MemState::Loaded)]];
         assert_eq!(route(&insts, &copies), RouteDecision::Reject(RejectReason::NoHealthyInstance));
         assert_eq!(PowerOfTwo::new(0).name(), "p2c");
+        testutil::assert_keeps_contract(|| PowerOfTwo::new(0));
     }
 }

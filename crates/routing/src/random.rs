@@ -72,38 +72,17 @@ impl Router for RandomRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, FleetIndex, InstanceId, InstanceStatus, ModelCopy, ZoneId};
-    use mmesim_engine::SimTime;
-
-    fn inst(id: u32, outstanding: u32) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving: outstanding,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(100),
-            loaded_models: 0,
-            lru_last_used: None,
-        }
-    }
+    use crate::testutil::{self, inst, StatusExt};
+    use mmesim_core::{InstanceId, InstanceStatus};
 
     /// `n` decisions of `r` on a fixed view.
     fn run(r: &mut RandomRouter, insts: &[InstanceStatus], n: usize) -> Vec<RouteDecision> {
-        let copies: Vec<Vec<ModelCopy>> = vec![Vec::new()];
-        let mem = vec![Bytes(1)];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, &copies, &mem, &fleet, SimTime::ZERO);
-        (0..n).map(|_| r.route(ModelId(0), &view)).collect()
+        testutil::route_n(r, insts, &[Vec::new()], 1, 0, n)
     }
 
     #[test]
     fn same_seed_same_choices() {
-        let insts: Vec<_> = (0..7).map(|i| inst(i, 0)).collect();
+        let insts = testutil::idle(7);
         let a = run(&mut RandomRouter::new(11), &insts, 200);
         let b = run(&mut RandomRouter::new(11), &insts, 200);
         assert_eq!(a, b);
@@ -113,7 +92,7 @@ mod tests {
 
     #[test]
     fn roughly_uniform() {
-        let insts: Vec<_> = (0..4).map(|i| inst(i, 0)).collect();
+        let insts = testutil::idle(4);
         let mut per = [0u32; 4];
         for d in run(&mut RandomRouter::new(3), &insts, 8000) {
             let RouteDecision::To(i) = d else { panic!("{d:?}") };
@@ -137,7 +116,7 @@ mod tests {
 
     #[test]
     fn failed_or_draining_never_chosen() {
-        let mut insts: Vec<_> = (0..5).map(|i| inst(i, 0)).collect();
+        let mut insts = testutil::idle(5);
         insts[1].healthy = false;
         insts[3].draining = true;
         for d in run(&mut RandomRouter::new(1), &insts, 500) {
@@ -147,11 +126,10 @@ mod tests {
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0), inst(1, 0)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0).failed(), inst(1, 0).draining()];
         let mut r = RandomRouter::new(1);
         assert_eq!(r.name(), "random");
         assert_eq!(run(&mut r, &insts, 3), vec![RouteDecision::Reject(RejectReason::NoHealthyInstance); 3]);
+        testutil::assert_keeps_contract(|| RandomRouter::new(1));
     }
 }

@@ -58,35 +58,15 @@ impl Router for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, FleetIndex, InstanceStatus, ModelCopy, ZoneId};
-    use mmesim_engine::SimTime;
-
-    fn inst(id: u32, outstanding: u32) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving: outstanding,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(100),
-            loaded_models: 0,
-            lru_last_used: None,
-        }
-    }
+    use crate::testutil::{self, inst, StatusExt};
+    use mmesim_core::InstanceStatus;
 
     /// `n` decisions of `r` on a fixed view, as instance ids (`None` for a
     /// rejection).
     fn run(r: &mut RoundRobin, insts: &[InstanceStatus], n: usize) -> Vec<Option<u32>> {
-        let copies: Vec<Vec<ModelCopy>> = vec![Vec::new()];
-        let mem = vec![Bytes(1)];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, &copies, &mem, &fleet, SimTime::ZERO);
-        (0..n)
-            .map(|_| match r.route(ModelId(0), &view) {
+        testutil::route_n(r, insts, &[Vec::new()], 1, 0, n)
+            .into_iter()
+            .map(|d| match d {
                 RouteDecision::To(i) => Some(i.0),
                 RouteDecision::Reject(RejectReason::NoHealthyInstance) => None,
                 d => panic!("{d:?}"),
@@ -103,7 +83,7 @@ mod tests {
 
     #[test]
     fn skips_failed_and_draining() {
-        let mut insts: Vec<_> = (0..5).map(|i| inst(i, 0)).collect();
+        let mut insts = testutil::idle(5);
         insts[1].healthy = false;
         insts[3].draining = true;
         let mut r = RoundRobin::new();
@@ -112,7 +92,7 @@ mod tests {
 
     #[test]
     fn turn_survives_fleet_changes() {
-        let mut insts: Vec<_> = (0..4).map(|i| inst(i, 0)).collect();
+        let mut insts = testutil::idle(4);
         let mut r = RoundRobin::new();
         assert_eq!(run(&mut r, &insts, 2), [0, 1].map(Some));
         // the last chosen (1) fails: the turn passes to 2, not back to 0
@@ -129,11 +109,10 @@ mod tests {
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0), inst(1, 0)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0).failed(), inst(1, 0).draining()];
         let mut r = RoundRobin::new();
         assert_eq!(r.name(), "round-robin");
         assert_eq!(run(&mut r, &insts, 2), [None, None]);
+        testutil::assert_keeps_contract(RoundRobin::new);
     }
 }

@@ -100,43 +100,15 @@ impl Router for Sticky {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmesim_core::{Bytes, DiskState, FleetIndex, InstanceId, InstanceStatus, MemState, ModelCopy, ZoneId};
-    use mmesim_engine::SimTime;
-
-    fn inst(id: u32, outstanding: u32) -> InstanceStatus {
-        InstanceStatus {
-            id: InstanceId(id),
-            zone: ZoneId(0),
-            healthy: true,
-            draining: false,
-            outstanding,
-            serving: outstanding,
-            queued_for_slot: 0,
-            slots: 4,
-            memory_capacity: Bytes(100),
-            memory_free: Bytes(100),
-            loaded_models: 0,
-            lru_last_used: None,
-        }
-    }
-
-    fn copy(i: u32, memory: MemState) -> ModelCopy {
-        ModelCopy { instance: InstanceId(i), memory, disk: DiskState::Present }
-    }
+    use crate::testutil::{self, copy, inst, StatusExt};
+    use mmesim_core::{InstanceStatus, ModelCopy};
 
     fn route(insts: &[InstanceStatus], copies: &[Vec<ModelCopy>], m: u32) -> RouteDecision {
-        let mem = vec![Bytes(1); copies.len()];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, copies, &mem, &fleet, SimTime::ZERO);
-        Sticky::new(2.0).route(ModelId(m), &view)
+        testutil::route_one(&mut Sticky::new(2.0), insts, copies, 1, m)
     }
 
     fn home(m: u32, insts: &[InstanceStatus]) -> Option<u32> {
-        let mem = vec![Bytes(1); 1];
-        let copies = vec![Vec::new(); 1];
-        let fleet = FleetIndex::from_statuses(insts);
-        let view = ClusterView::new(insts, &copies, &mem, &fleet, SimTime::ZERO);
-        HashRing::new().home(ModelId(m), &view).map(|i| i.0)
+        testutil::with_view(insts, &[Vec::new()], 1, |view| HashRing::new().home(ModelId(m), view).map(|i| i.0))
     }
 
     #[test]
@@ -151,8 +123,7 @@ mod tests {
 
     #[test]
     fn disk_only_copy_is_not_a_holder_and_failed_holders_are_skipped() {
-        let mut insts = [inst(0, 0), inst(1, 0), inst(2, 0)];
-        insts[1].healthy = false;
+        let insts = [inst(0, 0), inst(1, 0).failed(), inst(2, 0)];
         let copies = vec![vec![copy(1, MemState::Loaded), copy(2, MemState::Absent)]];
         // no accepting holder: the stable home among accepting instances
         let expect = home(0, &insts).unwrap();
@@ -176,7 +147,7 @@ mod tests {
 
     #[test]
     fn home_is_stable_and_spreads() {
-        let insts: Vec<_> = (0..8).map(|i| inst(i, 0)).collect();
+        let insts = testutil::idle(8);
         let copies = vec![Vec::new(); 1000];
         let mut per = [0u32; 8];
         for m in 0..1000 {
@@ -214,19 +185,16 @@ mod tests {
     fn cold_starts_are_not_load() {
         // instance 0 holds the model and has 20 requests waiting for other
         // models' loads but only 1 in service: not busy, no spill
-        let mut insts = [inst(0, 0), inst(1, 0)];
-        insts[0].outstanding = 21;
-        insts[0].serving = 1;
+        let insts = [inst(0, 21).serving(1), inst(1, 0)];
         let copies = vec![vec![copy(0, MemState::Loaded)]];
         assert_eq!(route(&insts, &copies, 0), RouteDecision::To(InstanceId(0)));
     }
 
     #[test]
     fn no_accepting_instance_rejects() {
-        let mut insts = [inst(0, 0), inst(1, 0)];
-        insts[0].healthy = false;
-        insts[1].draining = true;
+        let insts = [inst(0, 0).failed(), inst(1, 0).draining()];
         let copies = vec![vec![copy(1, MemState::Loaded)]];
         assert_eq!(route(&insts, &copies, 0), RouteDecision::Reject(RejectReason::NoHealthyInstance));
+        testutil::assert_keeps_contract(|| Sticky::new(2.0));
     }
 }

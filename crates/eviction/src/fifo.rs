@@ -18,28 +18,16 @@
 //! over a dense array indexed by object id); `victim` is O(1 + pinned
 //! objects skipped at the tail).
 
+use crate::Lru;
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
 
-const NIL: u32 = u32::MAX;
-
-#[derive(Clone, Copy)]
-struct Node {
-    prev: u32,
-    next: u32,
-    present: bool,
-}
-
-const EMPTY: Node = Node { prev: NIL, next: NIL, present: false };
-
 /// First-in-first-out eviction. See the module notes for the rule.
+///
+/// The queue is [`Lru`]'s intrusive list with accesses left out: an
+/// object's place is fixed when it enters.
 #[derive(Clone)]
 pub struct Fifo {
-    nodes: Vec<Node>,
-    /// Newest object.
-    head: u32,
-    /// Oldest object.
-    tail: u32,
-    len: usize,
+    list: Lru,
 }
 
 impl Default for Fifo {
@@ -51,48 +39,14 @@ impl Default for Fifo {
 impl Fifo {
     /// An empty FIFO queue.
     pub fn new() -> Self {
-        Fifo { nodes: Vec::new(), head: NIL, tail: NIL, len: 0 }
-    }
-
-    fn is_present(&self, id: u32) -> bool {
-        self.nodes.get(id as usize).is_some_and(|n| n.present)
-    }
-
-    fn unlink(&mut self, id: u32) {
-        let Node { prev, next, .. } = self.nodes[id as usize];
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.nodes[prev as usize].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.nodes[next as usize].prev = prev;
-        }
-    }
-
-    fn push_head(&mut self, id: u32) {
-        let n = &mut self.nodes[id as usize];
-        n.prev = NIL;
-        n.next = self.head;
-        if self.head == NIL {
-            self.tail = id;
-        } else {
-            self.nodes[self.head as usize].prev = id;
-        }
-        self.head = id;
+        Fifo { list: Lru::named("fifo") }
     }
 
     /// Ids from oldest to newest, i.e. in eviction order (for tests and
     /// inspection).
     pub fn order(&self) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.len);
-        let mut x = self.tail;
-        while x != NIL {
-            v.push(x);
-            x = self.nodes[x as usize].prev;
-        }
+        let mut v = self.list.order();
+        v.reverse();
         v
     }
 }
@@ -102,47 +56,31 @@ impl Evictor for Fifo {
         "fifo"
     }
 
-    fn on_insert(&mut self, id: u32, _meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
-        if self.nodes[i].present {
-            panic!("BUG: fifo: object {id} inserted twice");
-        }
-        self.nodes[i].present = true;
-        self.len += 1;
-        self.push_head(id);
+    fn on_insert(&mut self, id: u32, meta: ObjectMeta, ctx: AccessCtx) {
+        self.list.on_insert(id, meta, ctx);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
-        if !self.is_present(id) {
+        if !self.list.contains(id) {
             panic!("BUG: fifo: access to absent object {id}");
         }
     }
 
     fn on_remove(&mut self, id: u32) {
-        if !self.is_present(id) {
-            panic!("BUG: fifo: removal of absent object {id}");
-        }
-        self.unlink(id);
-        self.nodes[id as usize] = EMPTY;
-        self.len -= 1;
+        self.list.on_remove(id);
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let mut x = self.tail;
-        while x != NIL {
-            if !pinned(x) {
-                return Some(x);
-            }
-            x = self.nodes[x as usize].prev;
-        }
-        None
+        self.list.lru_unpinned(pinned)
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.list.len()
+    }
+
+    #[inline]
+    fn prefetch(&self, id: u32) -> u64 {
+        self.list.prefetch(id)
     }
 }
 

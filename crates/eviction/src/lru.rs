@@ -39,6 +39,8 @@ pub struct Lru {
     head: u32,
     tail: u32,
     len: usize,
+    /// Name in `BUG:` messages (the list also serves `fifo` and `ttl`).
+    name: &'static str,
 }
 
 impl Default for Lru {
@@ -50,7 +52,19 @@ impl Default for Lru {
 impl Lru {
     /// An empty LRU list.
     pub fn new() -> Self {
-        Lru { nodes: Vec::new(), head: NIL, tail: NIL, len: 0 }
+        Self::named("lru")
+    }
+
+    /// An empty list that names itself `name` in protocol-violation panics
+    /// (for policies built on it).
+    pub(crate) fn named(name: &'static str) -> Self {
+        Lru { nodes: Vec::new(), head: NIL, tail: NIL, len: 0, name }
+    }
+
+    /// Whether `id` is in the list.
+    #[inline]
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        self.nodes.get(id as usize).is_some_and(|n| n.present)
     }
 
     fn unlink(&mut self, id: u32) {
@@ -114,7 +128,7 @@ impl Evictor for Lru {
             self.nodes.resize(i + 1, EMPTY);
         }
         if self.nodes[i].present {
-            panic!("BUG: lru: object {id} inserted twice");
+            panic!("BUG: {}: object {id} inserted twice", self.name);
         }
         self.nodes[i].present = true;
         self.len += 1;
@@ -123,7 +137,7 @@ impl Evictor for Lru {
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
         if !self.nodes.get(id as usize).is_some_and(|n| n.present) {
-            panic!("BUG: lru: access to absent object {id}");
+            panic!("BUG: {}: access to absent object {id}", self.name);
         }
         if self.head != id {
             self.unlink(id);
@@ -133,7 +147,7 @@ impl Evictor for Lru {
 
     fn on_remove(&mut self, id: u32) {
         if !self.nodes.get(id as usize).is_some_and(|n| n.present) {
-            panic!("BUG: lru: removal of absent object {id}");
+            panic!("BUG: {}: removal of absent object {id}", self.name);
         }
         self.unlink(id);
         self.nodes[id as usize] = EMPTY;

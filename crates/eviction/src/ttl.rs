@@ -37,7 +37,7 @@ pub struct Ttl {
 impl Ttl {
     /// Removes objects idle for `ttl`.
     pub fn new(ttl: SimDuration) -> Self {
-        Ttl { lru: Lru::new(), last: Vec::new(), ttl }
+        Ttl { lru: Lru::named("ttl"), last: Vec::new(), ttl }
     }
 
     fn touch(&mut self, id: u32, now: SimTime) {

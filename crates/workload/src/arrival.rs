@@ -1,6 +1,22 @@
 //! Arrival processes: when requests come.
+//!
+//! ```text
+//! poisson:  gaps ~ Exp(rate)
+//! diurnal:  rate(t) = mean · (1 + a·cos(2π (t − peak_at) / period)),
+//!           a = (r − 1) / (r + 1) for a peak/trough ratio r
+//! table:    rate(t) linear between the given (time, rate) points, the last
+//!           rate after the last point; optionally repeated every repeat_s
+//! ```
+//!
+//! Time-varying rates are drawn by thinning (P. A. W. Lewis, G. S. Shedler,
+//! "Simulation of nonhomogeneous Poisson processes by thinning", Naval
+//! Research Logistics Quarterly 26(3), 1979): candidates come from a
+//! Poisson process at the peak rate, and each is kept with probability
+//! rate(t) / peak. The homogeneous Poisson process draws exactly one gap per
+//! arrival and nothing else, so its stream of numbers is the same as ever.
 
 use mmesim_engine::{SimRng, SimTime};
+use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +31,37 @@ pub enum ArrivalProcess {
         /// Mean arrivals per second.
         rate_per_s: f64,
     },
+    /// A Poisson process whose rate follows a daily sinusoid.
+    Diurnal {
+        /// The rate averaged over a period, arrivals per second.
+        mean_rate_per_s: f64,
+        /// Peak rate divided by trough rate (≥ 1; 1 = flat).
+        peak_to_trough: f64,
+        /// Length of a cycle, seconds (default 86,400: a day).
+        #[serde(default = "d_day")]
+        period_s: f64,
+        /// When in the cycle the peak comes, seconds (default 50,400:
+        /// 14:00 if the run starts at midnight).
+        #[serde(default = "d_peak")]
+        peak_at_s: f64,
+    },
+    /// A Poisson process whose rate is piecewise linear through a table of
+    /// `[time_s, rate_per_s]` points.
+    Table {
+        /// Points, times strictly increasing from 0.
+        points: Vec<[f64; 2]>,
+        /// Repeat the table with this period, seconds (≥ the last point's
+        /// time); absent = the last rate holds after the last point.
+        #[serde(default)]
+        repeat_s: Option<f64>,
+    },
+}
+
+fn d_day() -> f64 {
+    86_400.0
+}
+fn d_peak() -> f64 {
+    50_400.0
 }
 
 impl Default for ArrivalProcess {
@@ -23,23 +70,128 @@ impl Default for ArrivalProcess {
     }
 }
 
+const MAX_RATE: f64 = 1e9;
+
+fn rate_ok(name: &str, v: f64, positive: bool) -> Result<(), String> {
+    let lower = if positive { v > 0.0 } else { v >= 0.0 };
+    if v.is_finite() && lower && v <= MAX_RATE {
+        Ok(())
+    } else {
+        let kind = if positive { "positive" } else { "non-negative" };
+        Err(format!("`{name}` must be a {kind} number up to 1e9, got {v}"))
+    }
+}
+
 impl ArrivalProcess {
     /// Checks the parameters; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
-        match *self {
-            ArrivalProcess::Poisson { rate_per_s } => {
-                if !(rate_per_s.is_finite() && rate_per_s > 0.0 && rate_per_s <= 1e9) {
-                    return Err(format!("`rate_per_s` must be a positive number up to 1e9, got {rate_per_s}"));
+        match self {
+            ArrivalProcess::Poisson { rate_per_s } => rate_ok("rate_per_s", *rate_per_s, true),
+            ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, period_s, peak_at_s } => {
+                rate_ok("mean_rate_per_s", *mean_rate_per_s, true)?;
+                if !(peak_to_trough.is_finite() && *peak_to_trough >= 1.0 && *peak_to_trough <= 1e6) {
+                    return Err(format!("`peak_to_trough` must be at least 1, got {peak_to_trough}"));
                 }
+                if !(period_s.is_finite() && *period_s > 0.0 && *period_s <= 1e9) {
+                    return Err(format!("`period_s` must be a positive number of seconds, got {period_s}"));
+                }
+                if !(peak_at_s.is_finite() && *peak_at_s >= 0.0) {
+                    return Err(format!("`peak_at_s` must be a non-negative number of seconds, got {peak_at_s}"));
+                }
+                if self.peak_rate() > MAX_RATE {
+                    return Err("the peak rate must be at most 1e9 per second".into());
+                }
+                Ok(())
+            }
+            ArrivalProcess::Table { points, repeat_s } => {
+                if points.is_empty() {
+                    return Err("`points` must hold at least one [time_s, rate_per_s] pair".into());
+                }
+                if points[0][0] != 0.0 {
+                    return Err(format!("`points` must start at time 0, got {}", points[0][0]));
+                }
+                for (i, p) in points.iter().enumerate() {
+                    if !(p[0].is_finite() && p[0] >= 0.0 && p[0] <= 1e9) {
+                        return Err(format!("`points[{i}]`: time must be between 0 and 1e9 seconds, got {}", p[0]));
+                    }
+                    if !(p[1].is_finite() && p[1] >= 0.0 && p[1] <= MAX_RATE) {
+                        return Err(format!("`points[{i}]`: rate must be between 0 and 1e9 per second, got {}", p[1]));
+                    }
+                    if i > 0 && p[0] <= points[i - 1][0] {
+                        return Err(format!("`points[{i}]`: times must increase, {} after {}", p[0], points[i - 1][0]));
+                    }
+                }
+                if points.iter().all(|p| p[1] == 0.0) {
+                    return Err("`points`: at least one rate must be positive".into());
+                }
+                if let Some(r) = repeat_s {
+                    let last = points[points.len() - 1][0];
+                    if !(r.is_finite() && *r > 0.0 && *r >= last && *r <= 1e9) {
+                        return Err(format!("`repeat_s` must be at least the last point's time ({last}), got {r}"));
+                    }
+                }
+                Ok(())
             }
         }
-        Ok(())
     }
 
-    /// The long-run mean rate, arrivals per second.
+    /// The rate at `t` seconds, arrivals per second.
+    pub fn rate_at(&self, t: f64) -> f64 {
+        match self {
+            ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, period_s, peak_at_s } => {
+                let a = (peak_to_trough - 1.0) / (peak_to_trough + 1.0);
+                let phase = 2.0 * std::f64::consts::PI * (t - peak_at_s) / period_s;
+                mean_rate_per_s * (1.0 + a * phase.cos())
+            }
+            ArrivalProcess::Table { points, repeat_s } => {
+                let t = match repeat_s {
+                    Some(r) => t.rem_euclid(*r),
+                    None => t,
+                };
+                let i = points.partition_point(|p| p[0] <= t);
+                if i == 0 {
+                    return points[0][1];
+                }
+                if i == points.len() {
+                    return points[i - 1][1];
+                }
+                let ([t0, r0], [t1, r1]) = (points[i - 1], points[i]);
+                r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+            }
+        }
+    }
+
+    /// The highest rate the process reaches, arrivals per second.
+    pub fn peak_rate(&self) -> f64 {
+        match self {
+            ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, .. } => {
+                mean_rate_per_s * (1.0 + (peak_to_trough - 1.0) / (peak_to_trough + 1.0))
+            }
+            ArrivalProcess::Table { points, .. } => points.iter().map(|p| p[1]).fold(0.0, f64::max),
+        }
+    }
+
+    /// The long-run mean rate, arrivals per second (a table without
+    /// repetition: its last rate).
     pub fn mean_rate_per_s(&self) -> f64 {
-        match *self {
-            ArrivalProcess::Poisson { rate_per_s } => rate_per_s,
+        match self {
+            ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Diurnal { mean_rate_per_s, .. } => *mean_rate_per_s,
+            ArrivalProcess::Table { points, repeat_s } => match repeat_s {
+                None => points[points.len() - 1][1],
+                Some(r) => {
+                    // Trapezoids over the table, then the last rate to the period's end.
+                    let mut area = 0.0;
+                    for w in points.windows(2) {
+                        area += (w[1][0] - w[0][0]) * (w[0][1] + w[1][1]) / 2.0;
+                    }
+                    let last = points[points.len() - 1];
+                    area += (r - last[0]) * last[1];
+                    area / r
+                }
+            },
         }
     }
 }
@@ -47,9 +199,14 @@ impl ArrivalProcess {
 /// Generates arrival instants of an [`ArrivalProcess`] from its own stream.
 #[derive(Clone, Debug)]
 pub struct ArrivalClock {
+    process: ArrivalProcess,
     exp: Exp<f64>,
+    peak: f64,
     rng: SimRng,
     t_ns: u64,
+    /// A table whose last rate is 0 and that does not repeat: no arrival
+    /// ever comes after its last point.
+    ends_at: Option<u64>,
 }
 
 impl ArrivalClock {
@@ -58,16 +215,33 @@ impl ArrivalClock {
     /// # Panics
     /// With `BUG:` on parameters [`ArrivalProcess::validate`] rejects.
     pub fn new(process: &ArrivalProcess, rng: SimRng) -> Self {
-        let ArrivalProcess::Poisson { rate_per_s } = *process;
-        let exp = Exp::new(rate_per_s).unwrap_or_else(|e| panic!("BUG: unvalidated arrival rate {rate_per_s}: {e}"));
-        ArrivalClock { exp, rng, t_ns: 0 }
+        let peak = process.peak_rate();
+        let exp = Exp::new(peak).unwrap_or_else(|e| panic!("BUG: unvalidated arrival process {process:?}: {e}"));
+        let ends_at = match process {
+            ArrivalProcess::Table { points, repeat_s: None } if points[points.len() - 1][1] == 0.0 => {
+                Some((points[points.len() - 1][0] * 1e9) as u64)
+            }
+            _ => None,
+        };
+        ArrivalClock { process: process.clone(), exp, peak, rng, t_ns: 0, ends_at }
     }
 
-    /// The next arrival instant.
+    /// The next arrival instant, or `None` once no arrival can come.
     #[inline]
-    pub fn next_time(&mut self) -> SimTime {
-        let dt = self.exp.sample(&mut self.rng);
-        self.t_ns = self.t_ns.saturating_add((dt * 1e9).round() as u64);
-        SimTime::from_nanos(self.t_ns)
+    pub fn next_time(&mut self) -> Option<SimTime> {
+        loop {
+            let dt = self.exp.sample(&mut self.rng);
+            self.t_ns = self.t_ns.saturating_add((dt * 1e9).round() as u64);
+            if let ArrivalProcess::Poisson { .. } = self.process {
+                return Some(SimTime::from_nanos(self.t_ns));
+            }
+            if self.ends_at.is_some_and(|e| self.t_ns >= e) {
+                return None;
+            }
+            let rate = self.process.rate_at(self.t_ns as f64 / 1e9);
+            if self.rng.random::<f64>() * self.peak < rate {
+                return Some(SimTime::from_nanos(self.t_ns));
+            }
+        }
     }
 }

@@ -73,7 +73,7 @@ impl Generated {
 impl RequestSource for Generated {
     #[inline]
     fn next_arrival(&mut self) -> Option<Arrival> {
-        let time = self.clock.next_time();
+        let time = self.clock.next_time()?;
         Some(Arrival { time, model: self.picker.pick(), service: None })
     }
 }
@@ -96,7 +96,7 @@ mod tests {
         let mut last = SimTime::ZERO;
         let mut gaps_over_mean = 0;
         for _ in 0..n {
-            let t = c.next_time();
+            let t = c.next_time().unwrap();
             if (t - last).as_secs_f64() > 0.02 {
                 gaps_over_mean += 1;
             }
@@ -107,6 +107,91 @@ mod tests {
         // P(gap > mean) = e^-1 for an exponential.
         let p = gaps_over_mean as f64 / n as f64;
         assert!((p - (-1f64).exp()).abs() < 0.005, "{p}");
+    }
+
+    /// Counts per window of a time-varying process match the integral of
+    /// its rate (thinning), within 4 standard deviations.
+    fn check_counts(process: &ArrivalProcess, horizon_s: f64, window_s: f64) {
+        process.validate().unwrap();
+        let mut c = ArrivalClock::new(process, streams().stream(Stream::Arrivals));
+        let windows = (horizon_s / window_s) as usize;
+        let mut counts = vec![0u64; windows];
+        while let Some(t) = c.next_time() {
+            let w = (t.as_secs_f64() / window_s) as usize;
+            if w >= windows {
+                break;
+            }
+            counts[w] += 1;
+        }
+        for (w, &n) in counts.iter().enumerate() {
+            // Expected count: the rate integrated over the window (Simpson).
+            let (a, b) = (w as f64 * window_s, (w + 1) as f64 * window_s);
+            let steps = 64;
+            let h = (b - a) / steps as f64;
+            let mut area = process.rate_at(a) + process.rate_at(b);
+            for k in 1..steps {
+                area += process.rate_at(a + k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 };
+            }
+            let expect = area * h / 3.0;
+            let tol = 4.0 * expect.sqrt() + 1.0;
+            assert!((n as f64 - expect).abs() <= tol, "{process:?} window {w}: {n} arrivals, expected {expect:.1}");
+        }
+    }
+
+    #[test]
+    fn diurnal_and_table_rates_are_followed() {
+        let day =
+            ArrivalProcess::Diurnal { mean_rate_per_s: 50.0, peak_to_trough: 4.0, period_s: 3600.0, peak_at_s: 900.0 };
+        // peak = mean (1 + 3/5) = 80/s at 900 s, trough 20/s at 2700 s.
+        assert!((day.rate_at(900.0) - 80.0).abs() < 1e-9 && (day.rate_at(2700.0) - 20.0).abs() < 1e-9);
+        assert!((day.peak_rate() - 80.0).abs() < 1e-12);
+        check_counts(&day, 7200.0, 300.0);
+
+        let table =
+            ArrivalProcess::Table { points: vec![[0.0, 10.0], [600.0, 100.0], [1200.0, 0.0]], repeat_s: Some(1800.0) };
+        assert_eq!(table.rate_at(300.0), 55.0);
+        assert_eq!(table.rate_at(1500.0), 0.0);
+        assert_eq!(table.rate_at(1800.0 + 300.0), 55.0);
+        // Mean over the 1800 s period: two trapezoids, then zero to 1800 s.
+        let area = 600.0 * (10.0 + 100.0) / 2.0 + 600.0 * (100.0 + 0.0) / 2.0;
+        assert!((table.mean_rate_per_s() - area / 1800.0).abs() < 1e-12);
+        check_counts(&table, 3600.0, 150.0);
+    }
+
+    #[test]
+    fn a_table_ending_at_zero_ends_the_workload() {
+        let t = ArrivalProcess::Table { points: vec![[0.0, 100.0], [10.0, 0.0]], repeat_s: None };
+        let mut c = ArrivalClock::new(&t, streams().stream(Stream::Arrivals));
+        let mut n = 0;
+        while let Some(x) = c.next_time() {
+            assert!(x < SimTime::from_secs(10));
+            n += 1;
+        }
+        // ∫ = 10 s × 100/s ÷ 2 = 500 arrivals.
+        assert!((n as f64 - 500.0).abs() < 4.0 * 500f64.sqrt(), "{n}");
+    }
+
+    #[test]
+    fn arrival_validation_names_the_key() {
+        let bad = |p: ArrivalProcess, key: &str| assert!(p.validate().unwrap_err().contains(key), "{p:?}");
+        bad(
+            ArrivalProcess::Diurnal { mean_rate_per_s: 1.0, peak_to_trough: 0.5, period_s: 1.0, peak_at_s: 0.0 },
+            "peak_to_trough",
+        );
+        bad(
+            ArrivalProcess::Diurnal { mean_rate_per_s: -1.0, peak_to_trough: 2.0, period_s: 1.0, peak_at_s: 0.0 },
+            "mean_rate_per_s",
+        );
+        bad(
+            ArrivalProcess::Diurnal { mean_rate_per_s: 1.0, peak_to_trough: 2.0, period_s: 0.0, peak_at_s: 0.0 },
+            "period_s",
+        );
+        bad(ArrivalProcess::Table { points: vec![], repeat_s: None }, "points");
+        bad(ArrivalProcess::Table { points: vec![[5.0, 1.0]], repeat_s: None }, "start at time 0");
+        bad(ArrivalProcess::Table { points: vec![[0.0, 1.0], [0.0, 2.0]], repeat_s: None }, "points[1]");
+        bad(ArrivalProcess::Table { points: vec![[0.0, 1.0], [5.0, -2.0]], repeat_s: None }, "points[1]");
+        bad(ArrivalProcess::Table { points: vec![[0.0, 0.0]], repeat_s: None }, "positive");
+        bad(ArrivalProcess::Table { points: vec![[0.0, 1.0], [50.0, 2.0]], repeat_s: Some(10.0) }, "repeat_s");
     }
 
     #[test]

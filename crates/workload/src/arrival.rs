@@ -6,6 +6,9 @@
 //!           a = (r − 1) / (r + 1) for a peak/trough ratio r
 //! table:    rate(t) linear between the given (time, rate) points, the last
 //!           rate after the last point; optionally repeated every repeat_s
+//! mmpp:     a Markov-modulated Poisson process: in state i, Poisson at
+//!           rate_i for an Exp(mean_s_i) sojourn, then state i+1 (cyclic);
+//!           two states [on, off] make bursts
 //! ```
 //!
 //! Time-varying rates are drawn by thinning (P. A. W. Lewis, G. S. Shedler,
@@ -55,6 +58,12 @@ pub enum ArrivalProcess {
         #[serde(default)]
         repeat_s: Option<f64>,
     },
+    /// A Markov-modulated Poisson process cycling through states
+    /// `[rate_per_s, mean_sojourn_s]`; it starts in the first state.
+    Mmpp {
+        /// The states, in cycle order: `[rate_per_s, mean_sojourn_s]`.
+        states: Vec<[f64; 2]>,
+    },
 }
 
 fn d_day() -> f64 {
@@ -103,6 +112,26 @@ impl ArrivalProcess {
                 }
                 Ok(())
             }
+            ArrivalProcess::Mmpp { states } => {
+                if states.is_empty() {
+                    return Err("`states` must hold at least one [rate_per_s, mean_sojourn_s] pair".into());
+                }
+                for (i, st) in states.iter().enumerate() {
+                    if !(st[0].is_finite() && st[0] >= 0.0 && st[0] <= MAX_RATE) {
+                        return Err(format!("`states[{i}]`: rate must be between 0 and 1e9 per second, got {}", st[0]));
+                    }
+                    if !(st[1].is_finite() && st[1] > 0.0 && st[1] <= 1e9) {
+                        return Err(format!(
+                            "`states[{i}]`: mean sojourn must be a positive number of seconds, got {}",
+                            st[1]
+                        ));
+                    }
+                }
+                if states.iter().all(|st| st[0] == 0.0) {
+                    return Err("`states`: at least one rate must be positive".into());
+                }
+                Ok(())
+            }
             ArrivalProcess::Table { points, repeat_s } => {
                 if points.is_empty() {
                     return Err("`points` must hold at least one [time_s, rate_per_s] pair".into());
@@ -135,10 +164,12 @@ impl ArrivalProcess {
         }
     }
 
-    /// The rate at `t` seconds, arrivals per second.
+    /// The rate at `t` seconds, arrivals per second (for `mmpp`, which is
+    /// random, the long-run mean).
     pub fn rate_at(&self, t: f64) -> f64 {
         match self {
             ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Mmpp { .. } => self.mean_rate_per_s(),
             ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, period_s, peak_at_s } => {
                 let a = (peak_to_trough - 1.0) / (peak_to_trough + 1.0);
                 let phase = 2.0 * std::f64::consts::PI * (t - peak_at_s) / period_s;
@@ -170,6 +201,7 @@ impl ArrivalProcess {
                 mean_rate_per_s * (1.0 + (peak_to_trough - 1.0) / (peak_to_trough + 1.0))
             }
             ArrivalProcess::Table { points, .. } => points.iter().map(|p| p[1]).fold(0.0, f64::max),
+            ArrivalProcess::Mmpp { states } => states.iter().map(|st| st[0]).fold(0.0, f64::max),
         }
     }
 
@@ -179,6 +211,11 @@ impl ArrivalProcess {
         match self {
             ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
             ArrivalProcess::Diurnal { mean_rate_per_s, .. } => *mean_rate_per_s,
+            ArrivalProcess::Mmpp { states } => {
+                // Time-weighted: state i holds for mean_s_i on average.
+                let time: f64 = states.iter().map(|st| st[1]).sum();
+                states.iter().map(|st| st[0] * st[1]).sum::<f64>() / time
+            }
             ArrivalProcess::Table { points, repeat_s } => match repeat_s {
                 None => points[points.len() - 1][1],
                 Some(r) => {
@@ -207,6 +244,10 @@ pub struct ArrivalClock {
     /// A table whose last rate is 0 and that does not repeat: no arrival
     /// ever comes after its last point.
     ends_at: Option<u64>,
+    /// `mmpp`: the states, the current one and when it ends.
+    mmpp: Vec<[f64; 2]>,
+    state: usize,
+    state_end_ns: u64,
 }
 
 impl ArrivalClock {
@@ -223,12 +264,63 @@ impl ArrivalClock {
             }
             _ => None,
         };
-        ArrivalClock { process: process.clone(), exp, peak, rng, t_ns: 0, ends_at }
+        let mmpp = match process {
+            ArrivalProcess::Mmpp { states } => states.clone(),
+            _ => Vec::new(),
+        };
+        let mut c = ArrivalClock {
+            process: process.clone(),
+            exp,
+            peak,
+            rng,
+            t_ns: 0,
+            ends_at,
+            mmpp,
+            state: 0,
+            state_end_ns: 0,
+        };
+        if let Some(first) = c.mmpp.first().copied() {
+            c.state_end_ns = c.sojourn_ns(first[1]);
+        }
+        c
+    }
+
+    fn sojourn_ns(&mut self, mean_s: f64) -> u64 {
+        let u: f64 = self.rng.random();
+        (-(1.0 - u).ln() * mean_s * 1e9).round() as u64
+    }
+
+    /// `mmpp`: Poisson at the state's rate until the state ends (memoryless,
+    /// so a gap that overshoots the state's end is simply redrawn there).
+    fn next_mmpp(&mut self) -> Option<SimTime> {
+        loop {
+            let rate = self.mmpp[self.state][0];
+            if rate > 0.0 {
+                let u: f64 = self.rng.random();
+                let gap = (-(1.0 - u).ln() / rate * 1e9).round() as u64;
+                let t = self.t_ns.saturating_add(gap);
+                if t < self.state_end_ns {
+                    self.t_ns = t;
+                    return Some(SimTime::from_nanos(t));
+                }
+            }
+            self.t_ns = self.state_end_ns;
+            self.state = (self.state + 1) % self.mmpp.len();
+            let mean = self.mmpp[self.state][1];
+            let d = self.sojourn_ns(mean);
+            self.state_end_ns = self.t_ns.saturating_add(d);
+            if self.t_ns == u64::MAX {
+                return None;
+            }
+        }
     }
 
     /// The next arrival instant, or `None` once no arrival can come.
     #[inline]
     pub fn next_time(&mut self) -> Option<SimTime> {
+        if let ArrivalProcess::Mmpp { .. } = self.process {
+            return self.next_mmpp();
+        }
         loop {
             let dt = self.exp.sample(&mut self.rng);
             self.t_ns = self.t_ns.saturating_add((dt * 1e9).round() as u64);

@@ -158,6 +158,37 @@ mod tests {
         check_counts(&table, 3600.0, 150.0);
     }
 
+    /// On/off bursts: on at 100/s for 10 s on average, off for 30 s: the
+    /// long-run rate is 100 × 10/40 = 25/s, and arrivals bunch (the counts
+    /// per second are far more variable than Poisson's, whose variance
+    /// equals its mean).
+    #[test]
+    fn mmpp_on_off_bursts() {
+        let p = ArrivalProcess::Mmpp { states: vec![[100.0, 10.0], [0.0, 30.0]] };
+        p.validate().unwrap();
+        assert!((p.mean_rate_per_s() - 25.0).abs() < 1e-12);
+        let mut c = ArrivalClock::new(&p, streams().stream(Stream::Arrivals));
+        let horizon = 40_000usize;
+        let mut per_s = vec![0u32; horizon];
+        while let Some(t) = c.next_time() {
+            let s = t.as_secs_f64() as usize;
+            if s >= horizon {
+                break;
+            }
+            per_s[s] += 1;
+        }
+        let n = per_s.iter().map(|&x| x as f64).sum::<f64>();
+        let mean = n / horizon as f64;
+        let var = per_s.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / horizon as f64;
+        assert!((mean - 25.0).abs() < 1.5, "mean {mean}");
+        assert!(var > 20.0 * mean, "variance {var} vs mean {mean}: not bursty");
+        // About 75 % of seconds are silent (off 30 of every 40 s).
+        let silent = per_s.iter().filter(|&&x| x == 0).count() as f64 / horizon as f64;
+        assert!((silent - 0.75).abs() < 0.05, "{silent}");
+        assert!(ArrivalProcess::Mmpp { states: vec![[0.0, 1.0]] }.validate().unwrap_err().contains("positive"));
+        assert!(ArrivalProcess::Mmpp { states: vec![[1.0, 0.0]] }.validate().unwrap_err().contains("states[0]"));
+    }
+
     #[test]
     fn a_table_ending_at_zero_ends_the_workload() {
         let t = ArrivalProcess::Table { points: vec![[0.0, 100.0], [10.0, 0.0]], repeat_s: None };

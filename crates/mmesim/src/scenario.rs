@@ -10,7 +10,7 @@ use mmesim_core::{
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
 use mmesim_routing::RoutingPolicy;
-use mmesim_workload::{ArrivalProcess, Generated, ModelsSpec, Popularity};
+use mmesim_workload::{ArrivalProcess, Drift, Generated, ModelsSpec, Popularity};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -321,6 +321,10 @@ pub struct WorkloadSpec {
     /// Popularity over the models. Default Zipf, α = 0.8.
     #[serde(default)]
     pub popularity: Popularity,
+    /// Popularity drift (which model holds which rank changes every
+    /// period). Default none.
+    #[serde(default)]
+    pub drift: Option<Drift>,
 }
 
 /// The `[eviction]` table.
@@ -648,6 +652,9 @@ impl Scenario {
                 ));
             }
         }
+        if let Some(d) = &self.workload.drift {
+            d.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.drift`: {e}")))?;
+        }
         self.routing.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`routing`: {e}")))?;
         Ok(())
     }
@@ -768,8 +775,11 @@ impl Scenario {
     pub fn simulation(&self, opts: RunOptions) -> Result<Simulation, Error> {
         let cfg = self.sim_config(opts)?;
         let streams = RngStreams::new(self.seed);
-        let source =
-            Generated::new(&self.workload.arrival, &self.workload.popularity, cfg.models.len() as u32, &streams);
+        let n = cfg.models.len() as u32;
+        let mut source = Generated::new(&self.workload.arrival, &self.workload.popularity, n, &streams);
+        if let Some(d) = &self.workload.drift {
+            source = source.with_drift(d, n, &streams);
+        }
         self.build(cfg, Box::new(source))
     }
 

@@ -47,16 +47,18 @@ mod popularity;
 
 pub use arrival::{ArrivalClock, ArrivalProcess};
 pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS};
-pub use popularity::{ModelPicker, Popularity};
+pub use popularity::{Drift, DriftMap, ModelPicker, Popularity};
 
 use mmesim_core::{Arrival, RequestSource};
 use mmesim_engine::{RngStreams, Stream};
 
-/// A generated workload: arrivals from a process, models from a popularity.
+/// A generated workload: arrivals from a process, models from a popularity
+/// (which may drift over time).
 #[derive(Clone, Debug)]
 pub struct Generated {
     clock: ArrivalClock,
     picker: ModelPicker,
+    drift: Option<DriftMap>,
 }
 
 impl Generated {
@@ -66,7 +68,16 @@ impl Generated {
         Generated {
             clock: ArrivalClock::new(arrival, streams.stream(Stream::Arrivals)),
             picker: ModelPicker::new(popularity, n_models, streams.stream(Stream::Popularity)),
+            drift: None,
         }
+    }
+
+    /// Lets the ranking drift (validated `drift`). The drift draws from its
+    /// own streams: the arrival times and ranks stay those of the same seed
+    /// without drift.
+    pub fn with_drift(mut self, drift: &Drift, n_models: u32, streams: &RngStreams) -> Self {
+        self.drift = Some(DriftMap::new(drift, n_models, streams.seed()));
+        self
     }
 }
 
@@ -74,7 +85,12 @@ impl RequestSource for Generated {
     #[inline]
     fn next_arrival(&mut self) -> Option<Arrival> {
         let time = self.clock.next_time()?;
-        Some(Arrival { time, model: self.picker.pick(), service: None })
+        let rank = self.picker.pick();
+        let model = match &mut self.drift {
+            Some(d) => d.model(rank, time.as_nanos()),
+            None => rank,
+        };
+        Some(Arrival { time, model, service: None })
     }
 }
 
@@ -187,6 +203,49 @@ mod tests {
         assert!((silent - 0.75).abs() < 0.05, "{silent}");
         assert!(ArrivalProcess::Mmpp { states: vec![[0.0, 1.0]] }.validate().unwrap_err().contains("positive"));
         assert!(ArrivalProcess::Mmpp { states: vec![[1.0, 0.0]] }.validate().unwrap_err().contains("states[0]"));
+    }
+
+    /// Drift: with rotation by 5 every 100 s, the most popular model of
+    /// period k is model 5k; reshuffles change the top model and are the
+    /// same for the same seed.
+    #[test]
+    fn popularity_drifts() {
+        let top = |src: &mut Generated, from: f64, to: f64| -> u32 {
+            let mut counts = std::collections::BTreeMap::new();
+            while let Some(a) = src.next_arrival() {
+                let t = a.time.as_secs_f64();
+                if t >= to {
+                    break;
+                }
+                if t >= from {
+                    *counts.entry(a.model.0).or_insert(0u32) += 1;
+                }
+            }
+            counts.into_iter().max_by_key(|&(m, c)| (c, std::cmp::Reverse(m))).unwrap().0
+        };
+        let s = streams();
+        let mk = |d: &Drift| {
+            Generated::new(&ArrivalProcess::Poisson { rate_per_s: 200.0 }, &Popularity::Zipf { alpha: 1.2 }, 50, &s)
+                .with_drift(d, 50, &s)
+        };
+        let rot = Drift::Rotate { every_s: 100.0, by: 5 };
+        rot.validate().unwrap();
+        let mut g = mk(&rot);
+        assert_eq!(top(&mut g, 0.0, 100.0), 0);
+        assert_eq!(top(&mut g, 100.0, 200.0), 5);
+        assert_eq!(top(&mut g, 200.0, 300.0), 10);
+        let re = Drift::Reshuffle { every_s: 100.0 };
+        let tops: Vec<u32> = {
+            let mut g = mk(&re);
+            (0..4).map(|k| top(&mut g, k as f64 * 100.0, (k + 1) as f64 * 100.0)).collect()
+        };
+        let again: Vec<u32> = {
+            let mut g = mk(&re);
+            (0..4).map(|k| top(&mut g, k as f64 * 100.0, (k + 1) as f64 * 100.0)).collect()
+        };
+        assert_eq!(tops, again);
+        assert!(tops.windows(2).any(|w| w[0] != w[1]), "{tops:?}");
+        assert!(Drift::Rotate { every_s: 0.0, by: 1 }.validate().unwrap_err().contains("every_s"));
     }
 
     #[test]

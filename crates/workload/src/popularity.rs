@@ -107,3 +107,97 @@ impl ModelPicker {
         }
     }
 }
+
+/// Popularity that drifts: which model holds which popularity rank changes
+/// every `every_s` seconds (`[workload] drift = { kind = "rotate", every_s
+/// = 3600, by = 10 }`).
+///
+/// ```text
+/// rotate:     in period k = floor(t / every_s), rank r is model (r + k·by) mod N
+/// reshuffle:  in period k, rank r is model perm_k[r], perm_k a uniformly
+///             random permutation drawn from (seed, k) alone
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Drift {
+    /// Shift the ranking by `by` models every period: the hot set moves on
+    /// to models that were cold.
+    Rotate {
+        /// Period, seconds.
+        every_s: f64,
+        /// Models to shift by per period.
+        by: u32,
+    },
+    /// Draw a new random ranking every period.
+    Reshuffle {
+        /// Period, seconds.
+        every_s: f64,
+    },
+}
+
+impl Drift {
+    /// Checks the parameters; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let every = match self {
+            Drift::Rotate { every_s, .. } | Drift::Reshuffle { every_s } => *every_s,
+        };
+        if !(every.is_finite() && every > 0.0 && every <= 1e9) {
+            return Err(format!("`every_s` must be a positive number of seconds, got {every}"));
+        }
+        Ok(())
+    }
+
+    fn every_ns(&self) -> u64 {
+        let every = match self {
+            Drift::Rotate { every_s, .. } | Drift::Reshuffle { every_s } => *every_s,
+        };
+        ((every * 1e9).round() as u64).max(1)
+    }
+}
+
+/// Maps popularity ranks to models as a [`Drift`] says, period by period.
+#[derive(Clone, Debug)]
+pub struct DriftMap {
+    drift: Drift,
+    n: u32,
+    period: u64,
+    perm: Vec<u32>,
+    seed: u64,
+}
+
+impl DriftMap {
+    /// A map over `n` models; reshuffles draw from `(seed, period)`.
+    pub fn new(drift: &Drift, n: u32, seed: u64) -> Self {
+        let mut m = DriftMap { drift: drift.clone(), n, period: u64::MAX, perm: Vec::new(), seed };
+        m.enter(0);
+        m
+    }
+
+    fn enter(&mut self, period: u64) {
+        self.period = period;
+        if let Drift::Reshuffle { .. } = self.drift {
+            use rand::seq::SliceRandom;
+            let mut rng =
+                mmesim_engine::RngStreams::new(self.seed).substream(mmesim_engine::Stream::Custom(0xD71F), period);
+            self.perm = (0..self.n).collect();
+            self.perm.shuffle(&mut rng);
+        }
+    }
+
+    /// The model holding popularity rank `rank` (0-based) at `time_ns`.
+    #[inline]
+    pub fn model(&mut self, rank: ModelId, time_ns: u64) -> ModelId {
+        let period = time_ns / self.drift.every_ns();
+        if period != self.period {
+            self.enter(period);
+        }
+        match self.drift {
+            Drift::Rotate { by, .. } => {
+                let shift = (period % self.n as u64) * (by as u64 % self.n as u64) % self.n as u64;
+                ModelId(((rank.0 as u64 + shift) % self.n as u64) as u32)
+            }
+            Drift::Reshuffle { .. } => ModelId(self.perm[rank.index()]),
+        }
+    }
+}

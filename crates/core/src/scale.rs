@@ -49,7 +49,8 @@ pub struct FleetStatus {
     pub now: SimTime,
     /// Instances in service (healthy, not draining).
     pub in_service: u32,
-    /// Instances launched and not yet in service.
+    /// Instances launched and not yet in service, and replacements of
+    /// failed instances on their way.
     pub pending: u32,
     /// Instances draining.
     pub draining: u32,

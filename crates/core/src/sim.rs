@@ -1761,7 +1761,8 @@ impl Simulation {
     /// least-populated zones, or drain the newest ones.
     fn scale_to(&mut self, desired: u32) {
         let active = |i: &Instance| matches!(i.life, Life::Launching | Life::InService);
-        let current = self.instances.iter().filter(|i| active(i)).count() as u32;
+        // Replacements already on their way count towards the fleet.
+        let current = self.instances.iter().filter(|i| active(i)).count() as u32 + self.replacements_due as u32;
         if desired > current {
             for _ in current..desired {
                 // The up zone with the fewest instances; none up: no launch.
@@ -1771,6 +1772,8 @@ impl Simulation {
                 self.q.push(self.now + self.cfg.cluster.launch_delay, Event::InstanceReady { inst: id });
             }
         } else {
+            // Replacements on their way are not cancelled: the excess comes
+            // out of launching and in-service instances.
             let mut excess = current - desired;
             // Pending launches are cancelled first, then the newest in service drain.
             for id in (0..self.instances.len()).rev() {
@@ -1884,7 +1887,9 @@ impl Simulation {
         self.m.minute_latency_sum_ns = 0;
         self.m.minute_routed = 0;
         self.m.minute_hits = 0;
-        let fleet = FleetStatus { now, in_service: serving, pending, draining };
+        // Replacements on their way count as launching: an autoscaler must
+        // not launch more in their place.
+        let fleet = FleetStatus { now, in_service: serving, pending: pending + self.replacements_due as u32, draining };
         self.minutes.push(mm.clone());
         (mm, fleet)
     }

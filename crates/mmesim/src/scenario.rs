@@ -655,6 +655,17 @@ impl Scenario {
         if let Some(d) = &self.workload.drift {
             d.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.drift`: {e}")))?;
         }
+        self.autoscaling
+            .validate()
+            .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`autoscaling`: {e}")))?;
+        if let Some((lo, hi)) = self.autoscaling.bounds() {
+            if !(lo..=hi).contains(&self.cluster.instances) {
+                return inv(
+                    "cluster.instances",
+                    format!("{} is outside the autoscaling bounds [{lo}, {hi}]", self.cluster.instances),
+                );
+            }
+        }
         self.routing.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`routing`: {e}")))?;
         Ok(())
     }

@@ -38,6 +38,8 @@ struct Params {
     routing: String,
     faults: String,
     retries: u32,
+    /// Target tracking (invocations per instance per minute), or none.
+    autoscale: Option<f64>,
 }
 
 /// Zero to two random faults within the run.
@@ -76,6 +78,7 @@ fn params() -> impl Strategy<Value = Params> {
             0usize..16,
             proptest::collection::vec((any::<bool>(), 0u32..8, 0.0f64..1.0, proptest::option::of(0.01f64..0.5)), 0..3),
             0u32..3,
+            proptest::option::of(5.0f64..600.0),
         ),
     )
         .prop_map(|(a, b, c, d, e)| Params {
@@ -107,6 +110,7 @@ fn params() -> impl Strategy<Value = Params> {
                 .to_string(),
             faults: faults_toml(&e.1, a.0, a.1, c.0),
             retries: e.2,
+            autoscale: e.3,
         })
 }
 
@@ -134,6 +138,7 @@ fn toml_of(p: &Params) -> String {
         queue_limit = {queue_limit}
         request_timeout_s = {timeout}
         replacement_delay_s = 5.0
+        launch_delay_s = 20.0
         max_concurrent_loads = {max_loads}
         max_concurrent_downloads = {max_downloads}
         [models]
@@ -153,8 +158,17 @@ fn toml_of(p: &Params) -> String {
         [client]
         retries = {retries}
         backoff_ms = 200.0
+        {autoscaling}
         {faults}
         "#,
+        autoscaling = p
+            .autoscale
+            .map(|t| format!(
+                "[autoscaling]\npolicy = \"target-tracking\"\ntarget = {t}\nmin_instances = 1\nmax_instances = {}\n\
+             scale_out_minutes = 1\nscale_in_minutes = 1\nscale_out_cooldown_s = 0.0\nscale_in_cooldown_s = 0.0\n",
+                p.instances + 2
+            ))
+            .unwrap_or_default(),
         routing = p.routing,
         retries = p.retries,
         faults = p.faults,
@@ -203,6 +217,12 @@ proptest! {
         let cap_mib = p.memory_gib * 1024.0;
         if p.model_mib.iter().all(|&m| m > cap_mib) {
             prop_assert_eq!(out.report.cache.loads, 0);
+        }
+        // An autoscaler keeps the fleet within its bounds.
+        if p.autoscale.is_some() {
+            for m in &out.minutes {
+                prop_assert!(m.instance_count + m.pending_instances <= p.instances + 2, "minute {}", m.minute);
+            }
         }
         // Per-minute invocations add up to the arrivals.
         prop_assert_eq!(out.minutes.iter().map(|m| m.invocations).sum::<u64>() <= q.arrived, true);

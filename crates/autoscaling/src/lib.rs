@@ -172,7 +172,7 @@ impl AutoscalingPolicy {
             }
             for (k, v) in [("scale_out_cooldown_s", scale_out_cooldown_s), ("scale_in_cooldown_s", scale_in_cooldown_s)]
             {
-                if !(v.is_finite() && v >= 0.0 && v <= 1e9) {
+                if !(v.is_finite() && (0.0..=1e9).contains(&v)) {
                     return Err(format!("`{k}` must be a non-negative number of seconds, got {v}"));
                 }
             }

@@ -79,6 +79,8 @@ pub(crate) struct MinuteAcc {
     pub disk_cap: u64,
     pub loaded: u64,
     pub instances: u64,
+    /// Instances launching (endpoint level only).
+    pub pending: u64,
 }
 
 impl MinuteAcc {
@@ -101,6 +103,7 @@ impl MinuteAcc {
         self.disk_cap += o.disk_cap;
         self.loaded += o.loaded;
         self.instances += o.instances;
+        self.pending += o.pending;
     }
 
     /// The rows of this accumulator.
@@ -126,13 +129,14 @@ impl MinuteAcc {
         row("MemoryUtilization", pct(self.mem_used as f64, self.mem_cap as f64), 1);
         row("DiskUtilization", pct(self.disk_used as f64, self.disk_cap as f64), 1);
         row("InstanceCount", self.instances as f64, 1);
+        row("PendingInstanceCount", self.pending as f64, 1);
         row("Invocation4XXErrors", self.errors_4xx as f64, self.errors_4xx);
         row("Invocation5XXErrors", self.errors_5xx as f64, self.errors_5xx);
     }
 }
 
 /// The metric names, in the order each dimension's rows come.
-pub const METRIC_NAMES: [&str; 16] = [
+pub const METRIC_NAMES: [&str; 17] = [
     "Invocations",
     "InvocationsPerInstance",
     "ModelLatency",
@@ -147,6 +151,7 @@ pub const METRIC_NAMES: [&str; 16] = [
     "MemoryUtilization",
     "DiskUtilization",
     "InstanceCount",
+    "PendingInstanceCount",
     "Invocation4XXErrors",
     "Invocation5XXErrors",
 ];

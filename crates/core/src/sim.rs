@@ -1860,6 +1860,12 @@ impl Simulation {
             zone_acc[z].merge(&acc);
             endpoint.merge(&acc);
         }
+        endpoint.pending = pending as u64;
+        for (it, st) in self.instances.iter().zip(&self.status) {
+            if it.life == Life::Launching {
+                zone_acc[st.zone.index()].pending += 1;
+            }
+        }
         if record {
             for (z, acc) in zone_acc.iter().enumerate() {
                 acc.rows(minute, Dimension::Zone(z as u16), &mut self.metric_rows);

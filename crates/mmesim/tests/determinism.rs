@@ -54,7 +54,7 @@ fn faults_and_metrics_csv_are_byte_identical() {
     let (ca, cb) = (mmesim::metrics_csv(&a), mmesim::metrics_csv(&b));
     assert_eq!(ca, cb);
     assert_eq!(a.report.fleet.failed, 3); // two in zone 1, instance 0
-                                          // 16 metrics per minute for each instance alive in it, each zone and the endpoint.
+                                          // 17 metrics per minute for each instance alive in it, each zone and the endpoint.
     assert!(ca.lines().count() > 15 * 16 * (4 + 2 + 1));
     assert!(ca.starts_with("minute,time_s,metric,dimension,value,sample_count\n0,0,Invocations,instance=0,"));
     // The endpoint's Invocations per minute add up to the arrivals.

@@ -46,7 +46,11 @@ fn check_block(file: &str, lang: &str, first_line: &str, actual: &str) {
 fn quickstart_outputs_quoted_in_the_docs_are_current() {
     let s = mmesim::Scenario::from_file(root().join("examples/scenarios/quickstart.toml"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let report = s.run().unwrap_or_else(|e| panic!("{e}")).report;
+    let out =
+        s.run_with(mmesim::RunOptions { record_metrics: true, ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
+    let csv: String = mmesim::metrics_csv(&out).lines().take(20).map(|l| format!("{l}\n")).collect();
+    check_block("docs/guide.md", "text", "minute,time_s,metric,dimension,value,sample_count", &csv);
+    let report = out.report;
     let summary = mmesim::summary_table(&report);
     let json = mmesim::to_json(&report);
     check_block("README.md", "text", "scenario \"quickstart\"", &summary);

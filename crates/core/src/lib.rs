@@ -84,6 +84,7 @@
 //!         cpu_per_request: 1, request_timeout: SimDuration::from_secs(60),
 //!         download_overhead: SimDuration::ZERO, launch_delay: SimDuration::from_secs(300),
 //!         replace_failed: true, replacement_delay: SimDuration::from_secs(300),
+//!         scale_in_pick: ScaleInPick::Newest,
 //!     },
 //!     models: vec![ModelSpec {
 //!         name: "m0".into(), memory: Bytes::from_mib(100.0), artifact: Bytes::from_mib(100.0),
@@ -134,7 +135,7 @@ pub use metrics::{
     CacheCounts, FailReason, FaultWindow, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report,
     RequestCounts, ZoneSummary,
 };
-pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelSpec, SimConfig};
+pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelSpec, ScaleInPick, SimConfig};
 pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
 };

@@ -53,6 +53,23 @@ pub struct ClusterConfig {
     pub replace_failed: bool,
     /// Time from a failure to its replacement taking traffic.
     pub replacement_delay: SimDuration,
+    /// Which in-service instance a scale-in drains.
+    pub scale_in_pick: ScaleInPick,
+}
+
+/// Which instance a scale-in drains (after cancelling launches).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScaleInPick {
+    /// The most recently started (the default).
+    #[default]
+    Newest,
+    /// The one with the fewest loaded models (least cache lost); ties
+    /// newest first.
+    FewestLoaded,
+    /// The one with the fewest outstanding requests (quickest to drain);
+    /// ties newest first.
+    FewestOutstanding,
 }
 
 /// What fails.

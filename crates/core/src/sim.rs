@@ -8,8 +8,8 @@
 use crate::cw::{Dimension, MetricRow, MinuteAcc};
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::metrics::{FailReason, FaultWindow, FleetSummary, Metrics, Report, ZoneSummary};
-use crate::model::FaultKind;
 use crate::model::SimConfig;
+use crate::model::{FaultKind, ScaleInPick};
 use crate::pipe::Pipe;
 use crate::route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
@@ -1775,27 +1775,38 @@ impl Simulation {
             // Replacements on their way are not cancelled: the excess comes
             // out of launching and in-service instances.
             let mut excess = current - desired;
-            // Pending launches are cancelled first, then the newest in service drain.
+            // Pending launches are cancelled first (newest first)…
             for id in (0..self.instances.len()).rev() {
                 if excess == 0 {
                     break;
                 }
-                match self.instances[id].life {
-                    Life::Launching => {
-                        self.remove_instance(id as u32);
-                        self.ops_in_flight -= 1;
-                        excess -= 1;
-                    }
-                    Life::InService => {
-                        self.instances[id].life = Life::Draining;
-                        self.set_flags(id as u32, true, true);
-                        if self.status[id].outstanding == 0 {
-                            self.remove_instance(id as u32);
-                        }
-                        excess -= 1;
-                    }
-                    _ => {}
+                if self.instances[id].life == Life::Launching {
+                    self.remove_instance(id as u32);
+                    self.ops_in_flight -= 1;
+                    excess -= 1;
                 }
+            }
+            // …then instances in service drain, picked as configured.
+            while excess > 0 {
+                let pick = self.cfg.cluster.scale_in_pick;
+                let victim = (0..self.instances.len())
+                    .rev()
+                    .filter(|&i| self.instances[i].life == Life::InService)
+                    .min_by_key(|&i| {
+                        let newest_first = usize::MAX - i;
+                        match pick {
+                            ScaleInPick::Newest => (0, newest_first),
+                            ScaleInPick::FewestLoaded => (self.status[i].loaded_models as usize, newest_first),
+                            ScaleInPick::FewestOutstanding => (self.status[i].outstanding as usize, newest_first),
+                        }
+                    });
+                let Some(id) = victim else { break };
+                self.instances[id].life = Life::Draining;
+                self.set_flags(id as u32, true, true);
+                if self.status[id].outstanding == 0 {
+                    self.remove_instance(id as u32);
+                }
+                excess -= 1;
             }
         }
     }

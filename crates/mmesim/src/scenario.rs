@@ -5,7 +5,7 @@ use crate::error::{from_toml, Error, ErrorKind};
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
     Bytes, Catalog, ClientConfig, ClusterConfig, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType, Policies,
-    RequestSource, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
+    RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
 };
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
@@ -236,6 +236,10 @@ pub struct ClusterSpec {
     /// 300.
     #[serde(default = "d_launch")]
     pub replacement_delay_s: f64,
+    /// Which instance a scale-in drains: `newest` (default),
+    /// `fewest-loaded` or `fewest-outstanding`.
+    #[serde(default)]
+    pub scale_in_pick: ScaleInPick,
 }
 
 fn d_true() -> bool {
@@ -257,6 +261,7 @@ impl Default for ClusterSpec {
             launch_delay_s: d_launch(),
             replace_failed: true,
             replacement_delay_s: d_launch(),
+            scale_in_pick: ScaleInPick::Newest,
         }
     }
 }
@@ -766,6 +771,7 @@ impl Scenario {
                 launch_delay: SimDuration::from_secs_f64(c.launch_delay_s),
                 replace_failed: c.replace_failed,
                 replacement_delay: SimDuration::from_secs_f64(c.replacement_delay_s),
+                scale_in_pick: c.scale_in_pick,
             },
             models,
             faults: self.faults(origin)?,

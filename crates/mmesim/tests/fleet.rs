@@ -100,3 +100,63 @@ fn launch_delay_cold_start_drain_and_billing() {
     assert!((r.instance_hours * 3600.0 - expect).abs() < 1e-6, "{} vs {expect}", r.instance_hours * 3600.0);
     assert!((r.cost_usd - expect / 1000.0).abs() < 1e-9);
 }
+
+/// Scales 3 → 2 at the end of minute 4.
+struct DownToTwo;
+impl Autoscaler for DownToTwo {
+    fn name(&self) -> &str {
+        "down-to-two"
+    }
+    fn evaluate(&mut self, _m: &MinuteMetrics, f: &FleetStatus) -> Option<u32> {
+        (f.now == SimTime::from_secs(300)).then_some(2)
+    }
+}
+
+/// Which instance a scale-in drains: the newest, or the one with the
+/// fewest loaded models (here: any instance but the one model's home).
+#[test]
+fn scale_in_pick() {
+    let run = |pick: &str| {
+        let s = common::scenario(&format!(
+            r#"
+            duration_s = 900.0
+            [cluster]
+            instances = 3
+            scale_in_pick = "{pick}"
+            [models]
+            count = 1
+            [workload]
+            arrival = {{ process = "poisson", rate_per_s = 5.0 }}
+            "#
+        ));
+        let cfg =
+            s.sim_config(RunOptions { record_trace: true, check_invariants: true, record_metrics: false }).unwrap();
+        let streams = RngStreams::new(s.seed);
+        let source = Generated::new(&s.workload.arrival, &s.workload.popularity, 1, &streams);
+        let policies = Policies {
+            router: Box::new(Sticky::new(2.0)),
+            autoscaler: Box::new(DownToTwo),
+            evictors: Box::new(|_, _, _| Box::new(Lru::new()) as Box<dyn Evictor>),
+        };
+        let out = Simulation::new(cfg, Box::new(source), policies).unwrap().run();
+        let home = out.trace.iter().find(|t| t.kind == TraceKind::LoadStart).unwrap().instance.0;
+        // The drained instance serves nothing after 300 s.
+        let busy_after: std::collections::BTreeSet<u32> = out
+            .trace
+            .iter()
+            .filter(|t| t.time > SimTime::from_secs(301) && matches!(t.kind, TraceKind::Completed { .. }))
+            .map(|t| t.instance.0)
+            .collect();
+        (home, out.report.instance_hours, busy_after)
+    };
+    // newest: instance 2 drains and serves nothing after the scale-in.
+    let (_, _, after) = run("newest");
+    assert!(!after.contains(&2), "{after:?}");
+    // fewest-loaded never drains the instance holding the model.
+    let (home, _, after) = run("fewest-loaded");
+    assert!(after.contains(&home), "home {home}, serving after: {after:?}");
+    let (home, _, after) = run("fewest-outstanding");
+    assert!(after.len() <= 2 && !after.is_empty(), "home {home}: {after:?}");
+    let e = mmesim::Scenario::from_toml_str("[cluster]\nscale_in_pick = \"oldest\"", "p.toml").unwrap_err().to_string();
+    assert!(e.contains("scale_in_pick") && e.contains("oldest"), "{e}");
+}

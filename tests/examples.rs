@@ -38,3 +38,9 @@ fn zone_outage_holds() {
     let out = run("zone_outage");
     assert!(out.contains("during (min 20–28)"), "{out}");
 }
+
+#[test]
+fn autoscaling_day_holds() {
+    let out = run("autoscaling_day");
+    assert!(out.contains("target tracking"), "{out}");
+}

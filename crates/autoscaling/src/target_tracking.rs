@@ -42,7 +42,7 @@ pub enum TrackedMetric {
 }
 
 impl TrackedMetric {
-    fn read(self, m: &MinuteMetrics) -> f64 {
+    pub(crate) fn read(self, m: &MinuteMetrics) -> f64 {
         match self {
             TrackedMetric::InvocationsPerInstance => m.invocations_per_instance,
             TrackedMetric::CPUUtilization | TrackedMetric::GPUUtilization => m.cpu_utilization,

@@ -42,6 +42,26 @@ struct Params {
     autoscale: Option<f64>,
 }
 
+/// One of the autoscalers, chosen by the target value, with bounds
+/// [1, instances + 2] and short alarms so that it acts within a run.
+fn autoscaling_toml(t: f64, instances: u32) -> String {
+    let max = instances + 2;
+    match (t * 7.0) as u64 % 3 {
+        0 => format!(
+            "[autoscaling]\npolicy = \"target-tracking\"\ntarget = {t}\nmin_instances = 1\nmax_instances = {max}\n\
+             scale_out_minutes = 1\nscale_in_minutes = 1\nscale_out_cooldown_s = 0.0\nscale_in_cooldown_s = 0.0\n"
+        ),
+        1 => format!(
+            "[autoscaling]\npolicy = \"step\"\nmin_instances = 1\nmax_instances = {max}\ncooldown_s = 0.0\n\
+             steps = [{{ above = {t}, change = 2 }}, {{ below = {}, change = -1 }}]\n",
+            t / 3.0
+        ),
+        _ => format!(
+            "[autoscaling]\npolicy = \"scheduled\"\nperiod_s = 120.0\nschedule = [[0, {instances}], [30, {max}], [70, 1]]\n"
+        ),
+    }
+}
+
 /// Zero to two random faults within the run.
 fn faults_toml(kinds: &[(bool, u32, f64, Option<f64>)], instances: u32, zones: u32, duration: f64) -> String {
     kinds
@@ -161,14 +181,7 @@ fn toml_of(p: &Params) -> String {
         {autoscaling}
         {faults}
         "#,
-        autoscaling = p
-            .autoscale
-            .map(|t| format!(
-                "[autoscaling]\npolicy = \"target-tracking\"\ntarget = {t}\nmin_instances = 1\nmax_instances = {}\n\
-             scale_out_minutes = 1\nscale_in_minutes = 1\nscale_out_cooldown_s = 0.0\nscale_in_cooldown_s = 0.0\n",
-                p.instances + 2
-            ))
-            .unwrap_or_default(),
+        autoscaling = p.autoscale.map(|t| autoscaling_toml(t, p.instances)).unwrap_or_default(),
         routing = p.routing,
         retries = p.retries,
         faults = p.faults,

@@ -1148,23 +1148,7 @@ impl Simulation {
                     }
                     self.start_unload(inst, v);
                 }
-                Tier::Disk => {
-                    let s = &mut it.models[v as usize];
-                    if s.disk != DiskState::Present || s.mem != MemState::Absent {
-                        panic!(
-                            "BUG: evictor `{}` let artifact {v} expire in state {:?}/{:?}",
-                            it.disk_ev.name(),
-                            s.disk,
-                            s.mem
-                        );
-                    }
-                    it.disk_ev.on_remove(v);
-                    s.disk = DiskState::Absent;
-                    it.disk_used -= self.models[v as usize].artifact;
-                    self.m.cache.disk_evictions += 1;
-                    self.sync_copy(inst, v);
-                    self.record(inst, v, TraceKind::DiskEvict);
-                }
+                Tier::Disk => self.delete_artifact(inst, v, "let expire"),
             }
         }
         if any {
@@ -1312,21 +1296,7 @@ impl Simulation {
             }
             let models = &it.models;
             if let Some(v) = it.disk_ev.victim(&|x| models[x as usize].mem != MemState::Absent) {
-                let s = &mut it.models[v as usize];
-                if s.disk != DiskState::Present || s.mem != MemState::Absent {
-                    panic!(
-                        "BUG: disk evictor `{}` proposed artifact {v} in state {:?}/{:?}",
-                        it.disk_ev.name(),
-                        s.disk,
-                        s.mem
-                    );
-                }
-                it.disk_ev.on_remove(v);
-                s.disk = DiskState::Absent;
-                it.disk_used -= self.models[v as usize].artifact;
-                self.m.cache.disk_evictions += 1;
-                self.sync_copy(inst, v);
-                self.record(inst, v, TraceKind::DiskEvict);
+                self.delete_artifact(inst, v, "proposed");
                 continue;
             }
             if free + it.disk_unpinning >= need {
@@ -1337,6 +1307,22 @@ impl Simulation {
                 None => return false,
             }
         }
+    }
+
+    /// Deletes an unpinned artifact the disk evictor chose (to make room,
+    /// or because it idled out); `why` is for the `BUG:` message.
+    fn delete_artifact(&mut self, inst: u32, v: u32, why: &str) {
+        let it = &mut self.instances[inst as usize];
+        let s = &mut it.models[v as usize];
+        if s.disk != DiskState::Present || s.mem != MemState::Absent {
+            panic!("BUG: disk evictor `{}` {why} artifact {v} in state {:?}/{:?}", it.disk_ev.name(), s.disk, s.mem);
+        }
+        it.disk_ev.on_remove(v);
+        s.disk = DiskState::Absent;
+        it.disk_used -= self.models[v as usize].artifact;
+        self.m.cache.disk_evictions += 1;
+        self.sync_copy(inst, v);
+        self.record(inst, v, TraceKind::DiskEvict);
     }
 
     fn mem_victim(&mut self, inst: u32) -> Option<u32> {

@@ -86,30 +86,10 @@ fn mmc_queue_matches_erlang_c() {
     }
 }
 
-/// Che's approximation: solve Σ (1 − e^(−p_i T)) = C for T, then
-/// H = Σ p_i (1 − e^(−p_i T)).
-fn che_hit_ratio(p: &[f64], c: f64) -> f64 {
-    let filled = |t: f64| p.iter().map(|&q| 1.0 - (-q * t).exp()).sum::<f64>();
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while filled(hi) < c {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if filled(mid) < c {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let t = 0.5 * (lo + hi);
-    p.iter().map(|&q| q * (1.0 - (-q * t).exp())).sum()
-}
-
 #[test]
 fn che_formula_matches_the_brief_example() {
     let p = Popularity::Zipf { alpha: 0.8 }.probabilities(1000);
-    let h = che_hit_ratio(&p, 100.0);
+    let h = common::che_hit_ratio(&p, 100.0);
     assert!((h - 0.378).abs() < 0.001, "{h}");
 }
 
@@ -156,7 +136,7 @@ fn lru_hit_ratio_matches_che() {
     let (n, c) = (1000, 100);
     for alpha in [0.6, 0.8, 1.0] {
         let sim = simulate_lru(n, c, alpha, 1.5e6);
-        let che = che_hit_ratio(&Popularity::Zipf { alpha }.probabilities(n as usize), c as f64);
+        let che = common::che_hit_ratio(&Popularity::Zipf { alpha }.probabilities(n as usize), c as f64);
         eprintln!("α={alpha}: simulated {sim:.4}, Che {che:.4}");
         assert!((sim - che).abs() < 0.01, "α={alpha}: simulated hit ratio {sim} vs Che {che}");
     }

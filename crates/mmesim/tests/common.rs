@@ -17,3 +17,24 @@ pub fn run_checked(s: &Scenario) -> mmesim::RunResult {
     out.report.name = s.name.clone();
     out
 }
+
+/// Che's approximation of LRU's hit ratio over popularities `p` with room
+/// for `c` equal objects: solve Σ (1 − e^(−p_i T)) = C for T by bisection,
+/// then H = Σ p_i (1 − e^(−p_i T)).
+pub fn che_hit_ratio(p: &[f64], c: f64) -> f64 {
+    let filled = |t: f64| p.iter().map(|&q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while filled(hi) < c {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if filled(mid) < c {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let t = 0.5 * (lo + hi);
+    p.iter().map(|&q| q * (1.0 - (-q * t).exp())).sum()
+}

@@ -1,6 +1,8 @@
 //! Cache-only replay: LRU against Che's approximation, a regression table
 //! of miss counts per policy, and results independent of the thread count.
 
+mod common;
+
 use mmesim::eviction::EvictionPolicy;
 use mmesim::replay::{replay_grid, synthetic_requests, CacheSize};
 use mmesim::workload::cachetrace::{write_oracle_general, CacheRequest, CacheTraceFormat};
@@ -18,25 +20,6 @@ fn write(path: &PathBuf, reqs: Vec<CacheRequest>) {
     write_oracle_general(std::io::BufWriter::new(f), reqs).unwrap();
 }
 
-/// Che: solve Σ (1 − e^(−p_i T)) = C, then H = Σ p_i (1 − e^(−p_i T)).
-fn che(p: &[f64], c: f64) -> f64 {
-    let filled = |t: f64| p.iter().map(|&q| 1.0 - (-q * t).exp()).sum::<f64>();
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while filled(hi) < c {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if filled(mid) < c {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let t = 0.5 * (lo + hi);
-    p.iter().map(|&q| q * (1.0 - (-q * t).exp())).sum()
-}
-
 #[test]
 fn lru_replay_matches_che_within_half_a_percent() {
     for (n, c, alpha) in [(1000u32, 100u64, 0.8), (10_000, 500, 1.0), (5000, 1000, 0.6)] {
@@ -48,7 +31,7 @@ fn lru_replay_matches_che_within_half_a_percent() {
         // The first appearance of every object is a compulsory miss Che does
         // not count; over 3 M requests it is at most n / 3e6.
         let hit = 1.0 - r[0].miss_ratio;
-        let expect = che(&Popularity::Zipf { alpha }.probabilities(n as usize), c as f64);
+        let expect = common::che_hit_ratio(&Popularity::Zipf { alpha }.probabilities(n as usize), c as f64);
         eprintln!("N={n} C={c} α={alpha}: LRU {hit:.4}, Che {expect:.4}");
         assert!((hit - expect).abs() < 0.005, "N={n} C={c} α={alpha}: LRU hit {hit} vs Che {expect}");
         std::fs::remove_file(&path).ok();

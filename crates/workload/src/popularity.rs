@@ -160,6 +160,7 @@ impl Drift {
 #[derive(Clone, Debug)]
 pub struct DriftMap {
     drift: Drift,
+    every_ns: u64,
     n: u32,
     period: u64,
     perm: Vec<u32>,
@@ -169,7 +170,8 @@ pub struct DriftMap {
 impl DriftMap {
     /// A map over `n` models; reshuffles draw from `(seed, period)`.
     pub fn new(drift: &Drift, n: u32, seed: u64) -> Self {
-        let mut m = DriftMap { drift: drift.clone(), n, period: u64::MAX, perm: Vec::new(), seed };
+        let mut m =
+            DriftMap { drift: drift.clone(), every_ns: drift.every_ns(), n, period: u64::MAX, perm: Vec::new(), seed };
         m.enter(0);
         m
     }
@@ -188,7 +190,7 @@ impl DriftMap {
     /// The model holding popularity rank `rank` (0-based) at `time_ns`.
     #[inline]
     pub fn model(&mut self, rank: ModelId, time_ns: u64) -> ModelId {
-        let period = time_ns / self.drift.every_ns();
+        let period = time_ns / self.every_ns;
         if period != self.period {
             self.enter(period);
         }

@@ -4,6 +4,8 @@
 //! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE.csv] [--plot FILE.svg]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
+//! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet]
+//! mmesim merge SHARD.jsonl… [--csv FILE] [--jsonl FILE]
 //! mmesim synth-trace --out FILE [--objects N] [--requests M] [--alpha A] [--object-bytes B] [--seed S] [--sparse-ids]
 //! ```
 //!
@@ -72,6 +74,45 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run a parameter sweep: a base scenario and axes of values for its
+    /// fields; the cartesian product runs in parallel. Results (one row per
+    /// point) go to CSV and/or JSON Lines.
+    Sweep {
+        /// The sweep file (TOML: `base`, `[axes]`, optional `[set]`).
+        sweep: PathBuf,
+        /// Write the rows as CSV to this file (default: CSV on stdout when
+        /// neither --csv nor --jsonl is given).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write the rows as JSON Lines to this file (what `mmesim merge`
+        /// reads).
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
+        /// Run only shard K of N (every N-th point from point K−1; K from 1
+        /// to N), e.g. `--shard $((SLURM_ARRAY_TASK_ID+1))/8`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the JSON Lines of sweep shards into the results of the whole
+    /// sweep (byte-identical to running it whole).
+    Merge {
+        /// The shards' JSON Lines files.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Write CSV to this file (default: CSV on stdout when neither
+        /// --csv nor --jsonl is given).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write JSON Lines to this file.
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
+    },
     /// Write a synthetic Zipf cache trace in oracle-general form (with
     /// next-access times, so Belady can replay it).
     SynthTrace {
@@ -136,6 +177,22 @@ fn run(cli: Cli) -> Result<(), mmesim::Error> {
         }
         Command::Cache { trace, format, policy, size, json, plot, threads } => {
             cache(trace, format, policy, size, json, plot, threads)
+        }
+        Command::Sweep { sweep, csv, jsonl, shard, threads, quiet } => {
+            sweep_cmd(sweep, csv, jsonl, shard, threads, quiet)
+        }
+        Command::Merge { shards, csv, jsonl } => {
+            let mut parts = Vec::new();
+            for path in &shards {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| mmesim::Error::usage(format!("cannot read shard {}: {e}", path.display())))?;
+                let origin = path.display().to_string();
+                parts.push((origin.clone(), mmesim::sweep::parse_jsonl(&text, &origin)?));
+            }
+            let rows = mmesim::sweep::merge(parts)?;
+            write_rows(&rows, csv, jsonl)?;
+            eprintln!("mmesim: merged {} shards, {} points", shards.len(), rows.len());
+            Ok(())
         }
         Command::SynthTrace { out, objects, requests, alpha, object_bytes, seed, sparse_ids } => {
             mmesim::replay::write_synthetic_trace(&out, objects, requests, alpha, object_bytes, seed, sparse_ids)
@@ -202,6 +259,77 @@ fn cache(
         requests as f64 / wall.max(1e-9) / 1e6
     );
     Ok(())
+}
+
+fn write_file(path: &PathBuf, text: &str, what: &str) -> Result<(), mmesim::Error> {
+    std::fs::write(path, text)
+        .map_err(|e| mmesim::Error::usage(format!("{what}: cannot write {}: {e}", path.display())))
+}
+
+fn write_rows(rows: &[mmesim::sweep::Row], csv: Option<PathBuf>, jsonl: Option<PathBuf>) -> Result<(), mmesim::Error> {
+    if csv.is_none() && jsonl.is_none() {
+        print!("{}", mmesim::sweep::to_csv(rows));
+    }
+    if let Some(p) = &csv {
+        write_file(p, &mmesim::sweep::to_csv(rows), "--csv")?;
+    }
+    if let Some(p) = &jsonl {
+        write_file(p, &mmesim::sweep::to_jsonl(rows), "--jsonl")?;
+    }
+    Ok(())
+}
+
+fn progress_bar(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    // Draws on stderr, and only when it is a terminal.
+    let pb = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} [{{elapsed_precise}}, ETA {{eta}}]"
+    ))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    pb.set_style(style);
+    pb
+}
+
+fn sweep_cmd(
+    path: PathBuf,
+    csv: Option<PathBuf>,
+    jsonl: Option<PathBuf>,
+    shard: Option<String>,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<(), mmesim::Error> {
+    if threads == Some(0) {
+        return Err(mmesim::Error::usage("--threads: must be at least 1"));
+    }
+    let shard = match shard {
+        Some(s) => mmesim::Shard::parse(&s)?,
+        None => mmesim::Shard::ALL,
+    };
+    let sweep = mmesim::Sweep::from_file(&path)?;
+    let n = sweep.shard_points(shard).len() as u64;
+    let pb = progress_bar(n, quiet, "sweep");
+    let started = Instant::now();
+    let rows = sweep.run(shard, threads, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    write_rows(&rows, csv, jsonl)?;
+    eprintln!(
+        "mmesim: {} of {} points (shard {}/{}) on {} threads in {:.3} s wall",
+        rows.len(),
+        sweep.len(),
+        shard.index,
+        shard.count,
+        threads.unwrap_or_else(rayon_threads),
+        wall
+    );
+    Ok(())
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn main() -> ExitCode {

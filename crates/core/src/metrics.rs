@@ -130,6 +130,14 @@ pub struct FleetSummary {
     pub retries: u64,
     /// Mean inference-slot utilisation over the run, percent.
     pub cpu_utilization: f64,
+    /// Highest per-minute inference-slot utilisation of the endpoint,
+    /// percent (CloudWatch's `CPUUtilization` of its busiest minute).
+    pub peak_cpu_utilization: f64,
+    /// Mean of the per-minute memory-tier utilisation of the endpoint
+    /// (loaded and loading models over capacity), percent.
+    pub memory_utilization: f64,
+    /// Highest per-minute memory-tier utilisation of the endpoint, percent.
+    pub peak_memory_utilization: f64,
 }
 
 /// One availability zone's share of a run.

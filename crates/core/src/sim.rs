@@ -1945,6 +1945,13 @@ impl Simulation {
                 launched: self.instances.len() as u32,
                 peak_in_service: self.peak_in_service,
                 cpu_utilization: if cap > 0 { 100.0 * busy as f64 / cap as f64 } else { 0.0 },
+                peak_cpu_utilization: self.minutes.iter().map(|m| m.cpu_utilization).fold(0.0, f64::max),
+                memory_utilization: if self.minutes.is_empty() {
+                    0.0
+                } else {
+                    self.minutes.iter().map(|m| m.memory_utilization).sum::<f64>() / self.minutes.len() as f64
+                },
+                peak_memory_utilization: self.minutes.iter().map(|m| m.memory_utilization).fold(0.0, f64::max),
                 failed: self.instances.iter().filter(|i| i.life == Life::Failed).count() as u32,
                 replacements: m.replacements,
                 retries: m.retries,

@@ -55,6 +55,7 @@ mod metrics_csv;
 pub mod replay;
 mod scenario;
 mod summary;
+pub mod sweep;
 
 pub use error::{Error, ErrorKind};
 pub use metrics_csv::metrics_csv;
@@ -63,6 +64,7 @@ pub use scenario::{
     MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,
 };
 pub use summary::summary_table;
+pub use sweep::{Shard, Sweep};
 
 pub use mmesim_autoscaling as autoscaling;
 pub use mmesim_core as core;

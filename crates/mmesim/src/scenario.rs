@@ -12,7 +12,7 @@ use mmesim_eviction::EvictionPolicy;
 use mmesim_routing::RoutingPolicy;
 use mmesim_workload::{ArrivalProcess, Drift, Generated, ModelsSpec, Popularity};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn d_name() -> String {
     "scenario".into()
@@ -69,6 +69,10 @@ pub struct Scenario {
     /// Client behaviour (`[client]`): retries.
     #[serde(default)]
     pub client: ClientSpec,
+    /// Where relative paths (trace files) are looked up: the scenario
+    /// file's directory (the working directory for a scenario from text).
+    #[serde(skip)]
+    base_dir: PathBuf,
 }
 
 /// A zone by index (`0`) or by name (`"zone-b"`).
@@ -445,7 +449,23 @@ impl Scenario {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, Error> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Scenario::from_toml_str(&text, &path.display().to_string())
+        let de = toml::Deserializer::new(&text);
+        let origin = path.display().to_string();
+        let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(&origin, &text, e))?;
+        s.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        s.validate(&origin)?;
+        Ok(s)
+    }
+
+    /// Where relative paths in the scenario (trace files) are looked up.
+    pub fn base_dir(&self) -> &Path {
+        &self.base_dir
+    }
+
+    /// Sets where relative paths in the scenario are looked up (set by
+    /// [`from_file`](Scenario::from_file) to the file's directory).
+    pub fn set_base_dir(&mut self, dir: impl Into<PathBuf>) {
+        self.base_dir = dir.into();
     }
 
     /// The catalog: built-in types with this scenario's additions and

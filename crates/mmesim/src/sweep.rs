@@ -1,0 +1,781 @@
+//! Parameter sweeps: a base scenario, axes of values for any of its fields
+//! (by dotted path), and the cartesian product run in parallel.
+//!
+//! ```toml
+//! base = "endpoint.toml"          # relative to the sweep file
+//! [set]                           # optional: fixed overrides of the base
+//! duration_s = 600.0
+//! [axes]                          # the product, first axis slowest
+//! "cluster.instance_type" = ["ml.m5.xlarge", "ml.r5.xlarge"]
+//! "cluster.instances" = [2, 4, 8]
+//! "eviction.memory" = ["lru", "gdsf"]
+//! "seed" = [1, 2, 3]
+//! ```
+//!
+//! Points are numbered 0.. in the order of nested loops over the axes as
+//! written, the last axis varying fastest. A point's result depends only on
+//! its scenario (its own seed), never on the thread count or on which shard
+//! ran it, and rows are always written in point order — so a sweep run
+//! whole, or run as shards ([`Shard`]) whose JSON Lines are then
+//! [`merge`]d, gives byte-identical CSV and JSON Lines.
+//!
+//! A path may descend into a policy given by name: with
+//! `routing = "sticky"` in the base, the axis `"routing.spill_factor"`
+//! turns it into `{ policy = "sticky", spill_factor = … }`. A path element
+//! that is a number indexes an array (`"faults.0.at_s"`).
+
+use crate::error::{Error, ErrorKind};
+use crate::scenario::Scenario;
+use mmesim_core::Report;
+use rayon::prelude::*;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One axis: a scenario field by dotted path and the values it takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// Dotted path (`cluster.instances`).
+    pub path: String,
+    /// Values, at least one.
+    pub values: Vec<toml::Value>,
+}
+
+/// A parsed and validated sweep file.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    origin: String,
+    base: toml::Table,
+    base_origin: String,
+    base_dir: PathBuf,
+    axes: Vec<Axis>,
+}
+
+/// Which share of the points to run: every `count`-th point starting at
+/// `index − 1` (`--shard 2/4` runs points 1, 5, 9, …). Shards are numbered
+/// from 1, like `cargo nextest --partition count:K/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based shard number, at most `count`.
+    pub index: u32,
+    /// Number of shards, at least 1.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+
+    /// Parses `K/N` (1 ≤ K ≤ N).
+    pub fn parse(s: &str) -> Result<Shard, Error> {
+        let bad = |why: String| Error::usage(format!("--shard `{s}`: {why}"));
+        let (k, n) = s.split_once('/').ok_or_else(|| bad("expected K/N, e.g. 2/4".into()))?;
+        let k: u32 = k.trim().parse().map_err(|_| bad(format!("`{k}` is not a shard number")))?;
+        let n: u32 = n.trim().parse().map_err(|_| bad(format!("`{n}` is not a shard count")))?;
+        if n == 0 {
+            return Err(bad("the shard count must be at least 1".into()));
+        }
+        if k == 0 || k > n {
+            return Err(bad(format!("shard {k} does not exist: shards are numbered 1 to {n}")));
+        }
+        Ok(Shard { index: k, count: n })
+    }
+
+    /// Whether point `i` (0-based) belongs to this shard.
+    pub fn contains(&self, i: u64) -> bool {
+        i % self.count as u64 == (self.index - 1) as u64
+    }
+}
+
+/// A value in a result row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// An integer.
+    Int(i64),
+    /// A number.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Text (a TOML table or array parameter is written inline).
+    Str(String),
+}
+
+impl Cell {
+    fn from_toml(v: &toml::Value) -> Cell {
+        match v {
+            toml::Value::Integer(i) => Cell::Int(*i),
+            toml::Value::Float(f) => Cell::Float(*f),
+            toml::Value::Boolean(b) => Cell::Bool(*b),
+            toml::Value::String(s) => Cell::Str(s.clone()),
+            other => Cell::Str(inline_toml(other)),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Int(i) => serde_json::Value::from(*i),
+            // Non-finite figures never occur (reports use 0 for "no data");
+            // JSON has no NaN, so write null rather than fail.
+            Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            Cell::Bool(b) => serde_json::Value::Bool(*b),
+            Cell::Str(s) => serde_json::Value::String(s.clone()),
+        }
+    }
+
+    fn from_json(v: &serde_json::Value) -> Option<Cell> {
+        Some(match v {
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Cell::Int(i),
+                None => Cell::Float(n.as_f64()?),
+            },
+            serde_json::Value::Bool(b) => Cell::Bool(*b),
+            serde_json::Value::String(s) => Cell::Str(s.clone()),
+            serde_json::Value::Null => Cell::Float(f64::NAN),
+            _ => return None,
+        })
+    }
+
+    /// As a number, if it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Int(i) => Some(*i as f64),
+            Cell::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Cell::Str(s) => csv_quote(s),
+            other => other.to_json().to_string(),
+        }
+    }
+}
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn inline_toml(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Table(t) => {
+            let parts: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {}", inline_toml(v))).collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        toml::Value::Array(a) => format!("[{}]", a.iter().map(inline_toml).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
+}
+
+/// The figures of one run that a sweep row carries (from its [`Report`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figures {
+    /// Requests that arrived.
+    pub arrived: u64,
+    /// Completed.
+    pub completed: u64,
+    /// Failed (timeouts, instance failures, too large).
+    pub failed: u64,
+    /// Rejected (throttled, no healthy instance).
+    pub rejected: u64,
+    /// (failed + rejected) / arrived.
+    pub error_rate: f64,
+    /// Fraction of measured requests that found their model loaded.
+    pub model_cache_hit: f64,
+    /// Mean end-to-end latency, ms.
+    pub latency_mean_ms: f64,
+    /// Median latency, ms.
+    pub latency_p50_ms: f64,
+    /// 90th percentile, ms.
+    pub latency_p90_ms: f64,
+    /// 99th percentile, ms.
+    pub latency_p99_ms: f64,
+    /// 99.9th percentile, ms.
+    pub latency_p999_ms: f64,
+    /// 99th percentile of the wait for an inference slot, ms.
+    pub queue_wait_p99_ms: f64,
+    /// Downloads.
+    pub downloads: u64,
+    /// Loads.
+    pub loads: u64,
+    /// Unloads (the thrashing signal).
+    pub unloads: u64,
+    /// Unloads per simulated minute.
+    pub unloads_per_min: f64,
+    /// Mean inference-slot utilisation, percent.
+    pub cpu_utilization: f64,
+    /// Busiest minute's slot utilisation, percent.
+    pub peak_cpu_utilization: f64,
+    /// Fullest minute's memory-tier utilisation, percent.
+    pub peak_memory_utilization: f64,
+    /// Cost, USD.
+    pub cost_usd: f64,
+    /// Instance-hours.
+    pub instance_hours: f64,
+}
+
+impl Figures {
+    /// The figures of a report.
+    pub fn of(r: &Report) -> Figures {
+        let q = &r.requests;
+        Figures {
+            arrived: q.arrived,
+            completed: q.completed,
+            failed: q.failed,
+            rejected: q.rejected,
+            error_rate: if q.arrived > 0 { (q.failed + q.rejected) as f64 / q.arrived as f64 } else { 0.0 },
+            model_cache_hit: r.model_cache_hit,
+            latency_mean_ms: r.latency_ms.mean,
+            latency_p50_ms: r.latency_ms.p50,
+            latency_p90_ms: r.latency_ms.p90,
+            latency_p99_ms: r.latency_ms.p99,
+            latency_p999_ms: r.latency_ms.p999,
+            queue_wait_p99_ms: r.queue_wait_ms.p99,
+            downloads: r.cache.downloads,
+            loads: r.cache.loads,
+            unloads: r.cache.unloads,
+            unloads_per_min: if r.simulated_s > 0.0 { r.cache.unloads as f64 / (r.simulated_s / 60.0) } else { 0.0 },
+            cpu_utilization: r.fleet.cpu_utilization,
+            peak_cpu_utilization: r.fleet.peak_cpu_utilization,
+            peak_memory_utilization: r.fleet.peak_memory_utilization,
+            cost_usd: r.cost_usd,
+            instance_hours: r.instance_hours,
+        }
+    }
+
+    /// Column names, in the order of [`cells`](Figures::cells).
+    pub const COLUMNS: [&'static str; 21] = [
+        "arrived",
+        "completed",
+        "failed",
+        "rejected",
+        "error_rate",
+        "model_cache_hit",
+        "latency_mean_ms",
+        "latency_p50_ms",
+        "latency_p90_ms",
+        "latency_p99_ms",
+        "latency_p999_ms",
+        "queue_wait_p99_ms",
+        "downloads",
+        "loads",
+        "unloads",
+        "unloads_per_min",
+        "cpu_utilization",
+        "peak_cpu_utilization",
+        "peak_memory_utilization",
+        "cost_usd",
+        "instance_hours",
+    ];
+
+    /// The values, in the order of [`COLUMNS`](Figures::COLUMNS).
+    pub fn cells(&self) -> [Cell; 21] {
+        let i = |v: u64| Cell::Int(v.min(i64::MAX as u64) as i64);
+        let f = Cell::Float;
+        [
+            i(self.arrived),
+            i(self.completed),
+            i(self.failed),
+            i(self.rejected),
+            f(self.error_rate),
+            f(self.model_cache_hit),
+            f(self.latency_mean_ms),
+            f(self.latency_p50_ms),
+            f(self.latency_p90_ms),
+            f(self.latency_p99_ms),
+            f(self.latency_p999_ms),
+            f(self.queue_wait_p99_ms),
+            i(self.downloads),
+            i(self.loads),
+            i(self.unloads),
+            f(self.unloads_per_min),
+            f(self.cpu_utilization),
+            f(self.peak_cpu_utilization),
+            f(self.peak_memory_utilization),
+            f(self.cost_usd),
+            f(self.instance_hours),
+        ]
+    }
+}
+
+/// One result row: the point, its parameters and its figures, as named
+/// cells in column order (`point`, `points`, the axes, the figures).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Named values in column order.
+    pub cells: Vec<(String, Cell)>,
+}
+
+impl Row {
+    fn new(point: u64, points: u64, params: &[(String, toml::Value)], figures: &Figures) -> Row {
+        let mut cells = Vec::with_capacity(2 + params.len() + Figures::COLUMNS.len());
+        cells.push(("point".to_string(), Cell::Int(point as i64)));
+        cells.push(("points".to_string(), Cell::Int(points as i64)));
+        for (p, v) in params {
+            cells.push((p.clone(), Cell::from_toml(v)));
+        }
+        for (name, c) in Figures::COLUMNS.iter().zip(figures.cells()) {
+            cells.push((name.to_string(), c));
+        }
+        Row { cells }
+    }
+
+    /// The cell named `name`.
+    pub fn get(&self, name: &str) -> Option<&Cell> {
+        self.cells.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    /// The point number (0-based).
+    pub fn point(&self) -> u64 {
+        match self.get("point") {
+            Some(Cell::Int(i)) => *i as u64,
+            _ => u64::MAX,
+        }
+    }
+
+    fn points(&self) -> Option<u64> {
+        match self.get("points") {
+            Some(Cell::Int(i)) if *i >= 0 => Some(*i as u64),
+            _ => None,
+        }
+    }
+
+    /// One JSON object on one line (no trailing newline), keys in column
+    /// order.
+    pub fn to_json_line(&self) -> String {
+        let mut s = String::from("{");
+        for (k, (name, c)) in self.cells.iter().enumerate() {
+            if k > 0 {
+                s.push(',');
+            }
+            s.push_str(&serde_json::Value::String(name.clone()).to_string());
+            s.push(':');
+            s.push_str(&c.to_json().to_string());
+        }
+        s.push('}');
+        s
+    }
+}
+
+/// The rows as CSV: a header, then one line per row.
+pub fn to_csv(rows: &[Row]) -> String {
+    let mut out = String::new();
+    if let Some(first) = rows.first() {
+        let head: Vec<String> = first.cells.iter().map(|(n, _)| csv_quote(n)).collect();
+        out.push_str(&head.join(","));
+        out.push('\n');
+    }
+    for r in rows {
+        let line: Vec<String> = r.cells.iter().map(|(_, c)| c.csv()).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The rows as JSON Lines: one object per line.
+pub fn to_jsonl(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&r.to_json_line());
+        out.push('\n');
+    }
+    out
+}
+
+/// Reads JSON Lines written by [`to_jsonl`]; `origin` names the file in
+/// errors.
+pub fn parse_jsonl(text: &str, origin: &str) -> Result<Vec<Row>, Error> {
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |m: String| Error::new(ErrorKind::Parse, origin, format!("line {}: {m}", i + 1));
+        let cells: OrderedObject = serde_json::from_str(line).map_err(|e| bad(format!("not a JSON object: {e}")))?;
+        let mut row = Vec::with_capacity(cells.0.len());
+        for (k, v) in cells.0 {
+            let c = Cell::from_json(&v).ok_or_else(|| bad(format!("`{k}`: expected a number, string or boolean")))?;
+            row.push((k, c));
+        }
+        let row = Row { cells: row };
+        if !matches!(row.get("point"), Some(Cell::Int(i)) if *i >= 0) || row.points().is_none() {
+            return Err(bad("not a sweep row: `point` and `points` must be non-negative integers".into()));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// A JSON object with its keys in file order.
+struct OrderedObject(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedObject, A::Error> {
+                let mut v = Vec::new();
+                while let Some((k, val)) = map.next_entry::<String, serde_json::Value>()? {
+                    v.push((k, val));
+                }
+                Ok(OrderedObject(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Joins the rows of shards (each from [`parse_jsonl`], with its origin)
+/// into the rows of the whole sweep, in point order. Every point from 0 to
+/// `points − 1` must be present exactly once, and all rows must have the
+/// same columns.
+pub fn merge(shards: Vec<(String, Vec<Row>)>) -> Result<Vec<Row>, Error> {
+    let mut all: Vec<(String, Row)> = Vec::new();
+    for (origin, rows) in shards {
+        all.extend(rows.into_iter().map(|r| (origin.clone(), r)));
+    }
+    let Some((first_origin, first)) = all.first() else {
+        return Err(Error::usage("merge: the shards hold no rows"));
+    };
+    let points = first.points().unwrap_or(0);
+    let columns: Vec<&str> = first.cells.iter().map(|(n, _)| n.as_str()).collect();
+    for (origin, r) in &all {
+        if r.points() != Some(points) {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                origin.clone(),
+                format!(
+                    "point {}: from a sweep of {} points, but `{first_origin}` is from a sweep of {points}",
+                    r.point(),
+                    r.points().unwrap_or(0)
+                ),
+            ));
+        }
+        if !r.cells.iter().map(|(n, _)| n.as_str()).eq(columns.iter().copied()) {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                origin.clone(),
+                format!("point {}: its columns differ from those of `{first_origin}` (another sweep?)", r.point()),
+            ));
+        }
+    }
+    all.sort_by_key(|(_, r)| r.point());
+    for w in all.windows(2) {
+        if w[0].1.point() == w[1].1.point() {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                w[1].0.clone(),
+                format!("point {} is also in `{}` (a shard given twice?)", w[1].1.point(), w[0].0),
+            ));
+        }
+    }
+    if all.len() as u64 != points || all.last().is_some_and(|(_, r)| r.point() >= points) {
+        let have: std::collections::BTreeSet<u64> = all.iter().map(|(_, r)| r.point()).collect();
+        let missing: Vec<u64> = (0..points).filter(|p| !have.contains(p)).collect();
+        return Err(Error::usage(format!(
+            "merge: {} of the sweep's {points} points are missing (first: point {}); pass every shard",
+            missing.len(),
+            missing.first().copied().unwrap_or(0)
+        )));
+    }
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Sets `path` (dotted) in `root` to `value`, creating tables on the way
+/// and turning a policy given by name into a table (`"sticky"` →
+/// `{ policy = "sticky" }`) when the path goes below it.
+pub fn set_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    if path.is_empty() || parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{path}` is not a dotted field path (like `cluster.instances`)"));
+    }
+    let (last, dirs) = parts.split_last().ok_or_else(|| format!("`{path}` is empty"))?;
+    let mut slot: Slot<'_> = Slot::Table(root);
+    for (k, part) in dirs.iter().enumerate() {
+        let so_far = parts[..=k].join(".");
+        let next: &mut toml::Value = match slot {
+            Slot::Table(t) => t.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new())),
+            Slot::Array(a) => {
+                let len = a.len();
+                let i = part
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&i| i < len)
+                    .ok_or_else(|| format!("`{so_far}`: `{part}` is not an index of this list of {len}"))?;
+                &mut a[i]
+            }
+        };
+        if let toml::Value::String(name) = next {
+            // A policy by name, and the path goes below it.
+            let mut t = toml::Table::new();
+            t.insert("policy".into(), toml::Value::String(name.clone()));
+            *next = toml::Value::Table(t);
+        }
+        slot = match next {
+            toml::Value::Table(t) => Slot::Table(t),
+            toml::Value::Array(a) => Slot::Array(a),
+            _ => return Err(format!("`{so_far}` is a single value; `{path}` cannot go below it")),
+        };
+    }
+    match slot {
+        Slot::Table(t) => {
+            t.insert(last.to_string(), value);
+        }
+        Slot::Array(a) => {
+            let len = a.len();
+            let i = last
+                .parse::<usize>()
+                .ok()
+                .filter(|&i| i < len)
+                .ok_or_else(|| format!("`{path}`: `{last}` is not an index of this list of {len}"))?;
+            a[i] = value;
+        }
+    }
+    Ok(())
+}
+
+enum Slot<'a> {
+    Table(&'a mut toml::Table),
+    Array(&'a mut Vec<toml::Value>),
+}
+
+impl Sweep {
+    /// Reads and validates a sweep file (and its base scenario).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Sweep, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Sweep::from_toml_str(&text, &path.display().to_string(), &dir)
+    }
+
+    /// Parses a sweep; `dir` is where `base` is looked up from.
+    pub fn from_toml_str(text: &str, origin: &str, dir: &Path) -> Result<Sweep, Error> {
+        let doc: toml::Table = toml::from_str(text).map_err(|e| {
+            let mut msg = String::new();
+            if let Some(span) = e.span() {
+                let (l, c) = crate::error::line_col(text, span.start);
+                msg.push_str(&format!("line {l}, column {c}: "));
+            }
+            let lines: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            msg.push_str(&lines.join(": "));
+            Error::new(ErrorKind::Parse, origin, msg)
+        })?;
+        for k in doc.keys() {
+            if !["base", "axes", "set"].contains(&k.as_str()) {
+                return Err(Error::invalid(origin, k, "unknown key; a sweep has `base`, `[set]` and `[axes]`"));
+            }
+        }
+        let base_rel = match doc.get("base") {
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(_) => return Err(Error::invalid(origin, "base", "expected the path of a scenario file")),
+            None => return Err(Error::invalid(origin, "base", "missing: the scenario file the sweep varies")),
+        };
+        let base_path = dir.join(&base_rel);
+        let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+            Error::new(ErrorKind::Io, origin, format!("`base`: cannot read `{}`: {e}", base_path.display()))
+        })?;
+        let base_origin = base_path.display().to_string();
+        // The base must be a valid scenario on its own.
+        Scenario::from_toml_str(&base_text, &base_origin)?;
+        let mut base: toml::Table = toml::from_str(&base_text)
+            .map_err(|e| Error::new(ErrorKind::Parse, base_origin.clone(), e.message().to_string()))?;
+        if let Some(set) = doc.get("set") {
+            let toml::Value::Table(set) = set else {
+                return Err(Error::invalid(origin, "set", "expected a table of field paths and values"));
+            };
+            for (path, v) in set {
+                let field = format!("set.\"{path}\"");
+                set_path(&mut base, path, v.clone()).map_err(|m| Error::invalid(origin, &field, m))?;
+                scenario_of(&base, &base_dir_of(&base_path)).map_err(|m| {
+                    Error::invalid(origin, &field, format!("{} (with `{path}` = {})", m, inline_toml(v)))
+                })?;
+            }
+        }
+        let axes_t = match doc.get("axes") {
+            Some(toml::Value::Table(t)) => t,
+            Some(_) => return Err(Error::invalid(origin, "axes", "expected a table of field paths and value lists")),
+            None => return Err(Error::invalid(origin, "axes", "missing: give at least one axis")),
+        };
+        if axes_t.is_empty() {
+            return Err(Error::invalid(origin, "axes", "empty: give at least one axis"));
+        }
+        let mut axes = Vec::new();
+        for (path, vals) in axes_t {
+            let field = format!("axes.\"{path}\"");
+            let toml::Value::Array(values) = vals else {
+                return Err(Error::invalid(
+                    origin,
+                    &field,
+                    format!("expected a list of values, like [{}]", inline_toml(vals)),
+                ));
+            };
+            if values.is_empty() {
+                return Err(Error::invalid(origin, &field, "empty axis: give at least one value"));
+            }
+            // Every value must make a valid scenario on its own: an unknown
+            // path or a bad value is reported against its axis.
+            for v in values {
+                let mut t = base.clone();
+                set_path(&mut t, path, v.clone()).map_err(|m| Error::invalid(origin, &field, m))?;
+                scenario_of(&t, &base_dir_of(&base_path)).map_err(|m| {
+                    Error::invalid(origin, &field, format!("{} (with `{path}` = {})", m, inline_toml(v)))
+                })?;
+            }
+            axes.push(Axis { path: path.clone(), values: values.clone() });
+        }
+        let sweep = Sweep { origin: origin.to_string(), base, base_origin, base_dir: base_dir_of(&base_path), axes };
+        let n = sweep.len();
+        if n > MAX_POINTS {
+            return Err(Error::invalid(origin, "axes", format!("{n} points; at most {MAX_POINTS} are supported")));
+        }
+        // Combinations can be invalid where each value alone is not (say,
+        // instances outside autoscaling bounds): check every point now,
+        // before anything runs.
+        for i in 0..n as u64 {
+            sweep.scenario(i)?;
+        }
+        Ok(sweep)
+    }
+
+    /// The axes, in file order.
+    pub fn axes(&self) -> &[Axis] {
+        &self.axes
+    }
+
+    /// Number of points (the product of the axis lengths).
+    pub fn len(&self) -> u64 {
+        self.axes.iter().map(|a| a.values.len() as u64).product()
+    }
+
+    /// Whether the sweep has no point (never: axes are non-empty).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The parameters of point `i`: each axis path with its value.
+    pub fn params(&self, i: u64) -> Vec<(String, toml::Value)> {
+        let mut rest = i;
+        let mut out = vec![(String::new(), toml::Value::Boolean(false)); self.axes.len()];
+        for (k, a) in self.axes.iter().enumerate().rev() {
+            let n = a.values.len() as u64;
+            out[k] = (a.path.clone(), a.values[(rest % n) as usize].clone());
+            rest /= n;
+        }
+        out
+    }
+
+    /// The scenario of point `i`.
+    pub fn scenario(&self, i: u64) -> Result<Scenario, Error> {
+        let params = self.params(i);
+        let mut t = self.base.clone();
+        for (p, v) in &params {
+            set_path(&mut t, p, v.clone()).map_err(|m| Error::invalid(&self.origin, &format!("axes.\"{p}\""), m))?;
+        }
+        scenario_of(&t, &self.base_dir).map_err(|m| {
+            let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {}", inline_toml(v))).collect();
+            Error::new(ErrorKind::Invalid, self.origin.clone(), format!("point {i} ({}): {m}", shown.join(", ")))
+        })
+    }
+
+    /// The base scenario file, as named in errors.
+    pub fn base_origin(&self) -> &str {
+        &self.base_origin
+    }
+
+    /// The points of a shard, in order.
+    pub fn shard_points(&self, shard: Shard) -> Vec<u64> {
+        (0..self.len()).filter(|&i| shard.contains(i)).collect()
+    }
+
+    /// Runs the points of `shard` on `threads` worker threads (`None`: all
+    /// cores), calling `done` after each point (from any thread: drive a
+    /// progress bar with it). Rows come back in point order and do not
+    /// depend on the thread count.
+    pub fn run(&self, shard: Shard, threads: Option<usize>, done: &(dyn Fn() + Sync)) -> Result<Vec<Row>, Error> {
+        let points = self.shard_points(shard);
+        let total = self.len();
+        let work = || {
+            points
+                .par_iter()
+                .map(|&i| {
+                    let s = self.scenario(i)?;
+                    let out = s.run()?;
+                    done();
+                    Ok(Row::new(i, total, &self.params(i), &Figures::of(&out.report)))
+                })
+                .collect::<Result<Vec<Row>, Error>>()
+        };
+        match threads {
+            None => work(),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|e| Error::usage(format!("cannot start {n} threads: {e}")))?
+                .install(work),
+        }
+    }
+}
+
+/// Most points a sweep may have.
+pub const MAX_POINTS: u64 = 10_000_000;
+
+fn base_dir_of(base_path: &Path) -> PathBuf {
+    base_path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A scenario from a TOML table (paths in it relative to `dir`); the error
+/// is one line naming the field.
+pub(crate) fn scenario_of(t: &toml::Table, dir: &Path) -> Result<Scenario, String> {
+    let v = toml::Value::Table(t.clone());
+    let mut s: Scenario = serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let msg: Vec<String> = e.inner().message().lines().map(|l| l.trim().to_string()).collect();
+        let msg = msg.join(": ");
+        if path.is_empty() || path == "." {
+            msg
+        } else {
+            format!("`{path}`: {msg}")
+        }
+    })?;
+    s.set_base_dir(dir);
+    s.validate(&s.name.clone()).map_err(|e| e.message().to_string())?;
+    Ok(s)
+}
+
+/// A human table of rows (the first columns and key figures), for the
+/// terminal.
+pub fn rows_table(rows: &[Row], axes: &[Axis]) -> String {
+    let mut out = String::new();
+    let figs = ["model_cache_hit", "latency_p99_ms", "unloads_per_min", "error_rate", "cost_usd"];
+    let mut head: Vec<String> = vec!["point".into()];
+    head.extend(axes.iter().map(|a| a.path.clone()));
+    head.extend(figs.iter().map(|s| s.to_string()));
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            head.iter()
+                .map(|h| match r.get(h) {
+                    Some(Cell::Float(f)) => format!("{f:.4}"),
+                    Some(Cell::Str(s)) => s.clone(),
+                    Some(c) => c.csv(),
+                    None => String::new(),
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> =
+        (0..head.len()).map(|k| body.iter().map(|r| r[k].len()).chain([head[k].len()]).max().unwrap_or(0)).collect();
+    for line in std::iter::once(&head).chain(body.iter()) {
+        let cells: Vec<String> = line.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();
+        let _ = writeln!(out, "{}", cells.join("  "));
+    }
+    out
+}

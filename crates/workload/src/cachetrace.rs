@@ -213,6 +213,76 @@ pub enum TraceProblem {
         /// This line's time.
         now: SimTime,
     },
+    /// An empty text file where a header was expected.
+    #[error("empty file: expected the header `{expected}`")]
+    NoHeader {
+        /// The header expected (abridged).
+        expected: String,
+    },
+    /// A header line other than the one expected.
+    #[error("bad header {found:?}: expected `{expected}`")]
+    UnexpectedHeader {
+        /// The header found (abridged).
+        found: String,
+        /// The header expected (abridged).
+        expected: String,
+    },
+    /// A header column other than the one expected at its place.
+    #[error("column {column}: expected column `{expected}`, found {found:?}")]
+    WrongColumn {
+        /// 1-based column number.
+        column: usize,
+        /// The column name expected there.
+        expected: String,
+        /// The name found (abridged).
+        found: String,
+    },
+    /// A line with a number of fields other than the header's.
+    #[error("{found} fields, expected {expected} (`{header}`)")]
+    FieldCount {
+        /// Fields found.
+        found: usize,
+        /// Fields expected.
+        expected: usize,
+        /// The header (abridged).
+        header: String,
+    },
+    /// A field that is not what its column holds.
+    #[error("column {column} ({name}): expected {expected}, got {value:?}")]
+    BadField {
+        /// 1-based column number.
+        column: usize,
+        /// The column's name, e.g. `` `Average` `` or `minute 13`.
+        name: String,
+        /// What was expected.
+        expected: &'static str,
+        /// The field (abridged).
+        value: String,
+    },
+    /// A negative number where only non-negative ones are allowed.
+    #[error("`{column}` {value:?} is negative")]
+    NegativeValue {
+        /// The column.
+        column: &'static str,
+        /// The field (abridged).
+        value: String,
+    },
+    /// A field that is not valid UTF-8.
+    #[error("`{column}` is not valid UTF-8: {value:?}")]
+    NotUtf8 {
+        /// The column.
+        column: &'static str,
+        /// The field, lossily decoded (abridged).
+        value: String,
+    },
+    /// A model name that is not among the models of the run.
+    #[error("unknown model {name:?}: not among the {known} models of the run")]
+    UnknownModel {
+        /// The name (abridged).
+        name: String,
+        /// How many models the run has.
+        known: usize,
+    },
 }
 
 /// An error opening or reading a cache trace. Displays as one line that
@@ -252,14 +322,52 @@ pub enum TraceError {
         /// What is wrong.
         problem: TraceProblem,
     },
+    /// An error reading one file of a trace, with the file's path in front
+    /// (`path: line 3: …`).
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The error in it.
+        source: Box<TraceError>,
+    },
+    /// An option of a trace reader that is out of range.
+    #[error("invalid trace option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl TraceError {
+    /// Wraps `self` so that it names the file `path`, unless it already
+    /// does (an [`Open`](TraceError::Open) or [`File`](TraceError::File)
+    /// error) or is not about a file.
+    pub fn in_file(self, path: &Path) -> TraceError {
+        match self {
+            TraceError::Io { .. } | TraceError::Invalid { .. } => {
+                TraceError::File { path: path.to_owned(), source: Box::new(self) }
+            }
+            other => other,
+        }
+    }
+
+    /// The file the error names, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            TraceError::Open { path, .. } | TraceError::File { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     /// Where in the trace the error happened, if it happened while reading.
     pub fn location(&self) -> Option<TraceLocation> {
         match self {
             TraceError::Io { at, .. } | TraceError::Invalid { at, .. } => Some(*at),
-            TraceError::Open { .. } | TraceError::UnknownFormat { .. } => None,
+            TraceError::File { source, .. } => source.location(),
+            TraceError::Open { .. } | TraceError::UnknownFormat { .. } | TraceError::InvalidOption { .. } => None,
         }
     }
 
@@ -283,6 +391,7 @@ impl TraceError {
     pub fn problem(&self) -> Option<&TraceProblem> {
         match self {
             TraceError::Invalid { problem, .. } => Some(problem),
+            TraceError::File { source, .. } => source.problem(),
             _ => None,
         }
     }
@@ -474,7 +583,7 @@ pub const CSV_HEADER: &str = "timestamp_s,object,size_bytes";
 const CSV_COLUMNS: [&str; 3] = ["timestamp_s", "object", "size_bytes"];
 /// The longest line read, terminator included: memory stays bounded even
 /// on a file that is not CSV at all.
-const MAX_LINE: usize = 1 << 20;
+pub(crate) const MAX_LINE: usize = 1 << 20;
 /// The latest time a [`SimTime`] holds, for error messages.
 const MAX_TIME: &str = "18446744073.709551615 s";
 
@@ -502,7 +611,7 @@ fn object_id(field: &[u8]) -> u64 {
 }
 
 /// A field for an error message: lossy UTF-8, at most 64 characters.
-fn abridge(field: &[u8]) -> String {
+pub(crate) fn abridge(field: &[u8]) -> String {
     let s = String::from_utf8_lossy(field);
     if s.chars().count() <= 64 {
         s.into_owned()
@@ -516,7 +625,7 @@ fn abridge(field: &[u8]) -> String {
 /// Parses all-digit `field` as a `u64`; `None` if it is not all digits or
 /// overflows (callers tell which).
 #[inline]
-fn parse_digits(field: &[u8]) -> Option<u64> {
+pub(crate) fn parse_digits(field: &[u8]) -> Option<u64> {
     if field.is_empty() || field.len() > 20 {
         return None;
     }
@@ -560,7 +669,7 @@ fn parse_fixed_secs(field: &[u8]) -> Option<Option<u64>> {
     Some(secs.checked_mul(1_000_000_000).and_then(|s| s.checked_add(ns)))
 }
 
-fn parse_time(field: &[u8]) -> Result<SimTime, TraceProblem> {
+pub(crate) fn parse_time(field: &[u8]) -> Result<SimTime, TraceProblem> {
     const COLUMN: &str = "timestamp_s";
     match parse_fixed_secs(field) {
         Some(Some(ns)) => return Ok(SimTime::from_nanos(ns)),
@@ -621,21 +730,13 @@ fn parse_size(field: &[u8]) -> Result<u64, TraceProblem> {
 /// `next_access` is always `None`. The line buffer is reused: no allocation
 /// per line.
 pub struct CsvCacheReader<R: BufRead> {
-    inner: R,
-    /// The current line, terminator included.
-    line: Vec<u8>,
-    /// Unquoted fields of a record with quotes.
-    scratch: Vec<u8>,
-    /// 1-based number of the line in `line` (0 before the first).
-    line_no: u64,
-    /// Whether the current record's fields are in `scratch` (it had quotes).
-    quoted: bool,
+    lines: CsvLines<R>,
     prev: SimTime,
     done: bool,
 }
 
 /// Up to three fields of a record, as ranges, and how many fields it had.
-type Split = ([(usize, usize); 3], usize);
+pub(crate) type Split = ([(usize, usize); 3], usize);
 
 /// `content[start..end]` without surrounding ASCII whitespace, as a range.
 #[inline]
@@ -724,89 +825,117 @@ fn split_quoted(content: &[u8], scratch: &mut Vec<u8>) -> Result<Split, TracePro
     }
 }
 
-impl<R: BufRead> CsvCacheReader<R> {
-    /// A reader over `inner` (e.g. `&[u8]`, or a `BufReader<File>`, best
-    /// with a large capacity). Reads and checks the header, failing with the
-    /// line number if it is missing or not `timestamp_s,object,size_bytes`.
-    pub fn new(inner: R) -> Result<Self, TraceError> {
-        let mut reader = CsvCacheReader {
-            inner,
-            line: Vec::with_capacity(256),
-            scratch: Vec::new(),
-            line_no: 0,
-            quoted: false,
-            prev: SimTime::ZERO,
-            done: false,
-        };
-        let Some(fields) = reader.read_record()? else {
-            return Err(TraceError::Invalid { at: TraceLocation::Line(1), problem: TraceProblem::MissingHeader });
-        };
-        let at = TraceLocation::Line(reader.line_no);
-        let header = reader.fields(fields);
-        let ok = fields.1 == CSV_COLUMNS.len() && header.iter().zip(CSV_COLUMNS).all(|(f, c)| *f == c.as_bytes());
-        if !ok {
-            let problem = TraceProblem::BadHeader { found: abridge(reader.content()) };
-            return Err(TraceError::Invalid { at, problem });
-        }
-        Ok(reader)
+/// The lines of a text trace, read one at a time into a reused buffer, and
+/// split into at most three fields (shared by the CSV readers of this
+/// crate).
+///
+/// Lines end with `\n` or `\r\n` and are at most [`MAX_LINE`] bytes long; a
+/// UTF-8 byte-order mark before line 1 is dropped; lines holding only
+/// whitespace are skipped but counted.
+pub(crate) struct CsvLines<R: BufRead> {
+    inner: R,
+    /// The current line, terminator included.
+    line: Vec<u8>,
+    /// Unquoted fields of a record with quotes.
+    scratch: Vec<u8>,
+    /// 1-based number of the line in `line` (0 before the first).
+    line_no: u64,
+    /// Whether the current record's fields are in `scratch` (it had quotes).
+    quoted: bool,
+}
+
+impl<R: BufRead> CsvLines<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        CsvLines { inner, line: Vec::with_capacity(256), scratch: Vec::new(), line_no: 0, quoted: false }
     }
 
-    /// 1-based number of the last line read (the line of the last record
-    /// yielded or of the error).
-    pub fn line_number(&self) -> u64 {
+    /// 1-based number of the last line read.
+    #[inline]
+    pub(crate) fn line_number(&self) -> u64 {
         self.line_no
+    }
+
+    /// An error about the current line.
+    #[cold]
+    pub(crate) fn invalid(&self, problem: TraceProblem) -> TraceError {
+        TraceError::Invalid { at: TraceLocation::Line(self.line_no), problem }
     }
 
     /// The current line without its terminator.
     #[inline]
-    fn content(&self) -> &[u8] {
+    pub(crate) fn content(&self) -> &[u8] {
         let l = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
         l.strip_suffix(b"\r").unwrap_or(l)
     }
 
     /// The three fields of a split record (empty past the last).
     #[inline]
-    fn fields(&self, (ranges, _): Split) -> [&[u8]; 3] {
+    pub(crate) fn fields(&self, (ranges, _): Split) -> [&[u8]; 3] {
         let buf = if self.quoted { &self.scratch[..] } else { self.content() };
         ranges.map(|(a, b)| &buf[a..b])
     }
 
-    /// Reads the next non-blank line and splits it; `None` at end of input.
-    fn read_record(&mut self) -> Result<Option<Split>, TraceError> {
+    /// Reads the next non-blank line; `false` at end of input.
+    pub(crate) fn read_line(&mut self) -> Result<bool, TraceError> {
         loop {
             self.line.clear();
             match (&mut self.inner).take(MAX_LINE as u64).read_until(b'\n', &mut self.line) {
-                Ok(0) => return Ok(None),
+                Ok(0) => return Ok(false),
                 Ok(_) => self.line_no += 1,
                 Err(source) => return Err(TraceError::Io { at: TraceLocation::Line(self.line_no + 1), source }),
             }
             if self.line.len() == MAX_LINE && self.line.last() != Some(&b'\n') {
-                return Err(TraceError::Invalid {
-                    at: TraceLocation::Line(self.line_no),
-                    problem: TraceProblem::LongLine,
-                });
+                return Err(self.invalid(TraceProblem::LongLine));
             }
             if self.line_no == 1 && self.line.starts_with(b"\xEF\xBB\xBF") {
                 self.line.drain(..3);
             }
-            let content = self.content();
-            if content.iter().all(u8::is_ascii_whitespace) {
-                continue;
+            if !self.content().iter().all(u8::is_ascii_whitespace) {
+                return Ok(true);
             }
-            if !content.contains(&b'"') {
-                let split = split_plain(content);
-                self.quoted = false;
-                return Ok(Some(split));
-            }
-            self.quoted = true;
-            let mut scratch = std::mem::take(&mut self.scratch);
-            let split = split_quoted(self.content(), &mut scratch);
-            self.scratch = scratch;
-            return match split {
-                Ok(s) => Ok(Some(s)),
-                Err(problem) => Err(TraceError::Invalid { at: TraceLocation::Line(self.line_no), problem }),
-            };
         }
+    }
+
+    /// Reads the next non-blank line and splits it; `None` at end of input.
+    pub(crate) fn read_record(&mut self) -> Result<Option<Split>, TraceError> {
+        if !self.read_line()? {
+            return Ok(None);
+        }
+        let content = self.content();
+        if !content.contains(&b'"') {
+            let split = split_plain(content);
+            self.quoted = false;
+            return Ok(Some(split));
+        }
+        self.quoted = true;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let split = split_quoted(self.content(), &mut scratch);
+        self.scratch = scratch;
+        split.map(Some).map_err(|problem| self.invalid(problem))
+    }
+}
+
+impl<R: BufRead> CsvCacheReader<R> {
+    /// A reader over `inner` (e.g. `&[u8]`, or a `BufReader<File>`, best
+    /// with a large capacity). Reads and checks the header, failing with the
+    /// line number if it is missing or not `timestamp_s,object,size_bytes`.
+    pub fn new(inner: R) -> Result<Self, TraceError> {
+        let mut lines = CsvLines::new(inner);
+        let Some(fields) = lines.read_record()? else {
+            return Err(TraceError::Invalid { at: TraceLocation::Line(1), problem: TraceProblem::MissingHeader });
+        };
+        let header = lines.fields(fields);
+        let ok = fields.1 == CSV_COLUMNS.len() && header.iter().zip(CSV_COLUMNS).all(|(f, c)| *f == c.as_bytes());
+        if !ok {
+            return Err(lines.invalid(TraceProblem::BadHeader { found: abridge(lines.content()) }));
+        }
+        Ok(CsvCacheReader { lines, prev: SimTime::ZERO, done: false })
+    }
+
+    /// 1-based number of the last line read (the line of the last record
+    /// yielded or of the error).
+    pub fn line_number(&self) -> u64 {
+        self.lines.line_number()
     }
 
     fn parse(&self, split: Split) -> Result<CacheRequest, TraceProblem> {
@@ -817,7 +946,7 @@ impl<R: BufRead> CsvCacheReader<R> {
         if n > CSV_COLUMNS.len() {
             return Err(TraceProblem::ExtraColumns { found: n });
         }
-        let [time, object, size] = self.fields(split);
+        let [time, object, size] = self.lines.fields(split);
         // Numbers are trimmed even inside quotes; the object keeps them.
         let time = parse_time(time.trim_ascii())?;
         if object.is_empty() {
@@ -838,7 +967,7 @@ impl<R: BufRead> Iterator for CsvCacheReader<R> {
         if self.done {
             return None;
         }
-        let split = match self.read_record() {
+        let split = match self.lines.read_record() {
             Ok(Some(split)) => split,
             Ok(None) => {
                 self.done = true;
@@ -856,7 +985,7 @@ impl<R: BufRead> Iterator for CsvCacheReader<R> {
             }
             Err(problem) => {
                 self.done = true;
-                Some(Err(TraceError::Invalid { at: TraceLocation::Line(self.line_no), problem }))
+                Some(Err(self.lines.invalid(problem)))
             }
         }
     }

@@ -10,8 +10,20 @@
 //!   listed explicitly;
 //! * [`Generated`]: a `RequestSource` (the core trait) that
 //!   combines a clock and a picker, pulled one arrival at a time;
+//! * [`reqtrace`]: real traffic from a CSV request trace
+//!   (`timestamp_s,model[,service_ms]`), scanned once for its models and
+//!   replayed as a `RequestSource`;
+//! * [`azure`]: the public Azure Functions 2019 trace (per-minute
+//!   invocation counts, duration percentiles, app memory): each function a
+//!   model, each minute's invocations spread over it (uniformly or as a
+//!   seeded Poisson process), service times drawn from the function's
+//!   percentiles — a sample in the published layout is bundled in
+//!   `examples/traces/azure`;
 //! * [`cachetrace`]: streamed readers of cache traces (libCacheSim's
-//!   oracle-general binary format, CSV) for cache-only replay.
+//!   oracle-general binary format, CSV) for cache-only replay, and the
+//!   error type ([`cachetrace::TraceError`]) every trace reader shares:
+//!   errors name the file, the 1-based line and, for a bad field, the
+//!   column.
 //!
 //! Key design choice: every source is an iterator (pull, one arrival at a
 //! time), so memory never grows with the length of a workload, and every
@@ -38,12 +50,29 @@
 //! assert!(arrivals.iter().all(|a| a.model.0 < 50));
 //! assert!(arrivals.windows(2).all(|w| w[0].time <= w[1].time));
 //! ```
+//!
+//! A trace replays the same way, through the same trait:
+//!
+//! ```
+//! use mmesim_core::RequestSource;
+//! use mmesim_engine::SimTime;
+//! use mmesim_workload::reqtrace::{scan_request_reader, CsvRequestSource, ModelIndex};
+//!
+//! let csv = "timestamp_s,model\n0.5,resnet\n0.75,bert\n2,resnet\n";
+//! let scan = scan_request_reader(csv.as_bytes()).unwrap(); // first pass: the models
+//! let mut src = CsvRequestSource::from_reader(csv.as_bytes(), ModelIndex::from_scan(&scan), 1.0).unwrap();
+//! let times: Vec<SimTime> = std::iter::from_fn(|| src.next_arrival()).map(|a| a.time).collect();
+//! assert_eq!(times, [SimTime::from_millis(500), SimTime::from_millis(750), SimTime::from_secs(2)]);
+//! assert_eq!(scan.models, ["resnet", "bert"]);
+//! ```
 #![warn(missing_docs)]
 
 mod arrival;
+pub mod azure;
 pub mod cachetrace;
 mod models;
 mod popularity;
+pub mod reqtrace;
 
 pub use arrival::{ArrivalClock, ArrivalProcess};
 pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS};

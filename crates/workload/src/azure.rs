@@ -211,22 +211,28 @@ impl Default for AzureOptions {
 impl AzureOptions {
     /// Checks the options; the message names the offending key.
     pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|(key, reason)| format!("`{key}` {reason}"))
+    }
+
+    /// The offending key and what is wrong with it.
+    fn check(&self) -> Result<(), (&'static str, String)> {
         if self.sample_functions == Some(0) {
-            return Err("`sample_functions` must be at least 1 (or absent to keep every function)".into());
+            return Err(("sample_functions", "must be at least 1 (or absent to keep every function)".into()));
         }
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
-            return Err(format!("`time_scale` must be a positive number, got {}", self.time_scale));
+            return Err(("time_scale", format!("must be a positive number, got {}", self.time_scale)));
         }
         if self.start_minute >= MINUTES_PER_DAY {
-            return Err(format!("`start_minute` must be below {MINUTES_PER_DAY}, got {}", self.start_minute));
+            return Err(("start_minute", format!("must be below {MINUTES_PER_DAY}, got {}", self.start_minute)));
         }
         if let Some(m) = self.minutes {
             let left = MINUTES_PER_DAY - self.start_minute;
             if m == 0 || m > left {
-                return Err(format!(
-                    "`minutes` must be between 1 and {left} (the rest of the day from `start_minute` {}), got {m}",
+                let reason = format!(
+                    "must be between 1 and {left} (the rest of the day from `start_minute` {}), got {m}",
                     self.start_minute
-                ));
+                );
+                return Err(("minutes", reason));
             }
         }
         Ok(())
@@ -499,8 +505,8 @@ impl AzureTrace {
         opts: &AzureOptions,
         seed: u64,
     ) -> Result<AzureTrace, TraceError> {
-        if let Err(reason) = opts.validate() {
-            return Err(TraceError::InvalidOption { option: "azure-functions-2019", reason });
+        if let Err((option, reason)) = opts.check() {
+            return Err(TraceError::InvalidOption { option, reason });
         }
         let (start, minutes) = opts.window();
         let mut summary = AzureSummary::default();

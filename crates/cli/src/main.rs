@@ -5,6 +5,8 @@
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
 //! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet]
+//! mmesim recommend SCENARIO.toml --p99-ms X [--min-hit H] [--max-errors E] [--types T,…] [--max-instances N]
+//!              [--seeds K] [--survive-zone-loss] [--exhaustive] [--plot FILE.svg] [--json] [--threads N] [--quiet]
 //! mmesim merge SHARD.jsonl… [--csv FILE] [--jsonl FILE]
 //! mmesim synth-trace --out FILE [--objects N] [--requests M] [--alpha A] [--object-bytes B] [--seed S] [--sparse-ids]
 //! ```
@@ -99,6 +101,54 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Find the cheapest instance type and count that meet a p99 target
+    /// (and a hit-ratio floor): bisection on the count per type, each count
+    /// judged over several seeds.
+    Recommend {
+        /// The scenario file (its models, traffic and policies; its
+        /// instance type and count are what is searched).
+        scenario: PathBuf,
+        /// Highest acceptable end-to-end p99 latency, ms.
+        #[arg(long)]
+        p99_ms: f64,
+        /// Lowest acceptable model-cache hit ratio (0–1).
+        #[arg(long)]
+        min_hit: Option<f64>,
+        /// Highest acceptable share of failed and rejected requests (0–1).
+        #[arg(long, default_value_t = mmesim::Targets::DEFAULT_MAX_ERROR_RATE)]
+        max_errors: f64,
+        /// Candidate instance types, comma-separated (default: the whole
+        /// catalog, with the scenario's own types).
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+        /// Largest instance count tried per type.
+        #[arg(long, default_value_t = 32)]
+        max_instances: u32,
+        /// Seeds each configuration must pass with.
+        #[arg(long, default_value_t = 3)]
+        seeds: u32,
+        /// Require the targets with any one availability zone out (failed
+        /// at the end of the warm-up, not replaced).
+        #[arg(long)]
+        survive_zone_loss: bool,
+        /// Try every count from 1 to --max-instances rather than bisecting
+        /// (zone-loss outcomes need not improve with every added instance).
+        #[arg(long)]
+        exhaustive: bool,
+        /// Draw cost against p99 of every configuration tried, with the
+        /// frontier, to this SVG file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Print the recommendation as JSON (and nothing else) on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Join the JSON Lines of sweep shards into the results of the whole
     /// sweep (byte-identical to running it whole).
     Merge {
@@ -180,6 +230,50 @@ fn run(cli: Cli) -> Result<(), mmesim::Error> {
         }
         Command::Sweep { sweep, csv, jsonl, shard, threads, quiet } => {
             sweep_cmd(sweep, csv, jsonl, shard, threads, quiet)
+        }
+        Command::Recommend {
+            scenario,
+            p99_ms,
+            min_hit,
+            max_errors,
+            types,
+            max_instances,
+            seeds,
+            survive_zone_loss,
+            exhaustive,
+            plot,
+            json,
+            threads,
+            quiet,
+        } => {
+            if threads == Some(0) {
+                return Err(mmesim::Error::usage("--threads: must be at least 1"));
+            }
+            let s = mmesim::Scenario::from_file(&scenario)?;
+            let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
+            let opts = mmesim::SearchOptions { types, max_instances, seeds, survive_zone_loss, exhaustive };
+            let pb = progress_bar(0, quiet, "recommend");
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("recommend {spinner} {pos} runs [{elapsed_precise}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let started = Instant::now();
+            let work = || mmesim::recommend(&s, &targets, &opts, &|| pb.inc(1));
+            let rec = mmesim::sweep::with_threads(threads, work)??;
+            pb.finish_and_clear();
+            let wall = started.elapsed().as_secs_f64();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rec).unwrap_or_else(|e| panic!("BUG: {e}")));
+            } else {
+                print!("{}", rec.table());
+            }
+            if let Some(path) = plot {
+                let title = format!("{}: cost against p99 (target {} ms)", s.name, p99_ms);
+                rec.frontier_svg(&path, &title)?;
+            }
+            let runs: u32 = rec.evaluated.iter().map(|e| e.runs).sum();
+            eprintln!("mmesim: {} configurations, {runs} runs in {wall:.3} s wall", rec.evaluated.len());
+            Ok(())
         }
         Command::Merge { shards, csv, jsonl } => {
             let mut parts = Vec::new();
@@ -322,14 +416,10 @@ fn sweep_cmd(
         sweep.len(),
         shard.index,
         shard.count,
-        threads.unwrap_or_else(rayon_threads),
+        threads.unwrap_or_else(mmesim::sweep::default_threads),
         wall
     );
     Ok(())
-}
-
-fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn main() -> ExitCode {

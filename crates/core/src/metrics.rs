@@ -51,6 +51,10 @@ pub struct RequestCounts {
     /// Requests counted in latency and hit ratio (arrived at or after the
     /// warm-up).
     pub measured: u64,
+    /// Measured requests that failed.
+    pub measured_failed: u64,
+    /// Measured requests that were rejected.
+    pub measured_rejected: u64,
 }
 
 /// End-to-end latency of completed, measured requests, milliseconds.
@@ -245,6 +249,8 @@ pub(crate) struct Metrics {
     pub failed: BTreeMap<FailReason, u64>,
     pub rejected: BTreeMap<RejectReason, u64>,
     pub measured: u64,
+    pub measured_failed: u64,
+    pub measured_rejected: u64,
     pub measured_routed: u64,
     pub measured_hits: u64,
     pub latency: Histogram<u64>,
@@ -274,6 +280,8 @@ impl Metrics {
             failed: BTreeMap::new(),
             rejected: BTreeMap::new(),
             measured: 0,
+            measured_failed: 0,
+            measured_rejected: 0,
             measured_routed: 0,
             measured_hits: 0,
             latency: new_hist(),
@@ -313,6 +321,8 @@ impl Metrics {
             failed_by_reason: self.failed.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
             rejected_by_reason: self.rejected.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
             measured: self.measured,
+            measured_failed: self.measured_failed,
+            measured_rejected: self.measured_rejected,
         }
     }
 

@@ -748,8 +748,9 @@ impl Simulation {
         }
     }
 
-    fn reject(&mut self, seq: u64, model: u32, reason: RejectReason) {
+    fn reject(&mut self, seq: u64, model: u32, reason: RejectReason, measured: bool) {
         *self.m.rejected.entry(reason).or_insert(0) += 1;
+        self.m.measured_rejected += measured as u64;
         self.m.minute.rejected += 1;
         self.record(NIL, model, TraceKind::Rejected { seq, reason });
     }
@@ -837,7 +838,7 @@ impl Simulation {
                 self.free_req(r);
             }
             self.live_requests -= existing.is_some() as u64;
-            return self.count_failure(seq, inst, model, reason);
+            return self.count_failure(seq, inst, model, reason, req.measured);
         }
         let k = self.cfg.cluster.cpu_per_request;
         let it = &self.instances[inst as usize];
@@ -888,8 +889,9 @@ impl Simulation {
         }
     }
 
-    fn count_failure(&mut self, seq: u64, inst: u32, model: u32, reason: FailReason) {
+    fn count_failure(&mut self, seq: u64, inst: u32, model: u32, reason: FailReason, measured: bool) {
         *self.m.failed.entry(reason).or_insert(0) += 1;
+        self.m.measured_failed += measured as u64;
         self.m.minute.failed += 1;
         if inst != NIL {
             self.zones[self.status[inst as usize].zone.index()].failed += 1;
@@ -936,7 +938,7 @@ impl Simulation {
             self.free_req(r);
             self.live_requests -= 1;
         }
-        self.reject(req.seq, req.model, reason);
+        self.reject(req.seq, req.model, reason, req.measured);
     }
 
     fn alloc_req(&mut self, mut req: Req) -> u32 {
@@ -1188,6 +1190,7 @@ impl Simulation {
         self.instances[req.inst as usize].acc.errors_5xx += 1;
         self.zones[self.status[req.inst as usize].zone.index()].failed += 1;
         *self.m.failed.entry(FailReason::Timeout).or_insert(0) += 1;
+        self.m.measured_failed += req.measured as u64;
         self.m.minute.failed += 1;
         self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
         if req.state == ReqState::WaitSlot {
@@ -1684,7 +1687,7 @@ impl Simulation {
                             self.free_req(r);
                         }
                         self.live_requests -= 1;
-                        self.count_failure(q.seq, inst, q.model, FailReason::InstanceFailed);
+                        self.count_failure(q.seq, inst, q.model, FailReason::InstanceFailed, q.measured);
                     }
                 }
                 _ => {}

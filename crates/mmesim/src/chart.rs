@@ -1,4 +1,5 @@
-//! Charts as SVG (plotters): miss-ratio curves.
+//! Charts as SVG (plotters): miss-ratio curves, run timelines and the
+//! recommender's cost / p99 frontier.
 
 use crate::error::{Error, ErrorKind};
 use std::path::Path;
@@ -168,6 +169,99 @@ pub fn timeline_svg(
             ))
             .map_err(|e| err(&e))?;
     }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Points of one label in a [`frontier_svg`] chart: `(cost per hour, p99
+/// ms, passes)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScatterGroup {
+    /// Legend label (an instance type).
+    pub label: String,
+    /// `(x, y, filled)` points.
+    pub points: Vec<(f64, f64, bool)>,
+}
+
+/// Writes the recommender's picture to `path` as SVG: every configuration
+/// tried as cost per hour (x, log scale) against worst p99 in ms (y, log scale), one
+/// colour per instance type, filled when it meets the targets and hollow
+/// when it does not; the p99 target as a dashed line; and the cost / p99
+/// frontier (configurations no cheaper one beats on p99) as a black step
+/// line.
+pub fn frontier_svg(path: &Path, title: &str, groups: &[ScatterGroup], target_p99_ms: f64) -> Result<(), Error> {
+    use plotters::prelude::*;
+    let err = |e: &dyn std::fmt::Display| {
+        Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"))
+    };
+    let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points.iter().map(|p| (p.0, p.1))).collect();
+    if all.is_empty() {
+        return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "nothing to plot"));
+    }
+    let x1 = all.iter().map(|p| p.0).fold(0.0f64, f64::max).max(1e-6) * 1.15;
+    let x0 = all.iter().map(|p| p.0).fold(f64::INFINITY, f64::min).max(1e-6) * 0.85;
+    let ys = all.iter().map(|p| p.1).chain([target_p99_ms]);
+    let (y0, y1) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+    let (y0, y1) = ((y0 * 0.7).max(1e-3), y1 * 1.5);
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("cost, USD per hour (log)")
+        .x_label_formatter(&|x| format!("{x:.2}"))
+        .y_desc("worst p99 latency, ms (log)")
+        .light_line_style(RGBColor(238, 238, 238))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .draw()
+        .map_err(|e| err(&e))?;
+    // The target.
+    chart
+        .draw_series(DashedLineSeries::new([(x0, target_p99_ms), (x1, target_p99_ms)], 8, 5, RED.stroke_width(1)))
+        .map_err(|e| err(&e))?
+        .label(format!("p99 target {target_p99_ms} ms"))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(1)));
+    // The frontier as a step line.
+    let front = crate::recommend::frontier(&all);
+    let mut steps = Vec::new();
+    for (i, p) in front.iter().enumerate() {
+        if i > 0 {
+            steps.push((p.0, front[i - 1].1));
+        }
+        steps.push(*p);
+    }
+    if let Some(last) = front.last() {
+        steps.push((x1, last.1));
+    }
+    chart
+        .draw_series(LineSeries::new(steps, BLACK.stroke_width(1)))
+        .map_err(|e| err(&e))?
+        .label("cost / p99 frontier")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
+    for (i, g) in groups.iter().enumerate() {
+        let c = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(g.points.iter().map(|&(x, y, pass)| {
+                let style = if pass { c.filled() } else { c.stroke_width(2) };
+                Circle::new((x, y), 5, style)
+            }))
+            .map_err(|e| err(&e))?
+            .label(g.label.clone())
+            .legend(move |(x, y)| Circle::new((x + 9, y), 5, c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }

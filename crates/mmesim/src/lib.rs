@@ -52,6 +52,7 @@
 pub mod chart;
 mod error;
 mod metrics_csv;
+pub mod recommend;
 pub mod replay;
 mod scenario;
 mod summary;
@@ -59,6 +60,7 @@ pub mod sweep;
 
 pub use error::{Error, ErrorKind};
 pub use metrics_csv::metrics_csv;
+pub use recommend::{recommend, Recommendation, SearchOptions, Targets};
 pub use scenario::{
     ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario, StorageSpec, WorkloadSpec, Zones,
     MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,

@@ -181,7 +181,8 @@ pub struct Figures {
     pub failed: u64,
     /// Rejected (throttled, no healthy instance).
     pub rejected: u64,
-    /// (failed + rejected) / arrived.
+    /// Share of the requests arriving after the warm-up that failed or were
+    /// rejected (the warm-up is left out, as for latency and hit ratio).
     pub error_rate: f64,
     /// Fraction of measured requests that found their model loaded.
     pub model_cache_hit: f64,
@@ -226,7 +227,11 @@ impl Figures {
             completed: q.completed,
             failed: q.failed,
             rejected: q.rejected,
-            error_rate: if q.arrived > 0 { (q.failed + q.rejected) as f64 / q.arrived as f64 } else { 0.0 },
+            error_rate: if q.measured > 0 {
+                (q.measured_failed + q.measured_rejected) as f64 / q.measured as f64
+            } else {
+                0.0
+            },
             model_cache_hit: r.model_cache_hit,
             latency_mean_ms: r.latency_ms.mean,
             latency_p50_ms: r.latency_ms.p50,
@@ -713,15 +718,27 @@ impl Sweep {
                 })
                 .collect::<Result<Vec<Row>, Error>>()
         };
-        match threads {
-            None => work(),
-            Some(n) => rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build()
-                .map_err(|e| Error::usage(format!("cannot start {n} threads: {e}")))?
-                .install(work),
-        }
+        with_threads(threads, work)?
     }
+}
+
+/// Runs `work` on a pool of `threads` workers (`None`: rayon's global pool,
+/// all cores).
+pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, Error> {
+    match threads {
+        None => Ok(work()),
+        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::usage(format!("cannot start {n} threads: {e}")))?
+            .install(work)),
+    }
+}
+
+/// Worker threads of rayon's global pool (all cores, or
+/// `RAYON_NUM_THREADS`).
+pub fn default_threads() -> usize {
+    rayon::current_num_threads()
 }
 
 /// Most points a sweep may have.

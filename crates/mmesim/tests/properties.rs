@@ -223,6 +223,9 @@ proptest! {
         prop_assert_eq!(q.arrived, q.completed + q.failed + q.rejected);
         prop_assert_eq!(q.failed, q.failed_by_reason.values().sum::<u64>());
         prop_assert_eq!(q.rejected, q.rejected_by_reason.values().sum::<u64>());
+        // Requests after the warm-up are a subset: their failures too.
+        prop_assert!(q.measured_failed <= q.failed && q.measured_rejected <= q.rejected);
+        prop_assert!(q.measured_failed + q.measured_rejected <= q.measured && q.measured <= q.arrived);
         prop_assert!(out.report.model_cache_hit >= 0.0 && out.report.model_cache_hit <= 1.0);
         prop_assert!(out.report.latency_ms.p50 <= out.report.latency_ms.p99 + 1e-9);
         prop_assert!(out.report.cache.unloads <= out.report.cache.loads);

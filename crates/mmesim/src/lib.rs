@@ -57,6 +57,7 @@ pub mod replay;
 mod scenario;
 mod summary;
 pub mod sweep;
+pub mod trace;
 
 pub use error::{Error, ErrorKind};
 pub use metrics_csv::metrics_csv;

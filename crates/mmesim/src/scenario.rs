@@ -2,6 +2,7 @@
 //! every field, validated before anything runs.
 
 use crate::error::{from_toml, Error, ErrorKind};
+use crate::trace::TraceSpec;
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
     Bytes, Catalog, ClientConfig, ClusterConfig, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType, Policies,
@@ -334,6 +335,11 @@ pub struct WorkloadSpec {
     /// period). Default none.
     #[serde(default)]
     pub drift: Option<Drift>,
+    /// Real traffic instead of `arrival` and `popularity`: a request trace
+    /// (`{ format = "csv" | "azure-functions-2019" | "oracle-general", … }`,
+    /// see [`crate::trace`]). Default none.
+    #[serde(default)]
+    pub trace: Option<TraceSpec>,
 }
 
 /// The `[eviction]` table.
@@ -680,6 +686,18 @@ impl Scenario {
         if let Some(d) = &self.workload.drift {
             d.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.drift`: {e}")))?;
         }
+        if let Some(t) = &self.workload.trace {
+            t.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.trace`: {e}")))?;
+            if self.workload.drift.is_some() {
+                return inv("workload.drift", "applies to generated traffic, not to a `trace`".into());
+            }
+            if !self.models.list.is_empty() && !matches!(t, TraceSpec::Csv { .. }) {
+                return inv(
+                    "models.list",
+                    "a `csv` trace may name listed models; this trace format brings its own models".into(),
+                );
+            }
+        }
         self.autoscaling
             .validate()
             .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`autoscaling`: {e}")))?;
@@ -762,10 +780,31 @@ impl Scenario {
     }
 
     /// The core configuration this scenario describes (models generated
-    /// from the run's `Models` stream).
+    /// from the run's `Models` stream, or read from the trace).
     pub fn sim_config(&self, opts: RunOptions) -> Result<SimConfig, Error> {
+        let models = match &self.workload.trace {
+            Some(t) => crate::trace::load(t, &self.models, &self.base_dir, self.seed)?.models,
+            None => self.models.build(&mut RngStreams::new(self.seed).stream(Stream::Models)),
+        };
+        self.sim_config_with(opts, models)
+    }
+
+    fn sim_config_with(&self, opts: RunOptions, models: Vec<mmesim_core::ModelSpec>) -> Result<SimConfig, Error> {
         let origin = self.name.as_str();
         self.validate(origin)?;
+        let slots = self.cluster.instances as u64 * models.len() as u64;
+        if slots > MAX_INSTANCE_MODEL_SLOTS {
+            return Err(Error::invalid(
+                origin,
+                "cluster.instances",
+                format!(
+                    "{} instances × {} models is more per-instance model state than supported \
+                     ({MAX_INSTANCE_MODEL_SLOTS})",
+                    self.cluster.instances,
+                    models.len()
+                ),
+            ));
+        }
         let cat = self.catalog(origin)?;
         let ty = cat.get(&self.cluster.instance_type).cloned().ok_or_else(|| {
             Error::invalid(
@@ -774,8 +813,6 @@ impl Scenario {
                 format!("unknown instance type `{}`", self.cluster.instance_type),
             )
         })?;
-        let streams = RngStreams::new(self.seed);
-        let models = self.models.build(&mut streams.stream(Stream::Models));
         let c = &self.cluster;
         Ok(SimConfig {
             cluster: ClusterConfig {
@@ -810,6 +847,17 @@ impl Scenario {
 
     /// A simulation ready to run: configuration, workload and policies.
     pub fn simulation(&self, opts: RunOptions) -> Result<Simulation, Error> {
+        Ok(self.simulation_watched(opts)?.0)
+    }
+
+    /// The simulation, and where a trace source reports an error met while
+    /// streaming (checked after the run).
+    fn simulation_watched(&self, opts: RunOptions) -> Result<(Simulation, Option<crate::trace::ErrorSlot>), Error> {
+        if let Some(t) = &self.workload.trace {
+            let loaded = crate::trace::load(t, &self.models, &self.base_dir, self.seed)?;
+            let cfg = self.sim_config_with(opts, loaded.models)?;
+            return Ok((self.build(cfg, loaded.source)?, Some(loaded.error)));
+        }
         let cfg = self.sim_config(opts)?;
         let streams = RngStreams::new(self.seed);
         let n = cfg.models.len() as u32;
@@ -817,7 +865,7 @@ impl Scenario {
         if let Some(d) = &self.workload.drift {
             source = source.with_drift(d, n, &streams);
         }
-        self.build(cfg, Box::new(source))
+        Ok((self.build(cfg, Box::new(source))?, None))
     }
 
     /// A simulation of this scenario's endpoint and policies driven by
@@ -864,7 +912,13 @@ impl Scenario {
 
     /// Runs the scenario with options.
     pub fn run_with(&self, opts: RunOptions) -> Result<mmesim_core::RunResult, Error> {
-        let mut out = self.simulation(opts)?.run();
+        let (sim, slot) = self.simulation_watched(opts)?;
+        let mut out = sim.run();
+        if let Some(slot) = slot {
+            if let Some(msg) = slot.lock().ok().and_then(|g| g.clone()) {
+                return Err(Error::new(ErrorKind::Invalid, "trace", msg));
+            }
+        }
         out.report.name = self.name.clone();
         Ok(out)
     }

@@ -1,0 +1,349 @@
+//! Real traffic in a scenario: `[workload] trace = { format = …, … }`.
+//!
+//! Three formats drive `mmesim run` (and sweeps and the recommender):
+//!
+//! * `csv` — `timestamp_s,model[,service_ms]`. The models are the trace's
+//!   distinct ids in order of first appearance, sized from `[models]`'s
+//!   distributions (seeded); with a `[[models.list]]`, the trace's ids must
+//!   be its names. A `service_ms` value overrides the model's service-time
+//!   distribution for that request.
+//! * `azure-functions-2019` — the public Azure Functions trace
+//!   ([`mmesim_workload::azure`]): each function a model, its memory the
+//!   app's average allocated memory shared among the app's functions, its
+//!   service times drawn from its duration percentiles, its per-minute
+//!   invocation counts reproduced exactly.
+//! * `oracle-general` — libCacheSim's binary trace: each object a model
+//!   whose memory footprint is the object's size (its first request's),
+//!   service times from `[models].service_ms`.
+//!
+//! Every file is read twice — once to learn the models (memory bounded by
+//! their number), once streamed during the run — so a trace of any length
+//! runs in constant memory. Relative paths are relative to the scenario
+//! file. `time_scale` multiplies every arrival time (0.5 replays twice as
+//! fast); arrivals after `duration_s` are not replayed.
+
+use crate::error::{Error, ErrorKind};
+use mmesim_core::{Arrival, Bytes, Dist, ModelId, ModelSpec, RequestSource};
+use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
+use mmesim_workload::azure::{AzureFiles, AzureOptions, AzureTrace, Spread};
+use mmesim_workload::cachetrace::{CacheRequest, DenseIds, OracleGeneralReader, TraceError};
+use mmesim_workload::reqtrace::{scan_request_csv, CsvRequestSource, ModelIndex};
+use mmesim_workload::ModelsSpec;
+use serde::{Deserialize, Serialize};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+fn d_scale() -> f64 {
+    1.0
+}
+
+/// `[workload] trace = { format = …, … }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "format", deny_unknown_fields)]
+pub enum TraceSpec {
+    /// `timestamp_s,model[,service_ms]`.
+    #[serde(rename = "csv")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Multiplies every arrival time. Default 1.
+        #[serde(default = "d_scale")]
+        time_scale: f64,
+    },
+    /// libCacheSim's oracle-general binary trace.
+    #[serde(rename = "oracle-general")]
+    OracleGeneral {
+        /// The file.
+        path: PathBuf,
+        /// Multiplies every arrival time. Default 1.
+        #[serde(default = "d_scale")]
+        time_scale: f64,
+    },
+    /// The Azure Functions 2019 trace: `dir` with the published file names
+    /// of `day`, or the three files named one by one.
+    #[serde(rename = "azure-functions-2019")]
+    AzureFunctions2019 {
+        /// Directory holding the day's three files under their published
+        /// names.
+        #[serde(default)]
+        dir: Option<PathBuf>,
+        /// Day of the trace, 1–14 (the `dNN` of the file names). Default 1.
+        #[serde(default)]
+        day: Option<u32>,
+        /// `invocations_per_function_md.anon.dNN.csv` (instead of `dir`).
+        #[serde(default)]
+        invocations: Option<PathBuf>,
+        /// `function_durations_percentiles.anon.dNN.csv`.
+        #[serde(default)]
+        durations: Option<PathBuf>,
+        /// `app_memory_percentiles.anon.dNN.csv`.
+        #[serde(default)]
+        memory: Option<PathBuf>,
+        /// Keep this many functions, chosen at random (seeded). Default all.
+        #[serde(default)]
+        sample_functions: Option<u32>,
+        /// Multiplies every arrival time. Default 1.
+        #[serde(default = "d_scale")]
+        time_scale: f64,
+        /// `poisson` (default: random times within the minute) or
+        /// `uniform` (evenly spaced).
+        #[serde(default)]
+        spread: Spread,
+        /// First minute replayed, 0-based. Default 0.
+        #[serde(default)]
+        start_minute: u32,
+        /// Minutes replayed. Default: to the end of the day.
+        #[serde(default)]
+        minutes: Option<u32>,
+    },
+}
+
+impl TraceSpec {
+    /// Checks the options (no file is opened); the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let scale = match self {
+            TraceSpec::Csv { time_scale, .. }
+            | TraceSpec::OracleGeneral { time_scale, .. }
+            | TraceSpec::AzureFunctions2019 { time_scale, .. } => *time_scale,
+        };
+        if !(scale.is_finite() && scale > 0.0 && scale <= 1e6) {
+            return Err(format!("`time_scale` must be a positive number up to 1e6, got {scale}"));
+        }
+        if let TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, .. } = self {
+            let files = [invocations, durations, memory].iter().filter(|f| f.is_some()).count();
+            match (dir.is_some(), files) {
+                (true, 0) | (false, 3) => {}
+                (true, _) => return Err("give `dir` (and `day`) or the three files, not both".into()),
+                (false, _) => {
+                    return Err(
+                        "give `dir` (with the published file names) or all of `invocations`, `durations` and `memory`"
+                            .into(),
+                    )
+                }
+            }
+            if let Some(d) = day {
+                if dir.is_none() {
+                    return Err("`day` goes with `dir`".into());
+                }
+                if !(1..=14).contains(d) {
+                    return Err(format!("`day` must be between 1 and 14, got {d}"));
+                }
+            }
+            self.azure_options().validate()?;
+        }
+        Ok(())
+    }
+
+    fn azure_options(&self) -> AzureOptions {
+        match self {
+            TraceSpec::AzureFunctions2019 { sample_functions, time_scale, spread, start_minute, minutes, .. } => {
+                AzureOptions {
+                    sample_functions: *sample_functions,
+                    time_scale: *time_scale,
+                    spread: *spread,
+                    start_minute: *start_minute,
+                    minutes: *minutes,
+                }
+            }
+            _ => AzureOptions::default(),
+        }
+    }
+}
+
+/// Shared slot for an error met while streaming (the source lives inside
+/// the simulation; the facade looks here after the run).
+pub(crate) type ErrorSlot = Arc<Mutex<Option<String>>>;
+
+/// A loaded trace: its models and a source of its requests.
+pub(crate) struct Loaded {
+    pub models: Vec<ModelSpec>,
+    pub source: Box<dyn RequestSource>,
+    pub error: ErrorSlot,
+}
+
+fn trace_err(e: TraceError) -> Error {
+    let origin = e.path().map(|p| p.display().to_string());
+    match origin {
+        Some(o) => {
+            let msg = e.to_string();
+            let msg = msg.strip_prefix(&format!("{o}: ")).map(str::to_string).unwrap_or(msg);
+            Error::new(ErrorKind::Invalid, o, msg)
+        }
+        None => Error::new(ErrorKind::Invalid, "trace", e.to_string()),
+    }
+}
+
+fn resolve(dir: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+/// Reads the trace's models and opens its request stream.
+pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed: u64) -> Result<Loaded, Error> {
+    let streams = RngStreams::new(seed);
+    let error: ErrorSlot = Arc::new(Mutex::new(None));
+    match spec {
+        TraceSpec::Csv { path, time_scale } => {
+            let path = resolve(base_dir, path);
+            let scan = scan_request_csv(&path).map_err(trace_err)?;
+            let (specs, ids) = if models.list.is_empty() {
+                let mut gen = models.clone();
+                gen.count = scan.models.len().max(1) as u32;
+                let mut specs = gen.build(&mut streams.stream(Stream::Models));
+                specs.truncate(scan.models.len());
+                for (m, name) in specs.iter_mut().zip(&scan.models) {
+                    m.name = name.clone();
+                }
+                (specs, ModelIndex::from_scan(&scan))
+            } else {
+                let specs = models.build(&mut streams.stream(Stream::Models));
+                let ids = ModelIndex::from_names(specs.iter().map(|m| m.name.as_str()))
+                    .map_err(|e| Error::new(ErrorKind::Invalid, "models.list", e.to_string()))?;
+                ids.check(&scan).map_err(trace_err)?;
+                (specs, ids)
+            };
+            let src = CsvRequestSource::open(&path, ids, *time_scale).map_err(trace_err)?;
+            let slot = error.clone();
+            let source =
+                Box::new(Watched { inner: src, slot, check: |s: &CsvRequestSource| s.error().map(|e| e.to_string()) });
+            Ok(Loaded { models: specs, source, error })
+        }
+        TraceSpec::OracleGeneral { path, time_scale } => {
+            let path = resolve(base_dir, path);
+            let open = || -> Result<OracleGeneralReader<BufReader<std::fs::File>>, Error> {
+                let f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+                Ok(OracleGeneralReader::new(BufReader::with_capacity(1 << 16, f)))
+            };
+            let mut ids = DenseIds::new();
+            let mut sizes: Vec<u64> = Vec::new();
+            for r in open()? {
+                let r = r.map_err(|e| trace_err(e.in_file(&path)))?;
+                let id = ids.id(r.object) as usize;
+                if id == sizes.len() {
+                    if sizes.len() >= mmesim_workload::MAX_MODELS as usize {
+                        return Err(Error::new(
+                            ErrorKind::Invalid,
+                            path.display().to_string(),
+                            format!("more than {} distinct objects", mmesim_workload::MAX_MODELS),
+                        ));
+                    }
+                    sizes.push(r.size.max(1));
+                }
+            }
+            let unload = SimDuration::from_millis_f64(models.unload_ms);
+            let specs: Vec<ModelSpec> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| ModelSpec {
+                    name: format!("object-{i}"),
+                    memory: Bytes(b),
+                    artifact: Bytes((b as f64 * models.artifact_ratio).round().max(1.0) as u64),
+                    service_ms: models.service_ms.to_dist(),
+                    load_overhead: SimDuration::from_millis_f64(models.load_overhead_ms),
+                    unload_time: unload,
+                })
+                .collect();
+            let source = Box::new(OracleSource {
+                reader: open()?,
+                ids,
+                scale: *time_scale,
+                path: path.clone(),
+                slot: error.clone(),
+            });
+            Ok(Loaded { models: specs, source, error })
+        }
+        TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, .. } => {
+            let files = match dir {
+                Some(d) => AzureFiles::day(&resolve(base_dir, d), day.unwrap_or(1)),
+                None => {
+                    let f = |p: &Option<PathBuf>| resolve(base_dir, p.as_deref().unwrap_or(Path::new("")));
+                    AzureFiles { invocations: f(invocations), durations: f(durations), memory: f(memory) }
+                }
+            };
+            let trace =
+                AzureTrace::open(&files.invocations, &files.durations, &files.memory, &spec.azure_options(), seed)
+                    .map_err(trace_err)?;
+            if trace.functions().is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Invalid,
+                    files.invocations.display().to_string(),
+                    "no function with invocations, durations and memory to replay",
+                ));
+            }
+            let unload = SimDuration::from_millis_f64(models.unload_ms);
+            let specs = trace
+                .functions()
+                .iter()
+                .map(|f| ModelSpec {
+                    name: f.name.clone(),
+                    memory: Bytes::from_mib(f.memory_mib.max(1.0)),
+                    artifact: Bytes::from_mib(f.memory_mib.max(1.0) * models.artifact_ratio),
+                    // Every arrival carries its own draw from the percentiles;
+                    // the mean stands in where a distribution is shown.
+                    service_ms: Dist::Constant { value: f.duration_mean_ms().max(0.0) },
+                    load_overhead: SimDuration::from_millis_f64(models.load_overhead_ms),
+                    unload_time: unload,
+                })
+                .collect();
+            Ok(Loaded { models: specs, source: Box::new(trace.source(&streams)), error })
+        }
+    }
+}
+
+/// A source whose reader may meet an error mid-stream: the error goes to
+/// the slot and the stream ends.
+struct Watched<S, F> {
+    inner: S,
+    slot: ErrorSlot,
+    check: F,
+}
+
+impl<S: RequestSource, F: Fn(&S) -> Option<String> + Send> RequestSource for Watched<S, F> {
+    fn next_arrival(&mut self) -> Option<Arrival> {
+        let a = self.inner.next_arrival();
+        if a.is_none() {
+            if let Some(e) = (self.check)(&self.inner) {
+                if let Ok(mut g) = self.slot.lock() {
+                    g.get_or_insert(e);
+                }
+            }
+        }
+        a
+    }
+}
+
+/// The second, streamed pass over an oracle-general trace.
+struct OracleSource {
+    reader: OracleGeneralReader<BufReader<std::fs::File>>,
+    ids: DenseIds,
+    scale: f64,
+    path: PathBuf,
+    slot: ErrorSlot,
+}
+
+impl OracleSource {
+    fn fail(&mut self, msg: String) -> Option<Arrival> {
+        if let Ok(mut g) = self.slot.lock() {
+            g.get_or_insert(msg);
+        }
+        None
+    }
+}
+
+impl RequestSource for OracleSource {
+    fn next_arrival(&mut self) -> Option<Arrival> {
+        let r: CacheRequest = match self.reader.next()? {
+            Ok(r) => r,
+            Err(e) => return self.fail(e.in_file(&self.path).to_string()),
+        };
+        let Some(id) = self.ids.get(r.object) else {
+            return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
+        };
+        let t = SimTime::from_nanos((r.time.as_nanos() as f64 * self.scale) as u64);
+        Some(Arrival { time: t, model: ModelId(id), service: None })
+    }
+}

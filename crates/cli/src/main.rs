@@ -109,13 +109,14 @@ enum Command {
         /// instance type and count are what is searched).
         scenario: PathBuf,
         /// Highest acceptable end-to-end p99 latency, ms.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         p99_ms: f64,
         /// Lowest acceptable model-cache hit ratio (0–1).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         min_hit: Option<f64>,
-        /// Highest acceptable share of failed and rejected requests (0–1).
-        #[arg(long, default_value_t = mmesim::Targets::DEFAULT_MAX_ERROR_RATE)]
+        /// Highest acceptable share of failed and rejected requests after
+        /// the warm-up (0–1).
+        #[arg(long, allow_hyphen_values = true, default_value_t = mmesim::Targets::DEFAULT_MAX_ERROR_RATE)]
         max_errors: f64,
         /// Candidate instance types, comma-separated (default: the whole
         /// catalog, with the scenario's own types).

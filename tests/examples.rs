@@ -44,3 +44,15 @@ fn autoscaling_day_holds() {
     let out = run("autoscaling_day");
     assert!(out.contains("target tracking"), "{out}");
 }
+
+#[test]
+fn azure_trace_holds() {
+    let out = run("azure_trace");
+    assert!(out.contains("invocations") && out.lines().count() == 6, "{out}");
+}
+
+#[test]
+fn recommend_holds() {
+    let out = run("recommend");
+    assert!(out.contains("cheapest"), "{out}");
+}

@@ -15,7 +15,12 @@
 //!
 //! Main types: [`Scenario`] (with [`Scenario::from_file`],
 //! [`Scenario::run`]), [`Report`], [`summary_table`], and the opaque
-//! [`Error`] whose message names the file and the field.
+//! [`Error`] whose message names the file and the field. On top of single
+//! runs: [`trace`] (real traffic: `[workload] trace`), [`Sweep`] (a grid of
+//! scenarios by dotted-path axes, run in parallel, shardable, see
+//! [`sweep`]), [`recommend()`] (the cheapest instance type and count that
+//! meet a p99 target, see [`mod@recommend`]) and [`replay`] (cache-only trace
+//! replay).
 //!
 //! Key design choice: every scenario field has a documented default and
 //! unknown keys are rejected, so a typo is an error rather than a silently

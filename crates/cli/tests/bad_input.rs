@@ -335,3 +335,33 @@ fn small_scenario_json_report() {
     assert_ne!(run_json(p, &["--seed", "7"]), first, "--seed 7 gave the same report");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A trace error names the trace file and its line (not the scenario).
+#[test]
+fn bad_traces_name_the_trace_file_and_line() {
+    let dir = temp_dir("bad_traces");
+    let scenario = dir.join("scenario.toml");
+    let cases: [(&str, &str, &[&str]); 3] = [
+        ("r1.csv", "timestamp_s,model\n0,a\n5,b\n3,a\n", &["r1.csv: line 4", "time goes backwards"]),
+        ("r2.csv", "timestamp_s,model,service_ms\n0,a,-3\n", &["r2.csv: line 2", "service_ms"]),
+        ("r3.csv", "when,model\n0,a\n", &["r3.csv: line 1"]),
+    ];
+    for (name, text, needles) in cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        std::fs::write(&scenario, format!("[workload]\ntrace = {{ format = \"csv\", path = \"{name}\" }}\n")).unwrap();
+        let out = mmesim(&["run", scenario.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}");
+        let line = err.strip_suffix('\n').unwrap_or(&err);
+        assert!(line.starts_with("error: ") && !line.contains('\n') && !line.contains("panicked"), "{err}");
+        for n in needles {
+            assert!(line.contains(n), "{name}: `{n}` not in {err}");
+        }
+    }
+    std::fs::write(&scenario, "[workload]\ntrace = { format = \"csv\", path = \"none.csv\" }\n").unwrap();
+    let out = mmesim(&["run", scenario.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("none.csv: cannot open trace: "), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -167,7 +167,11 @@ fn trace_err(e: TraceError) -> Error {
     match origin {
         Some(o) => {
             let msg = e.to_string();
-            let msg = msg.strip_prefix(&format!("{o}: ")).map(str::to_string).unwrap_or(msg);
+            // The origin names the file: do not name it twice.
+            let msg = match msg.strip_prefix(&format!("{o}: ")) {
+                Some(rest) => rest.to_string(),
+                None => msg.replacen(&format!(" {o}: "), ": ", 1),
+            };
             Error::new(ErrorKind::Invalid, o, msg)
         }
         None => Error::new(ErrorKind::Invalid, "trace", e.to_string()),

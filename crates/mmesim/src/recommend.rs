@@ -171,6 +171,9 @@ pub struct Recommendation {
     pub no_fit: Vec<Evaluation>,
     /// Every configuration evaluated, by type then count.
     pub evaluated: Vec<Evaluation>,
+    /// What the search changed in, or kept from, the scenario (shown above
+    /// the table).
+    pub notes: Vec<String>,
 }
 
 impl Recommendation {
@@ -196,6 +199,9 @@ impl Recommendation {
             if self.seeds == 1 { "" } else { "s" },
             if self.survive_zone_loss { ", and with each zone out in turn" } else { "" }
         );
+        for n in &self.notes {
+            let _ = writeln!(out, "note         {n}");
+        }
         let _ = writeln!(out);
         let head = [
             "rank",
@@ -368,7 +374,7 @@ pub fn recommend(
         opts.types.clone()
     };
     let per_type: Vec<(Vec<Evaluation>, Evaluation)> =
-        types.par_iter().map(|ty| search_type(base, ty, targets, opts, zones, done)).collect::<Result<_, _>>()?;
+        types.par_iter().map(|ty| search_type(base, ty, targets, opts, done)).collect::<Result<_, _>>()?;
     let mut ranked = Vec::new();
     let mut no_fit = Vec::new();
     let mut evaluated = Vec::new();
@@ -387,7 +393,18 @@ pub fn recommend(
             .then(a.instance_type.cmp(&b.instance_type))
     });
     evaluated.sort_by(|a, b| a.instance_type.cmp(&b.instance_type).then(a.instances.cmp(&b.instances)));
+    let mut notes = Vec::new();
+    if base.autoscaling != AutoscalingPolicy::None {
+        notes.push(format!(
+            "the scenario's `{}` autoscaling is off while searching: each configuration is a fixed fleet",
+            base.autoscaling.name()
+        ));
+    }
+    if !base.faults.is_empty() {
+        notes.push(format!("the scenario's {} fault(s) happen in every run", base.faults.len()));
+    }
     Ok(Recommendation {
+        notes,
         targets: targets.clone(),
         seeds: opts.seeds,
         survive_zone_loss: opts.survive_zone_loss,
@@ -405,7 +422,6 @@ fn search_type(
     ty: &str,
     targets: &Targets,
     opts: &SearchOptions,
-    zones: usize,
     done: &(dyn Fn() + Sync),
 ) -> Result<(Vec<Evaluation>, Evaluation), Error> {
     let probe = point_scenario(base, ty, 1, 0, None);
@@ -446,7 +462,7 @@ fn search_type(
     if opts.exhaustive {
         let all: Vec<Evaluation> = (1..=opts.max_instances)
             .into_par_iter()
-            .map(|n| evaluate(base, ty, n, targets, opts, zones, done))
+            .map(|n| evaluate(base, ty, n, targets, opts, done))
             .collect::<Result<_, _>>()?;
         let best = all.iter().find(|e| e.passes).or(all.last()).cloned().expect("BUG: max_instances ≥ 1 was checked");
         return Ok((all, best));
@@ -456,7 +472,7 @@ fn search_type(
         if let Some(e) = seen.get(&n) {
             return Ok(e.clone());
         }
-        let e = evaluate(base, ty, n, targets, opts, zones, done)?;
+        let e = evaluate(base, ty, n, targets, opts, done)?;
         seen.insert(n, e.clone());
         Ok(e)
     };
@@ -478,16 +494,18 @@ fn search_type(
     Ok((seen.into_values().collect(), best))
 }
 
-/// Runs one configuration over every seed (and zone loss) and summarises it.
+/// Runs one configuration (`n` × `ty`) over every seed (and, with
+/// `survive_zone_loss`, each zone out) and summarises it against the
+/// targets.
 pub fn evaluate(
     base: &Scenario,
     ty: &str,
     n: u32,
     targets: &Targets,
     opts: &SearchOptions,
-    zones: usize,
     done: &(dyn Fn() + Sync),
 ) -> Result<Evaluation, Error> {
+    let zones = base.cluster.zones.names().len();
     let outs: Vec<Option<u16>> = if opts.survive_zone_loss {
         std::iter::once(None).chain((0..zones).map(|z| Some(z as u16))).collect()
     } else {

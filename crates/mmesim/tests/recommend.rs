@@ -216,3 +216,24 @@ fn a_type_the_models_do_not_fit_is_skipped_with_the_reason() {
     assert!(rec.table().contains("skipped      ml.m5.large: model"), "{}", rec.table());
     assert!(rec.table().contains("none: raise --max-instances"), "{}", rec.table());
 }
+
+#[test]
+fn autoscaling_is_switched_off_and_said_so() {
+    let text = format!(
+        "{SCENARIO}[autoscaling]\npolicy = \"target-tracking\"\nmin_instances = 1\nmax_instances = 4\ntarget = 500.0\n"
+    );
+    let s = Scenario::from_toml_str(&text, "auto.toml").unwrap();
+    let t = Targets { p99_ms: 400.0, min_hit: None, max_error_rate: 0.001 };
+    let opts = SearchOptions { types: vec!["ml.r5.xlarge".into()], max_instances: 6, seeds: 1, ..Default::default() };
+    let rec = recommend(&s, &t, &opts, &|| {}).unwrap();
+    assert!(
+        rec.table().contains("note         the scenario's `target-tracking` autoscaling is off"),
+        "{}",
+        rec.table()
+    );
+    // And the runs are fixed fleets: the same answer as without autoscaling.
+    let plain = Scenario::from_toml_str(SCENARIO, "plain.toml").unwrap();
+    let rec2 = recommend(&plain, &t, &opts, &|| {}).unwrap();
+    assert_eq!(rec.ranked, rec2.ranked);
+    assert!(rec2.notes.is_empty());
+}

@@ -4,7 +4,7 @@
 //! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE.csv] [--plot FILE.svg]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
-//! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet]
+//! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet] [--list]
 //! mmesim recommend SCENARIO.toml --p99-ms X [--min-hit H] [--max-errors E] [--types T,…] [--max-instances N]
 //!              [--seeds K] [--survive-zone-loss] [--exhaustive] [--plot FILE.svg] [--json] [--threads N] [--quiet]
 //! mmesim merge SHARD.jsonl… [--csv FILE] [--jsonl FILE]
@@ -100,6 +100,10 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// List the points (number and parameters, as CSV) of the shard
+        /// without running them.
+        #[arg(long)]
+        list: bool,
     },
     /// Find the cheapest instance type and count that meet a p99 target
     /// (and a hit-ratio floor): bisection on the count per type, each count
@@ -229,8 +233,8 @@ fn run(cli: Cli) -> Result<(), mmesim::Error> {
         Command::Cache { trace, format, policy, size, json, plot, threads } => {
             cache(trace, format, policy, size, json, plot, threads)
         }
-        Command::Sweep { sweep, csv, jsonl, shard, threads, quiet } => {
-            sweep_cmd(sweep, csv, jsonl, shard, threads, quiet)
+        Command::Sweep { sweep, csv, jsonl, shard, threads, quiet, list } => {
+            sweep_cmd(sweep, csv, jsonl, shard, threads, quiet, list)
         }
         Command::Recommend {
             scenario,
@@ -395,6 +399,7 @@ fn sweep_cmd(
     shard: Option<String>,
     threads: Option<usize>,
     quiet: bool,
+    list: bool,
 ) -> Result<(), mmesim::Error> {
     if threads == Some(0) {
         return Err(mmesim::Error::usage("--threads: must be at least 1"));
@@ -404,6 +409,10 @@ fn sweep_cmd(
         None => mmesim::Shard::ALL,
     };
     let sweep = mmesim::Sweep::from_file(&path)?;
+    if list {
+        print!("{}", mmesim::sweep::to_csv(&sweep.point_rows(shard)));
+        return Ok(());
+    }
     let n = sweep.shard_points(shard).len() as u64;
     let pb = progress_bar(n, quiet, "sweep");
     let started = Instant::now();

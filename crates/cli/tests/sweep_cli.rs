@@ -82,6 +82,12 @@ fn shards_merged_equal_the_whole_sweep_byte_for_byte() {
     assert!(csv.starts_with("point,points,cluster.instances,eviction.memory,seed,arrived,"), "{csv}");
     // A table parameter is written inline (and quoted in CSV).
     assert!(csv.contains(",\"{ policy = \"\"lruk\"\", k = 2 }\","), "{csv}");
+    // --list shows a shard's points without running them.
+    let out = ok(&["sweep", s(&sweep), "--list", "--shard", "2/5"]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "point,points,cluster.instances,eviction.memory,seed\n1,12,1,lru,2\n6,12,2,\"{ policy = \"\"lruk\"\", k = 2 }\",1\n11,12,3,\"{ policy = \"\"lruk\"\", k = 2 }\",2\n"
+    );
     // Without --csv or --jsonl, CSV goes to stdout.
     let out = ok(&["sweep", s(&sweep), "-q"]);
     assert_eq!(out.stdout, read("whole.csv"));

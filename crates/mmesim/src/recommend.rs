@@ -371,7 +371,8 @@ pub fn recommend(
                 return Err(Error::usage(format!("--types: unknown instance type `{t}`; known: {}", known.join(", "))));
             }
         }
-        opts.types.clone()
+        let mut seen = std::collections::BTreeSet::new();
+        opts.types.iter().filter(|t| seen.insert(t.as_str())).cloned().collect()
     };
     let per_type: Vec<(Vec<Evaluation>, Evaluation)> =
         types.par_iter().map(|ty| search_type(base, ty, targets, opts, done)).collect::<Result<_, _>>()?;

@@ -695,6 +695,21 @@ impl Sweep {
         &self.base_origin
     }
 
+    /// The points of a shard as rows of their number and parameters only
+    /// (no figures): what `mmesim sweep --list` prints.
+    pub fn point_rows(&self, shard: Shard) -> Vec<Row> {
+        let total = self.len();
+        self.shard_points(shard)
+            .into_iter()
+            .map(|i| {
+                let mut cells =
+                    vec![("point".to_string(), Cell::Int(i as i64)), ("points".to_string(), Cell::Int(total as i64))];
+                cells.extend(self.params(i).iter().map(|(p, v)| (p.clone(), Cell::from_toml(v))));
+                Row { cells }
+            })
+            .collect()
+    }
+
     /// The points of a shard, in order.
     pub fn shard_points(&self, shard: Shard) -> Vec<u64> {
         (0..self.len()).filter(|&i| shard.contains(i)).collect()

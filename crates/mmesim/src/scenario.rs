@@ -846,6 +846,10 @@ impl Scenario {
     }
 
     /// A simulation ready to run: configuration, workload and policies.
+    ///
+    /// With a `trace`, an error met while streaming it (the file changed
+    /// since it was scanned) ends the workload early, silently here; use
+    /// [`run_with`](Scenario::run_with), which reports it as an error.
     pub fn simulation(&self, opts: RunOptions) -> Result<Simulation, Error> {
         Ok(self.simulation_watched(opts)?.0)
     }

@@ -19,7 +19,8 @@
 //!
 //! `passes(type, n)` runs the scenario with that type and count (and no
 //! autoscaling) for seeds `seed, seed + 1, …`; a point passes when **every**
-//! run has p99 ≤ the target, error rate (failed + rejected over arrived) ≤
+//! run has p99 ≤ the target, error rate (failed + rejected over the
+//! requests that arrived after the warm-up, like latency and hit ratio) ≤
 //! the allowance and, if set, hit ratio ≥ the floor. Under
 //! `survive_zone_loss`, each zone in turn fails for good at the end of the
 //! warm-up (its instances are not replaced), so the measured window is the

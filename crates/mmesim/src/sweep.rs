@@ -22,7 +22,11 @@
 //! A path may descend into a policy given by name: with
 //! `routing = "sticky"` in the base, the axis `"routing.spill_factor"`
 //! turns it into `{ policy = "sticky", spill_factor = … }`. A path element
-//! that is a number indexes an array (`"faults.0.at_s"`).
+//! that is a number indexes an array (`"faults.0.at_s"`). Unquoted dotted
+//! keys (`cluster.instances = [2, 4]`) are TOML tables; `[set]` and
+//! `[axes]` read nested tables as the dotted paths of their leaves, so only
+//! the fields named change — except a table with a `policy` key, which is
+//! one value.
 
 use crate::error::{Error, ErrorKind};
 use crate::scenario::Scenario;
@@ -596,7 +600,9 @@ impl Sweep {
             let toml::Value::Table(set) = set else {
                 return Err(Error::invalid(origin, "set", "expected a table of field paths and values"));
             };
-            for (path, v) in set {
+            let mut leaves = Vec::new();
+            flatten("", set, &mut leaves, &|t| t.contains_key("policy"));
+            for (path, v) in &leaves {
                 let field = format!("set.\"{path}\"");
                 set_path(&mut base, path, v.clone()).map_err(|m| Error::invalid(origin, &field, m))?;
                 scenario_of(&base, &base_dir_of(&base_path)).map_err(|m| {
@@ -613,7 +619,9 @@ impl Sweep {
             return Err(Error::invalid(origin, "axes", "empty: give at least one axis"));
         }
         let mut axes = Vec::new();
-        for (path, vals) in axes_t {
+        let mut leaves = Vec::new();
+        flatten("", axes_t, &mut leaves, &|_| false);
+        for (path, vals) in &leaves {
             let field = format!("axes.\"{path}\"");
             let toml::Value::Array(values) = vals else {
                 return Err(Error::invalid(
@@ -754,6 +762,21 @@ pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + 
 /// `RAYON_NUM_THREADS`).
 pub fn default_threads() -> usize {
     rayon::current_num_threads()
+}
+
+/// The leaves of a table as `(dotted path, value)`, in order. Nested
+/// tables — written as sub-tables or with unquoted dotted keys
+/// (`cluster.instances = 4` is TOML for `cluster = { instances = 4 }`) —
+/// are walked into, so only the fields named change; a table for which
+/// `leaf` holds (a policy table, `{ policy = "lruk", k = 3 }`) is one value.
+fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>, leaf: &dyn Fn(&toml::Table) -> bool) {
+    for (k, v) in t {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(sub) if !leaf(sub) => flatten(&path, sub, out, leaf),
+            other => out.push((path, other.clone())),
+        }
+    }
 }
 
 /// Most points a sweep may have.

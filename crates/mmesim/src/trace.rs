@@ -224,8 +224,24 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             };
             let mut ids = DenseIds::new();
             let mut sizes: Vec<u64> = Vec::new();
-            for r in open()? {
+            let mut last = SimTime::ZERO;
+            for (k, r) in open()?.enumerate() {
                 let r = r.map_err(|e| trace_err(e.in_file(&path)))?;
+                if r.time < last {
+                    return Err(Error::new(
+                        ErrorKind::Invalid,
+                        path.display().to_string(),
+                        format!(
+                            "record {} (byte offset {}): clock_time {} s is before the previous record's {} s \
+                             (a request trace must be sorted by time)",
+                            k + 1,
+                            k * 24,
+                            r.time.as_secs_f64(),
+                            last.as_secs_f64()
+                        ),
+                    ));
+                }
+                last = r.time;
                 let id = ids.id(r.object) as usize;
                 if id == sizes.len() {
                     if sizes.len() >= mmesim_workload::MAX_MODELS as usize {
@@ -257,6 +273,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 scale: *time_scale,
                 path: path.clone(),
                 slot: error.clone(),
+                last: SimTime::ZERO,
             });
             Ok(Loaded { models: specs, source, error })
         }
@@ -327,6 +344,7 @@ struct OracleSource {
     scale: f64,
     path: PathBuf,
     slot: ErrorSlot,
+    last: SimTime,
 }
 
 impl OracleSource {
@@ -347,6 +365,10 @@ impl RequestSource for OracleSource {
         let Some(id) = self.ids.get(r.object) else {
             return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
         };
+        if r.time < self.last {
+            return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
+        }
+        self.last = r.time;
         let t = SimTime::from_nanos((r.time.as_nanos() as f64 * self.scale) as u64);
         Some(Arrival { time: t, model: ModelId(id), service: None })
     }

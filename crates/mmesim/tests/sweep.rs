@@ -209,3 +209,20 @@ fn set_path_descends_into_tables_lists_and_named_policies() {
     assert!(set_path(&mut t, "f.2.x", toml::Value::Integer(0)).unwrap_err().contains("not an index"));
     assert!(set_path(&mut t, "a..b", toml::Value::Integer(0)).unwrap_err().contains("not a dotted field path"));
 }
+
+#[test]
+fn unquoted_dotted_keys_change_only_the_fields_they_name() {
+    // `cluster.instance_type = …` unquoted is TOML for a `cluster` table: it must not
+    // replace the base's whole `[cluster]` (instances = 1, zones = 2).
+    let dir = temp_dir("dotted");
+    let text = "base = \"scen/base.toml\"\n[set]\ncluster.instance_type = \"ml.r5.xlarge\"\n\
+                eviction.memory = { policy = \"lruk\", k = 3 }\n[axes]\ncluster.instances = [2, 3]\n";
+    let sweep = Sweep::from_file(write_sweep(&dir, text)).unwrap();
+    assert_eq!(sweep.axes()[0].path, "cluster.instances");
+    let s = sweep.scenario(1).unwrap();
+    assert_eq!(s.cluster.instance_type, "ml.r5.xlarge");
+    assert_eq!(s.cluster.instances, 3);
+    assert_eq!(s.cluster.zones.names().len(), 2, "the base's zones survive");
+    assert_eq!(s.eviction.memory.name(), "lruk");
+    assert!(format!("{:?}", s.eviction.memory).contains('3'), "{:?}", s.eviction.memory);
+}

@@ -160,6 +160,17 @@ fn oracle_general_trace_objects_become_models_of_their_size() {
     let out = s.run().unwrap();
     assert_eq!(out.report.requests.arrived, 50);
     assert_eq!(out.report.cache.loads, 3);
+
+    // A trace whose clock goes backwards is an error naming the record, not a panic.
+    let back: Vec<CacheRequest> = [5u64, 9, 4]
+        .iter()
+        .map(|&t| CacheRequest { time: SimTime::from_secs(t), object: t, size: mb, next_access: None })
+        .collect();
+    let mut bytes = Vec::new();
+    write_oracle_general(&mut bytes, back).unwrap();
+    std::fs::write(dir.join("t.oracleGeneral"), bytes).unwrap();
+    let e = s.run().unwrap_err().to_string();
+    assert!(e.contains("t.oracleGeneral: record 3 (byte offset 48): clock_time 4 s is before"), "{e}");
 }
 
 fn sample_dir() -> PathBuf {

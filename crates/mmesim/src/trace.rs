@@ -83,6 +83,11 @@ pub enum TraceSpec {
         /// Keep this many functions, chosen at random (seeded). Default all.
         #[serde(default)]
         sample_functions: Option<u32>,
+        /// Seed of that choice. Default: the scenario's `seed`; set it to
+        /// keep the same functions while the seed varies (a sweep over
+        /// seeds, the recommender's seeds).
+        #[serde(default)]
+        sample_seed: Option<u64>,
         /// Multiplies every arrival time. Default 1.
         #[serde(default = "d_scale")]
         time_scale: f64,
@@ -277,7 +282,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             });
             Ok(Loaded { models: specs, source, error })
         }
-        TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, .. } => {
+        TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, sample_seed, .. } => {
             let files = match dir {
                 Some(d) => AzureFiles::day(&resolve(base_dir, d), day.unwrap_or(1)),
                 None => {
@@ -285,9 +290,14 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     AzureFiles { invocations: f(invocations), durations: f(durations), memory: f(memory) }
                 }
             };
-            let trace =
-                AzureTrace::open(&files.invocations, &files.durations, &files.memory, &spec.azure_options(), seed)
-                    .map_err(trace_err)?;
+            let trace = AzureTrace::open(
+                &files.invocations,
+                &files.durations,
+                &files.memory,
+                &spec.azure_options(),
+                sample_seed.unwrap_or(seed),
+            )
+            .map_err(trace_err)?;
             if trace.functions().is_empty() {
                 return Err(Error::new(
                     ErrorKind::Invalid,

@@ -205,6 +205,15 @@ fn the_azure_sample_replays_every_invocation_of_the_day() {
     assert_eq!(cfg.models.len(), 10);
     let again = sampled.sim_config(RunOptions::default()).unwrap();
     assert_eq!(cfg.models, again.models);
+    // Another scenario seed picks other functions, unless `sample_seed` pins the choice.
+    let names = |t: &str| -> Vec<String> {
+        let s = write_scenario(&dir, t);
+        s.sim_config(RunOptions::default()).unwrap().models.into_iter().map(|m| m.name).collect()
+    };
+    let base = text.replace("spread = \"uniform\"", "sample_functions = 10");
+    let pinned = base.replace("sample_functions = 10", "sample_functions = 10, sample_seed = 9");
+    assert_ne!(names(&base), names(&base.replace("seed = 9", "seed = 10")));
+    assert_eq!(names(&base), names(&pinned.replace("seed = 9\n", "seed = 10\n")));
 }
 
 fn run_error(test: &str, scenario: &str, files: &[(&str, &str)]) -> String {

@@ -226,3 +226,20 @@ fn unquoted_dotted_keys_change_only_the_fields_they_name() {
     assert_eq!(s.eviction.memory.name(), "lruk");
     assert!(format!("{:?}", s.eviction.memory).contains('3'), "{:?}", s.eviction.memory);
 }
+
+proptest::proptest! {
+    /// The shards of a sweep partition its points: each point is in exactly
+    /// one shard, and each shard holds ⌈len / N⌉ or ⌊len / N⌋ of them.
+    #[test]
+    fn shards_partition_the_points(len in 0u64..500, n in 1u32..40) {
+        let mut count = vec![0u64; n as usize];
+        for i in 0..len {
+            let owners: Vec<u32> = (1..=n).filter(|&k| Shard { index: k, count: n }.contains(i)).collect();
+            proptest::prop_assert_eq!(owners.len(), 1);
+            count[owners[0] as usize - 1] += 1;
+        }
+        let (lo, hi) = (len / n as u64, len.div_ceil(n as u64));
+        proptest::prop_assert!(count.iter().all(|&c| c == lo || c == hi));
+        proptest::prop_assert_eq!(count.iter().sum::<u64>(), len);
+    }
+}

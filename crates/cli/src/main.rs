@@ -203,6 +203,9 @@ fn run(cli: Cli) -> Result<(), mmesim::Error> {
             if let Some(seed) = seed {
                 s.seed = seed;
             }
+            if let Some(line) = mmesim::trace::describe(&s)? {
+                eprintln!("mmesim: {line}");
+            }
             let started = Instant::now();
             let opts = mmesim::RunOptions { record_metrics: metrics.is_some(), ..Default::default() };
             let out = s.run_with(opts)?;

@@ -156,6 +156,55 @@ impl TraceSpec {
     }
 }
 
+/// One line on what a scenario's trace holds, for the terminal: for the
+/// Azure trace, the functions kept, dropped (no durations, no memory) and
+/// sampled, and the invocations in the window. `None` for other sources
+/// (reading a CSV or binary trace to describe it would cost a pass).
+pub fn describe(s: &crate::Scenario) -> Result<Option<String>, Error> {
+    let Some(spec @ TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, sample_seed, .. }) =
+        &s.workload.trace
+    else {
+        return Ok(None);
+    };
+    let files = azure_files(s.base_dir(), dir, day, invocations, durations, memory);
+    let t = AzureTrace::open(
+        &files.invocations,
+        &files.durations,
+        &files.memory,
+        &spec.azure_options(),
+        sample_seed.unwrap_or(s.seed),
+    )
+    .map_err(trace_err)?;
+    let m = t.summary();
+    Ok(Some(format!(
+        "azure-functions-2019: {} functions read, {} without durations and {} without memory dropped, \
+         {} kept{}; {} invocations in the window",
+        m.functions_read,
+        m.dropped_no_duration,
+        m.dropped_no_memory,
+        m.sampled,
+        if m.sampled < m.eligible { format!(" (a sample of {})", m.eligible) } else { String::new() },
+        m.invocations
+    )))
+}
+
+fn azure_files(
+    base_dir: &Path,
+    dir: &Option<PathBuf>,
+    day: &Option<u32>,
+    invocations: &Option<PathBuf>,
+    durations: &Option<PathBuf>,
+    memory: &Option<PathBuf>,
+) -> AzureFiles {
+    match dir {
+        Some(d) => AzureFiles::day(&resolve(base_dir, d), day.unwrap_or(1)),
+        None => {
+            let f = |p: &Option<PathBuf>| resolve(base_dir, p.as_deref().unwrap_or(Path::new("")));
+            AzureFiles { invocations: f(invocations), durations: f(durations), memory: f(memory) }
+        }
+    }
+}
+
 /// Shared slot for an error met while streaming (the source lives inside
 /// the simulation; the facade looks here after the run).
 pub(crate) type ErrorSlot = Arc<Mutex<Option<String>>>;
@@ -283,13 +332,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             Ok(Loaded { models: specs, source, error })
         }
         TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, sample_seed, .. } => {
-            let files = match dir {
-                Some(d) => AzureFiles::day(&resolve(base_dir, d), day.unwrap_or(1)),
-                None => {
-                    let f = |p: &Option<PathBuf>| resolve(base_dir, p.as_deref().unwrap_or(Path::new("")));
-                    AzureFiles { invocations: f(invocations), durations: f(durations), memory: f(memory) }
-                }
-            };
+            let files = azure_files(base_dir, dir, day, invocations, durations, memory);
             let trace = AzureTrace::open(
                 &files.invocations,
                 &files.durations,

@@ -402,6 +402,13 @@ pub fn recommend(
             base.autoscaling.name()
         ));
     }
+    if opts.survive_zone_loss && !opts.exhaustive {
+        notes.push(
+            "bisection assumes more instances never hurt, which zone loss can break (an odd count puts one more \
+             instance in the first zone); --exhaustive tries every count"
+                .into(),
+        );
+    }
     if !base.faults.is_empty() {
         notes.push(format!("the scenario's {} fault(s) happen in every run", base.faults.len()));
     }

@@ -194,10 +194,7 @@ fn the_azure_sample_replays_every_invocation_of_the_day() {
     assert_eq!(s.sim_config(RunOptions::default()).unwrap().models.len(), trace.functions().len());
     let line = mmesim::trace::describe(&s).unwrap().unwrap();
     let m = trace.summary();
-    assert!(
-        line.ends_with(&format!("{} kept; {} invocations in the window", m.sampled, m.invocations)),
-        "{line}"
-    );
+    assert!(line.ends_with(&format!("{} kept; {} invocations in the window", m.sampled, m.invocations)), "{line}");
     assert!(line.contains(&format!("{} without durations", m.dropped_no_duration)), "{line}");
     // Per-minute invocations equal the file's per-minute totals (uniform spread keeps each
     // invocation inside its minute).

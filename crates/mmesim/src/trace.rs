@@ -248,6 +248,9 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
         TraceSpec::Csv { path, time_scale } => {
             let path = resolve(base_dir, path);
             let scan = scan_request_csv(&path).map_err(trace_err)?;
+            if scan.requests == 0 {
+                return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the trace holds no request"));
+            }
             let (specs, ids) = if models.list.is_empty() {
                 let mut gen = models.clone();
                 gen.count = scan.models.len().max(1) as u32;
@@ -307,6 +310,9 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     }
                     sizes.push(r.size.max(1));
                 }
+            }
+            if sizes.is_empty() {
+                return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the trace holds no request"));
             }
             let unload = SimDuration::from_millis_f64(models.unload_ms);
             let specs: Vec<ModelSpec> = sizes

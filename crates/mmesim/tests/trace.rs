@@ -240,6 +240,8 @@ fn trace_errors_name_the_file_line_and_field() {
     assert!(e.contains("r.csv") && e.contains("No such file"), "{e}");
     let e = run_error("unsorted", &csv(""), &[("r.csv", "timestamp_s,model\n0,a\n5,b\n3,a\n")]);
     assert!(e.contains("r.csv: line 4"), "{e}");
+    let e = run_error("empty", &csv(""), &[("r.csv", "timestamp_s,model\n")]);
+    assert!(e.contains("r.csv: the trace holds no request"), "{e}");
     let e = run_error("bad-header", &csv(""), &[("r.csv", "time,model\n0,a\n")]);
     assert!(e.contains("r.csv: line 1"), "{e}");
     let e = run_error("scale", &csv(", time_scale = 0.0"), &[("r.csv", "timestamp_s,model\n0,a\n")]);

@@ -260,11 +260,8 @@ fn run(cli: Cli) -> Result<(), mmesim::Error> {
             let s = mmesim::Scenario::from_file(&scenario)?;
             let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
             let opts = mmesim::SearchOptions { types, max_instances, seeds, survive_zone_loss, exhaustive };
-            let pb = progress_bar(0, quiet, "recommend");
-            pb.set_style(
-                indicatif::ProgressStyle::with_template("recommend {spinner} {pos} runs [{elapsed_precise}]")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
+            // The number of runs is not known ahead: a spinner and a count.
+            let pb = progress_bar(None, quiet, "recommend {spinner} {pos} runs [{elapsed_precise}]");
             let started = Instant::now();
             let work = || mmesim::recommend(&s, &targets, &opts, &|| pb.inc(1));
             let rec = mmesim::sweep::with_threads(threads, work)??;
@@ -381,17 +378,19 @@ fn write_rows(rows: &[mmesim::sweep::Row], csv: Option<PathBuf>, jsonl: Option<P
     Ok(())
 }
 
-fn progress_bar(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
+/// A progress bar on stderr (drawn only when stderr is a terminal): of
+/// `len` steps, or a spinner when the length is unknown.
+fn progress_bar(len: Option<u64>, quiet: bool, template: &str) -> indicatif::ProgressBar {
     if quiet {
         return indicatif::ProgressBar::hidden();
     }
-    // Draws on stderr, and only when it is a terminal.
-    let pb = indicatif::ProgressBar::new(len);
-    let style = indicatif::ProgressStyle::with_template(&format!(
-        "{what} {{bar:40}} {{pos}}/{{len}} [{{elapsed_precise}}, ETA {{eta}}]"
-    ))
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    pb.set_style(style);
+    let pb = match len {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        pb.set_style(style);
+    }
     pb
 }
 
@@ -417,7 +416,7 @@ fn sweep_cmd(
         return Ok(());
     }
     let n = sweep.shard_points(shard).len() as u64;
-    let pb = progress_bar(n, quiet, "sweep");
+    let pb = progress_bar(Some(n), quiet, "sweep {bar:40} {pos}/{len} [{elapsed_precise}, ETA {eta}]");
     let started = Instant::now();
     let rows = sweep.run(shard, threads, &|| pb.inc(1))?;
     pb.finish_and_clear();

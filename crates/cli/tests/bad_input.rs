@@ -3,39 +3,23 @@
 //! (`error: FILE: …`) naming the file and the offending field — never a
 //! panic or a backtrace. Plus one well-formed run checking the JSON report.
 
+mod common;
+use common::{expect_one_line_error, mmesim};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// A fresh, empty directory for one test.
 fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mmesim-bad-input-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+    common::temp_dir("bad-input", test)
 }
 
-fn mmesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mmesim")).args(args).env_remove("RUST_BACKTRACE").output().expect("run mmesim")
-}
-
-/// Runs `mmesim run PATH` and checks the failure contract; `needles` must
-/// all appear in the message (the field, the unknown key, …).
+/// Runs `mmesim run PATH` and checks the failure contract; the message
+/// must name the file and mention every one of `needles` (the field, the
+/// unknown key, …).
 fn expect_failure(path: &Path, needles: &[&str]) {
     let p = path.to_str().expect("utf-8 temp path");
-    let out = mmesim(&["run", p]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "exit code for {p}; stderr: {stderr}");
-    assert!(stdout.is_empty(), "stdout must be empty for {p}, got: {stdout}");
-    assert!(!stderr.contains("panicked"), "panic for {p}: {stderr}");
-    assert!(!stderr.contains("RUST_BACKTRACE"), "backtrace hint for {p}: {stderr}");
-    let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
-    assert!(!line.contains('\n'), "stderr must be one line for {p}, got: {stderr}");
-    assert!(line.starts_with("error: "), "stderr must start with `error: ` for {p}, got: {stderr}");
-    assert!(line.contains(p), "stderr must name the file {p}, got: {stderr}");
-    for n in needles {
-        assert!(line.contains(n), "stderr must mention `{n}` for {p}, got: {stderr}");
-    }
+    let mut all = vec![p];
+    all.extend_from_slice(needles);
+    expect_one_line_error(&["run", p], &all);
 }
 
 /// Writes `toml` to a scenario file of its own and checks the failure.
@@ -349,15 +333,7 @@ fn bad_traces_name_the_trace_file_and_line() {
     for (name, text, needles) in cases {
         std::fs::write(dir.join(name), text).unwrap();
         std::fs::write(&scenario, format!("[workload]\ntrace = {{ format = \"csv\", path = \"{name}\" }}\n")).unwrap();
-        let out = mmesim(&["run", scenario.to_str().unwrap()]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
-        assert!(out.stdout.is_empty(), "{name}");
-        let line = err.strip_suffix('\n').unwrap_or(&err);
-        assert!(line.starts_with("error: ") && !line.contains('\n') && !line.contains("panicked"), "{err}");
-        for n in needles {
-            assert!(line.contains(n), "{name}: `{n}` not in {err}");
-        }
+        expect_one_line_error(&["run", scenario.to_str().unwrap()], needles);
     }
     std::fs::write(&scenario, "[workload]\ntrace = { format = \"csv\", path = \"none.csv\" }\n").unwrap();
     let out = mmesim(&["run", scenario.to_str().unwrap()]);

@@ -3,18 +3,13 @@
 //! counts do not matter, and bad sweep files or options fail with one line
 //! naming the file and the field.
 
+mod common;
+use common::{expect_one_line_error as expect_error, mmesim};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mmesim-sweep-cli-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
-fn mmesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mmesim")).args(args).env_remove("RUST_BACKTRACE").output().expect("run mmesim")
+    common::temp_dir("sweep-cli", test)
 }
 
 fn ok(args: &[&str]) -> Output {
@@ -99,18 +94,6 @@ fn shards_merged_equal_the_whole_sweep_byte_for_byte() {
     assert!(err.contains("4 of the sweep's 12 points are missing (first: point 2)"), "{err}");
 }
 
-fn expect_error(args: &[&str], needles: &[&str]) {
-    let out = mmesim(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(out.stdout.is_empty(), "{args:?}: stdout {}", String::from_utf8_lossy(&out.stdout));
-    let line = err.strip_suffix('\n').unwrap_or(&err);
-    assert!(!line.contains('\n') && line.starts_with("error: ") && !line.contains("panicked"), "{args:?}: {err}");
-    for n in needles {
-        assert!(line.contains(n), "{args:?}: `{n}` not in {err}");
-    }
-}
-
 #[test]
 fn bad_sweeps_fail_with_one_line_naming_the_file_and_field() {
     let (_d, sweep) = setup("unknown", "\"cluster.instancez\" = [1]\n");
@@ -129,43 +112,17 @@ fn bad_sweeps_fail_with_one_line_naming_the_file_and_field() {
 fn recommend_prints_the_cheapest_and_draws_the_frontier() {
     let (dir, _) = setup("recommend", "\"seed\" = [1]\n");
     let svg = dir.join("frontier.svg");
-    let out = ok(&[
-        "recommend",
-        s(&dir.join("base.toml")),
-        "--p99-ms",
-        "1000",
-        "--types",
-        "ml.m5.large,ml.m5.xlarge",
-        "--max-instances",
-        "6",
-        "--seeds",
-        "2",
-        "--plot",
-        s(&svg),
-        "-q",
-    ]);
+    let base = dir.join("base.toml");
+    let args =
+        ["recommend", s(&base), "--p99-ms", "1000", "--types", "ml.m5.large,ml.m5.xlarge", "--max-instances", "6"];
+    let out = ok(&[&args[..], &["--seeds", "2", "-q", "--plot", s(&svg)]].concat());
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("targets      p99 ≤ 1000 ms"), "{table}");
     assert!(table.contains("cheapest     "), "{table}");
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.contains("<svg") && svg.contains("cost / p99 frontier"), "{}", &svg[..200.min(svg.len())]);
-    // --json: the same answer as data.
-    let out = ok(&[
-        "recommend",
-        s(&dir.join("base.toml")),
-        "--p99-ms",
-        "1000",
-        "--types",
-        "ml.m5.large,ml.m5.xlarge",
-        "--max-instances",
-        "6",
-        "--seeds",
-        "2",
-        "--json",
-        "--threads",
-        "1",
-        "-q",
-    ]);
+    // --json: the same answer as data (on one thread: the answer does not depend on it).
+    let out = ok(&[&args[..], &["--seeds", "2", "-q", "--json", "--threads", "1"]].concat());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let best = &v["ranked"][0];
     let line =

@@ -82,8 +82,12 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Turns a TOML deserialisation error (with the path of the field it
 /// happened in) into one message: `line L, column C: `field`: what`.
 pub(crate) fn from_toml(origin: &str, text: &str, e: serde_path_to_error::Error<toml::de::Error>) -> Error {
-    let path = e.path().to_string();
-    let inner = e.inner();
+    toml_error(origin, text, &e.path().to_string(), e.inner())
+}
+
+/// One line for a TOML error in `text`: `line L, column C: `path`: what
+/// (in `the line`)`; `path` may be empty.
+pub(crate) fn toml_error(origin: &str, text: &str, path: &str, inner: &toml::de::Error) -> Error {
     let mut msg = String::new();
     if let Some(span) = inner.span() {
         let (l, c) = line_col(text, span.start);

@@ -42,6 +42,7 @@ use crate::error::{Error, ErrorKind};
 use crate::scenario::Scenario;
 use crate::sweep::Figures;
 use mmesim_autoscaling::AutoscalingPolicy;
+use mmesim_core::{InstanceType, ModelSpec};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -375,8 +376,14 @@ pub fn recommend(
         let mut seen = std::collections::BTreeSet::new();
         opts.types.iter().filter(|t| seen.insert(t.as_str())).cloned().collect()
     };
-    let per_type: Vec<(Vec<Evaluation>, Evaluation)> =
-        types.par_iter().map(|ty| search_type(base, ty, targets, opts, done)).collect::<Result<_, _>>()?;
+    // The models do not depend on the type: learn them (and read a trace)
+    // once, not once per type.
+    let models = base.sim_config(crate::RunOptions::default())?.models;
+    let room_of = |ty: &str| cat.get(ty).expect("BUG: candidate types come from the catalog");
+    let per_type: Vec<(Vec<Evaluation>, Evaluation)> = types
+        .par_iter()
+        .map(|ty| search_type(base, &models, room_of(ty), ty, targets, opts, done))
+        .collect::<Result<_, _>>()?;
     let mut ranked = Vec::new();
     let mut no_fit = Vec::new();
     let mut evaluated = Vec::new();
@@ -428,19 +435,20 @@ pub fn recommend(
 /// skipped marker with `instances = 0`).
 fn search_type(
     base: &Scenario,
+    models: &[ModelSpec],
+    room: &InstanceType,
     ty: &str,
     targets: &Targets,
     opts: &SearchOptions,
     done: &(dyn Fn() + Sync),
 ) -> Result<(Vec<Evaluation>, Evaluation), Error> {
-    let probe = point_scenario(base, ty, 1, 0, None);
     // A type the scenario is invalid on, or that cannot hold its largest
     // model (every request for it would fail), is skipped with the reason.
-    let unfit = match probe.sim_config(crate::RunOptions::default()) {
+    let unfit = match point_scenario(base, ty, 1, 0, None).validate(&base.name) {
         Err(e) => Some(e.message().to_string()),
-        Ok(cfg) => {
-            let room = cfg.cluster.instance_type.model_memory();
-            cfg.models.iter().find(|m| m.memory > room).map(|m| {
+        Ok(()) => {
+            let room = room.model_memory();
+            models.iter().find(|m| m.memory > room).map(|m| {
                 format!(
                     "model `{}` ({:.0} MiB) is larger than the memory tier of `{ty}` ({:.0} MiB)",
                     m.name,

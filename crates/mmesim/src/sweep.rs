@@ -319,17 +319,19 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(point: u64, points: u64, params: &[(String, toml::Value)], figures: &Figures) -> Row {
+    /// The point's number, the sweep's size and the point's parameters.
+    fn head(point: u64, points: u64, params: &[(String, toml::Value)]) -> Row {
         let mut cells = Vec::with_capacity(2 + params.len() + Figures::COLUMNS.len());
         cells.push(("point".to_string(), Cell::Int(point as i64)));
         cells.push(("points".to_string(), Cell::Int(points as i64)));
-        for (p, v) in params {
-            cells.push((p.clone(), Cell::from_toml(v)));
-        }
-        for (name, c) in Figures::COLUMNS.iter().zip(figures.cells()) {
-            cells.push((name.to_string(), c));
-        }
+        cells.extend(params.iter().map(|(p, v)| (p.clone(), Cell::from_toml(v))));
         Row { cells }
+    }
+
+    fn new(point: u64, points: u64, params: &[(String, toml::Value)], figures: &Figures) -> Row {
+        let mut row = Row::head(point, points, params);
+        row.cells.extend(Figures::COLUMNS.iter().map(|n| n.to_string()).zip(figures.cells()));
+        row
     }
 
     /// The cell named `name`.
@@ -567,16 +569,7 @@ impl Sweep {
 
     /// Parses a sweep; `dir` is where `base` is looked up from.
     pub fn from_toml_str(text: &str, origin: &str, dir: &Path) -> Result<Sweep, Error> {
-        let doc: toml::Table = toml::from_str(text).map_err(|e| {
-            let mut msg = String::new();
-            if let Some(span) = e.span() {
-                let (l, c) = crate::error::line_col(text, span.start);
-                msg.push_str(&format!("line {l}, column {c}: "));
-            }
-            let lines: Vec<&str> = e.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-            msg.push_str(&lines.join(": "));
-            Error::new(ErrorKind::Parse, origin, msg)
-        })?;
+        let doc: toml::Table = toml::from_str(text).map_err(|e| crate::error::toml_error(origin, text, "", &e))?;
         for k in doc.keys() {
             if !["base", "axes", "set"].contains(&k.as_str()) {
                 return Err(Error::invalid(origin, k, "unknown key; a sweep has `base`, `[set]` and `[axes]`"));
@@ -594,8 +587,8 @@ impl Sweep {
         let base_origin = base_path.display().to_string();
         // The base must be a valid scenario on its own.
         Scenario::from_toml_str(&base_text, &base_origin)?;
-        let mut base: toml::Table = toml::from_str(&base_text)
-            .map_err(|e| Error::new(ErrorKind::Parse, base_origin.clone(), e.message().to_string()))?;
+        let mut base: toml::Table =
+            toml::from_str(&base_text).map_err(|e| crate::error::toml_error(&base_origin, &base_text, "", &e))?;
         if let Some(set) = doc.get("set") {
             let toml::Value::Table(set) = set else {
                 return Err(Error::invalid(origin, "set", "expected a table of field paths and values"));
@@ -687,9 +680,13 @@ impl Sweep {
 
     /// The scenario of point `i`.
     pub fn scenario(&self, i: u64) -> Result<Scenario, Error> {
-        let params = self.params(i);
+        self.scenario_with(i, &self.params(i))
+    }
+
+    /// The scenario of point `i`, whose parameters are `params`.
+    fn scenario_with(&self, i: u64, params: &[(String, toml::Value)]) -> Result<Scenario, Error> {
         let mut t = self.base.clone();
-        for (p, v) in &params {
+        for (p, v) in params {
             set_path(&mut t, p, v.clone()).map_err(|m| Error::invalid(&self.origin, &format!("axes.\"{p}\""), m))?;
         }
         scenario_of(&t, &self.base_dir).map_err(|m| {
@@ -706,16 +703,7 @@ impl Sweep {
     /// The points of a shard as rows of their number and parameters only
     /// (no figures): what `mmesim sweep --list` prints.
     pub fn point_rows(&self, shard: Shard) -> Vec<Row> {
-        let total = self.len();
-        self.shard_points(shard)
-            .into_iter()
-            .map(|i| {
-                let mut cells =
-                    vec![("point".to_string(), Cell::Int(i as i64)), ("points".to_string(), Cell::Int(total as i64))];
-                cells.extend(self.params(i).iter().map(|(p, v)| (p.clone(), Cell::from_toml(v))));
-                Row { cells }
-            })
-            .collect()
+        self.shard_points(shard).into_iter().map(|i| Row::head(i, self.len(), &self.params(i))).collect()
     }
 
     /// The points of a shard, in order.
@@ -734,10 +722,10 @@ impl Sweep {
             points
                 .par_iter()
                 .map(|&i| {
-                    let s = self.scenario(i)?;
-                    let out = s.run()?;
+                    let params = self.params(i);
+                    let out = self.scenario_with(i, &params)?.run()?;
                     done();
-                    Ok(Row::new(i, total, &self.params(i), &Figures::of(&out.report)))
+                    Ok(Row::new(i, total, &params, &Figures::of(&out.report)))
                 })
                 .collect::<Result<Vec<Row>, Error>>()
         };

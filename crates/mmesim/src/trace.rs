@@ -197,9 +197,9 @@ fn azure_files(
     memory: &Option<PathBuf>,
 ) -> AzureFiles {
     match dir {
-        Some(d) => AzureFiles::day(&resolve(base_dir, d), day.unwrap_or(1)),
+        Some(d) => AzureFiles::day(&base_dir.join(d), day.unwrap_or(1)),
         None => {
-            let f = |p: &Option<PathBuf>| resolve(base_dir, p.as_deref().unwrap_or(Path::new("")));
+            let f = |p: &Option<PathBuf>| base_dir.join(p.as_deref().unwrap_or(Path::new("")));
             AzureFiles { invocations: f(invocations), durations: f(durations), memory: f(memory) }
         }
     }
@@ -216,27 +216,17 @@ pub(crate) struct Loaded {
     pub error: ErrorSlot,
 }
 
+/// The error as the facade's, its origin the trace file: the file is named
+/// once, as the origin, and the message says what went wrong in it.
 fn trace_err(e: TraceError) -> Error {
-    let origin = e.path().map(|p| p.display().to_string());
-    match origin {
-        Some(o) => {
-            let msg = e.to_string();
-            // The origin names the file: do not name it twice.
-            let msg = match msg.strip_prefix(&format!("{o}: ")) {
-                Some(rest) => rest.to_string(),
-                None => msg.replacen(&format!(" {o}: "), ": ", 1),
-            };
-            Error::new(ErrorKind::Invalid, o, msg)
+    match e {
+        TraceError::File { path, source } => {
+            Error::new(ErrorKind::Invalid, path.display().to_string(), source.to_string())
         }
-        None => Error::new(ErrorKind::Invalid, "trace", e.to_string()),
-    }
-}
-
-fn resolve(dir: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        dir.join(p)
+        TraceError::Open { path, source } => {
+            Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot open trace: {source}"))
+        }
+        other => Error::new(ErrorKind::Invalid, "trace", other.to_string()),
     }
 }
 
@@ -246,7 +236,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
     let error: ErrorSlot = Arc::new(Mutex::new(None));
     match spec {
         TraceSpec::Csv { path, time_scale } => {
-            let path = resolve(base_dir, path);
+            let path = base_dir.join(path);
             let scan = scan_request_csv(&path).map_err(trace_err)?;
             if scan.requests == 0 {
                 return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the trace holds no request"));
@@ -269,12 +259,11 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             };
             let src = CsvRequestSource::open(&path, ids, *time_scale).map_err(trace_err)?;
             let slot = error.clone();
-            let source =
-                Box::new(Watched { inner: src, slot, check: |s: &CsvRequestSource| s.error().map(|e| e.to_string()) });
+            let source = Box::new(CsvSource { inner: src, slot });
             Ok(Loaded { models: specs, source, error })
         }
         TraceSpec::OracleGeneral { path, time_scale } => {
-            let path = resolve(base_dir, path);
+            let path = base_dir.join(path);
             let open = || -> Result<OracleGeneralReader<BufReader<std::fs::File>>, Error> {
                 let f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
                 Ok(OracleGeneralReader::new(BufReader::with_capacity(1 << 16, f)))
@@ -374,22 +363,19 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
     }
 }
 
-/// A source whose reader may meet an error mid-stream: the error goes to
-/// the slot and the stream ends.
-struct Watched<S, F> {
-    inner: S,
+/// The streamed pass over a request CSV; an error its reader meets goes to
+/// the slot (the stream then ends).
+struct CsvSource {
+    inner: CsvRequestSource,
     slot: ErrorSlot,
-    check: F,
 }
 
-impl<S: RequestSource, F: Fn(&S) -> Option<String> + Send> RequestSource for Watched<S, F> {
+impl RequestSource for CsvSource {
     fn next_arrival(&mut self) -> Option<Arrival> {
         let a = self.inner.next_arrival();
         if a.is_none() {
-            if let Some(e) = (self.check)(&self.inner) {
-                if let Ok(mut g) = self.slot.lock() {
-                    g.get_or_insert(e);
-                }
+            if let (Some(e), Ok(mut g)) = (self.inner.error(), self.slot.lock()) {
+                g.get_or_insert_with(|| e.to_string());
             }
         }
         a

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use mmesim::{RunOptions, Scenario};
+use std::path::PathBuf;
 
 /// Parses a scenario from text, panicking with the error (test input is ours).
 pub fn scenario(text: &str) -> Scenario {
@@ -37,4 +38,13 @@ pub fn che_hit_ratio(p: &[f64], c: f64) -> f64 {
     }
     let t = 0.5 * (lo + hi);
     p.iter().map(|&q| q * (1.0 - (-q * t).exp())).sum()
+}
+
+/// A fresh, empty directory for one test: `group` is the test file,
+/// `test` the test, so parallel tests never share one.
+pub fn temp_dir(group: &str, test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mmesim-{group}-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
 }

@@ -2,11 +2,13 @@
 //! type gives the same answer as an exhaustive sweep of every type × count
 //! × seed (× zone out), judged with the same targets.
 
+mod common;
+use common::temp_dir;
+
 use mmesim::recommend::{frontier, recommend, SearchOptions, Targets};
 use mmesim::sweep::{Cell, Row, Shard, Sweep};
 use mmesim::Scenario;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 const SCENARIO: &str = r#"
 name = "recommend-small"
@@ -29,13 +31,6 @@ popularity = { dist = "zipf", alpha = 0.9 }
 const TYPES: [&str; 4] = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.xlarge", "ml.r5.xlarge"];
 const MAX: u32 = 8;
 
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mmesim-recommend-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
-
 fn num(r: &Row, name: &str) -> f64 {
     r.get(name).and_then(Cell::as_f64).unwrap_or_else(|| panic!("no `{name}` in {r:?}"))
 }
@@ -48,7 +43,7 @@ fn exhaustive(
     seeds: u32,
     zone_loss: bool,
 ) -> BTreeMap<(String, u32), (bool, f64)> {
-    let dir = temp_dir(test);
+    let dir = temp_dir("recommend", test);
     std::fs::write(dir.join("base.toml"), scenario).unwrap();
     let types: Vec<String> = TYPES.iter().map(|t| format!("{t:?}")).collect();
     let counts: Vec<String> = (1..=MAX).map(|n| n.to_string()).collect();

@@ -2,15 +2,11 @@
 //! alone, byte-identical results whatever the thread count or sharding,
 //! and clear errors for bad sweep files.
 
+mod common;
+use common::temp_dir;
+
 use mmesim::sweep::{merge, parse_jsonl, to_csv, to_jsonl, Cell, Figures, Shard, Sweep};
 use std::path::{Path, PathBuf};
-
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mmesim-sweep-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 const BASE: &str = r#"
 name = "sweep-base"
@@ -53,7 +49,7 @@ duration_s = 90.0
 
 #[test]
 fn points_are_numbered_last_axis_fastest_and_match_their_scenario() {
-    let dir = temp_dir("numbering");
+    let dir = temp_dir("sweep", "numbering");
     let sweep = Sweep::from_file(write_sweep(&dir, GRID)).unwrap();
     assert_eq!(sweep.len(), 24);
     // Point 13 = type 1 (13 / 12), instances index (13 % 12) / 4 = 0, spill (13 % 4) / 2 = 0, seed 13 % 2 = 1.
@@ -93,7 +89,7 @@ fn points_are_numbered_last_axis_fastest_and_match_their_scenario() {
 
 #[test]
 fn thread_count_and_sharding_do_not_change_a_byte() {
-    let dir = temp_dir("bytes");
+    let dir = temp_dir("sweep", "bytes");
     let sweep = Sweep::from_file(write_sweep(&dir, GRID)).unwrap();
     let whole1 = sweep.run(Shard::ALL, Some(1), &|| {}).unwrap();
     let whole2 = sweep.run(Shard::ALL, Some(2), &|| {}).unwrap();
@@ -133,7 +129,7 @@ fn thread_count_and_sharding_do_not_change_a_byte() {
 }
 
 fn sweep_error(test: &str, text: &str) -> String {
-    let dir = temp_dir(test);
+    let dir = temp_dir("sweep", test);
     Sweep::from_file(write_sweep(&dir, text)).unwrap_err().to_string()
 }
 
@@ -214,7 +210,7 @@ fn set_path_descends_into_tables_lists_and_named_policies() {
 fn unquoted_dotted_keys_change_only_the_fields_they_name() {
     // `cluster.instance_type = …` unquoted is TOML for a `cluster` table: it must not
     // replace the base's whole `[cluster]` (instances = 1, zones = 2).
-    let dir = temp_dir("dotted");
+    let dir = temp_dir("sweep", "dotted");
     let text = "base = \"scen/base.toml\"\n[set]\ncluster.instance_type = \"ml.r5.xlarge\"\n\
                 eviction.memory = { policy = \"lruk\", k = 3 }\n[axes]\ncluster.instances = [2, 3]\n";
     let sweep = Sweep::from_file(write_sweep(&dir, text)).unwrap();

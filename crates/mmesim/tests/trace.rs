@@ -2,19 +2,15 @@
 //! trace`, checked against hand-computed latencies and exact counts, and
 //! their errors.
 
+mod common;
+use common::temp_dir;
+
 use mmesim::core::TraceKind;
 use mmesim::engine::SimTime;
 use mmesim::workload::azure::{AzureFiles, AzureOptions, AzureTrace};
 use mmesim::workload::cachetrace::{write_oracle_general, CacheRequest};
 use mmesim::{RunOptions, Scenario};
 use std::path::{Path, PathBuf};
-
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mmesim-trace-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
 
 fn write_scenario(dir: &Path, text: &str) -> Scenario {
     let p = dir.join("scenario.toml");
@@ -52,7 +48,7 @@ fn latencies_ms(out: &mmesim::RunResult) -> Vec<(u64, f64)> {
 
 #[test]
 fn csv_trace_with_listed_models_gives_hand_computed_latencies() {
-    let dir = temp_dir("csv-hand");
+    let dir = temp_dir("trace", "csv-hand");
     std::fs::write(dir.join("reqs.csv"), "timestamp_s,model,service_ms\n0,a,10\n5,a,250\n5.5,b,\n10,a,40\n30,a,5\n")
         .unwrap();
     // 100 MB artifacts (95.367431640625 MiB = 10^8 bytes): download 50 ms + 1 s,
@@ -106,7 +102,7 @@ trace = {{ format = "csv", path = "reqs.csv" }}
 
 #[test]
 fn csv_trace_without_a_list_makes_one_model_per_id_in_first_appearance_order() {
-    let dir = temp_dir("csv-gen");
+    let dir = temp_dir("trace", "csv-gen");
     let mut text = String::from("timestamp_s,model\n");
     for i in 0..300u32 {
         let m = ["zeta", "7", "alpha", "7", "zeta"][i as usize % 5];
@@ -134,7 +130,7 @@ fn csv_trace_without_a_list_makes_one_model_per_id_in_first_appearance_order() {
 
 #[test]
 fn oracle_general_trace_objects_become_models_of_their_size() {
-    let dir = temp_dir("oracle");
+    let dir = temp_dir("trace", "oracle");
     let mb = 1_000_000u64;
     let reqs: Vec<CacheRequest> = (0..50u32)
         .map(|i| CacheRequest {
@@ -179,7 +175,7 @@ fn sample_dir() -> PathBuf {
 
 #[test]
 fn the_azure_sample_replays_every_invocation_of_the_day() {
-    let dir = temp_dir("azure");
+    let dir = temp_dir("trace", "azure");
     let sample = sample_dir().canonicalize().unwrap();
     let text = format!(
         "name = \"az\"\nseed = 9\nduration_s = 86400.0\n[cluster]\ninstance_type = \"ml.m5.xlarge\"\ninstances = 2\n\
@@ -221,7 +217,7 @@ fn the_azure_sample_replays_every_invocation_of_the_day() {
 }
 
 fn run_error(test: &str, scenario: &str, files: &[(&str, &str)]) -> String {
-    let dir = temp_dir(test);
+    let dir = temp_dir("trace", test);
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();
     }

@@ -1,0 +1,721 @@
+//! The memory and disk tiers of every instance: the only writer of model
+//! state.
+//!
+//! Owns [`Tiers`]: per instance, each model's [`Residency`] (memory and
+//! disk state, pins, waiters, recency), the tiers' byte accounting, the
+//! download and load queues, the shared links, the two evictors and the
+//! recency list; and the routing view's list of copies per model. Every
+//! change of a model on an instance is a method here — `ensure_model`,
+//! `pump_downloads`, `pump_loads`, `start_unload`, the room makers, expiry —
+//! so the pinning and accounting rules live in one place.
+//!
+//! May touch: the agenda (its own events), metrics and the trace, the
+//! routing status's memory fields, and — once a model is warm — hand its
+//! waiters to `request.rs` (`admit_waiters`).
+//!
+//! Architecture invariant: the fields of [`Tiers`] and [`InstanceTiers`]
+//! are private to this file; other rooms get `&` access only, so the
+//! compiler, not a convention, keeps them from writing tier state.
+
+use super::event::{Event, Link};
+use super::state::{Life, ModelInfo, NIL};
+use super::{Simulation, Tier, TraceKind};
+use crate::evict::{AccessCtx, Evictor, ObjectMeta};
+use crate::pipe::Pipe;
+use crate::route::{DiskState, MemState, ModelCopy};
+use crate::{Bytes, InstanceId};
+use mmesim_engine::{IdList, SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// One model's state on one instance.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Residency {
+    pub(super) mem: MemState,
+    pub(super) disk: DiskState,
+    /// Requests queued for a slot or being served for this model here.
+    pub(super) pins: u32,
+    /// Requests waiting for this model's download/load (intrusive list
+    /// through `Req::next`).
+    head: u32,
+    tail: u32,
+    /// Reload once the running unload ends.
+    reload: bool,
+    /// When the model was last used (for the recency list's oldest end).
+    last_used: SimTime,
+    /// Start of the download, load or unload under way (for their times).
+    t0: SimTime,
+}
+
+const ABSENT: Residency = Residency {
+    mem: MemState::Absent,
+    disk: DiskState::Absent,
+    pins: 0,
+    head: NIL,
+    tail: NIL,
+    reload: false,
+    last_used: SimTime::ZERO,
+    t0: SimTime::ZERO,
+};
+
+/// One instance's memory and disk tiers.
+pub(super) struct InstanceTiers {
+    mem_cap: u64,
+    mem_used: u64,
+    /// Bytes of models being unloaded (freed when the unload ends).
+    mem_unloading: u64,
+    disk_cap: u64,
+    disk_used: u64,
+    /// Artifact bytes of models being unloaded (they unpin when it ends).
+    disk_unpinning: u64,
+    downloads_active: u32,
+    loads_active: u32,
+    max_downloads: u32,
+    max_loads: u32,
+    download_queue: VecDeque<u32>,
+    load_queue: VecDeque<u32>,
+    net: Pipe,
+    disk_io: Pipe,
+    models: Vec<Residency>,
+    mem_ev: Box<dyn Evictor>,
+    disk_ev: Box<dyn Evictor>,
+    loaded: u32,
+    /// Loaded models, most recently used first (for
+    /// `InstanceStatus::lru_last_used`).
+    recency: IdList,
+    /// Earliest pending `Expiry` event per tier (memory, disk).
+    expiry_armed: [Option<SimTime>; 2],
+}
+
+/// Read access for the other rooms.
+impl InstanceTiers {
+    pub(super) fn residency(&self, model: u32) -> &Residency {
+        &self.models[model as usize]
+    }
+    pub(super) fn residencies(&self) -> &[Residency] {
+        &self.models
+    }
+    pub(super) fn mem_cap(&self) -> u64 {
+        self.mem_cap
+    }
+    pub(super) fn mem_used(&self) -> u64 {
+        self.mem_used
+    }
+    pub(super) fn mem_unloading(&self) -> u64 {
+        self.mem_unloading
+    }
+    pub(super) fn disk_cap(&self) -> u64 {
+        self.disk_cap
+    }
+    pub(super) fn disk_used(&self) -> u64 {
+        self.disk_used
+    }
+    pub(super) fn loaded(&self) -> u32 {
+        self.loaded
+    }
+    /// Downloads, loads and unloads under way.
+    pub(super) fn ops_under_way(&self) -> u64 {
+        let unloading = self.models.iter().filter(|s| s.mem == MemState::Unloading).count() as u64;
+        self.downloads_active as u64 + self.loads_active as u64 + unloading
+    }
+    /// Loaded models, most recent first.
+    pub(super) fn recency(&self) -> impl Iterator<Item = u32> + '_ {
+        self.recency.iter()
+    }
+    /// (transfers on the network link, downloads active, reads on the disk
+    /// link, loads active).
+    pub(super) fn transfers(&self) -> (usize, u32, usize, u32) {
+        (self.net.len(), self.downloads_active, self.disk_io.len(), self.loads_active)
+    }
+    pub(super) fn evictor(&self, tier: Tier) -> &dyn Evictor {
+        match tier {
+            Tier::Memory => &*self.mem_ev,
+            Tier::Disk => &*self.disk_ev,
+        }
+    }
+}
+
+/// Every instance's tiers, and the routing view's copies of each model.
+#[derive(Default)]
+pub(super) struct Tiers {
+    inst: Vec<InstanceTiers>,
+    /// Per model, the instances holding it (loaded, loading or on disk).
+    copies: Vec<Vec<ModelCopy>>,
+    /// Reused buffer for transfers completed together.
+    scratch: Vec<u32>,
+}
+
+impl Tiers {
+    pub(super) fn new(models: usize) -> Self {
+        Tiers { inst: Vec::new(), copies: vec![Vec::new(); models], scratch: Vec::new() }
+    }
+    #[inline]
+    pub(super) fn get(&self, inst: u32) -> &InstanceTiers {
+        &self.inst[inst as usize]
+    }
+    pub(super) fn iter(&self) -> impl Iterator<Item = &InstanceTiers> {
+        self.inst.iter()
+    }
+    pub(super) fn copies(&self) -> &[Vec<ModelCopy>] {
+        &self.copies
+    }
+}
+
+impl Simulation {
+    /// Empty tiers for a new instance (its id is the next index).
+    pub(super) fn add_tiers(&mut self, id: u32) {
+        let ty = &self.cfg.cluster.instance_type;
+        let c = &self.cfg.cluster;
+        let or_vcpus = |n: u32| if n == 0 { ty.vcpus } else { n };
+        let t = InstanceTiers {
+            mem_cap: ty.model_memory().0,
+            mem_used: 0,
+            mem_unloading: 0,
+            disk_cap: ty.storage.size.0,
+            disk_used: 0,
+            disk_unpinning: 0,
+            downloads_active: 0,
+            loads_active: 0,
+            max_downloads: or_vcpus(c.max_concurrent_downloads),
+            max_loads: or_vcpus(c.max_concurrent_loads),
+            download_queue: VecDeque::new(),
+            load_queue: VecDeque::new(),
+            net: Pipe::new(ty.download_bytes_per_s),
+            disk_io: Pipe::new(ty.storage.read_bytes_per_s),
+            models: vec![ABSENT; self.models.len()],
+            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, ty.model_memory()),
+            disk_ev: (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size),
+            loaded: 0,
+            recency: IdList::new(),
+            expiry_armed: [None, None],
+        };
+        if self.tiers.inst.len() != id as usize {
+            panic!("BUG: tiers for instance {id} added out of order");
+        }
+        self.tiers.inst.push(t);
+    }
+
+    /// An access context for an evictor: now, and the next virtual time.
+    fn ctx(&mut self) -> AccessCtx {
+        let c = AccessCtx { now: self.now, vtime: self.vtime, next_access: None };
+        self.vtime += 1;
+        c
+    }
+
+    // ----- requests meet the tiers ------------------------------------------
+
+    /// A request found its model loaded: the memory evictor and the recency
+    /// list see the access.
+    pub(super) fn touch_hit(&mut self, inst: u32, model: u32) {
+        let ctx = self.ctx();
+        self.tiers.inst[inst as usize].mem_ev.on_access(model, ctx);
+        self.recency_touch(inst, model, false);
+        self.arm_expiry(inst, Tier::Memory);
+    }
+
+    /// A request waits for `model` on `inst`: link it behind the model's
+    /// waiters. `true` if it joins a load already under way.
+    pub(super) fn add_waiter(&mut self, inst: u32, model: u32, r: u32) -> bool {
+        let s = &mut self.tiers.inst[inst as usize].models[model as usize];
+        let joined = matches!(s.mem, MemState::Pending | MemState::Loading);
+        if s.tail == NIL {
+            s.head = r;
+        } else {
+            self.reqs.slab[s.tail as usize].next = r;
+        }
+        s.tail = r;
+        joined
+    }
+
+    /// A request of `model` holds it in memory (queued for a slot or in
+    /// service).
+    pub(super) fn pin(&mut self, inst: u32, model: u32) {
+        self.tiers.inst[inst as usize].models[model as usize].pins += 1;
+    }
+
+    /// A request of `model` let go of it; an unpinned model may be unloaded
+    /// for queued work or expire.
+    pub(super) fn unpin(&mut self, inst: u32, model: u32) {
+        let it = &mut self.tiers.inst[inst as usize];
+        let s = &mut it.models[model as usize];
+        s.pins -= 1;
+        if s.pins == 0 {
+            if !it.load_queue.is_empty() || !it.download_queue.is_empty() {
+                self.pump_downloads(inst);
+                self.pump_loads(inst);
+            }
+            self.arm_expiry(inst, Tier::Memory);
+        }
+    }
+
+    // ----- recency and the routing view -------------------------------------
+
+    /// Puts a loaded model at the head of the instance's recency list.
+    fn recency_touch(&mut self, inst: u32, model: u32, insert: bool) {
+        let now = self.now;
+        let it = &mut self.tiers.inst[inst as usize];
+        it.models[model as usize].last_used = now;
+        // Only a change at the least-recent end moves `lru_last_used`.
+        let lru_changes = it.recency.back() == Some(model) || it.recency.is_empty();
+        if insert {
+            it.recency.push_front(model);
+        } else if it.recency.front() != Some(model) {
+            it.recency.move_to_front(model);
+        }
+        if lru_changes {
+            self.sync_lru_age(inst);
+        }
+    }
+
+    fn sync_lru_age(&mut self, inst: u32) {
+        let it = &self.tiers.inst[inst as usize];
+        self.fleet.status[inst as usize].lru_last_used = it.recency.back().map(|m| it.models[m as usize].last_used);
+    }
+
+    /// Brings the routing view's copy of `model` on `inst` up to date.
+    fn sync_copy(&mut self, inst: u32, model: u32) {
+        let s = self.tiers.inst[inst as usize].models[model as usize];
+        let list = &mut self.tiers.copies[model as usize];
+        let pos = list.iter().position(|c| c.instance.0 == inst);
+        let gone = s.mem == MemState::Absent && s.disk == DiskState::Absent;
+        match (pos, gone) {
+            (Some(p), true) => {
+                list.swap_remove(p);
+            }
+            (Some(p), false) => {
+                list[p].memory = s.mem;
+                list[p].disk = s.disk;
+            }
+            (None, false) => list.push(ModelCopy { instance: InstanceId(inst), memory: s.mem, disk: s.disk }),
+            (None, true) => {}
+        }
+    }
+
+    fn sync_status(&mut self, inst: u32) {
+        let it = &self.tiers.inst[inst as usize];
+        let st = &mut self.fleet.status[inst as usize];
+        st.memory_free = Bytes(it.mem_cap - it.mem_used);
+        st.loaded_models = it.loaded;
+    }
+
+    // ----- keep-alive expiry ------------------------------------------------
+
+    /// Schedules an `Expiry` check for when the tier's keep-alive evictor
+    /// says its next unpinned object idles out (nothing for other policies).
+    fn arm_expiry(&mut self, inst: u32, tier: Tier) {
+        let it = &self.tiers.inst[inst as usize];
+        let models = &it.models;
+        let next = match tier {
+            Tier::Memory => it.mem_ev.next_expiry(&|x| models[x as usize].pins > 0),
+            Tier::Disk => it.disk_ev.next_expiry(&|x| models[x as usize].mem != MemState::Absent),
+        };
+        let Some(t) = next else { return };
+        let t = t.max(self.now);
+        let armed = &mut self.tiers.inst[inst as usize].expiry_armed[tier as usize];
+        if armed.is_none_or(|a| t < a) {
+            *armed = Some(t);
+            self.agenda.push(t, Event::Expiry { inst, tier });
+        }
+    }
+
+    /// Removes the tier's idled-out unpinned objects (memory: unloads;
+    /// disk: deletions) and re-arms. `false` if nothing happened. Once the
+    /// workload is over and nothing is in flight, idle expiries are not
+    /// simulated: the run ends.
+    pub(super) fn on_expiry(&mut self, inst: u32, tier: Tier) -> bool {
+        let now = self.now;
+        let armed = &mut self.tiers.inst[inst as usize].expiry_armed[tier as usize];
+        if *armed != Some(now) {
+            return false; // superseded by an earlier check at the same or an earlier time
+        }
+        *armed = None;
+        if self.inflow.done && self.reqs.live == 0 {
+            return false;
+        }
+        if self.fleet.instances[inst as usize].life == Life::Removed {
+            return false;
+        }
+        let mut any = false;
+        loop {
+            let it = &mut self.tiers.inst[inst as usize];
+            let models = &it.models;
+            let v = match tier {
+                Tier::Memory => it.mem_ev.expired(now, &|x| models[x as usize].pins > 0),
+                Tier::Disk => it.disk_ev.expired(now, &|x| models[x as usize].mem != MemState::Absent),
+            };
+            let Some(v) = v else { break };
+            any = true;
+            match tier {
+                Tier::Memory => {
+                    let s = it.models[v as usize];
+                    if s.mem != MemState::Loaded || s.pins > 0 {
+                        panic!(
+                            "BUG: evictor `{}` let model {v} expire in state {:?} with {} pins",
+                            it.mem_ev.name(),
+                            s.mem,
+                            s.pins
+                        );
+                    }
+                    self.start_unload(inst, v);
+                }
+                Tier::Disk => self.delete_artifact(inst, v, "let expire"),
+            }
+        }
+        if any {
+            self.m.cache.expired += 1;
+        }
+        self.arm_expiry(inst, tier);
+        if any && tier == Tier::Disk {
+            self.pump_downloads(inst);
+        }
+        any
+    }
+
+    // ----- download → load --------------------------------------------------
+
+    /// A request wants `model` in memory on `inst`: start (or join) the path
+    /// download → load.
+    pub(super) fn ensure_model(&mut self, inst: u32, model: u32) {
+        let it = &mut self.tiers.inst[inst as usize];
+        let s = &mut it.models[model as usize];
+        match s.mem {
+            MemState::Absent => {
+                s.mem = MemState::Pending;
+                match s.disk {
+                    DiskState::Present => {
+                        it.load_queue.push_back(model);
+                        self.sync_copy(inst, model);
+                        self.pump_loads(inst);
+                    }
+                    DiskState::Pending | DiskState::Downloading => self.sync_copy(inst, model),
+                    DiskState::Absent => {
+                        s.disk = DiskState::Pending;
+                        it.download_queue.push_back(model);
+                        self.sync_copy(inst, model);
+                        self.pump_downloads(inst);
+                    }
+                }
+            }
+            MemState::Unloading => s.reload = true,
+            MemState::Pending | MemState::Loading => {}
+            MemState::Loaded => panic!("BUG: ensure_model on a loaded model"),
+        }
+    }
+
+    fn pump_downloads(&mut self, inst: u32) {
+        loop {
+            let it = &self.tiers.inst[inst as usize];
+            if it.downloads_active >= it.max_downloads {
+                break;
+            }
+            let Some(&model) = it.download_queue.front() else { break };
+            let art = self.models[model as usize].artifact;
+            if !self.make_disk_room(inst, art) {
+                break;
+            }
+            let it = &mut self.tiers.inst[inst as usize];
+            it.download_queue.pop_front();
+            it.disk_used += art;
+            it.downloads_active += 1;
+            it.models[model as usize].disk = DiskState::Downloading;
+            it.models[model as usize].t0 = self.now;
+            self.sync_copy(inst, model);
+            self.m.cache.downloads += 1;
+            self.ops_in_flight += 1;
+            self.record(inst, model, TraceKind::DownloadStart);
+            let overhead = self.cfg.cluster.download_overhead;
+            if overhead == SimDuration::ZERO {
+                self.start_transfer(inst, Link::Net, model, art);
+            } else {
+                self.agenda.push(self.now + overhead, Event::TransferStart { inst, model });
+            }
+        }
+    }
+
+    /// Frees disk room for `need` bytes: deletes unpinned artifacts at once;
+    /// if that is not enough, unloads idle models so that their artifacts
+    /// unpin. Returns whether the room is there now.
+    fn make_disk_room(&mut self, inst: u32, need: u64) -> bool {
+        loop {
+            let it = &mut self.tiers.inst[inst as usize];
+            let free = it.disk_cap - it.disk_used;
+            if free >= need {
+                return true;
+            }
+            let models = &it.models;
+            if let Some(v) = it.disk_ev.victim(&|x| models[x as usize].mem != MemState::Absent) {
+                self.delete_artifact(inst, v, "proposed");
+                continue;
+            }
+            if free + it.disk_unpinning >= need {
+                return false; // unloads under way will unpin enough
+            }
+            match self.mem_victim(inst) {
+                Some(v) => self.start_unload(inst, v),
+                None => return false,
+            }
+        }
+    }
+
+    /// Deletes an unpinned artifact the disk evictor chose (to make room,
+    /// or because it idled out); `why` is for the `BUG:` message.
+    fn delete_artifact(&mut self, inst: u32, v: u32, why: &str) {
+        let it = &mut self.tiers.inst[inst as usize];
+        let s = &mut it.models[v as usize];
+        if s.disk != DiskState::Present || s.mem != MemState::Absent {
+            panic!("BUG: disk evictor `{}` {why} artifact {v} in state {:?}/{:?}", it.disk_ev.name(), s.disk, s.mem);
+        }
+        it.disk_ev.on_remove(v);
+        s.disk = DiskState::Absent;
+        it.disk_used -= self.models[v as usize].artifact;
+        self.m.cache.disk_evictions += 1;
+        self.sync_copy(inst, v);
+        self.record(inst, v, TraceKind::DiskEvict);
+    }
+
+    /// The memory evictor's proposal, checked: loaded and unpinned.
+    fn mem_victim(&mut self, inst: u32) -> Option<u32> {
+        let it = &mut self.tiers.inst[inst as usize];
+        let models = &it.models;
+        let v = it.mem_ev.victim(&|x| models[x as usize].pins > 0)?;
+        let s = models[v as usize];
+        if s.mem != MemState::Loaded || s.pins > 0 {
+            panic!(
+                "BUG: memory evictor `{}` proposed model {v} in state {:?} with {} pins",
+                it.mem_ev.name(),
+                s.mem,
+                s.pins
+            );
+        }
+        Some(v)
+    }
+
+    fn on_download_done(&mut self, inst: u32, model: u32) {
+        let info: &ModelInfo = &self.models[model as usize];
+        let meta = ObjectMeta { size: Bytes(info.artifact), reload_cost: info.download_time.as_secs_f64() };
+        let ctx = self.ctx();
+        self.ops_in_flight -= 1;
+        let now = self.now;
+        let it = &mut self.tiers.inst[inst as usize];
+        it.downloads_active -= 1;
+        let took = (now - it.models[model as usize].t0).as_millis_f64();
+        self.fleet.instances[inst as usize].acc.downloading.add(took);
+        let s = &mut it.models[model as usize];
+        s.disk = DiskState::Present;
+        it.disk_ev.on_insert(model, meta, ctx);
+        self.arm_expiry(inst, Tier::Disk);
+        let it = &mut self.tiers.inst[inst as usize];
+        if it.models[model as usize].mem == MemState::Pending {
+            it.load_queue.push_back(model);
+        }
+        self.sync_copy(inst, model);
+        self.record(inst, model, TraceKind::DownloadEnd);
+        self.pump_loads(inst);
+        self.pump_downloads(inst);
+    }
+
+    fn pump_loads(&mut self, inst: u32) {
+        loop {
+            let it = &self.tiers.inst[inst as usize];
+            if it.loads_active >= it.max_loads {
+                break;
+            }
+            let Some(&model) = it.load_queue.front() else { break };
+            let size = self.models[model as usize].memory;
+            if !self.make_mem_room(inst, size) {
+                break;
+            }
+            let ctx = self.ctx();
+            let it = &mut self.tiers.inst[inst as usize];
+            it.load_queue.pop_front();
+            it.mem_used += size;
+            it.loads_active += 1;
+            it.models[model as usize].mem = MemState::Loading;
+            it.models[model as usize].t0 = self.now;
+            it.disk_ev.on_access(model, ctx);
+            self.sync_copy(inst, model);
+            self.sync_status(inst);
+            self.m.cache.loads += 1;
+            self.ops_in_flight += 1;
+            self.m.minute.loads += 1;
+            let zone = self.fleet.zone(inst);
+            self.fleet.zones[zone].loads += 1;
+            self.record(inst, model, TraceKind::LoadStart);
+            let art = self.models[model as usize].artifact;
+            self.start_transfer(inst, Link::Disk, model, art);
+        }
+    }
+
+    /// Starts moving `bytes` for `model` on one of `inst`'s shared links.
+    pub(super) fn start_transfer(&mut self, inst: u32, link: Link, model: u32, bytes: u64) {
+        let it = &mut self.tiers.inst[inst as usize];
+        let pipe = match link {
+            Link::Net => &mut it.net,
+            Link::Disk => &mut it.disk_io,
+        };
+        let (at, gen) = pipe.start(self.now, model, bytes);
+        self.agenda.push(at, Event::LinkDone { inst, link, gen });
+    }
+
+    /// Transfers on a link finished: downloads are done; loads have read
+    /// their artifact and spend their fixed overhead next. `false` if the
+    /// event is stale.
+    pub(super) fn on_link_done(&mut self, inst: u32, link: Link, gen: u32) -> bool {
+        let mut done = std::mem::take(&mut self.tiers.scratch);
+        done.clear();
+        let it = &mut self.tiers.inst[inst as usize];
+        let pipe = match link {
+            Link::Net => &mut it.net,
+            Link::Disk => &mut it.disk_io,
+        };
+        let Some(next) = pipe.complete(self.now, gen, &mut done) else {
+            self.tiers.scratch = done;
+            return false;
+        };
+        if let Some((at, gen)) = next {
+            self.agenda.push(at, Event::LinkDone { inst, link, gen });
+        }
+        for &model in &done {
+            match link {
+                Link::Net => self.on_download_done(inst, model),
+                Link::Disk => {
+                    let overhead = self.models[model as usize].load_overhead;
+                    if overhead == SimDuration::ZERO {
+                        self.on_load_done(inst, model);
+                    } else {
+                        self.agenda.push(self.now + overhead, Event::LoadDone { inst, model });
+                    }
+                }
+            }
+        }
+        self.tiers.scratch = done;
+        true
+    }
+
+    // ----- memory room and unloads ------------------------------------------
+
+    /// Frees memory for `need` bytes by unloading idle models. Returns
+    /// whether the room is free now (unloads take time: usually not).
+    fn make_mem_room(&mut self, inst: u32, need: u64) -> bool {
+        loop {
+            let it = &self.tiers.inst[inst as usize];
+            let free = it.mem_cap - it.mem_used;
+            if free >= need {
+                return true;
+            }
+            if free + it.mem_unloading >= need {
+                return false;
+            }
+            match self.mem_victim(inst) {
+                Some(v) => self.start_unload(inst, v),
+                None => return false,
+            }
+        }
+    }
+
+    fn start_unload(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let (size, art, ut) = (info.memory, info.artifact, info.unload_time);
+        let it = &mut self.tiers.inst[inst as usize];
+        let s = &mut it.models[model as usize];
+        if s.pins > 0 || s.mem != MemState::Loaded {
+            panic!("BUG: unloading model {model} on instance {inst} with {} pins in state {:?}", s.pins, s.mem);
+        }
+        it.mem_ev.on_remove(model);
+        s.mem = MemState::Unloading;
+        s.t0 = self.now;
+        it.loaded -= 1;
+        it.recency.remove(model);
+        self.sync_lru_age(inst);
+        let it = &mut self.tiers.inst[inst as usize];
+        it.mem_unloading += size;
+        it.disk_unpinning += art;
+        self.sync_copy(inst, model);
+        self.sync_status(inst);
+        self.record(inst, model, TraceKind::UnloadStart);
+        self.ops_in_flight += 1;
+        self.agenda.push(self.now + ut, Event::UnloadDone { inst, model });
+    }
+
+    pub(super) fn on_unload_done(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let (size, art) = (info.memory, info.artifact);
+        let now = self.now;
+        let it = &mut self.tiers.inst[inst as usize];
+        let took = (now - it.models[model as usize].t0).as_millis_f64();
+        self.fleet.instances[inst as usize].acc.unloading.add(took);
+        it.mem_used -= size;
+        it.mem_unloading -= size;
+        it.disk_unpinning -= art;
+        let s = &mut it.models[model as usize];
+        s.mem = MemState::Absent;
+        let reload = std::mem::take(&mut s.reload);
+        self.m.cache.unloads += 1;
+        self.ops_in_flight -= 1;
+        self.m.minute.unloads += 1;
+        let zone = self.fleet.zone(inst);
+        self.fleet.zones[zone].unloads += 1;
+        self.sync_copy(inst, model);
+        self.sync_status(inst);
+        self.record(inst, model, TraceKind::UnloadEnd);
+        self.arm_expiry(inst, Tier::Disk);
+        if reload {
+            self.ensure_model(inst, model);
+        }
+        self.pump_downloads(inst);
+        self.pump_loads(inst);
+    }
+
+    pub(super) fn on_load_done(&mut self, inst: u32, model: u32) {
+        let info = &self.models[model as usize];
+        let meta =
+            ObjectMeta { size: Bytes(info.memory), reload_cost: (info.load_time + info.download_time).as_secs_f64() };
+        let ctx = self.ctx();
+        self.ops_in_flight -= 1;
+        let now = self.now;
+        let it = &mut self.tiers.inst[inst as usize];
+        it.loads_active -= 1;
+        let took = (now - it.models[model as usize].t0).as_millis_f64();
+        self.fleet.instances[inst as usize].acc.loading.add(took);
+        it.loaded += 1;
+        let s = &mut it.models[model as usize];
+        s.mem = MemState::Loaded;
+        let waiters = std::mem::replace(&mut s.head, NIL);
+        s.tail = NIL;
+        it.mem_ev.on_insert(model, meta, ctx);
+        self.recency_touch(inst, model, true);
+        self.sync_copy(inst, model);
+        self.sync_status(inst);
+        self.record(inst, model, TraceKind::LoadEnd);
+        self.admit_waiters(inst, waiters);
+        self.arm_expiry(inst, Tier::Memory);
+        self.pump_loads(inst);
+    }
+
+    // ----- a lost instance --------------------------------------------------
+
+    /// Forgets everything an instance held (it failed): models, artifacts,
+    /// queues and transfers; the routing view no longer lists its copies.
+    /// Returns the downloads, loads and unloads that were under way.
+    pub(super) fn lose_tiers(&mut self, inst: u32) -> u64 {
+        let it = &mut self.tiers.inst[inst as usize];
+        let lost = it.ops_under_way();
+        let touched: Vec<u32> = (0..it.models.len() as u32)
+            .filter(|&m| {
+                let s = &it.models[m as usize];
+                s.mem != MemState::Absent || s.disk != DiskState::Absent
+            })
+            .collect();
+        it.models.iter_mut().for_each(|s| *s = ABSENT);
+        it.download_queue.clear();
+        it.load_queue.clear();
+        it.net.clear();
+        it.disk_io.clear();
+        (it.mem_used, it.mem_unloading, it.disk_used, it.disk_unpinning) = (0, 0, 0, 0);
+        (it.downloads_active, it.loads_active, it.loaded) = (0, 0, 0);
+        it.recency.clear();
+        for m in touched {
+            self.sync_copy(inst, m);
+        }
+        lost
+    }
+}

@@ -1,0 +1,168 @@
+//! The model's invariants, checked after every event when
+//! `SimConfig::check_invariants` is set (tests and property tests).
+//!
+//! Reads everything, writes nothing. Each violation panics with `BUG:` and
+//! says which instance, when and what.
+//!
+//! Architecture invariant: memory, disk and inference slots never exceed
+//! their capacity; a pinned model is loaded; byte, pin, load and request
+//! counts recomputed from scratch equal the running counters; the routing
+//! view (copies, statuses, fleet index) agrees with the state; every
+//! arrived request has ended or is live, exactly once.
+
+use super::state::{Life, ReqState, NIL};
+use super::{Simulation, Tier};
+use crate::route::{DiskState, FleetIndex, MemState};
+
+impl Simulation {
+    /// Checks every invariant of the model; panics with `BUG:` on a
+    /// violation. O(instances × models): for tests.
+    pub(super) fn check_invariants(&self) {
+        for (i, it) in self.fleet.instances.iter().enumerate() {
+            let bug = |what: String| -> ! { panic!("BUG: instance {i} at {}: {what}", self.now) };
+            let status = &self.fleet.status[i];
+            if it.life == Life::Failed {
+                if status.accepts() || status.outstanding != 0 {
+                    bug("a failed instance still takes requests".into());
+                }
+                if self.tiers.copies().iter().any(|l| l.iter().any(|c| c.instance.index() == i)) {
+                    bug("a failed instance still listed as holding a model".into());
+                }
+                continue;
+            }
+            let t = self.tiers.get(i as u32);
+            if it.slots_busy > it.slots_total {
+                bug(format!("{} slots busy of {}", it.slots_busy, it.slots_total));
+            }
+            if t.mem_used() > t.mem_cap() {
+                bug(format!("memory {} over capacity {}", t.mem_used(), t.mem_cap()));
+            }
+            if t.disk_used() > t.disk_cap() {
+                bug(format!("disk {} over capacity {}", t.disk_used(), t.disk_cap()));
+            }
+            let (mut mem, mut disk, mut loaded, mut unloading, mut pins) = (0u64, 0u64, 0u32, 0u64, 0u32);
+            let mut present = 0usize;
+            for (m, s) in t.residencies().iter().enumerate() {
+                let info = &self.models[m];
+                if matches!(s.mem, MemState::Loading | MemState::Loaded | MemState::Unloading) {
+                    mem += info.memory;
+                }
+                if s.mem == MemState::Loaded {
+                    loaded += 1;
+                }
+                if s.mem == MemState::Unloading {
+                    unloading += info.memory;
+                }
+                if s.mem != MemState::Absent && s.disk == DiskState::Absent {
+                    bug(format!("model {m} wanted in memory ({:?}) with no artifact on its way", s.mem));
+                }
+                if matches!(s.mem, MemState::Loading | MemState::Loaded | MemState::Unloading)
+                    && s.disk != DiskState::Present
+                {
+                    bug(format!("model {m} in memory ({:?}) without its artifact on disk ({:?})", s.mem, s.disk));
+                }
+                if matches!(s.disk, DiskState::Downloading | DiskState::Present) {
+                    disk += info.artifact;
+                }
+                if s.disk == DiskState::Present {
+                    present += 1;
+                }
+                if s.pins > 0 && s.mem != MemState::Loaded {
+                    bug(format!("model {m} pinned {} times but {:?}", s.pins, s.mem));
+                }
+                pins += s.pins;
+                let listed = self.tiers.copies()[m].iter().filter(|c| c.instance.index() == i).count();
+                let expect = usize::from(s.mem != MemState::Absent || s.disk != DiskState::Absent);
+                if listed != expect {
+                    bug(format!("model {m} listed {listed} times in the routing view"));
+                }
+            }
+            if mem != t.mem_used() || disk != t.disk_used() || loaded != t.loaded() || unloading != t.mem_unloading() {
+                bug(format!(
+                    "accounting: mem {mem} vs {}, disk {disk} vs {}, loaded {loaded} vs {}, unloading {unloading} vs {}",
+                    t.mem_used(),
+                    t.disk_used(),
+                    t.loaded(),
+                    t.mem_unloading()
+                ));
+            }
+            let (net, downloads, reads, loads) = t.transfers();
+            if net > downloads as usize || reads > loads as usize {
+                bug(format!("{net} transfers on the link for {downloads} downloads, {reads} reads for {loads} loads"));
+            }
+            let mut listed = 0u32;
+            for x in t.recency() {
+                listed += 1;
+                if t.residency(x).mem != MemState::Loaded {
+                    bug(format!("model {x} in the recency list but {:?}", t.residency(x).mem));
+                }
+            }
+            if listed != loaded {
+                bug(format!("{listed} models in the recency list, {loaded} loaded"));
+            }
+            if t.evictor(Tier::Memory).len() != loaded as usize {
+                bug(format!("memory evictor tracks {} models, {loaded} loaded", t.evictor(Tier::Memory).len()));
+            }
+            if t.evictor(Tier::Disk).len() != present {
+                bug(format!("disk evictor tracks {} artifacts, {present} present", t.evictor(Tier::Disk).len()));
+            }
+            let slab = &self.reqs.slab;
+            let live_slot_q = it.slot_queue.iter().filter(|&&r| slab[r as usize].state == ReqState::WaitSlot).count();
+            let serving = slab.iter().filter(|r| r.inst as usize == i && r.state == ReqState::Serving).count();
+            if pins as usize != live_slot_q + serving {
+                bug(format!("{pins} pins but {live_slot_q} queued for a slot and {serving} serving"));
+            }
+            if live_slot_q as u32 != status.queued_for_slot || serving as u32 != status.serving {
+                bug("stale serving/queued_for_slot in the routing view".into());
+            }
+            if serving as u32 * self.cfg.cluster.cpu_per_request != it.slots_busy {
+                bug(format!("{serving} serving but {} slots busy", it.slots_busy));
+            }
+            let live = slab
+                .iter()
+                .filter(|r| {
+                    r.inst as usize == i
+                        && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                })
+                .count();
+            if live as u32 != status.outstanding {
+                bug(format!("{live} live requests but outstanding = {}", status.outstanding));
+            }
+            if status.memory_free.0 != t.mem_cap() - t.mem_used() {
+                bug("stale memory_free in the routing view".into());
+            }
+        }
+        if !self.fleet.index.same_members(&FleetIndex::from_statuses(&self.fleet.status)) {
+            panic!("BUG: the routing index disagrees with the instance statuses");
+        }
+        let ended = self.m.completed + self.m.failed_total() + self.m.rejected_total();
+        let live = self
+            .reqs
+            .slab
+            .iter()
+            .filter(|r| {
+                r.inst != NIL
+                    && self.fleet.instances[r.inst as usize].life != Life::Failed
+                    && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                    || r.state == ReqState::Retrying
+            })
+            .count();
+        if live as u64 != self.reqs.live {
+            panic!("BUG: {live} live requests but live_requests = {}", self.reqs.live);
+        }
+        let ops: u64 = self
+            .fleet
+            .instances
+            .iter()
+            .zip(self.tiers.iter())
+            .filter(|(it, _)| it.life != Life::Failed)
+            .map(|(it, t)| t.ops_under_way() + (it.life == Life::Launching) as u64)
+            .sum();
+        if ops != self.ops_in_flight {
+            panic!("BUG: {ops} operations under way but ops_in_flight = {}", self.ops_in_flight);
+        }
+        if ended + live as u64 != self.m.arrived {
+            panic!("BUG: {} arrived but {ended} ended and {live} live", self.m.arrived);
+        }
+    }
+}

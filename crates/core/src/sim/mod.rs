@@ -1,0 +1,362 @@
+//! The cluster simulation: one [`Simulation`] per run, split into rooms.
+//!
+//! ```text
+//!             ┌──────────── mod.rs: Simulation::new, the run loop, dispatch of events ───────────┐
+//!  Arrival ─► │ request.rs ── route, admit, wait, serve, time out, retry ──► completed/failed   │
+//!             │     │ ensure_model / pin / unpin / touch_hit        ▲ admit_waiters             │
+//!             │     ▼                                               │                           │
+//!             │ cache.rs ── the tiers: download → load, unload, room, expiry (private fields)    │
+//!             │ fleet.rs ── faults, replacements, scale-out/in, drain                            │
+//!             │ minute.rs ── per-minute metrics, autoscaler tick, the report                     │
+//!             └── event.rs (events, agenda) · state.rs (data) · invariants.rs (checks) ─────────┘
+//! ```
+//!
+//! Each file opens with what it owns and what it may touch. The data is
+//! grouped by writer: [`Fleet`](state::Fleet) and each
+//! [`Instance`](state::Instance) (life, slots, minute accumulators),
+//! [`Requests`](state::Requests) (the slab), [`Tiers`](cache::Tiers) (every
+//! model's memory and disk state, behind fields private to `cache.rs`),
+//! [`Agenda`](event::Agenda) (events and timeouts) and
+//! [`MinuteBook`](minute::MinuteBook).
+//!
+//! Architecture invariant: only `cache.rs` writes tier state (a model's
+//! memory and disk state, pins, the tiers' byte counts, evictors, the
+//! routing view's copies); the compiler enforces it through field privacy.
+
+mod cache;
+mod event;
+mod fleet;
+mod invariants;
+mod minute;
+mod request;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use crate::cw::MetricRow;
+use crate::evict::Evictor;
+use crate::metrics::{FailReason, Metrics, Report, ZoneSummary};
+use crate::model::{FaultKind, SimConfig};
+use crate::route::{RejectReason, Router};
+use crate::scale::{Autoscaler, MinuteMetrics};
+use crate::source::RequestSource;
+use crate::{Bytes, CoreError, InstanceId, ModelId, ZoneId};
+use cache::Tiers;
+use event::{Agenda, Event, Link, Next};
+use minute::MinuteBook;
+use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
+use state::{Fleet, Inflow, Life, ModelInfo, Requests};
+
+/// Which tier an evictor serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Loaded models in RAM or GPU memory.
+    Memory,
+    /// Downloaded artifacts on disk.
+    Disk,
+}
+
+/// Builds an evictor for one tier (of the given capacity) of one instance;
+/// called at start and for every instance launched later.
+pub type EvictorFactory = Box<dyn FnMut(InstanceId, Tier, Bytes) -> Box<dyn Evictor> + Send>;
+
+/// The policies a simulation runs with.
+pub struct Policies {
+    /// Picks the instance for each request.
+    pub router: Box<dyn Router>,
+    /// Decides the fleet size once a minute.
+    pub autoscaler: Box<dyn Autoscaler>,
+    /// Makes the memory- and disk-tier evictors of each instance.
+    pub evictors: EvictorFactory,
+}
+
+/// What a [`TraceRecord`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    /// A download began.
+    DownloadStart,
+    /// A download ended; the artifact is on disk.
+    DownloadEnd,
+    /// A load began.
+    LoadStart,
+    /// A load ended; the model is warm.
+    LoadEnd,
+    /// An unload began.
+    UnloadStart,
+    /// An unload ended; its memory is free.
+    UnloadEnd,
+    /// An artifact was deleted from disk to make room.
+    DiskEvict,
+    /// Request number `seq` (0-based arrival order) completed.
+    Completed {
+        /// Arrival sequence number.
+        seq: u64,
+        /// End-to-end latency.
+        latency: SimDuration,
+        /// Whether it found its model loaded.
+        hit: bool,
+    },
+    /// Request `seq` failed.
+    Failed {
+        /// Arrival sequence number.
+        seq: u64,
+        /// Why.
+        reason: FailReason,
+    },
+    /// Request `seq` was rejected.
+    Rejected {
+        /// Arrival sequence number.
+        seq: u64,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+/// One line of a run's trace (see [`SimConfig::record_trace`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// When.
+    pub time: SimTime,
+    /// Where (`InstanceId(u32::MAX)` for rejections before routing).
+    pub instance: InstanceId,
+    /// Which model.
+    pub model: ModelId,
+    /// What happened.
+    pub kind: TraceKind,
+}
+
+/// What a run produces.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The summary report.
+    pub report: Report,
+    /// Endpoint metrics per simulated minute.
+    pub minutes: Vec<MinuteMetrics>,
+    /// CloudWatch-style rows per minute × metric × (instance, zone,
+    /// endpoint), if [`SimConfig::record_metrics`](crate::SimConfig::record_metrics).
+    pub metrics: Vec<MetricRow>,
+    /// The event trace, if recorded.
+    pub trace: Vec<TraceRecord>,
+    /// Events processed (for throughput measurements).
+    pub events: u64,
+}
+
+/// A configured run, ready to go: build with [`Simulation::new`], then
+/// [`run`](Simulation::run).
+pub struct Simulation {
+    cfg: SimConfig,
+    /// The models, read-only after setup.
+    models: Vec<ModelInfo>,
+    /// Each model's memory footprint (the routing view's copy).
+    model_memory: Vec<Bytes>,
+    agenda: Agenda,
+    now: SimTime,
+    /// Events processed.
+    events: u64,
+    /// When the last event that did something happened.
+    last_work: SimTime,
+    /// Virtual time for evictors: one tick per access or insertion.
+    vtime: u64,
+    inflow: Inflow,
+    router: Box<dyn Router>,
+    autoscaler: Box<dyn Autoscaler>,
+    evictors: EvictorFactory,
+    fleet: Fleet,
+    tiers: Tiers,
+    reqs: Requests,
+    m: Metrics,
+    book: MinuteBook,
+    trace: Vec<TraceRecord>,
+    /// Downloads, loads and unloads under way, and launches pending: with
+    /// live requests, what keeps the minute ticks going after arrivals end.
+    ops_in_flight: u64,
+}
+
+fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
+    SimDuration::from_secs_f64(bytes as f64 / per_s)
+}
+
+impl Simulation {
+    /// Validates the configuration and sets up the initial fleet.
+    pub fn new(cfg: SimConfig, source: Box<dyn RequestSource>, policies: Policies) -> Result<Simulation, CoreError> {
+        let ty = &cfg.cluster.instance_type;
+        ty.validate().map_err(|e| CoreError::config(format!("instance type `{}`: {e}", ty.name)))?;
+        if cfg.models.is_empty() {
+            return Err(CoreError::config("the endpoint has no models"));
+        }
+        if cfg.models.len() >= u32::MAX as usize {
+            return Err(CoreError::config("too many models"));
+        }
+        if cfg.cluster.zones.is_empty() {
+            return Err(CoreError::config("at least one availability zone is needed"));
+        }
+        if cfg.cluster.zones.len() > u16::MAX as usize {
+            return Err(CoreError::config("too many zones"));
+        }
+        if cfg.cluster.cpu_per_request == 0 {
+            return Err(CoreError::config("`cpu_per_request` must be at least 1"));
+        }
+        if cfg.cluster.cpu_per_request > ty.slots() {
+            return Err(CoreError::config(format!(
+                "`cpu_per_request` ({}) exceeds the {} inference slots of `{}`",
+                cfg.cluster.cpu_per_request,
+                ty.slots(),
+                ty.name
+            )));
+        }
+        let mut models = Vec::with_capacity(cfg.models.len());
+        for (i, ms) in cfg.models.iter().enumerate() {
+            ms.service_ms
+                .validate()
+                .map_err(|e| CoreError::config(format!("model {i} (`{}`) service_ms: {e}", ms.name)))?;
+            models.push(ModelInfo {
+                memory: ms.memory.0,
+                artifact: ms.artifact.0,
+                service: ms.service_ms.sampler(),
+                download_time: cfg.cluster.download_overhead + dur_for(ms.artifact.0, ty.download_bytes_per_s),
+                load_time: ms.load_overhead + dur_for(ms.artifact.0, ty.storage.read_bytes_per_s),
+                load_overhead: ms.load_overhead,
+                unload_time: ms.unload_time,
+            });
+        }
+        let model_memory = cfg.models.iter().map(|m| m.memory).collect();
+        let streams = RngStreams::new(cfg.seed);
+        let mut sim = Simulation {
+            tiers: Tiers::new(models.len()),
+            models,
+            model_memory,
+            agenda: Agenda::new(),
+            now: SimTime::ZERO,
+            events: 0,
+            last_work: SimTime::ZERO,
+            vtime: 0,
+            inflow: Inflow {
+                source,
+                done: false,
+                next: None,
+                last: SimTime::ZERO,
+                seq: 0,
+                service_rng: streams.stream(Stream::Service),
+            },
+            router: policies.router,
+            autoscaler: policies.autoscaler,
+            evictors: policies.evictors,
+            fleet: Fleet::default(),
+            reqs: Requests::default(),
+            m: Metrics::new(),
+            book: MinuteBook::default(),
+            trace: Vec::new(),
+            ops_in_flight: 0,
+            cfg,
+        };
+        sim.fleet.zones =
+            sim.cfg.cluster.zones.iter().map(|z| ZoneSummary { name: z.clone(), ..Default::default() }).collect();
+        sim.fleet.zone_down = vec![0; sim.cfg.cluster.zones.len()];
+        for (i, f) in sim.cfg.faults.iter().enumerate() {
+            match f.kind {
+                FaultKind::InstanceFailure { instance } if instance.0 >= sim.cfg.cluster.instances => {
+                    return Err(CoreError::config(format!("fault {i}: no instance {instance}")))
+                }
+                FaultKind::ZoneOutage { zone } if zone.index() >= sim.cfg.cluster.zones.len() => {
+                    return Err(CoreError::config(format!("fault {i}: no zone {zone}")))
+                }
+                _ => {}
+            }
+            sim.agenda.push(SimTime::ZERO + f.at, Event::Fault { idx: i as u32 });
+        }
+        for _ in 0..sim.cfg.cluster.instances {
+            let zone = ZoneId((sim.fleet.instances.len() % sim.cfg.cluster.zones.len()) as u16);
+            sim.add_instance(zone, Life::InService);
+        }
+        sim.fleet.peak_in_service = sim.cfg.cluster.instances;
+        Ok(sim)
+    }
+
+    /// Runs to completion: until the source is exhausted (or its arrivals
+    /// pass the configured duration) and every admitted request has ended.
+    pub fn run(mut self) -> RunResult {
+        self.schedule_next_arrival();
+        self.agenda.push(SimTime::from_secs(60), Event::Minute);
+        while let Some(next) = self.agenda.pop() {
+            let (t, ev) = match next {
+                Next::Timeout(tm) => {
+                    self.advance_to(tm.at);
+                    if self.on_timeout(tm.req, tm.gen) {
+                        self.after_work();
+                    }
+                    continue; // else stale: the request started or ended in time
+                }
+                Next::Event(t, ev) => (t, ev),
+            };
+            self.advance_to(t);
+            if let Some(inst) = ev.instance() {
+                if self.fleet.instances[inst as usize].life == Life::Failed {
+                    // Work of a lost instance: nothing happens any more.
+                    if let Event::ServiceDone { req, .. } = ev {
+                        self.reqs.free(req);
+                    }
+                    continue;
+                }
+            }
+            match ev {
+                Event::Arrival => {
+                    let Some(a) = self.inflow.next.take() else {
+                        panic!("BUG: arrival event without a pending arrival")
+                    };
+                    self.on_arrival(a);
+                    self.schedule_next_arrival();
+                }
+                Event::TransferStart { inst, model } => {
+                    let bytes = self.models[model as usize].artifact;
+                    self.start_transfer(inst, Link::Net, model, bytes);
+                }
+                Event::LinkDone { inst, link, gen } => {
+                    if !self.on_link_done(inst, link, gen) {
+                        continue; // stale: the link's shares changed since
+                    }
+                }
+                Event::LoadDone { inst, model } => self.on_load_done(inst, model),
+                Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
+                Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
+                Event::InstanceReady { inst } => self.on_instance_ready(inst),
+                Event::Expiry { inst, tier } => {
+                    if !self.on_expiry(inst, tier) {
+                        continue; // nothing idled out
+                    }
+                }
+                Event::Retry { req, gen } => self.on_retry(req, gen),
+                Event::Fault { idx } => self.on_fault(idx),
+                Event::FaultEnd { idx } => self.on_fault_end(idx),
+                Event::Replace { failed } => self.on_replace(failed),
+                Event::Minute => {
+                    self.on_minute();
+                    continue;
+                }
+            }
+            self.after_work();
+        }
+        self.finish()
+    }
+
+    fn advance_to(&mut self, t: SimTime) {
+        if t < self.now {
+            panic!("BUG: time went backwards: {} after {}", t, self.now);
+        }
+        self.now = t;
+        self.events += 1;
+    }
+
+    fn after_work(&mut self) {
+        self.last_work = self.now;
+        if self.cfg.check_invariants {
+            self.check_invariants();
+        }
+    }
+
+    /// Appends to the run's trace, if recording.
+    fn record(&mut self, inst: u32, model: u32, kind: TraceKind) {
+        if self.cfg.record_trace {
+            self.trace.push(TraceRecord { time: self.now, instance: InstanceId(inst), model: ModelId(model), kind });
+        }
+    }
+}

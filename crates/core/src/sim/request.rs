@@ -1,0 +1,409 @@
+//! The request lifecycle: arrival, routing, admission, waiting, service,
+//! timeouts, retries and the end of every request.
+//!
+//! Owns the request slab's entries ([`Requests`](super::state::Requests)),
+//! each instance's inference slots and slot queue, and the request counts
+//! of the metrics. May touch: the routing status's request fields
+//! (outstanding, serving, queued for a slot), the agenda (service, retry
+//! and timeout events). It reads the tiers but changes a model's state only
+//! through `cache.rs` (`touch_hit`, `add_waiter`, `ensure_model`, `pin`,
+//! `unpin`): it cannot write tier state, whose fields are private there.
+//!
+//! Architecture invariant: every arrived request ends exactly once, as
+//! completed, failed (with a reason) or rejected (with a reason); the
+//! slab's `live` count is what has not ended yet.
+
+use super::event::Event;
+use super::state::{Life, Req, ReqState, NIL};
+use super::{Simulation, TraceKind};
+use crate::metrics::FailReason;
+use crate::route::{ClusterView, MemState, RejectReason, RouteDecision};
+use crate::source::Arrival;
+use crate::ModelId;
+use mmesim_engine::SimDuration;
+
+impl Simulation {
+    /// Draws the next arrival from the source (if any, and before the
+    /// configured duration) and schedules it.
+    pub(super) fn schedule_next_arrival(&mut self) {
+        if self.inflow.done {
+            return;
+        }
+        match self.inflow.source.next_arrival() {
+            Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
+                if a.time < self.inflow.last {
+                    panic!("BUG: request source went back in time ({} after {})", a.time, self.inflow.last);
+                }
+                self.inflow.last = a.time;
+                if a.model.index() >= self.models.len() {
+                    panic!("BUG: request source produced model {} of {}", a.model, self.models.len());
+                }
+                self.inflow.next = Some(a);
+                self.agenda.push(a.time, Event::Arrival);
+            }
+            _ => self.inflow.done = true,
+        }
+    }
+
+    fn reject(&mut self, seq: u64, model: u32, reason: RejectReason, measured: bool) {
+        *self.m.rejected.entry(reason).or_insert(0) += 1;
+        self.m.measured_rejected += measured as u64;
+        self.m.minute.rejected += 1;
+        self.record(NIL, model, TraceKind::Rejected { seq, reason });
+    }
+
+    pub(super) fn on_arrival(&mut self, a: Arrival) {
+        let seq = self.inflow.seq;
+        self.inflow.seq += 1;
+        let model = a.model.0;
+        // Drawn for every arrival, whatever happens to it, so the service
+        // stream never depends on a policy.
+        let drawn = self.models[model as usize].service.sample(&mut self.inflow.service_rng);
+        let service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
+        let measured = self.now.as_nanos() >= self.cfg.warmup.as_nanos();
+        self.m.arrived += 1;
+        self.m.minute.invocations += 1;
+        if measured {
+            self.m.measured += 1;
+        }
+        let req = Req {
+            seq,
+            model,
+            inst: NIL,
+            arrival: self.now,
+            ready: self.now,
+            service,
+            next: NIL,
+            gen: 0,
+            state: ReqState::Free,
+            hit: false,
+            measured,
+            timeout_armed: false,
+            attempt: 0,
+            started: self.now,
+        };
+        self.dispatch(req, None);
+    }
+
+    /// Routes a request (a new arrival, or a retry held in slab entry
+    /// `existing`) and admits it to the chosen instance.
+    pub(super) fn dispatch(&mut self, mut req: Req, existing: Option<u32>) {
+        let (seq, model) = (req.seq, req.model);
+        let view = ClusterView {
+            instances: &self.fleet.status,
+            copies: self.tiers.copies(),
+            model_memory: &self.model_memory,
+            fleet: &self.fleet.index,
+            now: self.now,
+        };
+        let inst = match self.router.route(ModelId(model), &view) {
+            RouteDecision::To(i) => i.0,
+            RouteDecision::Reject(r) => {
+                self.book.endpoint_acc.errors_4xx += 1;
+                return self.reject_or_retry(req, existing, r);
+            }
+        };
+        match self.fleet.status.get(inst as usize) {
+            Some(s) if s.accepts() => {}
+            _ => panic!("BUG: router `{}` chose instance {inst}, which does not accept requests", self.router.name()),
+        }
+        let zone = self.fleet.zone(inst);
+        let info = &self.models[model as usize];
+        let tiers = self.tiers.get(inst);
+        let fail = if info.memory > tiers.mem_cap() {
+            Some(FailReason::ModelTooLarge)
+        } else if info.artifact > tiers.disk_cap() {
+            Some(FailReason::ArtifactTooLarge)
+        } else {
+            None
+        };
+        let hit = tiers.residency(model).mem == MemState::Loaded;
+        if req.measured {
+            self.m.measured_routed += 1;
+            self.m.measured_hits += hit as u64;
+            self.fleet.zones[zone].requests += 1;
+            self.fleet.zones[zone].hits += hit as u64;
+        }
+        self.m.minute_routed += 1;
+        self.m.minute_hits += hit as u64;
+        let acc = &mut self.fleet.instances[inst as usize].acc;
+        acc.invocations += 1;
+        acc.hits += hit as u64;
+        if let Some(reason) = fail {
+            if let Some(r) = existing {
+                self.reqs.free(r);
+            }
+            self.reqs.live -= existing.is_some() as u64;
+            return self.count_failure(seq, inst, model, reason, req.measured);
+        }
+        let k = self.cfg.cluster.cpu_per_request;
+        let it = &self.fleet.instances[inst as usize];
+        let would_wait = !hit || !it.slot_queue.is_empty() || it.slots_total - it.slots_busy < k;
+        if would_wait && it.queued >= self.cfg.cluster.queue_limit {
+            self.fleet.instances[inst as usize].acc.errors_4xx += 1;
+            return self.reject_or_retry(req, existing, RejectReason::Throttled);
+        }
+        req.inst = inst;
+        req.hit = hit;
+        req.ready = self.now;
+        req.started = self.now;
+        req.next = NIL;
+        req.timeout_armed = false;
+        let r = match existing {
+            Some(r) => {
+                req.gen = self.reqs.slab[r as usize].gen;
+                self.reqs.slab[r as usize] = req;
+                r
+            }
+            None => self.reqs.alloc(req),
+        };
+        let st = &mut self.fleet.status[inst as usize];
+        st.outstanding += 1;
+        self.fleet.index.load_changed(inst, st.outstanding - 1, st.outstanding);
+        if hit {
+            self.touch_hit(inst, model);
+            self.enqueue_for_slot(inst, r);
+        } else {
+            if self.add_waiter(inst, model, r) {
+                self.m.cache.joined_in_flight += 1;
+            }
+            self.fleet.instances[inst as usize].queued += 1;
+            self.reqs.slab[r as usize].state = ReqState::WaitModel;
+            self.arm_timeout(r);
+            self.ensure_model(inst, model);
+        }
+    }
+
+    pub(super) fn count_failure(&mut self, seq: u64, inst: u32, model: u32, reason: FailReason, measured: bool) {
+        *self.m.failed.entry(reason).or_insert(0) += 1;
+        self.m.measured_failed += measured as u64;
+        self.m.minute.failed += 1;
+        if inst != NIL {
+            let zone = self.fleet.zone(inst);
+            self.fleet.zones[zone].failed += 1;
+            self.fleet.instances[inst as usize].acc.errors_5xx += 1;
+        } else {
+            self.book.endpoint_acc.errors_5xx += 1;
+        }
+        self.record(inst, model, TraceKind::Failed { seq, reason });
+    }
+
+    /// Whether the client retries after this outcome.
+    pub(super) fn will_retry(&self, attempt: u32) -> bool {
+        attempt < self.cfg.client.retries
+    }
+
+    /// Schedules the client's next attempt for the request in slab entry
+    /// `r` (or a new entry) with exponential backoff.
+    pub(super) fn schedule_retry(&mut self, mut req: Req, existing: Option<u32>) {
+        let backoff =
+            SimDuration::from_nanos(self.cfg.client.backoff.as_nanos().saturating_mul(1 << req.attempt.min(30)));
+        req.attempt += 1;
+        req.state = ReqState::Retrying;
+        req.inst = NIL;
+        req.next = NIL;
+        let r = match existing {
+            Some(r) => {
+                // A new generation: timers of the previous attempt go stale.
+                req.gen = self.reqs.slab[r as usize].gen.wrapping_add(1);
+                self.reqs.slab[r as usize] = req;
+                r
+            }
+            None => self.reqs.alloc(req),
+        };
+        self.m.retries += 1;
+        let gen = self.reqs.slab[r as usize].gen;
+        self.agenda.push(self.now + backoff, Event::Retry { req: r, gen });
+    }
+
+    /// The client's retry comes: route the request again.
+    pub(super) fn on_retry(&mut self, r: u32, gen: u32) {
+        let req = self.reqs.slab[r as usize];
+        if req.gen != gen || req.state != ReqState::Retrying {
+            panic!("BUG: retry of request slot {r} in state {:?}", req.state);
+        }
+        self.dispatch(req, Some(r));
+    }
+
+    fn reject_or_retry(&mut self, req: Req, existing: Option<u32>, reason: RejectReason) {
+        if self.will_retry(req.attempt) {
+            return self.schedule_retry(req, existing);
+        }
+        if let Some(r) = existing {
+            self.reqs.free(r);
+            self.reqs.live -= 1;
+        }
+        self.reject(req.seq, req.model, reason, req.measured);
+    }
+
+    fn arm_timeout(&mut self, r: u32) {
+        let req = &mut self.reqs.slab[r as usize];
+        if !req.timeout_armed {
+            req.timeout_armed = true;
+            let at = req.started + self.cfg.cluster.request_timeout;
+            self.agenda.arm_timeout(at, r, req.gen);
+        }
+    }
+
+    // ----- inference slots --------------------------------------------------
+
+    /// Requests that waited for `model` (a list through `Req::next` from
+    /// `head`): it is loaded now, so each live one queues for a slot.
+    pub(super) fn admit_waiters(&mut self, inst: u32, head: u32) {
+        let mut r = head;
+        while r != NIL {
+            let next = self.reqs.slab[r as usize].next;
+            self.reqs.slab[r as usize].next = NIL;
+            if self.reqs.slab[r as usize].state == ReqState::Dead {
+                self.reqs.free(r);
+            } else {
+                self.fleet.instances[inst as usize].queued -= 1;
+                self.reqs.slab[r as usize].ready = self.now;
+                self.enqueue_for_slot(inst, r);
+            }
+            r = next;
+        }
+    }
+
+    /// A request whose model is loaded: take slots now, or queue FIFO.
+    fn enqueue_for_slot(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        let model = self.reqs.slab[r as usize].model;
+        self.pin(inst, model);
+        let it = &mut self.fleet.instances[inst as usize];
+        if it.slot_queue.is_empty() && it.slots_total - it.slots_busy >= k {
+            self.start_service(inst, r);
+        } else {
+            it.slot_queue.push_back(r);
+            it.queued += 1;
+            self.fleet.status[inst as usize].queued_for_slot += 1;
+            self.reqs.slab[r as usize].state = ReqState::WaitSlot;
+            self.arm_timeout(r);
+        }
+    }
+
+    fn set_busy(&mut self, inst: u32, busy: u32) {
+        let it = &mut self.fleet.instances[inst as usize];
+        it.accrue_busy(self.now);
+        it.slots_busy = busy;
+    }
+
+    fn start_service(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        let busy = self.fleet.instances[inst as usize].slots_busy + k;
+        self.set_busy(inst, busy);
+        self.fleet.status[inst as usize].serving += 1;
+        let now = self.now;
+        let req = &mut self.reqs.slab[r as usize];
+        req.state = ReqState::Serving;
+        let wait = now - req.ready;
+        let load_wait = req.ready - req.started;
+        let measured = req.measured;
+        let hit = req.hit;
+        self.agenda.push(now + req.service, Event::ServiceDone { inst, req: r });
+        if !hit {
+            self.fleet.instances[inst as usize].acc.loading_wait.add(load_wait.as_millis_f64());
+        }
+        if measured {
+            let w = wait.as_nanos();
+            self.m.queue_wait.saturating_record(w);
+            self.m.queue_wait_sum_ns += w as u128;
+            self.m.waited += (w > 0) as u64;
+            if !hit {
+                let lw = load_wait.as_nanos();
+                self.m.loading_wait.saturating_record(lw);
+                self.m.loading_wait_sum_ns += lw as u128;
+                self.m.loading_wait_n += 1;
+            }
+        }
+    }
+
+    pub(super) fn on_service_done(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        let busy = self.fleet.instances[inst as usize].slots_busy - k;
+        self.set_busy(inst, busy);
+        self.fleet.status[inst as usize].serving -= 1;
+        let req = self.reqs.slab[r as usize];
+        let latency = self.now - req.arrival;
+        let acc = &mut self.fleet.instances[inst as usize].acc;
+        acc.model_latency.add(req.service.as_millis_f64());
+        acc.overhead_latency.add(latency.saturating_sub(req.service).as_millis_f64());
+        self.m.minute_latency.saturating_record(latency.as_nanos());
+        self.m.completed += 1;
+        let zone = self.fleet.zone(inst);
+        self.fleet.zones[zone].completed += 1;
+        self.m.minute.completed += 1;
+        self.m.minute_latency_sum_ns += latency.as_nanos() as u128;
+        if req.measured {
+            let l = latency.as_nanos();
+            self.m.latency.saturating_record(l);
+            self.m.latency_sum_ns += l as u128;
+            self.m.latency_n += 1;
+        }
+        self.record(inst, req.model, TraceKind::Completed { seq: req.seq, latency, hit: req.hit });
+        self.reqs.free(r);
+        self.unpin(inst, req.model);
+        self.request_left(inst);
+        self.drain_slot_queue(inst);
+    }
+
+    fn drain_slot_queue(&mut self, inst: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
+        loop {
+            let it = &mut self.fleet.instances[inst as usize];
+            let Some(&r) = it.slot_queue.front() else { break };
+            if self.reqs.slab[r as usize].state == ReqState::Dead {
+                it.slot_queue.pop_front();
+                self.reqs.free(r);
+                continue;
+            }
+            if it.slots_total - it.slots_busy < k {
+                break;
+            }
+            it.slot_queue.pop_front();
+            it.queued -= 1;
+            self.fleet.status[inst as usize].queued_for_slot -= 1;
+            self.start_service(inst, r);
+        }
+    }
+
+    /// A request routed to `inst` has ended (completed or failed there).
+    fn request_left(&mut self, inst: u32) {
+        self.reqs.live -= 1;
+        let st = &mut self.fleet.status[inst as usize];
+        st.outstanding -= 1;
+        self.fleet.index.load_changed(inst, st.outstanding + 1, st.outstanding);
+        if st.outstanding == 0 && self.fleet.instances[inst as usize].life == Life::Draining {
+            self.remove_instance(inst);
+        }
+    }
+
+    /// Fails a request still waiting at its deadline; `false` if the timer
+    /// is stale.
+    pub(super) fn on_timeout(&mut self, r: u32, gen: u32) -> bool {
+        let req = self.reqs.slab[r as usize];
+        if req.gen != gen {
+            return false;
+        }
+        match req.state {
+            ReqState::WaitModel | ReqState::WaitSlot => {}
+            _ => return false,
+        }
+        self.reqs.slab[r as usize].state = ReqState::Dead;
+        let it = &mut self.fleet.instances[req.inst as usize];
+        it.queued -= 1;
+        it.acc.errors_5xx += 1;
+        let zone = self.fleet.zone(req.inst);
+        self.fleet.zones[zone].failed += 1;
+        *self.m.failed.entry(FailReason::Timeout).or_insert(0) += 1;
+        self.m.measured_failed += req.measured as u64;
+        self.m.minute.failed += 1;
+        self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
+        if req.state == ReqState::WaitSlot {
+            self.fleet.status[req.inst as usize].queued_for_slot -= 1;
+            self.unpin(req.inst, req.model);
+        }
+        self.request_left(req.inst);
+        true
+    }
+}

@@ -1,0 +1,214 @@
+//! The simulation's data, grouped by who writes it.
+//!
+//! Owns the plain types of the run: [`ModelInfo`] (the model catalogue,
+//! read-only after setup), [`Instance`] (life cycle, inference slots,
+//! minute accumulators), [`Requests`] (the request slab), [`Fleet`]
+//! (instances, the routing view's statuses and index, zones, faults) and
+//! [`Inflow`] (the request source). No behaviour beyond slab bookkeeping
+//! lives here; the memory and disk tiers are in `cache.rs`, behind private
+//! fields.
+
+use crate::cw::MinuteAcc;
+use crate::metrics::{FaultWindow, ZoneSummary};
+use crate::route::{FleetIndex, InstanceStatus};
+use crate::source::{Arrival, RequestSource};
+use crate::Sampler;
+use mmesim_engine::{SimDuration, SimRng, SimTime};
+use std::collections::VecDeque;
+
+/// "No such index" in intrusive links and instance fields.
+pub(super) const NIL: u32 = u32::MAX;
+
+/// A model as the run sees it: sizes, service time and derived times.
+pub(super) struct ModelInfo {
+    pub(super) memory: u64,
+    pub(super) artifact: u64,
+    pub(super) service: Sampler,
+    /// Uncontended download time (overhead + artifact at full bandwidth).
+    pub(super) download_time: SimDuration,
+    /// Uncontended load time (artifact at full disk throughput + overhead).
+    pub(super) load_time: SimDuration,
+    pub(super) load_overhead: SimDuration,
+    pub(super) unload_time: SimDuration,
+}
+
+/// Where an instance is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Life {
+    Launching,
+    InService,
+    Draining,
+    Removed,
+    /// Lost to a fault: memory, disk and requests gone; never returns.
+    Failed,
+}
+
+impl Life {
+    /// Launching, in service or draining: a fault can still take it.
+    pub(super) fn is_up(self) -> bool {
+        matches!(self, Life::Launching | Life::InService | Life::Draining)
+    }
+}
+
+/// An instance's life cycle, inference slots and this minute's figures.
+/// Its memory and disk tiers are `cache::InstanceTiers`, at the same index.
+pub(super) struct Instance {
+    pub(super) life: Life,
+    /// Inference slots (vCPUs or GPU slots) and how many are taken.
+    pub(super) slots_total: u32,
+    pub(super) slots_busy: u32,
+    /// Requests whose model is loaded, waiting FIFO for slots.
+    pub(super) slot_queue: VecDeque<u32>,
+    /// Live requests waiting here (for a model or a slot).
+    pub(super) queued: u32,
+    /// ∫ busy slots dt (slot·ns), up to `last_change`.
+    pub(super) busy_area: u128,
+    pub(super) busy_area_at_minute: u128,
+    pub(super) last_change: SimTime,
+    /// This minute's CloudWatch accumulators.
+    pub(super) acc: MinuteAcc,
+    pub(super) launched_at: SimTime,
+    pub(super) ended_at: Option<SimTime>,
+}
+
+impl Instance {
+    pub(super) fn new(life: Life, slots: u32, now: SimTime) -> Self {
+        Instance {
+            life,
+            slots_total: slots,
+            slots_busy: 0,
+            slot_queue: VecDeque::new(),
+            queued: 0,
+            busy_area: 0,
+            busy_area_at_minute: 0,
+            acc: MinuteAcc::default(),
+            last_change: now,
+            launched_at: now,
+            ended_at: None,
+        }
+    }
+
+    /// Adds the busy-slot area since the last change up to `now`.
+    pub(super) fn accrue_busy(&mut self, now: SimTime) {
+        self.busy_area += self.slots_busy as u128 * (now - self.last_change).as_nanos() as u128;
+        self.last_change = now;
+    }
+}
+
+/// Where a request is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ReqState {
+    Free,
+    WaitModel,
+    WaitSlot,
+    Serving,
+    /// Timed out (or lost with its instance) while linked in a wait list or
+    /// in service; freed when unlinked or when its service event comes.
+    Dead,
+    /// Waiting for the client's retry (no instance).
+    Retrying,
+}
+
+/// A request in the slab.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Req {
+    pub(super) seq: u64,
+    pub(super) model: u32,
+    pub(super) inst: u32,
+    pub(super) arrival: SimTime,
+    /// When its model was ready (slot wait counts from here).
+    pub(super) ready: SimTime,
+    pub(super) service: SimDuration,
+    /// Next request waiting for the same model on the same instance.
+    pub(super) next: u32,
+    pub(super) gen: u32,
+    pub(super) state: ReqState,
+    pub(super) hit: bool,
+    pub(super) measured: bool,
+    pub(super) timeout_armed: bool,
+    /// Retries made so far.
+    pub(super) attempt: u32,
+    /// Start of the current attempt (its timeout counts from here).
+    pub(super) started: SimTime,
+}
+
+/// The request slab: entries are reused, so the hot path allocates nothing
+/// per request once the slab has grown to the peak number in flight.
+#[derive(Default)]
+pub(super) struct Requests {
+    pub(super) slab: Vec<Req>,
+    free: Vec<u32>,
+    /// Requests admitted and not ended (waiting, serving or retrying).
+    pub(super) live: u64,
+}
+
+impl Requests {
+    /// Stores a new live request; a reused entry gets a new generation, so
+    /// timers of its previous occupant go stale.
+    pub(super) fn alloc(&mut self, mut req: Req) -> u32 {
+        self.live += 1;
+        match self.free.pop() {
+            Some(r) => {
+                req.gen = self.slab[r as usize].gen.wrapping_add(1);
+                self.slab[r as usize] = req;
+                r
+            }
+            None => {
+                let r = self.slab.len() as u32;
+                self.slab.push(req);
+                r
+            }
+        }
+    }
+
+    /// Returns entry `r` to the free list (does not change `live`).
+    pub(super) fn free(&mut self, r: u32) {
+        self.slab[r as usize].state = ReqState::Free;
+        self.free.push(r);
+    }
+}
+
+/// The instances and what the router sees of them.
+#[derive(Default)]
+pub(super) struct Fleet {
+    pub(super) instances: Vec<Instance>,
+    /// The routing view's per-instance status, kept in step by every room.
+    pub(super) status: Vec<InstanceStatus>,
+    /// The routing view's indexes over accepting instances.
+    pub(super) index: FleetIndex,
+    pub(super) zones: Vec<ZoneSummary>,
+    /// Outages under way per zone (overlapping outages count separately).
+    pub(super) zone_down: Vec<u32>,
+    /// Failed instances waiting for a zone to come back to be replaced.
+    pub(super) pending_replacements: Vec<u32>,
+    pub(super) fault_windows: Vec<FaultWindow>,
+    /// Replacements scheduled or waiting for a zone.
+    pub(super) replacements_due: u64,
+    pub(super) peak_in_service: u32,
+}
+
+impl Fleet {
+    /// The zone index of an instance.
+    #[inline]
+    pub(super) fn zone(&self, inst: u32) -> usize {
+        self.status[inst as usize].zone.index()
+    }
+
+    /// Instances in service (not launching, draining or gone).
+    pub(super) fn in_service(&self) -> u32 {
+        self.instances.iter().filter(|i| i.life == Life::InService).count() as u32
+    }
+}
+
+/// The request source and the one arrival drawn ahead.
+pub(super) struct Inflow {
+    pub(super) source: Box<dyn RequestSource>,
+    /// The source is exhausted or past the configured duration.
+    pub(super) done: bool,
+    pub(super) next: Option<Arrival>,
+    pub(super) last: SimTime,
+    /// Arrival sequence numbers handed out so far.
+    pub(super) seq: u64,
+    /// Service times, drawn once per arrival whatever happens to it.
+    pub(super) service_rng: SimRng,
+}

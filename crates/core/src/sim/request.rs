@@ -220,7 +220,7 @@ impl Simulation {
     pub(super) fn on_retry(&mut self, r: u32, gen: u32) {
         let req = self.reqs.slab[r as usize];
         if req.gen != gen || req.state != ReqState::Retrying {
-            panic!("BUG: retry of request slot {r} in state {:?}", req.state);
+            panic!("BUG: retry of request entry {r} in state {:?}", req.state);
         }
         self.dispatch(req, Some(r));
     }

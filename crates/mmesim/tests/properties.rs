@@ -510,6 +510,25 @@ proptest! {
     }
 }
 
+/// The property test counts the arrivals itself and hands them to the
+/// simulation; that must be the very workload the scenario runs with (so
+/// what it checks is what users run).
+#[test]
+fn counted_arrivals_are_the_scenarios_workload() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]));
+    for _ in 0..16 {
+        let p = params().new_tree(&mut runner).unwrap().current();
+        let s = common::scenario(&toml_of(&p));
+        let arrivals = arrivals_of(&s, p.model_mib.len() as u32);
+        let source = Box::new(VecSource::new(arrivals));
+        let mut counted = s.simulation_with_source(RunOptions::default(), source).unwrap().run().report;
+        counted.name = s.name.clone();
+        assert_eq!(mmesim::to_json(&counted), mmesim::to_json(&s.run().unwrap().report), "{p:?}");
+    }
+}
+
 /// The random scenarios above must actually reach the hard paths: a
 /// property test over scenarios that never time out, throttle or run out
 /// of disk would prove little. Draw 150 of them and check every path was

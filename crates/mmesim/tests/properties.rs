@@ -2,8 +2,11 @@
 //! invariants after every event (memory, disk and slots within capacity;
 //! pinned models never unloaded; accounting of bytes, pins and outstanding
 //! requests; time never going backwards) and panics with `BUG:` on a
-//! violation. On top, every arrived request must end exactly once, and the
-//! same seed must give the same report.
+//! violation. On top, the report is checked against figures it does not
+//! compute itself: the arrivals, counted at the source before the run, and
+//! the run's event trace, replayed request by request (every request ends
+//! exactly once; counts, hit flags, latencies and model movements agree
+//! with it; see `check_run`). And the same seed must give the same report.
 
 mod common;
 

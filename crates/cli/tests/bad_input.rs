@@ -300,19 +300,33 @@ fn small_scenario_json_report() {
     let rejected = int("requests", "rejected");
     assert!(arrived > 0, "no arrivals: {first}");
     assert_eq!(arrived, completed + failed + rejected, "requests must balance: {first}");
-    for k in ["mean", "p50", "p90", "p99", "p999", "max"] {
-        assert!(num(Some("latency_ms"), k) >= 0.0);
+    // The required keys are there, with the right types, and hold the
+    // library's figures for the same scenario: the CLI prints the report
+    // of this run, not a default or a stale one.
+    let lib = mmesim::Scenario::from_file(&path).and_then(|s| s.run()).unwrap_or_else(|e| panic!("{e}")).report;
+    // (serde_json's default float parsing may be one ulp off.)
+    let same = |got: f64, want: f64| (got - want).abs() <= 1e-12 * want.abs();
+    let l = &lib.latency_ms;
+    for (k, want) in
+        [("mean", l.mean), ("p50", l.p50), ("p90", l.p90), ("p99", l.p99), ("p999", l.p999), ("max", l.max)]
+    {
+        assert!(same(num(Some("latency_ms"), k), want), "latency_ms.{k}: {first}");
     }
-    for k in ["mean", "p50", "p99"] {
-        assert!(num(Some("queue_wait_ms"), k) >= 0.0);
+    assert!(lib.latency_ms.p50 > 0.0, "no latency measured: {first}");
+    let w = &lib.queue_wait_ms;
+    for (k, want) in [("mean", w.mean), ("p50", w.p50), ("p99", w.p99)] {
+        assert!(same(num(Some("queue_wait_ms"), k), want), "queue_wait_ms.{k}: {first}");
     }
-    let hit = num(None, "model_cache_hit");
-    assert!((0.0..=1.0).contains(&hit), "model_cache_hit {hit}");
-    for k in ["downloads", "loads", "unloads"] {
-        int("cache", k);
+    assert!(same(num(None, "model_cache_hit"), lib.model_cache_hit), "{first}");
+    let c = &lib.cache;
+    for (k, want) in [("downloads", c.downloads), ("loads", c.loads), ("unloads", c.unloads)] {
+        assert_eq!(int("cache", k), want, "cache.{k}");
     }
-    assert!(num(None, "cost_usd") > 0.0);
-    assert!(num(None, "instance_hours") > 0.0);
+    assert!(c.loads > 0, "a cold start loads models: {first}");
+    assert!(same(num(None, "cost_usd"), lib.cost_usd), "{first}");
+    assert!(same(num(None, "instance_hours"), lib.instance_hours), "{first}");
+    assert!(lib.cost_usd > 0.0);
+    assert_eq!(first.trim_end(), mmesim::to_json(&lib), "the CLI's report is the library's");
 
     // Same scenario, same seed: byte-identical report; another seed: not.
     assert_eq!(run_json(p, &[]), first, "two runs differ");

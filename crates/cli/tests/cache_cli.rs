@@ -63,7 +63,8 @@ fn json_grid_and_plot() {
     assert_eq!(rows[2]["cache_bytes"], 50);
     // Belady never misses more than LRU at the same size.
     for k in 0..3 {
-        assert!(rows[6 + k]["misses"].as_u64() <= rows[k]["misses"].as_u64());
+        let misses = |row: usize| rows[row]["misses"].as_u64().unwrap_or_else(|| panic!("misses: {}", rows[row]));
+        assert!(misses(6 + k) <= misses(k), "Belady {} > LRU {}", misses(6 + k), misses(k));
     }
     let chart = std::fs::read_to_string(&svg).unwrap();
     assert!(chart.starts_with("<svg") || chart.contains("<svg"), "not an SVG");

@@ -2,12 +2,20 @@
 //! invariants after every event (memory, disk and slots within capacity;
 //! pinned models never unloaded; accounting of bytes, pins and outstanding
 //! requests; time never going backwards) and panics with `BUG:` on a
-//! violation. On top, every arrived request must end exactly once, and the
-//! same seed must give the same report.
+//! violation. On top, the report is checked against figures it does not
+//! compute itself: the arrivals, counted at the source before the run, and
+//! the run's event trace, replayed request by request (every request ends
+//! exactly once; counts, hit flags, latencies and model movements agree
+//! with it; see `check_run`). And the same seed must give the same report.
 
 mod common;
 
+use mmesim::core::{Arrival, FailReason, MinuteMetrics, RejectReason, RequestSource, TraceKind, VecSource};
+use mmesim::engine::SimDuration;
+use mmesim::workload::Generated;
+use mmesim::RunOptions;
 use proptest::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone)]
 struct Params {
@@ -212,23 +220,277 @@ fn toml_of(p: &Params) -> String {
     )
 }
 
+/// The arrivals the scenario's workload produces within its duration
+/// (what the simulation will pull from the same generator), counted here,
+/// at the source, independently of the simulation's own accounting.
+fn arrivals_of(s: &mmesim::Scenario, n_models: u32) -> Vec<Arrival> {
+    let streams = mmesim::engine::RngStreams::new(s.seed);
+    let mut source = Generated::new(&s.workload.arrival, &s.workload.popularity, n_models, &streams);
+    let end = SimDuration::from_secs_f64(s.duration_s).as_nanos();
+    std::iter::from_fn(|| source.next_arrival()).take_while(|a| a.time.as_nanos() < end).collect()
+}
+
+/// Model state on one instance as the event trace tells it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Mem {
+    #[default]
+    Absent,
+    Loading,
+    Loaded,
+    Unloading,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Disk {
+    #[default]
+    Absent,
+    Downloading,
+    Present,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Held {
+    mem: Mem,
+    disk: Disk,
+    /// When the model last became warm here (`LoadEnd`).
+    loaded_at: u64,
+}
+
+/// Checks the report of a run against what arrived at the source and what
+/// the event trace says happened, request by request: every figure that a
+/// wrong count, a lost or doubled request or a wrong hit flag would change.
+fn check_run(p: &Params, arrivals: &[Arrival], out: &mmesim::RunResult) -> Result<(), TestCaseError> {
+    let r = &out.report;
+    let q = &r.requests;
+    let warmup = SimDuration::from_secs_f64(p.warmup).as_nanos();
+    let timeout = SimDuration::from_secs_f64(p.timeout).as_nanos();
+    let measured = |seq: u64| arrivals[seq as usize].time.as_nanos() >= warmup;
+    let n_measured = arrivals.iter().filter(|a| a.time.as_nanos() >= warmup).count() as u64;
+
+    // Arrivals, counted at the source.
+    prop_assert_eq!(q.arrived, arrivals.len() as u64);
+    prop_assert_eq!(q.measured, n_measured);
+
+    // Replay the trace: each request ends exactly once, at a time and on a
+    // model consistent with its arrival; models move through download →
+    // load → unload in order on each instance; completed requests find
+    // their model warm, and their hit flag is what the loads say.
+    let mut ended = vec![false; arrivals.len()];
+    let mut copies: HashMap<(u32, u32), Held> = HashMap::new();
+    let (mut completed, mut measured_completed, mut measured_failed, mut measured_rejected) = (0u64, 0, 0, 0);
+    let mut failed_by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rejected_by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut hits_completed, mut misses_completed, mut routed_unfinished, mut router_rejected) = (0u64, 0, 0, 0);
+    let mut latencies: Vec<u64> = Vec::new();
+    let (mut downloads, mut download_ends, mut loads, mut load_ends, mut unload_starts, mut unloads, mut evictions) =
+        (0u64, 0, 0, 0, 0, 0, 0);
+    for rec in &out.trace {
+        let t = rec.time.as_nanos();
+        let key = (rec.instance.0, rec.model.0);
+        let end_seq = match rec.kind {
+            TraceKind::Completed { seq, .. } | TraceKind::Failed { seq, .. } | TraceKind::Rejected { seq, .. } => {
+                Some(seq)
+            }
+            _ => None,
+        };
+        if let Some(seq) = end_seq {
+            prop_assert!((seq as usize) < arrivals.len(), "request {} never arrived", seq);
+            prop_assert!(!ended[seq as usize], "request {} ended twice", seq);
+            ended[seq as usize] = true;
+            let a = arrivals[seq as usize];
+            prop_assert_eq!(rec.model, a.model, "request {} changed model", seq);
+            prop_assert!(t >= a.time.as_nanos(), "request {} ended before it arrived", seq);
+        }
+        let c = copies.entry(key).or_default();
+        let bad =
+            |what: &str, c: &Held| format!("{what} of model {} on instance {} at {}: {c:?}", key.1, key.0, rec.time);
+        match rec.kind {
+            TraceKind::DownloadStart => {
+                prop_assert_eq!(c.disk, Disk::Absent, "{}", bad("download", c));
+                c.disk = Disk::Downloading;
+                downloads += 1;
+            }
+            TraceKind::DownloadEnd => {
+                prop_assert_eq!(c.disk, Disk::Downloading, "{}", bad("download end", c));
+                c.disk = Disk::Present;
+                download_ends += 1;
+            }
+            TraceKind::DiskEvict => {
+                prop_assert!(c.disk == Disk::Present && c.mem == Mem::Absent, "{}", bad("deletion", c));
+                c.disk = Disk::Absent;
+                evictions += 1;
+            }
+            TraceKind::LoadStart => {
+                prop_assert!(c.disk == Disk::Present && c.mem == Mem::Absent, "{}", bad("load", c));
+                c.mem = Mem::Loading;
+                loads += 1;
+            }
+            TraceKind::LoadEnd => {
+                prop_assert_eq!(c.mem, Mem::Loading, "{}", bad("load end", c));
+                c.mem = Mem::Loaded;
+                c.loaded_at = t;
+                load_ends += 1;
+            }
+            TraceKind::UnloadStart => {
+                prop_assert_eq!(c.mem, Mem::Loaded, "{}", bad("unload", c));
+                c.mem = Mem::Unloading;
+                unload_starts += 1;
+            }
+            TraceKind::UnloadEnd => {
+                prop_assert_eq!(c.mem, Mem::Unloading, "{}", bad("unload end", c));
+                c.mem = Mem::Absent;
+                unloads += 1;
+            }
+            TraceKind::Completed { seq, latency, hit } => {
+                let arrival = arrivals[seq as usize].time.as_nanos();
+                prop_assert_eq!(t.checked_sub(latency.as_nanos()), Some(arrival), "latency of request {}", seq);
+                prop_assert!(c.mem == Mem::Loaded && c.disk == Disk::Present, "{}", bad("request served", c));
+                // A miss waited for a load of its model there, which ended
+                // after it arrived; a hit (with no retry: routed at its
+                // arrival) found a copy loaded before it arrived.
+                if !hit {
+                    prop_assert!(c.loaded_at >= arrival, "request {} counted as a miss: {}", seq, bad("hit", c));
+                } else if p.retries == 0 {
+                    prop_assert!(c.loaded_at <= arrival, "request {} counted as a hit: {}", seq, bad("miss", c));
+                }
+                completed += 1;
+                if measured(seq) {
+                    measured_completed += 1;
+                    latencies.push(latency.as_nanos());
+                    hits_completed += hit as u64;
+                    misses_completed += !hit as u64;
+                }
+            }
+            TraceKind::Failed { seq, reason } => {
+                if p.retries == 0 {
+                    let arrival = arrivals[seq as usize].time.as_nanos();
+                    match reason {
+                        FailReason::Timeout => prop_assert_eq!(t, arrival + timeout, "timeout of request {}", seq),
+                        FailReason::ModelTooLarge | FailReason::ArtifactTooLarge => {
+                            prop_assert_eq!(t, arrival, "request {} failed late", seq)
+                        }
+                        _ => {}
+                    }
+                }
+                *failed_by_reason.entry(reason.as_str().to_string()).or_default() += 1;
+                if measured(seq) {
+                    measured_failed += 1;
+                    routed_unfinished += 1;
+                }
+            }
+            TraceKind::Rejected { seq, reason } => {
+                if p.retries == 0 {
+                    prop_assert_eq!(t, arrivals[seq as usize].time.as_nanos(), "request {} rejected late", seq);
+                }
+                *rejected_by_reason.entry(reason.as_str().to_string()).or_default() += 1;
+                if measured(seq) {
+                    measured_rejected += 1;
+                    if reason == RejectReason::Throttled {
+                        routed_unfinished += 1;
+                    } else {
+                        router_rejected += 1;
+                    }
+                }
+            }
+        }
+    }
+    let lost: Vec<usize> = (0..arrivals.len()).filter(|&i| !ended[i]).collect();
+    prop_assert!(lost.is_empty(), "requests never ended: {:?}", lost);
+
+    // Request accounting, exact, for the run and for its measured part.
+    prop_assert_eq!(q.completed, completed);
+    prop_assert_eq!(&q.failed_by_reason, &failed_by_reason);
+    prop_assert_eq!(&q.rejected_by_reason, &rejected_by_reason);
+    prop_assert_eq!(q.failed, failed_by_reason.values().sum::<u64>());
+    prop_assert_eq!(q.rejected, rejected_by_reason.values().sum::<u64>());
+    prop_assert_eq!(q.completed + q.failed + q.rejected, arrivals.len() as u64);
+    prop_assert_eq!(q.measured_failed, measured_failed);
+    prop_assert_eq!(q.measured_rejected, measured_rejected);
+    prop_assert_eq!(measured_completed + q.measured_failed + q.measured_rejected, n_measured);
+    let zone_sum = |f: fn(&mmesim::core::ZoneSummary) -> u64| r.zones.iter().map(f).sum::<u64>();
+    prop_assert_eq!(zone_sum(|z| z.completed), q.completed);
+    prop_assert_eq!(zone_sum(|z| z.failed), q.failed);
+
+    // Model movements: the counters are the trace's events.
+    prop_assert_eq!(r.cache.downloads, downloads);
+    prop_assert_eq!(r.cache.loads, loads);
+    prop_assert_eq!(r.cache.unloads, unloads);
+    prop_assert_eq!(r.cache.disk_evictions, evictions);
+    prop_assert_eq!(zone_sum(|z| z.loads), loads);
+    prop_assert_eq!(zone_sum(|z| z.unloads), unloads);
+    if r.fleet.failed == 0 {
+        // Nothing lost to a fault: every transfer started also ended.
+        prop_assert_eq!((download_ends, load_ends, unload_starts), (downloads, loads, unloads));
+    }
+
+    // Hit ratio: the share of routed measured requests that found their
+    // model loaded. Completed requests carry their hit flag (checked above
+    // against the loads); failed and throttled ones were routed but their
+    // flag is not traced, and a retry routes a request again.
+    let (hits, routed) = (zone_sum(|z| z.hits), zone_sum(|z| z.requests));
+    let ratio = if routed > 0 { hits as f64 / routed as f64 } else { 0.0 };
+    prop_assert_eq!(r.model_cache_hit, ratio);
+    let retried = if p.retries == 0 { 0 } else { r.fleet.retries };
+    prop_assert!(hits >= hits_completed && hits <= hits_completed + routed_unfinished + retried, "{} hits", hits);
+    prop_assert!(routed >= n_measured - router_rejected && routed <= n_measured - router_rejected + retried);
+    if r.fleet.failed == 0 {
+        // Every started request completed: one loading wait per miss.
+        prop_assert_eq!(r.model_loading_wait_ms.count, misses_completed);
+    }
+
+    // Latency of completed measured requests, from the trace: the exact
+    // mean; the HDR histogram's percentiles and maximum within its
+    // precision (3 significant digits: a value's bucket is under 1/1024
+    // of it wide) of the order statistic it reports.
+    latencies.sort_unstable();
+    let l = &r.latency_ms;
+    if latencies.is_empty() {
+        prop_assert_eq!(l, &mmesim::core::LatencySummary::default());
+    } else {
+        let n = latencies.len();
+        let mean = latencies.iter().map(|&x| x as u128).sum::<u128>() as f64 / n as f64 / 1e6;
+        prop_assert!((l.mean - mean).abs() <= 1e-9 * mean, "mean {} vs {}", l.mean, mean);
+        let within = |reported: f64, v: u64| {
+            let (lo, hi) = (v as f64 / 1e6, (v + v / 1000) as f64 / 1e6);
+            reported >= lo && reported <= hi
+        };
+        for (quantile, got) in [(0.5, l.p50), (0.9, l.p90), (0.99, l.p99), (0.999, l.p999)] {
+            // The rank hdrhistogram's `value_at_quantile` takes.
+            let rank = ((quantile * n as f64).ceil() as usize).max(1);
+            let v = latencies[rank - 1];
+            prop_assert!(within(got, v), "quantile {} {} ms vs {} ns (rank {} of {})", quantile, got, v, rank, n);
+        }
+        prop_assert!(within(l.max, latencies[n - 1]), "max {} vs {}", l.max, latencies[n - 1]);
+    }
+
+    // Per-minute figures add up to the run's, and each minute's
+    // invocations are the arrivals in it.
+    for m in &out.minutes {
+        let (from, to) = (m.minute * 60_000_000_000, (m.minute + 1) * 60_000_000_000);
+        let n = arrivals.iter().filter(|a| (from..to).contains(&a.time.as_nanos())).count() as u64;
+        prop_assert_eq!(m.invocations, n, "minute {}", m.minute);
+    }
+    let per_minute = |f: fn(&MinuteMetrics) -> u64| out.minutes.iter().map(f).sum::<u64>();
+    prop_assert_eq!(per_minute(|m| m.invocations), q.arrived);
+    prop_assert_eq!(per_minute(|m| m.completed), q.completed);
+    prop_assert_eq!(per_minute(|m| m.failed), q.failed);
+    prop_assert_eq!(per_minute(|m| m.rejected), q.rejected);
+    prop_assert_eq!(per_minute(|m| m.loads), r.cache.loads);
+    prop_assert_eq!(per_minute(|m| m.unloads), r.cache.unloads);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn invariants_hold_and_every_request_ends_once(p in params()) {
         let s = common::scenario(&toml_of(&p));
-        let out = common::run_checked(&s);
-        let q = &out.report.requests;
-        prop_assert_eq!(q.arrived, q.completed + q.failed + q.rejected);
-        prop_assert_eq!(q.failed, q.failed_by_reason.values().sum::<u64>());
-        prop_assert_eq!(q.rejected, q.rejected_by_reason.values().sum::<u64>());
-        // Requests after the warm-up are a subset: their failures too.
-        prop_assert!(q.measured_failed <= q.failed && q.measured_rejected <= q.rejected);
-        prop_assert!(q.measured_failed + q.measured_rejected <= q.measured && q.measured <= q.arrived);
-        prop_assert!(out.report.model_cache_hit >= 0.0 && out.report.model_cache_hit <= 1.0);
-        prop_assert!(out.report.latency_ms.p50 <= out.report.latency_ms.p99 + 1e-9);
-        prop_assert!(out.report.cache.unloads <= out.report.cache.loads);
+        let arrivals = arrivals_of(&s, p.model_mib.len() as u32);
+        let opts = RunOptions { record_trace: true, check_invariants: true, record_metrics: true };
+        let source = Box::new(VecSource::new(arrivals.clone()));
+        let out = s.simulation_with_source(opts, source).unwrap_or_else(|e| panic!("{e}")).run();
+        check_run(&p, &arrivals, &out)?;
         // A model bigger than the memory tier can only fail, never load.
         let cap_mib = p.memory_gib * 1024.0;
         if p.model_mib.iter().all(|&m| m > cap_mib) {
@@ -240,8 +502,6 @@ proptest! {
                 prop_assert!(m.instance_count + m.pending_instances <= p.instances + 2, "minute {}", m.minute);
             }
         }
-        // Per-minute invocations add up to the arrivals.
-        prop_assert_eq!(out.minutes.iter().map(|m| m.invocations).sum::<u64>() <= q.arrived, true);
     }
 
     #[test]
@@ -250,6 +510,25 @@ proptest! {
         let a = mmesim::to_json(&s.run().unwrap().report);
         let b = mmesim::to_json(&s.run().unwrap().report);
         prop_assert_eq!(a, b);
+    }
+}
+
+/// The property test counts the arrivals itself and hands them to the
+/// simulation; that must be the very workload the scenario runs with (so
+/// what it checks is what users run).
+#[test]
+fn counted_arrivals_are_the_scenarios_workload() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]));
+    for _ in 0..16 {
+        let p = params().new_tree(&mut runner).unwrap().current();
+        let s = common::scenario(&toml_of(&p));
+        let arrivals = arrivals_of(&s, p.model_mib.len() as u32);
+        let source = Box::new(VecSource::new(arrivals));
+        let mut counted = s.simulation_with_source(RunOptions::default(), source).unwrap().run().report;
+        counted.name = s.name.clone();
+        assert_eq!(mmesim::to_json(&counted), mmesim::to_json(&s.run().unwrap().report), "{p:?}");
     }
 }
 

@@ -207,7 +207,8 @@ pub fn replay_grid(
 ) -> Result<Vec<ReplayResult>, Error> {
     let origin = path.display().to_string();
     for p in policies {
-        p.validate().map_err(|e| Error::invalid_in(origin.clone(), format!("policy `{}`: {e}", p.name())))?;
+        p.validate()
+            .map_err(|e| Error::invalid_in(origin.clone(), format!("policy `{}`: {e}", p.name())).with_source(e))?;
     }
     let working_set = if sizes.iter().any(|s| matches!(s, CacheSize::Percent(_))) {
         scan_trace(path, format)?.working_set_bytes

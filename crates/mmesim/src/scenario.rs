@@ -936,3 +936,47 @@ impl NextSeed for mmesim_engine::SimRng {
         self.random()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys a policy serialises besides `policy`: its variant's fields.
+    fn keys<T: Serialize>(p: &T) -> Vec<String> {
+        let v = serde_json::to_value(p).expect("serialise");
+        let mut k: Vec<String> = v.as_object().expect("a table").keys().filter(|k| *k != "policy").cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    /// `param_names` (which `strict_policy` checks tables against) lists
+    /// exactly the fields of each policy's variant: the two cannot drift.
+    #[test]
+    fn param_names_are_the_variants_fields() {
+        for p in EvictionPolicy::all() {
+            assert_eq!(keys(&p), sorted(EvictionPolicy::param_names(p.name()).unwrap()), "{p:?}");
+        }
+        for p in RoutingPolicy::all() {
+            assert_eq!(keys(&p), sorted(RoutingPolicy::param_names(p.name()).unwrap()), "{p:?}");
+        }
+        let examples = [
+            r#"{"policy": "none"}"#,
+            r#"{"policy": "target-tracking"}"#,
+            r#"{"policy": "step", "steps": [{"above": 1.0, "change": 1}]}"#,
+            r#"{"policy": "scheduled", "schedule": [[0.0, 1]]}"#,
+        ];
+        let mut seen = Vec::new();
+        for json in examples {
+            let p: AutoscalingPolicy = serde_json::from_str(json).expect(json);
+            assert_eq!(keys(&p), sorted(AutoscalingPolicy::param_names(p.name()).unwrap()), "{p:?}");
+            seen.push(p.name());
+        }
+        assert_eq!(seen, AutoscalingPolicy::NAMES);
+    }
+}

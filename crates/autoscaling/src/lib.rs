@@ -35,8 +35,9 @@ pub use scheduled::Scheduled;
 pub use step::{ScalingStep, StepScaling, StepScalingConfig};
 pub use target_tracking::{TargetTracking, TargetTrackingConfig, TrackedMetric};
 
-use mmesim_core::Autoscaler;
+use mmesim_core::{Autoscaler, ConfigError};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantNames};
 
 fn d_metric() -> TrackedMetric {
     TrackedMetric::InvocationsPerInstance
@@ -75,19 +76,30 @@ fn d_period() -> f64 {
     86400.0
 }
 
-fn check_min_max(min_instances: u32, max_instances: u32) -> Result<(), String> {
+fn check_min_max(min_instances: u32, max_instances: u32) -> Result<(), ConfigError> {
     if min_instances > max_instances {
-        return Err(format!("`min_instances` ({min_instances}) must not exceed `max_instances` ({max_instances})"));
+        return Err(ConfigError::invalid(
+            "min_instances",
+            format!("`min_instances` ({min_instances}) must not exceed `max_instances` ({max_instances})"),
+        ));
     }
     if max_instances == 0 || max_instances > 100_000 {
-        return Err(format!("`max_instances` must be between 1 and 100000, got {max_instances}"));
+        return Err(ConfigError::invalid(
+            "max_instances",
+            format!("`max_instances` must be between 1 and 100000, got {max_instances}"),
+        ));
     }
     Ok(())
 }
 
 /// An autoscaling policy by name, with its parameters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// The enum is the one list of policies: their names (the variants' names
+/// in kebab case, for serde and strum alike) and their parameters (the
+/// variants' fields).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, IntoStaticStr, VariantNames)]
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
+#[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
 pub enum AutoscalingPolicy {
     /// A fixed fleet (the default).
@@ -159,8 +171,8 @@ pub enum AutoscalingPolicy {
 }
 
 impl AutoscalingPolicy {
-    /// Every policy name accepted.
-    pub const NAMES: &'static [&'static str] = &["none", "target-tracking", "step", "scheduled"];
+    /// Every policy name accepted, in declaration order.
+    pub const NAMES: &'static [&'static str] = <Self as VariantNames>::VARIANTS;
 
     /// The parameter keys a policy takes (besides `policy`); `None` for an
     /// unknown name.
@@ -186,12 +198,7 @@ impl AutoscalingPolicy {
 
     /// The policy's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            AutoscalingPolicy::None => "none",
-            AutoscalingPolicy::TargetTracking { .. } => "target-tracking",
-            AutoscalingPolicy::Step { .. } => "step",
-            AutoscalingPolicy::Scheduled { .. } => "scheduled",
-        }
+        self.into()
     }
 
     /// The instance bounds the policy keeps, if any.
@@ -208,16 +215,19 @@ impl AutoscalingPolicy {
         }
     }
 
-    /// Checks the parameters; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the parameters; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         match self {
             AutoscalingPolicy::Step { steps, min_instances, max_instances, cooldown_s, evaluation_minutes, .. } => {
                 check_min_max(*min_instances, *max_instances)?;
                 if !(cooldown_s.is_finite() && (0.0..=1e9).contains(cooldown_s)) {
-                    return Err(format!("`cooldown_s` must be a non-negative number of seconds, got {cooldown_s}"));
+                    return Err(ConfigError::invalid(
+                        "cooldown_s",
+                        format!("`cooldown_s` must be a non-negative number of seconds, got {cooldown_s}"),
+                    ));
                 }
                 if *evaluation_minutes == 0 {
-                    return Err("`evaluation_minutes` must be at least 1".into());
+                    return Err(ConfigError::invalid("evaluation_minutes", "`evaluation_minutes` must be at least 1"));
                 }
                 return step::validate_steps(steps);
             }
@@ -239,19 +249,32 @@ impl AutoscalingPolicy {
         } = *self
         {
             if !(target.is_finite() && target > 0.0) {
-                return Err(format!("`target` must be a positive number, got {target}"));
+                return Err(ConfigError::invalid(
+                    "target",
+                    format!("`target` must be a positive number, got {target}"),
+                ));
             }
             check_min_max(min_instances, max_instances)?;
             if scale_out_minutes == 0 || scale_in_minutes == 0 {
-                return Err("`scale_out_minutes` and `scale_in_minutes` must be at least 1".into());
+                let field = if scale_out_minutes == 0 { "scale_out_minutes" } else { "scale_in_minutes" };
+                return Err(ConfigError::invalid(
+                    field,
+                    "`scale_out_minutes` and `scale_in_minutes` must be at least 1",
+                ));
             }
             if !(scale_in_margin.is_finite() && (0.0..1.0).contains(&scale_in_margin)) {
-                return Err(format!("`scale_in_margin` must be in [0, 1), got {scale_in_margin}"));
+                return Err(ConfigError::invalid(
+                    "scale_in_margin",
+                    format!("`scale_in_margin` must be in [0, 1), got {scale_in_margin}"),
+                ));
             }
             for (k, v) in [("scale_out_cooldown_s", scale_out_cooldown_s), ("scale_in_cooldown_s", scale_in_cooldown_s)]
             {
                 if !(v.is_finite() && (0.0..=1e9).contains(&v)) {
-                    return Err(format!("`{k}` must be a non-negative number of seconds, got {v}"));
+                    return Err(ConfigError::invalid(
+                        k,
+                        format!("`{k}` must be a non-negative number of seconds, got {v}"),
+                    ));
                 }
             }
         }
@@ -343,7 +366,7 @@ mod tests {
 
     #[test]
     fn step_errors_name_the_key() {
-        let err = |src: &str| parse(src).and_then(|p| p.validate()).unwrap_err();
+        let err = |src: &str| parse(src).and_then(|p| p.validate().map_err(|e| e.to_string())).unwrap_err();
         let e = err(r#"policy = "step"
             steps = [{ above = 1, change = 1 }, { below = 0.5, change = 0 }]"#);
         assert!(e.contains("`steps[1].change`"), "{e}");
@@ -396,7 +419,8 @@ mod tests {
         )
         .unwrap()
         .validate()
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`schedule[2]`"), "{e}");
         let e = parse(
             r#"policy = "scheduled"
@@ -404,7 +428,8 @@ mod tests {
         )
         .unwrap()
         .validate()
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`schedule[0]`"), "{e}");
         let e = parse(
             r#"policy = "scheduled"
@@ -412,7 +437,8 @@ mod tests {
         )
         .unwrap()
         .validate()
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`schedule`"), "{e}");
         assert!(parse(
             r#"policy = "scheduled"
@@ -427,6 +453,8 @@ mod tests {
             assert!(AutoscalingPolicy::param_names(name).is_some(), "{name}");
         }
         assert_eq!(AutoscalingPolicy::param_names("bogus"), None);
+        assert_eq!(AutoscalingPolicy::NAMES, ["none", "target-tracking", "step", "scheduled"]);
+        assert_eq!(AutoscalingPolicy::None.name(), "none");
         let step = parse(
             r#"policy = "step"
             steps = [{ below = 10, change = -2 }]"#,

@@ -21,31 +21,35 @@
 //!
 //! Cost: O(log entries) per minute.
 
-use mmesim_core::{Autoscaler, FleetStatus, MinuteMetrics};
+use mmesim_core::{Autoscaler, ConfigError, FleetStatus, MinuteMetrics};
 use mmesim_engine::SimDuration;
 
 /// Checks a schedule against its period; messages name `schedule[i]`.
-pub(crate) fn validate_schedule(schedule: &[(f64, u32)], period_s: f64) -> Result<(), String> {
+pub(crate) fn validate_schedule(schedule: &[(f64, u32)], period_s: f64) -> Result<(), ConfigError> {
+    let at = |i: usize, message: String| ConfigError::invalid(format!("schedule[{i}]"), message);
     if !(period_s.is_finite() && (60.0..=1e9).contains(&period_s)) {
-        return Err(format!("`period_s` must be between 60 and 1e9 seconds, got {period_s}"));
+        return Err(ConfigError::invalid(
+            "period_s",
+            format!("`period_s` must be between 60 and 1e9 seconds, got {period_s}"),
+        ));
     }
     if schedule.is_empty() {
-        return Err("`schedule` must not be empty".into());
+        return Err(ConfigError::invalid("schedule", "`schedule` must not be empty"));
     }
     let mut prev: Option<f64> = None;
     for (i, &(t, n)) in schedule.iter().enumerate() {
         if !(t.is_finite() && t >= 0.0 && t < period_s) {
-            return Err(format!("`schedule[{i}]`: the time must be in [0, period_s = {period_s}), got {t}"));
+            return Err(at(i, format!("`schedule[{i}]`: the time must be in [0, period_s = {period_s}), got {t}")));
         }
         match prev {
-            None if t != 0.0 => return Err(format!("`schedule[0]`: the first time must be 0, got {t}")),
+            None if t != 0.0 => return Err(at(0, format!("`schedule[0]`: the first time must be 0, got {t}"))),
             Some(p) if t <= p => {
-                return Err(format!("`schedule[{i}]`: times must strictly increase, got {t} after {p}"));
+                return Err(at(i, format!("`schedule[{i}]`: times must strictly increase, got {t} after {p}")));
             }
             _ => {}
         }
         if n > 100_000 {
-            return Err(format!("`schedule[{i}]`: instances must be at most 100000, got {n}"));
+            return Err(at(i, format!("`schedule[{i}]`: instances must be at most 100000, got {n}")));
         }
         prev = Some(t);
     }
@@ -149,14 +153,20 @@ mod tests {
     #[test]
     fn validation_names_the_entry() {
         assert_eq!(validate_schedule(&[(0.0, 1), (60.0, 2)], 86400.0), Ok(()));
-        assert_eq!(validate_schedule(&[], 86400.0), Err("`schedule` must not be empty".into()));
-        assert!(validate_schedule(&[(10.0, 1)], 86400.0).unwrap_err().contains("`schedule[0]`"));
-        let e = validate_schedule(&[(0.0, 1), (60.0, 2), (60.0, 3)], 86400.0).unwrap_err();
+        assert_eq!(
+            validate_schedule(&[], 86400.0),
+            Err(ConfigError::invalid("schedule", "`schedule` must not be empty"))
+        );
+        let msg = |s: &[(f64, u32)], p: f64| validate_schedule(s, p).unwrap_err().to_string();
+        assert!(msg(&[(10.0, 1)], 86400.0).contains("`schedule[0]`"));
+        let e = msg(&[(0.0, 1), (60.0, 2), (60.0, 3)], 86400.0);
         assert!(e.contains("`schedule[2]`") && e.contains("increase"), "{e}");
-        let e = validate_schedule(&[(0.0, 1), (30.0, 2), (20.0, 3)], 86400.0).unwrap_err();
+        let e = validate_schedule(&[(0.0, 1), (60.0, 2), (60.0, 3)], 86400.0).unwrap_err();
+        assert_eq!(e.kind(), &mmesim_core::ConfigErrorKind::Invalid { field: "schedule[2]".into() });
+        let e = msg(&[(0.0, 1), (30.0, 2), (20.0, 3)], 86400.0);
         assert!(e.contains("`schedule[2]`"), "{e}");
-        assert!(validate_schedule(&[(0.0, 1), (86400.0, 2)], 86400.0).unwrap_err().contains("`schedule[1]`"));
-        assert!(validate_schedule(&[(0.0, 1), (f64::NAN, 2)], 86400.0).unwrap_err().contains("`schedule[1]`"));
-        assert!(validate_schedule(&[(0.0, 1)], 0.0).unwrap_err().contains("`period_s`"));
+        assert!(msg(&[(0.0, 1), (86400.0, 2)], 86400.0).contains("`schedule[1]`"));
+        assert!(msg(&[(0.0, 1), (f64::NAN, 2)], 86400.0).contains("`schedule[1]`"));
+        assert!(msg(&[(0.0, 1)], 0.0).contains("`period_s`"));
     }
 }

@@ -30,7 +30,7 @@
 //! Cost: O(steps) per minute.
 
 use crate::TrackedMetric;
-use mmesim_core::{Autoscaler, FleetStatus, MinuteMetrics};
+use mmesim_core::{Autoscaler, ConfigError, FleetStatus, MinuteMetrics};
 use mmesim_engine::{SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
 
@@ -52,18 +52,27 @@ pub struct ScalingStep {
 
 impl ScalingStep {
     /// Checks one step; `key` is its name in messages (`steps[1]`).
-    pub(crate) fn validate(&self, key: &str) -> Result<(), String> {
+    pub(crate) fn validate(&self, key: &str) -> Result<(), ConfigError> {
         let threshold = match (self.above, self.below) {
-            (Some(_), Some(_)) => return Err(format!("`{key}` must have only one of `above` and `below`, not both")),
-            (None, None) => return Err(format!("`{key}` needs `above` or `below`")),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("`{key}` must have only one of `above` and `below`, not both"),
+                ))
+            }
+            (None, None) => return Err(ConfigError::invalid(key, format!("`{key}` needs `above` or `below`"))),
             (Some(x), None) => ("above", x),
             (None, Some(x)) => ("below", x),
         };
         if !threshold.1.is_finite() {
-            return Err(format!("`{key}.{}` must be a finite number, got {}", threshold.0, threshold.1));
+            let field = format!("{key}.{}", threshold.0);
+            return Err(ConfigError::invalid(
+                &field,
+                format!("`{field}` must be a finite number, got {}", threshold.1),
+            ));
         }
         if self.change == 0 {
-            return Err(format!("`{key}.change` must not be 0"));
+            return Err(ConfigError::invalid(format!("{key}.change"), format!("`{key}.change` must not be 0")));
         }
         Ok(())
     }
@@ -71,16 +80,19 @@ impl ScalingStep {
 
 /// Checks a list of steps (non-empty, each valid, no threshold twice on
 /// the same side); messages name `steps[i]`.
-pub(crate) fn validate_steps(steps: &[ScalingStep]) -> Result<(), String> {
+pub(crate) fn validate_steps(steps: &[ScalingStep]) -> Result<(), ConfigError> {
     if steps.is_empty() {
-        return Err("`steps` must not be empty".into());
+        return Err(ConfigError::invalid("steps", "`steps` must not be empty"));
     }
     for (i, s) in steps.iter().enumerate() {
         s.validate(&format!("steps[{i}]"))?;
         for (j, o) in steps[..i].iter().enumerate() {
             let dup = |a: Option<f64>, b: Option<f64>| matches!((a, b), (Some(x), Some(y)) if x == y);
             if dup(s.above, o.above) || dup(s.below, o.below) {
-                return Err(format!("`steps[{i}]` repeats the threshold of `steps[{j}]`"));
+                return Err(ConfigError::invalid(
+                    format!("steps[{i}]"),
+                    format!("`steps[{i}]` repeats the threshold of `steps[{j}]`"),
+                ));
             }
         }
     }
@@ -283,16 +295,20 @@ mod tests {
 
     #[test]
     fn validation_names_the_step() {
-        assert_eq!(validate_steps(&[]), Err("`steps` must not be empty".into()));
+        assert_eq!(validate_steps(&[]), Err(ConfigError::invalid("steps", "`steps` must not be empty")));
         let e = validate_steps(&[above(1.0, 1), above(2.0, 0)]).unwrap_err();
+        assert_eq!(e.field(), Some("steps[1].change"));
+        let e = e.to_string();
         assert!(e.contains("`steps[1].change`"), "{e}");
         let both = ScalingStep { above: Some(1.0), below: Some(2.0), change: 1 };
-        assert!(validate_steps(&[both]).unwrap_err().contains("`steps[0]`"));
+        assert!(validate_steps(&[both]).unwrap_err().to_string().contains("`steps[0]`"));
         let neither = ScalingStep { above: None, below: None, change: 1 };
-        assert!(validate_steps(&[neither]).unwrap_err().contains("`steps[0]`"));
+        assert!(validate_steps(&[neither]).unwrap_err().to_string().contains("`steps[0]`"));
         let e = validate_steps(&[below(f64::NAN, -1)]).unwrap_err();
+        assert_eq!(e.field(), Some("steps[0].below"));
+        let e = e.to_string();
         assert!(e.contains("`steps[0].below`"), "{e}");
-        let e = validate_steps(&[above(5.0, 1), below(5.0, -1), above(5.0, 2)]).unwrap_err();
+        let e = validate_steps(&[above(5.0, 1), below(5.0, -1), above(5.0, 2)]).unwrap_err().to_string();
         assert!(e.contains("`steps[2]`") && e.contains("`steps[0]`"), "{e}");
         assert_eq!(validate_steps(&cfg().steps), Ok(()));
     }

@@ -14,7 +14,7 @@
 //! practice by S3 per-connection throughput). All of these are data a
 //! scenario may override.
 
-use crate::Bytes;
+use crate::{Bytes, ConfigError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -91,37 +91,43 @@ impl InstanceType {
         }
     }
 
-    /// Checks the figures; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the figures; the error names the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.vcpus == 0 {
-            return Err("`vcpus` must be at least 1".into());
+            return Err(ConfigError::invalid("vcpus", "`vcpus` must be at least 1"));
         }
         if self.memory.0 == 0 {
-            return Err("`memory_gib` must be positive".into());
+            return Err(ConfigError::invalid("memory_gib", "`memory_gib` must be positive"));
         }
         if self.gpu.is_none() && self.reserved_memory.0 >= self.memory.0 {
-            return Err("`reserved_memory_gib` must be less than `memory_gib`".into());
+            return Err(ConfigError::invalid(
+                "reserved_memory_gib",
+                "`reserved_memory_gib` must be less than `memory_gib`",
+            ));
         }
         if let Some(g) = self.gpu {
             if g.count == 0 || g.slots == 0 || g.memory.0 == 0 {
-                return Err("`gpu` needs count, slots and memory_gib all positive".into());
+                return Err(ConfigError::invalid("gpu", "`gpu` needs count, slots and memory_gib all positive"));
             }
         }
         if self.storage.size.0 == 0 {
-            return Err("`storage.size_gib` must be positive".into());
+            return Err(ConfigError::invalid("storage.size_gib", "`storage.size_gib` must be positive"));
         }
         // At least 1 kB/s: slower would make loads outlast any simulation.
         if !(self.storage.read_bytes_per_s.is_finite() && self.storage.read_bytes_per_s >= 1e3) {
-            return Err("`storage.read_mb_per_s` must be at least 0.001".into());
+            return Err(ConfigError::invalid(
+                "storage.read_mb_per_s",
+                "`storage.read_mb_per_s` must be at least 0.001",
+            ));
         }
         if !(self.download_bytes_per_s.is_finite() && self.download_bytes_per_s >= 1e3) {
-            return Err("`download_mb_per_s` must be at least 0.001".into());
+            return Err(ConfigError::invalid("download_mb_per_s", "`download_mb_per_s` must be at least 0.001"));
         }
         if self.vcpus > 1 << 20 || self.gpu.is_some_and(|g| g.slots > 1 << 20) {
-            return Err("more than 2^20 inference slots per instance are not supported".into());
+            return Err(ConfigError::unsupported("more than 2^20 inference slots per instance are not supported"));
         }
         if !(self.price_per_hour.is_finite() && self.price_per_hour >= 0.0) {
-            return Err("`price_per_hour` must be a non-negative number".into());
+            return Err(ConfigError::invalid("price_per_hour", "`price_per_hour` must be a non-negative number"));
         }
         Ok(())
     }

@@ -155,3 +155,17 @@ pub const METRIC_NAMES: [&str; 17] = [
     "Invocation4XXErrors",
     "Invocation5XXErrors",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_are_the_rows_in_order() {
+        let mut rows = Vec::new();
+        MinuteAcc::default().rows(3, Dimension::Zone(1), &mut rows);
+        let names: Vec<&str> = rows.iter().map(|r| r.metric).collect();
+        assert_eq!(names, METRIC_NAMES);
+        assert!(rows.iter().all(|r| r.minute == 3 && r.dimension == Dimension::Zone(1)));
+    }
+}

@@ -1,6 +1,7 @@
 //! Probability distributions of durations and sizes, as written in a
 //! scenario (`{ dist = "lognormal", median = 400.0, sigma = 0.8 }`).
 
+use crate::ConfigError;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -44,20 +45,20 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// Checks the parameters; the message names the offending key.
-    pub fn validate(&self) -> Result<(), String> {
-        let pos = |name: &str, v: f64| -> Result<(), String> {
+    /// Checks the parameters; the error names the offending key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let pos = |name: &str, v: f64| -> Result<(), ConfigError> {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(format!("`{name}` must be a positive number, got {v}"))
+                Err(ConfigError::invalid(name, format!("`{name}` must be a positive number, got {v}")))
             }
         };
-        let nonneg = |name: &str, v: f64| -> Result<(), String> {
+        let nonneg = |name: &str, v: f64| -> Result<(), ConfigError> {
             if v.is_finite() && v >= 0.0 {
                 Ok(())
             } else {
-                Err(format!("`{name}` must be a non-negative number, got {v}"))
+                Err(ConfigError::invalid(name, format!("`{name}` must be a non-negative number, got {v}")))
             }
         };
         match *self {
@@ -71,7 +72,7 @@ impl Dist {
                 nonneg("min", min)?;
                 nonneg("max", max)?;
                 if min > max {
-                    return Err(format!("`min` ({min}) must not exceed `max` ({max})"));
+                    return Err(ConfigError::invalid("min", format!("`min` ({min}) must not exceed `max` ({max})")));
                 }
                 Ok(())
             }
@@ -170,10 +171,19 @@ mod tests {
 
     #[test]
     fn validation_names_the_key() {
-        assert!(Dist::Exponential { mean: 0.0 }.validate().unwrap_err().contains("`mean`"));
-        assert!(Dist::Lognormal { median: 1.0, sigma: -1.0 }.validate().unwrap_err().contains("`sigma`"));
-        assert!(Dist::Uniform { min: 3.0, max: 1.0 }.validate().unwrap_err().contains("`min`"));
-        assert!(Dist::Gamma { shape: f64::NAN, mean: 1.0 }.validate().unwrap_err().contains("`shape`"));
+        let field = |d: Dist| {
+            let e = d.validate().unwrap_err();
+            assert!(e.to_string().contains(&format!("`{}`", e.field().unwrap())), "{e}");
+            e.field().unwrap().to_string()
+        };
+        assert_eq!(field(Dist::Exponential { mean: 0.0 }), "mean");
+        assert_eq!(field(Dist::Lognormal { median: 1.0, sigma: -1.0 }), "sigma");
+        assert_eq!(field(Dist::Uniform { min: 3.0, max: 1.0 }), "min");
+        assert_eq!(field(Dist::Gamma { shape: f64::NAN, mean: 1.0 }), "shape");
+        assert_eq!(
+            Dist::Exponential { mean: -1.0 }.validate().unwrap_err().to_string(),
+            "`mean` must be a positive number, got -1"
+        );
         assert!(Dist::Constant { value: 0.0 }.validate().is_ok());
     }
 }

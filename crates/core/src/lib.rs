@@ -128,7 +128,7 @@ mod source;
 pub use catalog::{Catalog, Gpu, InstanceType, Storage, StorageKind};
 pub use cw::{Dimension, MetricRow, METRIC_NAMES};
 pub use dist::{Dist, Sampler};
-pub use error::{CoreError, CoreErrorKind};
+pub use error::{ConfigError, ConfigErrorKind, CoreError, CoreErrorKind};
 pub use evict::{AccessCtx, Evictor, ObjectMeta};
 pub use ids::{Bytes, InstanceId, ModelId, ZoneId};
 pub use metrics::{

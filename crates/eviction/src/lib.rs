@@ -84,9 +84,10 @@ pub use s3fifo::S3Fifo;
 pub use sieve::Sieve;
 pub use ttl::Ttl;
 
-use mmesim_core::{Bytes, Evictor};
+use mmesim_core::{Bytes, ConfigError, Evictor};
 use mmesim_engine::SimDuration;
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantNames};
 
 fn d_small_ratio() -> f64 {
     0.1
@@ -99,47 +100,41 @@ fn d_ttl() -> f64 {
 }
 
 /// An eviction policy by name, with its parameters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "policy", deny_unknown_fields)]
+///
+/// The enum is the one list of policies: their names (the variants' names
+/// in lower case, for serde and strum alike), their parameters (the
+/// variants' fields) and their defaults (the fields' serde defaults).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, IntoStaticStr, VariantNames)]
+#[serde(tag = "policy", rename_all = "lowercase", deny_unknown_fields)]
+#[strum(serialize_all = "lowercase")]
 #[non_exhaustive]
 pub enum EvictionPolicy {
     /// Least recently used (the default).
     #[default]
-    #[serde(rename = "lru")]
     Lru,
     /// First in, first out.
-    #[serde(rename = "fifo")]
     Fifo,
     /// A uniformly random unpinned victim.
-    #[serde(rename = "random")]
     Random,
     /// Least frequently used; ties broken by recency.
-    #[serde(rename = "lfu")]
     Lfu,
     /// LFU with dynamic ageing.
-    #[serde(rename = "lfuda")]
     Lfuda,
     /// GreedyDual-Size: priority = L + cost / size.
-    #[serde(rename = "gds")]
     Gds,
     /// GreedyDual-Size-Frequency: priority = L + frequency × cost / size.
-    #[serde(rename = "gdsf")]
     Gdsf,
     /// SIEVE: FIFO with a visited bit and a moving hand.
-    #[serde(rename = "sieve")]
     Sieve,
     /// S3-FIFO: a small probationary FIFO, a main FIFO and a ghost queue.
-    #[serde(rename = "s3fifo")]
     S3Fifo {
         /// Share of the capacity for the small queue (default 0.1).
         #[serde(default = "d_small_ratio")]
         small_ratio: f64,
     },
     /// Adaptive Replacement Cache.
-    #[serde(rename = "arc")]
     Arc,
     /// LRU-K: evict the object whose K-th most recent access is oldest.
-    #[serde(rename = "lruk")]
     LruK {
         /// K (default 2).
         #[serde(default = "d_k")]
@@ -147,7 +142,6 @@ pub enum EvictionPolicy {
     },
     /// Idle keep-alive: an object idle for `ttl_s` is removed even without
     /// pressure; under pressure, LRU order.
-    #[serde(rename = "ttl")]
     Ttl {
         /// Idle time before removal, seconds (default 600).
         #[serde(default = "d_ttl")]
@@ -155,7 +149,6 @@ pub enum EvictionPolicy {
     },
     /// Belady's offline optimum: evict the object whose next use is
     /// farthest; needs the future (trace replay with next-access times).
-    #[serde(rename = "belady")]
     Belady {
         /// Weigh size × distance instead of distance (default false).
         #[serde(default)]
@@ -164,9 +157,8 @@ pub enum EvictionPolicy {
 }
 
 impl EvictionPolicy {
-    /// Every policy name accepted.
-    pub const NAMES: &'static [&'static str] =
-        &["lru", "fifo", "random", "lfu", "lfuda", "gds", "gdsf", "sieve", "s3fifo", "arc", "lruk", "ttl", "belady"];
+    /// Every policy name accepted, in declaration order.
+    pub const NAMES: &'static [&'static str] = <Self as VariantNames>::VARIANTS;
 
     /// Every policy with default parameters, in [`NAMES`](Self::NAMES) order.
     pub fn all() -> Vec<EvictionPolicy> {
@@ -175,41 +167,13 @@ impl EvictionPolicy {
 
     /// The policy's name as written in a scenario.
     pub fn name(&self) -> &'static str {
-        match self {
-            EvictionPolicy::Lru => "lru",
-            EvictionPolicy::Fifo => "fifo",
-            EvictionPolicy::Random => "random",
-            EvictionPolicy::Lfu => "lfu",
-            EvictionPolicy::Lfuda => "lfuda",
-            EvictionPolicy::Gds => "gds",
-            EvictionPolicy::Gdsf => "gdsf",
-            EvictionPolicy::Sieve => "sieve",
-            EvictionPolicy::S3Fifo { .. } => "s3fifo",
-            EvictionPolicy::Arc => "arc",
-            EvictionPolicy::LruK { .. } => "lruk",
-            EvictionPolicy::Ttl { .. } => "ttl",
-            EvictionPolicy::Belady { .. } => "belady",
-        }
+        self.into()
     }
 
     /// Parses a bare name with default parameters.
     pub fn from_name(name: &str) -> Option<EvictionPolicy> {
-        Some(match name {
-            "lru" => EvictionPolicy::Lru,
-            "fifo" => EvictionPolicy::Fifo,
-            "random" => EvictionPolicy::Random,
-            "lfu" => EvictionPolicy::Lfu,
-            "lfuda" => EvictionPolicy::Lfuda,
-            "gds" => EvictionPolicy::Gds,
-            "gdsf" => EvictionPolicy::Gdsf,
-            "sieve" => EvictionPolicy::Sieve,
-            "s3fifo" => EvictionPolicy::S3Fifo { small_ratio: d_small_ratio() },
-            "arc" => EvictionPolicy::Arc,
-            "lruk" => EvictionPolicy::LruK { k: d_k() },
-            "ttl" => EvictionPolicy::Ttl { ttl_s: d_ttl() },
-            "belady" => EvictionPolicy::Belady { size_aware: false },
-            _ => return None,
-        })
+        use serde::de::value::{Error, MapDeserializer};
+        EvictionPolicy::deserialize(MapDeserializer::<_, Error>::new(std::iter::once(("policy", name)))).ok()
     }
 
     /// The parameter keys a policy takes in a table (besides `policy`);
@@ -230,17 +194,23 @@ impl EvictionPolicy {
         matches!(self, EvictionPolicy::Belady { .. })
     }
 
-    /// Checks the parameters; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the parameters; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         match *self {
             EvictionPolicy::S3Fifo { small_ratio } if !(small_ratio > 0.0 && small_ratio < 1.0) => {
-                Err(format!("`small_ratio` must be between 0 and 1 (exclusive), got {small_ratio}"))
+                Err(ConfigError::invalid(
+                    "small_ratio",
+                    format!("`small_ratio` must be between 0 and 1 (exclusive), got {small_ratio}"),
+                ))
             }
             EvictionPolicy::LruK { k } if !(1..=64).contains(&k) => {
-                Err(format!("`k` must be between 1 and 64, got {k}"))
+                Err(ConfigError::invalid("k", format!("`k` must be between 1 and 64, got {k}")))
             }
             EvictionPolicy::Ttl { ttl_s } if !(ttl_s.is_finite() && ttl_s > 0.0 && ttl_s <= 1e9) => {
-                Err(format!("`ttl_s` must be a positive number of seconds up to 1e9, got {ttl_s}"))
+                Err(ConfigError::invalid(
+                    "ttl_s",
+                    format!("`ttl_s` must be a positive number of seconds up to 1e9, got {ttl_s}"),
+                ))
             }
             _ => Ok(()),
         }
@@ -268,27 +238,28 @@ impl EvictionPolicy {
     }
 }
 
-/// Deserialises a policy written either as a bare name (`"gdsf"`, default
-/// parameters) or as a table (`{ policy = "lruk", k = 3 }`). Use with
-/// `#[serde(deserialize_with = "mmesim_eviction::name_or_table")]`.
-pub fn name_or_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<EvictionPolicy, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = EvictionPolicy;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(
-                f,
-                "a policy name ({}) or a table such as {{ policy = \"lruk\", k = 3 }}",
-                EvictionPolicy::NAMES.join(", ")
-            )
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(EvictionPolicy::NAMES.len(), EvictionPolicy::all().len());
+        for (name, p) in EvictionPolicy::NAMES.iter().zip(EvictionPolicy::all()) {
+            assert_eq!(p.name(), *name);
+            assert!(EvictionPolicy::param_names(name).is_some(), "{name}");
+            assert_eq!(p.validate(), Ok(()), "{name}: defaults must be valid");
         }
-        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EvictionPolicy, E> {
-            let map = serde::de::value::MapDeserializer::<_, E>::new(std::iter::once(("policy", s)));
-            EvictionPolicy::deserialize(map)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<EvictionPolicy, A::Error> {
-            EvictionPolicy::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-        }
+        assert_eq!(EvictionPolicy::from_name("lruk"), Some(EvictionPolicy::LruK { k: 2 }));
+        assert_eq!(EvictionPolicy::from_name("s3fifo"), Some(EvictionPolicy::S3Fifo { small_ratio: 0.1 }));
+        assert_eq!(EvictionPolicy::from_name("bogus"), None);
+        assert_eq!(EvictionPolicy::param_names("bogus"), None);
     }
-    d.deserialize_any(V)
+
+    #[test]
+    fn validation_names_the_key() {
+        let e = EvictionPolicy::Ttl { ttl_s: -1.0 }.validate().unwrap_err();
+        assert_eq!(e.kind(), &mmesim_core::ConfigErrorKind::Invalid { field: "ttl_s".into() });
+        assert_eq!(e.to_string(), "`ttl_s` must be a positive number of seconds up to 1e9, got -1");
+    }
 }

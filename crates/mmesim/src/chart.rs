@@ -1,7 +1,7 @@
 //! Charts as SVG (plotters): miss-ratio curves, run timelines and the
 //! recommender's cost / p99 frontier.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use std::path::Path;
 
 /// One line of a chart: a label and its (x, y) points.
@@ -41,13 +41,11 @@ pub fn line_chart_svg(
     log_x: bool,
 ) -> Result<(), Error> {
     use plotters::prelude::*;
-    let err = |e: &dyn std::fmt::Display| {
-        Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"))
-    };
+    let err = |e: &dyn std::fmt::Display| Error::io_in(path.display().to_string(), format!("cannot draw chart: {e}"));
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     if !x0.is_finite() {
-        return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "nothing to plot"));
+        return Err(Error::invalid_in(path.display().to_string(), "nothing to plot"));
     }
     if x0 == x1 {
         x0 *= 0.9;
@@ -110,11 +108,9 @@ pub fn timeline_svg(
     faults: &[mmesim_core::FaultWindow],
 ) -> Result<(), Error> {
     use plotters::prelude::*;
-    let err = |e: &dyn std::fmt::Display| {
-        Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"))
-    };
+    let err = |e: &dyn std::fmt::Display| Error::io_in(path.display().to_string(), format!("cannot draw chart: {e}"));
     if minutes.is_empty() {
-        return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the run has no minute to plot"));
+        return Err(Error::invalid_in(path.display().to_string(), "the run has no minute to plot"));
     }
     // A last minute with no arrival is the drain after the workload ended:
     // its ratios would read as zero, so it is left out.
@@ -191,12 +187,10 @@ pub struct ScatterGroup {
 /// line.
 pub fn frontier_svg(path: &Path, title: &str, groups: &[ScatterGroup], target_p99_ms: f64) -> Result<(), Error> {
     use plotters::prelude::*;
-    let err = |e: &dyn std::fmt::Display| {
-        Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot draw chart: {e}"))
-    };
+    let err = |e: &dyn std::fmt::Display| Error::io_in(path.display().to_string(), format!("cannot draw chart: {e}"));
     let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points.iter().map(|p| (p.0, p.1))).collect();
     if all.is_empty() {
-        return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "nothing to plot"));
+        return Err(Error::invalid_in(path.display().to_string(), "nothing to plot"));
     }
     let x1 = all.iter().map(|p| p.0).fold(0.0f64, f64::max).max(1e-6) * 1.15;
     let x0 = all.iter().map(|p| p.0).fold(f64::INFINITY, f64::min).max(1e-6) * 0.85;

@@ -38,7 +38,7 @@
 //! Each evaluation is an ordinary scenario run, so a point's figures are
 //! the ones `mmesim sweep` reports for the same type, count and seed.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::sweep::Figures;
 use mmesim_autoscaling::AutoscalingPolicy;
@@ -357,8 +357,7 @@ pub fn recommend(
     }
     let zones = base.cluster.zones.names().len();
     if opts.survive_zone_loss && zones < 2 {
-        return Err(Error::new(
-            ErrorKind::Invalid,
+        return Err(Error::invalid_in(
             origin,
             format!("--survive-zone-loss needs at least two zones; the scenario has {zones} (set `cluster.zones`)"),
         ));

@@ -2,7 +2,7 @@
 //! one eviction policy at one capacity, or a grid of them in parallel. No
 //! latency, no cluster: a miss inserts the object if it fits at all.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use mmesim_core::Bytes;
 use mmesim_eviction::{CacheStats, EvictionPolicy, SizedCache};
 use mmesim_workload::cachetrace::{open_trace, CacheTraceFormat, DenseIds, TraceError};
@@ -93,13 +93,13 @@ pub struct TraceSummary {
 
 fn trace_err(path: &Path, e: TraceError) -> Error {
     match e {
-        TraceError::Open { .. } => Error::new(ErrorKind::Io, path.display().to_string(), e.to_string()),
-        e => Error::new(ErrorKind::Parse, path.display().to_string(), e.to_string()),
+        TraceError::Open { .. } => Error::io_in(path.display().to_string(), e.to_string()),
+        e => Error::parse(path.display().to_string(), e.to_string()),
     }
 }
 
 fn too_many(path: &Path) -> Error {
-    Error::new(ErrorKind::Invalid, path.display().to_string(), format!("more than {} distinct objects", u32::MAX))
+    Error::invalid_in(path.display().to_string(), format!("more than {} distinct objects", u32::MAX))
 }
 
 /// Reads the whole trace once: requests, distinct objects, working set.
@@ -208,7 +208,7 @@ pub fn replay_grid(
     let origin = path.display().to_string();
     for p in policies {
         p.validate()
-            .map_err(|e| Error::new(ErrorKind::Invalid, origin.clone(), format!("policy `{}`: {e}", p.name())))?;
+            .map_err(|e| Error::invalid_in(origin.clone(), format!("policy `{}`: {e}", p.name())).with_source(e))?;
     }
     let working_set = if sizes.iter().any(|s| matches!(s, CacheSize::Percent(_))) {
         scan_trace(path, format)?.working_set_bytes
@@ -242,7 +242,7 @@ pub fn replay_grid(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
-        .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("cannot start threads: {e}")))?;
+        .map_err(|e| Error::invalid_in(origin, format!("cannot start threads: {e}")))?;
     pool.install(|| jobs.par_iter().map(run).collect())
 }
 
@@ -362,11 +362,10 @@ pub fn write_synthetic_trace(
 ) -> Result<(), Error> {
     let origin = path.display().to_string();
     let reqs = synthetic_requests(objects, requests, alpha, object_bytes, seed, sparse_ids)
-        .map_err(|e| Error::new(ErrorKind::Invalid, origin.clone(), e))?;
-    let file = std::fs::File::create(path)
-        .map_err(|e| Error::new(ErrorKind::Io, origin.clone(), format!("cannot create: {e}")))?;
+        .map_err(|e| Error::invalid_in(origin.clone(), e))?;
+    let file = std::fs::File::create(path).map_err(|e| Error::io_in(origin.clone(), format!("cannot create: {e}")))?;
     mmesim_workload::cachetrace::write_oracle_general(std::io::BufWriter::with_capacity(1 << 20, file), reqs)
-        .map_err(|e| Error::new(ErrorKind::Io, origin, format!("cannot write: {e}")))
+        .map_err(|e| Error::io_in(origin, format!("cannot write: {e}")))
 }
 
 #[cfg(test)]

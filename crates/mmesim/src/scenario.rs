@@ -550,7 +550,12 @@ impl Scenario {
                 ty.price_per_hour = num(v, "price_per_hour", false)?;
             }
             ty.validate().map_err(|e| {
-                Error::new(ErrorKind::Invalid, origin, format!("`instance_types[{i}]` (`{}`): {e}", t.name))
+                let path = match e.field() {
+                    Some(f) => format!("instance_types[{i}].{f}"),
+                    None => format!("instance_types[{i}]"),
+                };
+                let message = format!("`instance_types[{i}]` (`{}`): {e}", t.name);
+                Error::with_kind(ErrorKind::Invalid { file: origin.into(), field: Some(path) }, message).with_source(e)
             })?;
             cat.insert(ty);
         }
@@ -661,17 +666,11 @@ impl Scenario {
         if !finite_nonneg(c.launch_delay_s) || c.launch_delay_s > MAX_SECONDS {
             return inv("cluster.launch_delay_s", format!("must be a non-negative number, got {}", c.launch_delay_s));
         }
-        self.models.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`models`: {e}")))?;
-        self.workload
-            .arrival
-            .validate()
-            .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.arrival`: {e}")))?;
-        self.workload
-            .popularity
-            .validate()
-            .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.popularity`: {e}")))?;
+        self.models.validate().map_err(|e| Error::invalid(origin, "models", e))?;
+        self.workload.arrival.validate().map_err(|e| Error::invalid(origin, "workload.arrival", e))?;
+        self.workload.popularity.validate().map_err(|e| Error::invalid(origin, "workload.popularity", e))?;
         for (field, p) in [("eviction.memory", &self.eviction.memory), ("eviction.disk", &self.eviction.disk)] {
-            p.validate().map_err(|e| Error::invalid(origin, field, e))?;
+            p.validate().map_err(|e| Error::config(origin, field, e))?;
             if p.is_offline() {
                 return Err(Error::invalid(
                     origin,
@@ -684,10 +683,10 @@ impl Scenario {
             }
         }
         if let Some(d) = &self.workload.drift {
-            d.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.drift`: {e}")))?;
+            d.validate().map_err(|e| Error::invalid(origin, "workload.drift", e))?;
         }
         if let Some(t) = &self.workload.trace {
-            t.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`workload.trace`: {e}")))?;
+            t.validate().map_err(|e| Error::invalid(origin, "workload.trace", e))?;
             if self.workload.drift.is_some() {
                 return inv("workload.drift", "applies to generated traffic, not to a `trace`".into());
             }
@@ -698,9 +697,7 @@ impl Scenario {
                 );
             }
         }
-        self.autoscaling
-            .validate()
-            .map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`autoscaling`: {e}")))?;
+        self.autoscaling.validate().map_err(|e| Error::config(origin, "autoscaling", e))?;
         if let Some((lo, hi)) = self.autoscaling.bounds() {
             if !(lo..=hi).contains(&self.cluster.instances) {
                 return inv(
@@ -709,7 +706,7 @@ impl Scenario {
                 );
             }
         }
-        self.routing.validate().map_err(|e| Error::new(ErrorKind::Invalid, origin, format!("`routing`: {e}")))?;
+        self.routing.validate().map_err(|e| Error::config(origin, "routing", e))?;
         Ok(())
     }
 
@@ -906,7 +903,7 @@ impl Scenario {
             evictors,
         };
         Simulation::new(cfg, source, policies)
-            .map_err(|e| Error::new(ErrorKind::Invalid, self.name.clone(), e.to_string()))
+            .map_err(|e| Error::invalid_in(self.name.clone(), e.to_string()).with_source(e))
     }
 
     /// Runs the scenario to completion.
@@ -920,7 +917,7 @@ impl Scenario {
         let mut out = sim.run();
         if let Some(slot) = slot {
             if let Some(msg) = slot.lock().ok().and_then(|g| g.clone()) {
-                return Err(Error::new(ErrorKind::Invalid, "trace", msg));
+                return Err(Error::invalid_in("trace", msg));
             }
         }
         out.report.name = self.name.clone();
@@ -937,5 +934,49 @@ impl NextSeed for mmesim_engine::SimRng {
     fn next_seed(mut self) -> u64 {
         use rand::Rng;
         self.random()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys a policy serialises besides `policy`: its variant's fields.
+    fn keys<T: Serialize>(p: &T) -> Vec<String> {
+        let v = serde_json::to_value(p).expect("serialise");
+        let mut k: Vec<String> = v.as_object().expect("a table").keys().filter(|k| *k != "policy").cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    /// `param_names` (which `strict_policy` checks tables against) lists
+    /// exactly the fields of each policy's variant: the two cannot drift.
+    #[test]
+    fn param_names_are_the_variants_fields() {
+        for p in EvictionPolicy::all() {
+            assert_eq!(keys(&p), sorted(EvictionPolicy::param_names(p.name()).unwrap()), "{p:?}");
+        }
+        for p in RoutingPolicy::all() {
+            assert_eq!(keys(&p), sorted(RoutingPolicy::param_names(p.name()).unwrap()), "{p:?}");
+        }
+        let examples = [
+            r#"{"policy": "none"}"#,
+            r#"{"policy": "target-tracking"}"#,
+            r#"{"policy": "step", "steps": [{"above": 1.0, "change": 1}]}"#,
+            r#"{"policy": "scheduled", "schedule": [[0.0, 1]]}"#,
+        ];
+        let mut seen = Vec::new();
+        for json in examples {
+            let p: AutoscalingPolicy = serde_json::from_str(json).expect(json);
+            assert_eq!(keys(&p), sorted(AutoscalingPolicy::param_names(p.name()).unwrap()), "{p:?}");
+            seen.push(p.name());
+        }
+        assert_eq!(seen, AutoscalingPolicy::NAMES);
     }
 }

@@ -28,7 +28,7 @@
 //! the fields named change — except a table with a `policy` key, which is
 //! one value.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::scenario::Scenario;
 use mmesim_core::Report;
 use rayon::prelude::*;
@@ -405,7 +405,7 @@ pub fn parse_jsonl(text: &str, origin: &str) -> Result<Vec<Row>, Error> {
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |m: String| Error::new(ErrorKind::Parse, origin, format!("line {}: {m}", i + 1));
+        let bad = |m: String| Error::parse(origin, format!("line {}: {m}", i + 1));
         let cells: OrderedObject = serde_json::from_str(line).map_err(|e| bad(format!("not a JSON object: {e}")))?;
         let mut row = Vec::with_capacity(cells.0.len());
         for (k, v) in cells.0 {
@@ -460,8 +460,7 @@ pub fn merge(shards: Vec<(String, Vec<Row>)>) -> Result<Vec<Row>, Error> {
     let columns: Vec<&str> = first.cells.iter().map(|(n, _)| n.as_str()).collect();
     for (origin, r) in &all {
         if r.points() != Some(points) {
-            return Err(Error::new(
-                ErrorKind::Invalid,
+            return Err(Error::invalid_in(
                 origin.clone(),
                 format!(
                     "point {}: from a sweep of {} points, but `{first_origin}` is from a sweep of {points}",
@@ -471,8 +470,7 @@ pub fn merge(shards: Vec<(String, Vec<Row>)>) -> Result<Vec<Row>, Error> {
             ));
         }
         if !r.cells.iter().map(|(n, _)| n.as_str()).eq(columns.iter().copied()) {
-            return Err(Error::new(
-                ErrorKind::Invalid,
+            return Err(Error::invalid_in(
                 origin.clone(),
                 format!("point {}: its columns differ from those of `{first_origin}` (another sweep?)", r.point()),
             ));
@@ -481,8 +479,7 @@ pub fn merge(shards: Vec<(String, Vec<Row>)>) -> Result<Vec<Row>, Error> {
     all.sort_by_key(|(_, r)| r.point());
     for w in all.windows(2) {
         if w[0].1.point() == w[1].1.point() {
-            return Err(Error::new(
-                ErrorKind::Invalid,
+            return Err(Error::invalid_in(
                 w[1].0.clone(),
                 format!("point {} is also in `{}` (a shard given twice?)", w[1].1.point(), w[0].0),
             ));
@@ -581,9 +578,8 @@ impl Sweep {
             None => return Err(Error::invalid(origin, "base", "missing: the scenario file the sweep varies")),
         };
         let base_path = dir.join(&base_rel);
-        let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
-            Error::new(ErrorKind::Io, origin, format!("`base`: cannot read `{}`: {e}", base_path.display()))
-        })?;
+        let base_text = std::fs::read_to_string(&base_path)
+            .map_err(|e| Error::io_in(origin, format!("`base`: cannot read `{}`: {e}", base_path.display())))?;
         let base_origin = base_path.display().to_string();
         // The base must be a valid scenario on its own.
         Scenario::from_toml_str(&base_text, &base_origin)?;
@@ -691,7 +687,7 @@ impl Sweep {
         }
         scenario_of(&t, &self.base_dir).map_err(|m| {
             let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {}", inline_toml(v))).collect();
-            Error::new(ErrorKind::Invalid, self.origin.clone(), format!("point {i} ({}): {m}", shown.join(", ")))
+            Error::invalid_in(self.origin.clone(), format!("point {i} ({}): {m}", shown.join(", ")))
         })
     }
 

@@ -22,7 +22,7 @@
 //! file. `time_scale` multiplies every arrival time (0.5 replays twice as
 //! fast); arrivals after `duration_s` are not replayed.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use mmesim_core::{Arrival, Bytes, Dist, ModelId, ModelSpec, RequestSource};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
 use mmesim_workload::azure::{AzureFiles, AzureOptions, AzureTrace, Spread};
@@ -220,13 +220,11 @@ pub(crate) struct Loaded {
 /// once, as the origin, and the message says what went wrong in it.
 fn trace_err(e: TraceError) -> Error {
     match e {
-        TraceError::File { path, source } => {
-            Error::new(ErrorKind::Invalid, path.display().to_string(), source.to_string())
-        }
+        TraceError::File { path, source } => Error::invalid_in(path.display().to_string(), source.to_string()),
         TraceError::Open { path, source } => {
-            Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot open trace: {source}"))
+            Error::io_in(path.display().to_string(), format!("cannot open trace: {source}"))
         }
-        other => Error::new(ErrorKind::Invalid, "trace", other.to_string()),
+        other => Error::invalid_in("trace", other.to_string()),
     }
 }
 
@@ -239,7 +237,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             let path = base_dir.join(path);
             let scan = scan_request_csv(&path).map_err(trace_err)?;
             if scan.requests == 0 {
-                return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the trace holds no request"));
+                return Err(Error::invalid_in(path.display().to_string(), "the trace holds no request"));
             }
             let (specs, ids) = if models.list.is_empty() {
                 let mut gen = models.clone();
@@ -253,7 +251,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             } else {
                 let specs = models.build(&mut streams.stream(Stream::Models));
                 let ids = ModelIndex::from_names(specs.iter().map(|m| m.name.as_str()))
-                    .map_err(|e| Error::new(ErrorKind::Invalid, "models.list", e.to_string()))?;
+                    .map_err(|e| Error::invalid_in("models.list", e.to_string()))?;
                 ids.check(&scan).map_err(trace_err)?;
                 (specs, ids)
             };
@@ -274,8 +272,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             for (k, r) in open()?.enumerate() {
                 let r = r.map_err(|e| trace_err(e.in_file(&path)))?;
                 if r.time < last {
-                    return Err(Error::new(
-                        ErrorKind::Invalid,
+                    return Err(Error::invalid_in(
                         path.display().to_string(),
                         format!(
                             "record {} (byte offset {}): clock_time {} s is before the previous record's {} s \
@@ -291,8 +288,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 let id = ids.id(r.object) as usize;
                 if id == sizes.len() {
                     if sizes.len() >= mmesim_workload::MAX_MODELS as usize {
-                        return Err(Error::new(
-                            ErrorKind::Invalid,
+                        return Err(Error::invalid_in(
                             path.display().to_string(),
                             format!("more than {} distinct objects", mmesim_workload::MAX_MODELS),
                         ));
@@ -301,7 +297,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 }
             }
             if sizes.is_empty() {
-                return Err(Error::new(ErrorKind::Invalid, path.display().to_string(), "the trace holds no request"));
+                return Err(Error::invalid_in(path.display().to_string(), "the trace holds no request"));
             }
             let unload = SimDuration::from_millis_f64(models.unload_ms);
             let specs: Vec<ModelSpec> = sizes
@@ -337,8 +333,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             )
             .map_err(trace_err)?;
             if trace.functions().is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Invalid,
+                return Err(Error::invalid_in(
                     files.invocations.display().to_string(),
                     "no function with invocations, durations and memory to replay",
                 ));

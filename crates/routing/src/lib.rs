@@ -45,8 +45,9 @@ pub use random::RandomRouter;
 pub use round_robin::RoundRobin;
 pub use sticky::Sticky;
 
-use mmesim_core::Router;
+use mmesim_core::{ConfigError, Router};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantNames};
 
 fn default_spill_factor() -> f64 {
     2.0
@@ -56,12 +57,16 @@ fn default_load_factor() -> f64 {
 }
 
 /// A routing policy by name, with its parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "policy", deny_unknown_fields)]
+///
+/// The enum is the one list of policies: their names (the variants' names
+/// in kebab case, for serde and strum alike), their parameters (the
+/// variants' fields) and their defaults (the fields' serde defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, IntoStaticStr, VariantNames)]
+#[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
+#[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
 pub enum RoutingPolicy {
     /// SageMaker-like sticky routing with spill-over (the default).
-    #[serde(rename = "sticky")]
     Sticky {
         /// Spill to another instance once the least-loaded copy has
         /// `spill_factor × slots` requests holding or waiting for a slot
@@ -70,20 +75,15 @@ pub enum RoutingPolicy {
         spill_factor: f64,
     },
     /// The accepting instance with the fewest outstanding requests.
-    #[serde(rename = "least-outstanding")]
     LeastOutstanding,
     /// A uniformly random accepting instance.
-    #[serde(rename = "random")]
     Random,
     /// Accepting instances in turn.
-    #[serde(rename = "round-robin")]
     RoundRobin,
     /// Power of two choices, preferring an instance that holds the model.
-    #[serde(rename = "p2c")]
     P2c,
     /// Consistent hashing with bounded loads (Mirrokni, Thorup,
     /// Zadimoghaddam 2018).
-    #[serde(rename = "consistent-hash")]
     ConsistentHash {
         /// An instance takes a request only while its outstanding requests
         /// are below `max(ceil(load_factor × (least + 1)), least + 1)`, where
@@ -96,6 +96,7 @@ pub enum RoutingPolicy {
     /// ModelMesh-style: a loaded copy with the fewest in-flight requests; on
     /// a miss, an instance with room, else the one whose cache is oldest.
     #[serde(rename = "modelmesh")]
+    #[strum(serialize = "modelmesh")]
     ModelMesh,
 }
 
@@ -106,21 +107,18 @@ impl Default for RoutingPolicy {
 }
 
 impl RoutingPolicy {
-    /// Every policy name accepted.
-    pub const NAMES: &'static [&'static str] =
-        &["sticky", "least-outstanding", "random", "round-robin", "p2c", "consistent-hash", "modelmesh"];
+    /// Every policy name accepted, in declaration order.
+    pub const NAMES: &'static [&'static str] = <Self as VariantNames>::VARIANTS;
 
     /// Every policy with default parameters, in [`NAMES`](Self::NAMES) order.
     pub fn all() -> Vec<RoutingPolicy> {
-        vec![
-            RoutingPolicy::default(),
-            RoutingPolicy::LeastOutstanding,
-            RoutingPolicy::Random,
-            RoutingPolicy::RoundRobin,
-            RoutingPolicy::P2c,
-            RoutingPolicy::ConsistentHash { load_factor: default_load_factor() },
-            RoutingPolicy::ModelMesh,
-        ]
+        Self::NAMES.iter().filter_map(|n| Self::from_name(n)).collect()
+    }
+
+    /// Parses a bare name with default parameters.
+    pub fn from_name(name: &str) -> Option<RoutingPolicy> {
+        use serde::de::value::{Error, MapDeserializer};
+        RoutingPolicy::deserialize(MapDeserializer::<_, Error>::new(std::iter::once(("policy", name)))).ok()
     }
 
     /// The parameter keys a policy takes (besides `policy`); `None` for an
@@ -136,25 +134,23 @@ impl RoutingPolicy {
 
     /// The policy's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            RoutingPolicy::Sticky { .. } => "sticky",
-            RoutingPolicy::LeastOutstanding => "least-outstanding",
-            RoutingPolicy::Random => "random",
-            RoutingPolicy::RoundRobin => "round-robin",
-            RoutingPolicy::P2c => "p2c",
-            RoutingPolicy::ConsistentHash { .. } => "consistent-hash",
-            RoutingPolicy::ModelMesh => "modelmesh",
-        }
+        self.into()
     }
 
-    /// Checks the parameters; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the parameters; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         match *self {
             RoutingPolicy::Sticky { spill_factor } if !(spill_factor.is_finite() && spill_factor > 0.0) => {
-                Err(format!("`spill_factor` must be a positive number, got {spill_factor}"))
+                Err(ConfigError::invalid(
+                    "spill_factor",
+                    format!("`spill_factor` must be a positive number, got {spill_factor}"),
+                ))
             }
             RoutingPolicy::ConsistentHash { load_factor } if !(load_factor.is_finite() && load_factor > 1.0) => {
-                Err(format!("`load_factor` must be a number greater than 1, got {load_factor}"))
+                Err(ConfigError::invalid(
+                    "load_factor",
+                    format!("`load_factor` must be a number greater than 1, got {load_factor}"),
+                ))
             }
             _ => Ok(()),
         }
@@ -171,5 +167,31 @@ impl RoutingPolicy {
             RoutingPolicy::ConsistentHash { load_factor } => Box::new(ConsistentHash::new(load_factor)),
             RoutingPolicy::ModelMesh => Box::new(ModelMesh::new()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        let all = RoutingPolicy::all();
+        assert_eq!(all.len(), RoutingPolicy::NAMES.len());
+        assert_eq!(all[0], RoutingPolicy::default());
+        for (name, p) in RoutingPolicy::NAMES.iter().zip(all) {
+            assert_eq!(p.name(), *name);
+            assert!(RoutingPolicy::param_names(name).is_some(), "{name}");
+            assert_eq!(p.validate(), Ok(()), "{name}: defaults must be valid");
+        }
+        assert_eq!(RoutingPolicy::from_name("modelmesh"), Some(RoutingPolicy::ModelMesh));
+        assert_eq!(RoutingPolicy::from_name("bogus"), None);
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let e = RoutingPolicy::ConsistentHash { load_factor: 1.0 }.validate().unwrap_err();
+        assert_eq!(e.field(), Some("load_factor"));
+        assert_eq!(e.to_string(), "`load_factor` must be a number greater than 1, got 1");
     }
 }

@@ -104,10 +104,6 @@ impl CoreError {
 
     /// A bad value in `what` (e.g. ``instance type `x` ``), caused by
     /// `source`: the message is `what: source`.
-    // For `Simulation::new`'s checks of instance types and service-time
-    // distributions, which still wrap the `ConfigError` in `config(format!(…))`
-    // (sim.rs is being split; switch those two call sites over after it).
-    #[allow(dead_code)]
     pub(crate) fn invalid(what: impl Into<String>, source: ConfigError) -> Self {
         let what = what.into();
         CoreError {

@@ -180,7 +180,7 @@ impl Simulation {
     /// Validates the configuration and sets up the initial fleet.
     pub fn new(cfg: SimConfig, source: Box<dyn RequestSource>, policies: Policies) -> Result<Simulation, CoreError> {
         let ty = &cfg.cluster.instance_type;
-        ty.validate().map_err(|e| CoreError::config(format!("instance type `{}`: {e}", ty.name)))?;
+        ty.validate().map_err(|e| CoreError::invalid(format!("instance type `{}`", ty.name), e))?;
         if cfg.models.is_empty() {
             return Err(CoreError::config("the endpoint has no models"));
         }
@@ -208,7 +208,7 @@ impl Simulation {
         for (i, ms) in cfg.models.iter().enumerate() {
             ms.service_ms
                 .validate()
-                .map_err(|e| CoreError::config(format!("model {i} (`{}`) service_ms: {e}", ms.name)))?;
+                .map_err(|e| CoreError::invalid(format!("model {i} (`{}`) service_ms", ms.name), e))?;
             models.push(ModelInfo {
                 memory: ms.memory.0,
                 artifact: ms.artifact.0,

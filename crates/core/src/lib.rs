@@ -34,9 +34,12 @@
 //! ## Key design choices
 //!
 //! * **Dense integer ids** ([`ModelId`], [`InstanceId`]) index flat vectors;
-//!   each instance keeps a per-model slot (memory state, disk state, pins,
-//!   wait list). Requests live in a slab that is reused, and wait lists are
-//!   intrusive, so the hot path allocates nothing per request.
+//!   each instance keeps a per-model *residency* (memory state, disk state,
+//!   pins, wait list). Requests live in a slab that is reused, and wait
+//!   lists are intrusive, so the hot path allocates nothing per request.
+//! * **The simulation is split into rooms** (`sim/`: requests, tiers,
+//!   fleet, minutes), each owning its data; only the tier room writes a
+//!   model's memory and disk state, and field privacy enforces it.
 //! * **Policies return decisions as data.** An evictor *proposes* a victim;
 //!   the core checks it is not pinned and performs the unload. A router
 //!   returns an instance id; the core checks it accepts requests.

@@ -15,6 +15,15 @@
 //!   streams ([`Stream`]). Arrivals, popularity, service times and each
 //!   policy draw from their own stream, so a routing policy that draws a
 //!   random number never shifts the workload another policy sees.
+//!   [`mix64`] (SplitMix64's finaliser) is the workspace's one fixed
+//!   `u64` mixer, used by the streams and by hash-based routing.
+//!
+//! And one data structure the crates above share: [`IdList`], an intrusive
+//! doubly linked list over dense `u32` ids (links in a vector indexed by
+//! id: O(1) push, unlink and move, no allocation per operation), and
+//! [`IdLists`], several such lists over one link vector. Every recency
+//! list, FIFO queue and bucket list in mmesim (LRU, FIFO, SIEVE, S3-FIFO,
+//! ARC, the fleet's load buckets) is one of them.
 //!
 //! Key design choice: the engine does *not* own the event loop. A model
 //! (the cluster in `mmesim-core`) keeps an `EventQueue<E>` of its own closed
@@ -51,10 +60,12 @@
 //! ```
 #![warn(missing_docs)]
 
+mod idlist;
 mod queue;
 mod rng;
 mod time;
 
+pub use idlist::{IdList, IdListIter, IdLists};
 pub use queue::EventQueue;
-pub use rng::{RngStreams, SimRng, Stream};
+pub use rng::{mix64, RngStreams, SimRng, Stream};
 pub use time::{SimDuration, SimTime};

@@ -65,92 +65,42 @@
 //! over.
 
 use mmesim_core::{AccessCtx, Bytes, Evictor, ObjectMeta};
+use mmesim_engine::IdLists;
 
 const NIL: u32 = u32::MAX;
 const MAX_FREQ: u8 = 3;
 
+/// The queue an id is in; the discriminant is its list in `lists`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Queue {
-    None,
-    Small,
-    Main,
-    Ghost,
+    Small = 0,
+    Main = 1,
+    Ghost = 2,
+    None = 3,
 }
 
 #[derive(Clone, Copy)]
 struct Node {
-    /// Towards the head (newer).
-    prev: u32,
-    /// Towards the tail (older).
-    next: u32,
     /// Bytes: current size while cached, size at eviction while in G.
     size: u64,
     freq: u8,
     queue: Queue,
 }
 
-const EMPTY: Node = Node { prev: NIL, next: NIL, size: 0, freq: 0, queue: Queue::None };
+const EMPTY: Node = Node { size: 0, freq: 0, queue: Queue::None };
 
-/// One FIFO: ids pushed at the head, taken from the tail.
-#[derive(Clone, Copy)]
-struct List {
-    head: u32,
-    tail: u32,
-    bytes: u64,
-    len: usize,
-}
-
-const EMPTY_LIST: List = List { head: NIL, tail: NIL, bytes: 0, len: 0 };
-
-impl List {
-    fn push_head(&mut self, nodes: &mut [Node], id: u32) {
-        let n = &mut nodes[id as usize];
-        n.prev = NIL;
-        n.next = self.head;
-        if self.head == NIL {
-            self.tail = id;
-        } else {
-            nodes[self.head as usize].prev = id;
-        }
-        self.head = id;
-        self.bytes += nodes[id as usize].size;
-        self.len += 1;
-    }
-
-    fn unlink(&mut self, nodes: &mut [Node], id: u32) {
-        let Node { prev, next, size, .. } = nodes[id as usize];
-        if prev == NIL {
-            self.head = next;
-        } else {
-            nodes[prev as usize].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            nodes[next as usize].prev = prev;
-        }
-        self.bytes -= size;
-        self.len -= 1;
-    }
-
-    fn order(&self, nodes: &[Node]) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.len);
-        let mut x = self.head;
-        while x != NIL {
-            v.push(x);
-            x = nodes[x as usize].next;
-        }
-        v
-    }
-}
+const SMALL: usize = Queue::Small as usize;
+const MAIN: usize = Queue::Main as usize;
+const GHOST: usize = Queue::Ghost as usize;
 
 /// S3-FIFO eviction. See the module notes for the rule.
 #[derive(Clone)]
 pub struct S3Fifo {
     nodes: Vec<Node>,
-    small: List,
-    main: List,
-    ghost: List,
+    /// S, M and G (ids pushed at the front, taken from the back).
+    lists: IdLists,
+    /// Bytes in S, M and G.
+    bytes: [u64; 3],
     small_budget: u64,
     main_budget: u64,
     /// The object the last `victim` call proposed from S, if any.
@@ -164,9 +114,8 @@ impl S3Fifo {
         let small_budget = (capacity.0 as f64 * small_ratio).round().clamp(0.0, capacity.0 as f64) as u64;
         S3Fifo {
             nodes: Vec::new(),
-            small: EMPTY_LIST,
-            main: EMPTY_LIST,
-            ghost: EMPTY_LIST,
+            lists: IdLists::with_lists(3),
+            bytes: [0; 3],
             small_budget,
             main_budget: capacity.0 - small_budget,
             pending: NIL,
@@ -180,17 +129,17 @@ impl S3Fifo {
 
     /// The small queue, newest first (for tests and inspection).
     pub fn small_order(&self) -> Vec<u32> {
-        self.small.order(&self.nodes)
+        self.lists.iter(SMALL).collect()
     }
 
     /// The main queue, newest first (for tests and inspection).
     pub fn main_order(&self) -> Vec<u32> {
-        self.main.order(&self.nodes)
+        self.lists.iter(MAIN).collect()
     }
 
     /// The ghost queue, newest first (for tests and inspection).
     pub fn ghost_order(&self) -> Vec<u32> {
-        self.ghost.order(&self.nodes)
+        self.lists.iter(GHOST).collect()
     }
 
     /// The access frequency (0 to 3) of a cached object.
@@ -208,36 +157,33 @@ impl S3Fifo {
         }
     }
 
-    fn list(&mut self, q: Queue) -> &mut List {
-        match q {
-            Queue::Small => &mut self.small,
-            Queue::Main => &mut self.main,
-            Queue::Ghost => &mut self.ghost,
-            Queue::None => unreachable!("the no-queue marker has no list"),
-        }
-    }
-
     /// Unlinks `id` from its queue and links it at the head of `to`.
+    #[inline]
     fn move_to(&mut self, id: u32, to: Queue) {
-        let from = self.nodes[id as usize].queue;
-        if from != Queue::None {
-            let mut l = *self.list(from);
-            l.unlink(&mut self.nodes, id);
-            *self.list(from) = l;
+        let n = &mut self.nodes[id as usize];
+        let (from, size) = (n.queue, n.size);
+        n.queue = to;
+        if from == to {
+            if to != Queue::None {
+                self.lists.move_to_front(to as usize, id);
+            }
+            return;
         }
-        self.nodes[id as usize].queue = to;
+        if from != Queue::None {
+            self.lists.remove(from as usize, id);
+            self.bytes[from as usize] -= size;
+        }
         if to != Queue::None {
-            let mut l = *self.list(to);
-            l.push_head(&mut self.nodes, id);
-            *self.list(to) = l;
+            self.lists.push_front(to as usize, id);
+            self.bytes[to as usize] += size;
         }
     }
 
     /// One round of S: promotes, re-queues pinned, proposes the first
     /// unpinned object with `freq ≤ 1`.
     fn scan_small(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        for _ in 0..self.small.len {
-            let t = self.small.tail;
+        for _ in 0..self.lists.len(SMALL) {
+            let t = self.lists.back(SMALL)?;
             if self.nodes[t as usize].freq > 1 {
                 self.nodes[t as usize].freq = 0;
                 self.move_to(t, Queue::Main);
@@ -254,13 +200,13 @@ impl S3Fifo {
     /// Rounds of M: re-queues pinned objects and objects with credit,
     /// proposes the first unpinned object with `freq == 0`.
     fn scan_main(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let n = self.main.len;
+        let n = self.lists.len(MAIN);
         let mut seen_unpinned = false;
         for step in 0..4 * n {
             if step == n && !seen_unpinned {
                 return None;
             }
-            let t = self.main.tail;
+            let t = self.lists.back(MAIN)?;
             if !pinned(t) {
                 seen_unpinned = true;
                 let node = &mut self.nodes[t as usize];
@@ -275,8 +221,8 @@ impl S3Fifo {
     }
 
     fn trim_ghost(&mut self) {
-        while self.ghost.bytes > self.main_budget {
-            let t = self.ghost.tail;
+        while self.bytes[GHOST] > self.main_budget {
+            let Some(t) = self.lists.back(GHOST) else { break };
             self.move_to(t, Queue::None);
         }
     }
@@ -327,17 +273,17 @@ impl Evictor for S3Fifo {
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
         self.pending = NIL;
-        if self.small.bytes >= self.small_budget || self.main.len == 0 {
+        if self.bytes[SMALL] >= self.small_budget || self.lists.is_empty(MAIN) {
             return self.scan_small(pinned).or_else(|| self.scan_main(pinned));
         }
         if let Some(v) = self.scan_main(pinned) {
             return Some(v);
         }
-        let main_before = self.main.len;
+        let main_before = self.lists.len(MAIN);
         if let Some(v) = self.scan_small(pinned) {
             return Some(v);
         }
-        if self.main.len > main_before {
+        if self.lists.len(MAIN) > main_before {
             // Promoted from S while M was entirely pinned: try them.
             return self.scan_main(pinned);
         }
@@ -345,7 +291,7 @@ impl Evictor for S3Fifo {
     }
 
     fn len(&self) -> usize {
-        self.small.len + self.main.len
+        self.lists.len(SMALL) + self.lists.len(MAIN)
     }
 }
 

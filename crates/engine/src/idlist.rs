@@ -210,6 +210,12 @@ impl Links {
         Some(id)
     }
 
+    /// The ids of the list of `e`, from its front (`forward`) or back.
+    #[inline]
+    fn iter(&self, e: Ends, forward: bool) -> IdListIter<'_> {
+        IdListIter { links: self, cur: if forward { e.front } else { e.back }, left: e.len, forward }
+    }
+
     /// A value read from `id`'s links (see [`IdList::touch`]).
     #[inline]
     fn touch(&self, id: u32) -> u64 {
@@ -354,13 +360,13 @@ impl IdList {
     /// The ids from front to back.
     #[inline]
     pub fn iter(&self) -> IdListIter<'_> {
-        IdListIter { links: &self.links, cur: self.ends.front, left: self.ends.len, forward: true }
+        self.links.iter(self.ends, true)
     }
 
     /// The ids from back to front.
     #[inline]
     pub fn iter_rev(&self) -> IdListIter<'_> {
-        IdListIter { links: &self.links, cur: self.ends.back, left: self.ends.len, forward: false }
+        self.links.iter(self.ends, false)
     }
 
     /// A performance hint: reads `id`'s links (bringing them into cache)
@@ -535,15 +541,13 @@ impl IdLists {
     /// The ids of `list` from front to back.
     #[inline]
     pub fn iter(&self, list: usize) -> IdListIter<'_> {
-        let e = self.ends(list);
-        IdListIter { links: &self.links, cur: e.front, left: e.len, forward: true }
+        self.links.iter(self.ends(list), true)
     }
 
     /// The ids of `list` from back to front.
     #[inline]
     pub fn iter_rev(&self, list: usize) -> IdListIter<'_> {
-        let e = self.ends(list);
-        IdListIter { links: &self.links, cur: e.back, left: e.len, forward: false }
+        self.links.iter(self.ends(list), false)
     }
 
     /// See [`IdList::touch`].

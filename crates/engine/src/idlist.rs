@@ -90,19 +90,31 @@ impl Links {
         some(self.0.get(id as usize).map_or(NIL, |l| l.prev))
     }
 
+    /// Makes room for the links of `id` (the rare, out-of-line path).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, id: u32) {
+        assert!(id < UNLINKED, "BUG: IdList: id {id} is reserved");
+        self.0.resize(id as usize + 1, FREE);
+    }
+
     /// Links `id`, which must not be linked, between `prev` and `next`
     /// (neighbours in the list of `e`, or `NIL` at an end).
-    #[inline]
+    #[inline(always)]
     fn link(&mut self, e: &mut Ends, prev: u32, next: u32, id: u32) {
-        let i = id as usize;
-        if i >= self.0.len() {
-            assert!(id < UNLINKED, "BUG: IdList: id {id} is reserved");
-            self.0.resize(i + 1, FREE);
+        if id as usize >= self.0.len() {
+            self.grow(id);
         }
-        if self.0[i].prev != UNLINKED {
+        if self.0[id as usize].prev != UNLINKED {
             panic!("BUG: IdList: id {id} is already linked");
         }
-        self.0[i] = Link { prev, next };
+        self.attach(e, prev, next, id);
+    }
+
+    /// [`link`](Self::link) for an id known to have room and no links.
+    #[inline(always)]
+    fn attach(&mut self, e: &mut Ends, prev: u32, next: u32, id: u32) {
+        self.0[id as usize] = Link { prev, next };
         if prev == NIL {
             e.front = id;
         } else {
@@ -117,7 +129,7 @@ impl Links {
     }
 
     /// Unlinks `id`, which must be linked in the list of `e`.
-    #[inline]
+    #[inline(always)]
     fn unlink(&mut self, e: &mut Ends, id: u32) {
         let Link { prev, next } = self.0[id as usize];
         debug_assert!(prev != UNLINKED, "BUG: IdList: id {id} is not linked");
@@ -169,7 +181,7 @@ impl Links {
         self.check_linked(id, "move_to_front");
         if e.front != id {
             self.unlink(e, id);
-            self.push_front(e, id);
+            self.attach(e, NIL, e.front, id);
         }
     }
 
@@ -178,7 +190,7 @@ impl Links {
         self.check_linked(id, "move_to_back");
         if e.back != id {
             self.unlink(e, id);
-            self.push_back(e, id);
+            self.attach(e, e.back, NIL, id);
         }
     }
 
@@ -472,6 +484,28 @@ impl IdLists {
     #[inline]
     pub fn move_to_back(&mut self, list: usize, id: u32) {
         self.links.move_to_back(&mut self.ends[list], id);
+    }
+
+    /// Moves `id` from `from`, the list it is in, to the front of `to`
+    /// (which may be `from`). Panics (`BUG:`) if it is not linked.
+    #[inline]
+    pub fn transfer_front(&mut self, from: usize, to: usize, id: u32) {
+        self.links.check_linked(id, "transfer_front");
+        self.ends_mut(to);
+        self.links.unlink(&mut self.ends[from], id);
+        let e = &mut self.ends[to];
+        self.links.attach(e, NIL, e.front, id);
+    }
+
+    /// Moves `id` from `from`, the list it is in, to the back of `to`
+    /// (which may be `from`). Panics (`BUG:`) if it is not linked.
+    #[inline]
+    pub fn transfer_back(&mut self, from: usize, to: usize, id: u32) {
+        self.links.check_linked(id, "transfer_back");
+        self.ends_mut(to);
+        self.links.unlink(&mut self.ends[from], id);
+        let e = &mut self.ends[to];
+        self.links.attach(e, e.back, NIL, id);
     }
 
     /// The front id of `list`, if any.
@@ -821,9 +855,25 @@ mod tests {
                 };
                 let home = id.and_then(|x| ms.iter().position(|m: &VecDeque<u32>| m.contains(&x)));
                 f.list = match (op.clone(), home) {
-                    (Op::PushFront(_) | Op::PushBack(_), Some(_)) => continue,
+                    // A push of an id in a list: a transfer to `list`.
+                    (Op::PushFront(x) | Op::PushBack(x), Some(h)) => {
+                        let p = ms[h].iter().position(|&y| y == x).unwrap();
+                        ms[h].remove(p);
+                        if let Op::PushFront(_) = op {
+                            ms[*list].push_front(x);
+                            f.ls.transfer_front(h, *list, x);
+                        } else {
+                            ms[*list].push_back(x);
+                            f.ls.transfer_back(h, *list, x);
+                        }
+                        *list
+                    }
                     (_, Some(h)) => h,
                     _ => *list,
+                };
+                let op = match (op, home) {
+                    (Op::PushFront(_) | Op::PushBack(_), Some(_)) => Op::Remove(IDS),
+                    (o, _) => o,
                 };
                 step(&mut ms[f.list], &op, &mut f);
                 for (k, m) in ms.iter().enumerate() {

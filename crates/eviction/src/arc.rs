@@ -146,19 +146,21 @@ impl ArcCache {
         let n = &mut self.nodes[id as usize];
         let (from, size) = (n.list, n.size);
         n.list = to;
-        if from == to {
-            if to != NONE {
-                self.lists.move_to_front(to, id);
+        match (from != NONE, to != NONE) {
+            (true, true) => {
+                self.lists.transfer_front(from, to, id);
+                self.bytes[from] -= size;
+                self.bytes[to] += size;
             }
-            return;
-        }
-        if from != NONE {
-            self.lists.remove(from, id);
-            self.bytes[from] -= size;
-        }
-        if to != NONE {
-            self.lists.push_front(to, id);
-            self.bytes[to] += size;
+            (true, false) => {
+                self.lists.remove(from, id);
+                self.bytes[from] -= size;
+            }
+            (false, true) => {
+                self.lists.push_front(to, id);
+                self.bytes[to] += size;
+            }
+            (false, false) => {}
         }
     }
 

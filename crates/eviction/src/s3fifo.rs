@@ -163,19 +163,21 @@ impl S3Fifo {
         let n = &mut self.nodes[id as usize];
         let (from, size) = (n.queue, n.size);
         n.queue = to;
-        if from == to {
-            if to != Queue::None {
-                self.lists.move_to_front(to as usize, id);
+        match (from != Queue::None, to != Queue::None) {
+            (true, true) => {
+                self.lists.transfer_front(from as usize, to as usize, id);
+                self.bytes[from as usize] -= size;
+                self.bytes[to as usize] += size;
             }
-            return;
-        }
-        if from != Queue::None {
-            self.lists.remove(from as usize, id);
-            self.bytes[from as usize] -= size;
-        }
-        if to != Queue::None {
-            self.lists.push_front(to as usize, id);
-            self.bytes[to as usize] += size;
+            (true, false) => {
+                self.lists.remove(from as usize, id);
+                self.bytes[from as usize] -= size;
+            }
+            (false, true) => {
+                self.lists.push_front(to as usize, id);
+                self.bytes[to as usize] += size;
+            }
+            (false, false) => {}
         }
     }
 

@@ -147,6 +147,7 @@ impl ArcCache {
         let (from, size) = (n.list, n.size);
         n.list = to;
         match (from != NONE, to != NONE) {
+            (true, true) if from == to => self.lists.move_to_front(to, id),
             (true, true) => {
                 self.lists.transfer_front(from, to, id);
                 self.bytes[from] -= size;

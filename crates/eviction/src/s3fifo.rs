@@ -164,6 +164,7 @@ impl S3Fifo {
         let (from, size) = (n.queue, n.size);
         n.queue = to;
         match (from != Queue::None, to != Queue::None) {
+            (true, true) if from == to => self.lists.move_to_front(to as usize, id),
             (true, true) => {
                 self.lists.transfer_front(from as usize, to as usize, id);
                 self.bytes[from as usize] -= size;

@@ -72,13 +72,19 @@ struct Node {
 
 const EMPTY: Node = Node { size: 0, list: NONE };
 
+impl Default for Node {
+    fn default() -> Self {
+        EMPTY
+    }
+}
+
 /// Adaptive Replacement Cache eviction, in bytes. See the module notes for
 /// the rule.
 #[derive(Clone)]
 pub struct ArcCache {
-    nodes: Vec<Node>,
-    /// T1, T2, B1, B2: the MRU end is the front, the LRU end the back.
-    lists: IdLists,
+    /// T1, T2, B1, B2: the MRU end is the front, the LRU end the back;
+    /// each id's node is kept with its links.
+    lists: IdLists<Node>,
     /// Bytes in each list.
     bytes: [u64; 4],
     capacity: u64,
@@ -91,14 +97,7 @@ pub struct ArcCache {
 impl ArcCache {
     /// An empty ARC for a cache of `capacity` bytes (p starts at 0).
     pub fn new(capacity: Bytes) -> Self {
-        ArcCache {
-            nodes: Vec::new(),
-            lists: IdLists::with_lists(4),
-            bytes: [0; 4],
-            capacity: capacity.0,
-            p: 0,
-            pending: NIL,
-        }
+        ArcCache { lists: IdLists::with_lists(4), bytes: [0; 4], capacity: capacity.0, p: 0, pending: NIL }
     }
 
     /// The current target size of T1.
@@ -131,7 +130,7 @@ impl ArcCache {
     }
 
     fn list_of(&self, id: u32) -> usize {
-        self.nodes.get(id as usize).map_or(NONE, |n| n.list)
+        self.lists.data(id).map_or(NONE, |n| n.list)
     }
 
     fn check_cached(&self, id: u32, what: &str) {
@@ -143,7 +142,7 @@ impl ArcCache {
     /// Unlinks `id` from its list and links it at the MRU end of `to`.
     #[inline]
     fn move_to(&mut self, id: u32, to: usize) {
-        let n = &mut self.nodes[id as usize];
+        let n = self.lists.data_mut(id);
         let (from, size) = (n.list, n.size);
         n.list = to;
         match (from != NONE, to != NONE) {
@@ -199,13 +198,9 @@ impl Evictor for ArcCache {
     }
 
     fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
         let s = meta.size.0;
         let (b1, b2) = (self.bytes[B1], self.bytes[B2]);
-        let to = match self.nodes[i].list {
+        let to = match self.lists.data_mut(id).list {
             T1 | T2 => panic!("BUG: arc: object {id} inserted twice"),
             B1 => {
                 self.p = self.p.saturating_add(Self::step(s, b2, b1)).min(self.capacity);
@@ -218,7 +213,7 @@ impl Evictor for ArcCache {
             _ => T1,
         };
         self.move_to(id, NONE);
-        self.nodes[i].size = s;
+        self.lists.data_mut(id).size = s;
         self.move_to(id, to);
         self.trim_ghosts();
     }
@@ -232,7 +227,7 @@ impl Evictor for ArcCache {
         self.check_cached(id, "removal");
         let to = if self.pending == id {
             self.pending = NIL;
-            if self.nodes[id as usize].list == T1 {
+            if self.list_of(id) == T1 {
                 B1
             } else {
                 B2

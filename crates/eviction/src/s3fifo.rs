@@ -89,6 +89,12 @@ struct Node {
 
 const EMPTY: Node = Node { size: 0, freq: 0, queue: Queue::None };
 
+impl Default for Node {
+    fn default() -> Self {
+        EMPTY
+    }
+}
+
 const SMALL: usize = Queue::Small as usize;
 const MAIN: usize = Queue::Main as usize;
 const GHOST: usize = Queue::Ghost as usize;
@@ -96,9 +102,9 @@ const GHOST: usize = Queue::Ghost as usize;
 /// S3-FIFO eviction. See the module notes for the rule.
 #[derive(Clone)]
 pub struct S3Fifo {
-    nodes: Vec<Node>,
-    /// S, M and G (ids pushed at the front, taken from the back).
-    lists: IdLists,
+    /// S, M and G (ids pushed at the front, taken from the back); each
+    /// id's node is kept with its links.
+    lists: IdLists<Node>,
     /// Bytes in S, M and G.
     bytes: [u64; 3],
     small_budget: u64,
@@ -113,7 +119,6 @@ impl S3Fifo {
     pub fn new(capacity: Bytes, small_ratio: f64) -> Self {
         let small_budget = (capacity.0 as f64 * small_ratio).round().clamp(0.0, capacity.0 as f64) as u64;
         S3Fifo {
-            nodes: Vec::new(),
             lists: IdLists::with_lists(3),
             bytes: [0; 3],
             small_budget,
@@ -144,11 +149,11 @@ impl S3Fifo {
 
     /// The access frequency (0 to 3) of a cached object.
     pub fn freq(&self, id: u32) -> Option<u8> {
-        self.nodes.get(id as usize).filter(|n| matches!(n.queue, Queue::Small | Queue::Main)).map(|n| n.freq)
+        self.lists.data(id).filter(|n| matches!(n.queue, Queue::Small | Queue::Main)).map(|n| n.freq)
     }
 
     fn queue_of(&self, id: u32) -> Queue {
-        self.nodes.get(id as usize).map_or(Queue::None, |n| n.queue)
+        self.lists.data(id).map_or(Queue::None, |n| n.queue)
     }
 
     fn check_cached(&self, id: u32, what: &str) {
@@ -160,7 +165,7 @@ impl S3Fifo {
     /// Unlinks `id` from its queue and links it at the head of `to`.
     #[inline]
     fn move_to(&mut self, id: u32, to: Queue) {
-        let n = &mut self.nodes[id as usize];
+        let n = self.lists.data_mut(id);
         let (from, size) = (n.queue, n.size);
         n.queue = to;
         match (from != Queue::None, to != Queue::None) {
@@ -187,8 +192,9 @@ impl S3Fifo {
     fn scan_small(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
         for _ in 0..self.lists.len(SMALL) {
             let t = self.lists.back(SMALL)?;
-            if self.nodes[t as usize].freq > 1 {
-                self.nodes[t as usize].freq = 0;
+            let n = self.lists.data_mut(t);
+            if n.freq > 1 {
+                n.freq = 0;
                 self.move_to(t, Queue::Main);
             } else if pinned(t) {
                 self.move_to(t, Queue::Small);
@@ -212,7 +218,7 @@ impl S3Fifo {
             let t = self.lists.back(MAIN)?;
             if !pinned(t) {
                 seen_unpinned = true;
-                let node = &mut self.nodes[t as usize];
+                let node = self.lists.data_mut(t);
                 if node.freq == 0 {
                     return Some(t);
                 }
@@ -237,11 +243,7 @@ impl Evictor for S3Fifo {
     }
 
     fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
-        let to = match self.nodes[i].queue {
+        let to = match self.lists.data_mut(id).queue {
             Queue::Small | Queue::Main => panic!("BUG: s3fifo: object {id} inserted twice"),
             Queue::Ghost => {
                 self.move_to(id, Queue::None);
@@ -249,14 +251,15 @@ impl Evictor for S3Fifo {
             }
             Queue::None => Queue::Small,
         };
-        self.nodes[i].size = meta.size.0;
-        self.nodes[i].freq = 0;
+        let n = self.lists.data_mut(id);
+        n.size = meta.size.0;
+        n.freq = 0;
         self.move_to(id, to);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
         self.check_cached(id, "access");
-        let n = &mut self.nodes[id as usize];
+        let n = self.lists.data_mut(id);
         n.freq = (n.freq + 1).min(MAX_FREQ);
     }
 
@@ -264,14 +267,14 @@ impl Evictor for S3Fifo {
         self.check_cached(id, "removal");
         if self.pending == id {
             self.pending = NIL;
-            if self.nodes[id as usize].queue == Queue::Small {
+            if self.queue_of(id) == Queue::Small {
                 self.move_to(id, Queue::Ghost);
                 self.trim_ghost();
                 return;
             }
         }
         self.move_to(id, Queue::None);
-        self.nodes[id as usize].freq = 0;
+        self.lists.data_mut(id).freq = 0;
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {

@@ -41,18 +41,19 @@
 //! sweep and returns `None`.
 
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
-use mmesim_engine::IdList;
+use mmesim_engine::IdLists;
 
 const NIL: u32 = u32::MAX;
+/// The queue: the one list of `list`.
+const Q: usize = 0;
 
 /// SIEVE eviction. See the module notes for the rule.
 #[derive(Clone)]
 pub struct Sieve {
     /// Front: the newest object (the head); back: the oldest (the tail).
-    list: IdList,
-    /// Per object id: hit since the hand last passed (meaningful while
-    /// the object is in `list`).
-    visited: Vec<bool>,
+    /// Each id's data: hit since the hand last passed (meaningful while it
+    /// is in the queue), kept next to its links.
+    list: IdLists<bool>,
     /// Where the next sweep starts; `NIL` = at the tail.
     hand: u32,
 }
@@ -66,7 +67,7 @@ impl Default for Sieve {
 impl Sieve {
     /// An empty SIEVE queue.
     pub fn new() -> Self {
-        Sieve { list: IdList::new(), visited: Vec::new(), hand: NIL }
+        Sieve { list: IdLists::with_lists(1), hand: NIL }
     }
 
     #[inline]
@@ -78,7 +79,7 @@ impl Sieve {
 
     /// Ids from newest (head) to oldest (tail), for tests and inspection.
     pub fn order(&self) -> Vec<u32> {
-        self.list.iter().collect()
+        self.list.iter(Q).collect()
     }
 
     /// The object the next sweep starts on (`None`: the tail).
@@ -88,7 +89,7 @@ impl Sieve {
 
     /// Whether `id` is cached and has been hit since the hand last passed.
     pub fn visited(&self, id: u32) -> bool {
-        self.list.contains(id) && self.visited[id as usize]
+        self.list.contains(id) && self.list.data(id) == Some(&true)
     }
 
     /// The object after `x` in the hand's direction (towards the head),
@@ -97,7 +98,7 @@ impl Sieve {
     fn step(&self, x: u32) -> u32 {
         match self.list.prev(x) {
             Some(n) => n,
-            None => self.list.back().unwrap_or(NIL),
+            None => self.list.back(Q).unwrap_or(NIL),
         }
     }
 }
@@ -108,20 +109,16 @@ impl Evictor for Sieve {
     }
 
     fn on_insert(&mut self, id: u32, _meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
         if self.list.contains(id) {
             panic!("BUG: sieve: object {id} inserted twice");
         }
-        if i >= self.visited.len() {
-            self.visited.resize(i + 1, false);
-        }
-        self.visited[i] = false;
-        self.list.push_front(id);
+        *self.list.data_mut(id) = false;
+        self.list.push_front(Q, id);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
         self.check_present(id, "access");
-        self.visited[id as usize] = true;
+        *self.list.data_mut(id) = true;
     }
 
     fn on_remove(&mut self, id: u32) {
@@ -129,12 +126,12 @@ impl Evictor for Sieve {
         if self.hand == id {
             self.hand = self.list.prev(id).unwrap_or(NIL);
         }
-        self.list.remove(id);
+        self.list.remove(Q, id);
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let len = self.list.len();
-        let mut o = match (self.hand, self.list.back()) {
+        let len = self.list.len(Q);
+        let mut o = match (self.hand, self.list.back(Q)) {
             (_, None) => return None,
             (NIL, Some(tail)) => tail,
             (hand, _) => hand,
@@ -151,7 +148,7 @@ impl Evictor for Sieve {
             steps += 1;
             if !pinned(o) {
                 seen_unpinned = true;
-                let v = &mut self.visited[o as usize];
+                let v = self.list.data_mut(o);
                 if !*v {
                     self.hand = o;
                     return Some(o);
@@ -163,7 +160,7 @@ impl Evictor for Sieve {
     }
 
     fn len(&self) -> usize {
-        self.list.len()
+        self.list.len(Q)
     }
 }
 

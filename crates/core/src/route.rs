@@ -1,7 +1,7 @@
 //! The routing-policy trait and the read-only view of the cluster it sees.
 
 use crate::{Bytes, InstanceId, ModelId, ZoneId};
-use mmesim_engine::SimTime;
+use mmesim_engine::{IdLists, SimTime};
 
 /// Where a model stands on one instance's memory tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,11 +116,8 @@ pub struct FleetIndex {
     accepting: Vec<InstanceId>,
     /// Per instance id: its bucket (outstanding count), or `OUT`.
     level: Vec<u32>,
-    prev: Vec<u32>,
-    next: Vec<u32>,
-    /// Per outstanding count: first and last instance of the bucket.
-    heads: Vec<u32>,
-    tails: Vec<u32>,
+    /// One list per outstanding count, in the order instances reached it.
+    buckets: IdLists,
     /// No bucket below this is non-empty.
     min: u32,
     epoch: u64,
@@ -138,46 +135,23 @@ impl FleetIndex {
         f
     }
 
+    #[inline]
     fn bucket_insert(&mut self, id: u32, lvl: u32) {
         let i = id as usize;
         if i >= self.level.len() {
             self.level.resize(i + 1, OUT);
-            self.prev.resize(i + 1, OUT);
-            self.next.resize(i + 1, OUT);
-        }
-        let l = lvl as usize;
-        if l >= self.heads.len() {
-            self.heads.resize(l + 1, OUT);
-            self.tails.resize(l + 1, OUT);
         }
         self.level[i] = lvl;
-        self.next[i] = OUT;
-        self.prev[i] = self.tails[l];
-        if self.tails[l] == OUT {
-            self.heads[l] = id;
-        } else {
-            self.next[self.tails[l] as usize] = id;
-        }
-        self.tails[l] = id;
+        self.buckets.push_back(lvl as usize, id);
         self.min = self.min.min(lvl);
     }
 
+    #[inline]
     fn bucket_remove(&mut self, id: u32) {
         let i = id as usize;
-        let l = self.level[i] as usize;
-        let (p, n) = (self.prev[i], self.next[i]);
-        if p == OUT {
-            self.heads[l] = n;
-        } else {
-            self.next[p as usize] = n;
-        }
-        if n == OUT {
-            self.tails[l] = p;
-        } else {
-            self.prev[n as usize] = p;
-        }
+        self.buckets.remove(self.level[i] as usize, id);
         self.level[i] = OUT;
-        while (self.min as usize) < self.heads.len() && self.heads[self.min as usize] == OUT {
+        while (self.min as usize) < self.buckets.lists() && self.buckets.is_empty(self.min as usize) {
             self.min += 1;
         }
     }
@@ -236,18 +210,17 @@ impl FleetIndex {
     #[inline]
     pub fn by_load(&self) -> impl Iterator<Item = InstanceId> + '_ {
         let mut lvl = self.min as usize;
-        let mut cur = self.heads.get(lvl).copied().unwrap_or(OUT);
+        let mut cur = self.buckets.front(lvl);
         std::iter::from_fn(move || loop {
-            if cur != OUT {
-                let id = cur;
-                cur = self.next[id as usize];
+            if let Some(id) = cur {
+                cur = self.buckets.next(id);
                 return Some(InstanceId(id));
             }
             lvl += 1;
-            if lvl >= self.heads.len() {
+            if lvl >= self.buckets.lists() {
                 return None;
             }
-            cur = self.heads[lvl];
+            cur = self.buckets.front(lvl);
         })
     }
 

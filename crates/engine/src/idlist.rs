@@ -71,69 +71,97 @@ fn some(x: u32) -> Option<u32> {
 
 /// Link storage indexed by id, shared by the lists whose ends are passed
 /// in. The one implementation of linking and unlinking.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Links(Vec<Link>);
+/// An id's links and the data kept with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot<T> {
+    link: Link,
+    data: T,
+}
 
-impl Links {
+/// Link storage (and data, see [`IdLists::data`]) indexed by id, shared by
+/// the lists whose ends are passed in. The one implementation of linking
+/// and unlinking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Links<T>(Vec<Slot<T>>);
+
+impl<T> Default for Links<T> {
+    fn default() -> Self {
+        Links(Vec::new())
+    }
+}
+
+impl<T: Default> Links<T> {
     #[inline]
     fn contains(&self, id: u32) -> bool {
-        self.0.get(id as usize).is_some_and(|l| l.prev != UNLINKED)
+        self.0.get(id as usize).is_some_and(|s| s.link.prev != UNLINKED)
     }
 
     #[inline]
     fn next(&self, id: u32) -> Option<u32> {
-        some(self.0.get(id as usize).map_or(NIL, |l| l.next))
+        some(self.0.get(id as usize).map_or(NIL, |s| s.link.next))
     }
 
     #[inline]
     fn prev(&self, id: u32) -> Option<u32> {
-        some(self.0.get(id as usize).map_or(NIL, |l| l.prev))
+        some(self.0.get(id as usize).map_or(NIL, |s| s.link.prev))
+    }
+
+    /// Makes room for the links of `id` (the rare, out-of-line path).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, id: u32) {
+        assert!(id < UNLINKED, "BUG: IdList: id {id} is reserved");
+        self.0.resize_with(id as usize + 1, || Slot { link: FREE, data: T::default() });
     }
 
     /// Links `id`, which must not be linked, between `prev` and `next`
     /// (neighbours in the list of `e`, or `NIL` at an end).
-    #[inline]
+    #[inline(always)]
     fn link(&mut self, e: &mut Ends, prev: u32, next: u32, id: u32) {
-        let i = id as usize;
-        if i >= self.0.len() {
-            assert!(id < UNLINKED, "BUG: IdList: id {id} is reserved");
-            self.0.resize(i + 1, FREE);
+        if id as usize >= self.0.len() {
+            self.grow(id);
         }
-        if self.0[i].prev != UNLINKED {
+        if self.0[id as usize].link.prev != UNLINKED {
             panic!("BUG: IdList: id {id} is already linked");
         }
-        self.0[i] = Link { prev, next };
+        self.attach(e, prev, next, id);
+    }
+
+    /// [`link`](Self::link) for an id known to have room and no links.
+    #[inline(always)]
+    fn attach(&mut self, e: &mut Ends, prev: u32, next: u32, id: u32) {
+        self.0[id as usize].link = Link { prev, next };
         if prev == NIL {
             e.front = id;
         } else {
-            self.0[prev as usize].next = id;
+            self.0[prev as usize].link.next = id;
         }
         if next == NIL {
             e.back = id;
         } else {
-            self.0[next as usize].prev = id;
+            self.0[next as usize].link.prev = id;
         }
         e.len += 1;
     }
 
     /// Unlinks `id`, which must be linked in the list of `e`.
-    #[inline]
+    #[inline(always)]
     fn unlink(&mut self, e: &mut Ends, id: u32) {
-        let Link { prev, next } = self.0[id as usize];
+        let Link { prev, next } = self.0[id as usize].link;
         debug_assert!(prev != UNLINKED, "BUG: IdList: id {id} is not linked");
         if prev == NIL {
             debug_assert_eq!(e.front, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
             e.front = next;
         } else {
-            self.0[prev as usize].next = next;
+            self.0[prev as usize].link.next = next;
         }
         if next == NIL {
             debug_assert_eq!(e.back, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
             e.back = prev;
         } else {
-            self.0[next as usize].prev = prev;
+            self.0[next as usize].link.prev = prev;
         }
-        self.0[id as usize] = FREE;
+        self.0[id as usize].link = FREE;
         e.len -= 1;
     }
 
@@ -169,7 +197,7 @@ impl Links {
         self.check_linked(id, "move_to_front");
         if e.front != id {
             self.unlink(e, id);
-            self.push_front(e, id);
+            self.attach(e, NIL, e.front, id);
         }
     }
 
@@ -178,21 +206,21 @@ impl Links {
         self.check_linked(id, "move_to_back");
         if e.back != id {
             self.unlink(e, id);
-            self.push_back(e, id);
+            self.attach(e, e.back, NIL, id);
         }
     }
 
     #[inline]
     fn insert_after(&mut self, e: &mut Ends, at: u32, id: u32) {
         self.check_linked(at, "insert_after");
-        let next = self.0[at as usize].next;
+        let next = self.0[at as usize].link.next;
         self.link(e, at, next, id);
     }
 
     #[inline]
     fn insert_before(&mut self, e: &mut Ends, at: u32, id: u32) {
         self.check_linked(at, "insert_before");
-        let prev = self.0[at as usize].prev;
+        let prev = self.0[at as usize].link.prev;
         self.link(e, prev, at, id);
     }
 
@@ -210,10 +238,16 @@ impl Links {
         Some(id)
     }
 
+    /// The ids of the list of `e`, from its front (`forward`) or back.
+    #[inline]
+    fn iter(&self, e: Ends, forward: bool) -> IdListIter<'_, T> {
+        IdListIter { links: self, cur: if forward { e.front } else { e.back }, left: e.len, forward }
+    }
+
     /// A value read from `id`'s links (see [`IdList::touch`]).
     #[inline]
     fn touch(&self, id: u32) -> u64 {
-        self.0.get(id as usize).map_or(0, |l| l.prev as u64 ^ ((l.next as u64) << 32))
+        self.0.get(id as usize).map_or(0, |s| s.link.prev as u64 ^ ((s.link.next as u64) << 32))
     }
 }
 
@@ -224,7 +258,7 @@ impl Links {
 /// once the link vector covers the largest id pushed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdList {
-    links: Links,
+    links: Links<()>,
     ends: Ends,
 }
 
@@ -354,13 +388,13 @@ impl IdList {
     /// The ids from front to back.
     #[inline]
     pub fn iter(&self) -> IdListIter<'_> {
-        IdListIter { links: &self.links, cur: self.ends.front, left: self.ends.len, forward: true }
+        self.links.iter(self.ends, true)
     }
 
     /// The ids from back to front.
     #[inline]
     pub fn iter_rev(&self) -> IdListIter<'_> {
-        IdListIter { links: &self.links, cur: self.ends.back, left: self.ends.len, forward: false }
+        self.links.iter(self.ends, false)
     }
 
     /// A performance hint: reads `id`'s links (bringing them into cache)
@@ -386,18 +420,28 @@ impl<'a> IntoIterator for &'a IdList {
 /// Several intrusive lists (numbered `0..`) over one link vector: each id
 /// is in at most one of them. See the module notes.
 ///
+/// Each id can also keep data of type `T` next to its links
+/// ([`data`](Self::data), [`data_mut`](Self::data_mut)), so a policy's
+/// per-object state shares the links' cache line.
+///
 /// The operations are [`IdList`]'s with a list number; those that unlink
 /// (`remove`, `move_to_*`) must be given the list the id is in (checked in
 /// debug builds only when the id is at an end). A list number beyond the
 /// current ones creates the lists up to it on a push and reads as an
 /// empty list otherwise.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IdLists {
-    links: Links,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdLists<T = ()> {
+    links: Links<T>,
     ends: Vec<Ends>,
 }
 
-impl IdLists {
+impl<T> Default for IdLists<T> {
+    fn default() -> Self {
+        IdLists { links: Links::default(), ends: Vec::new() }
+    }
+}
+
+impl<T: Default> IdLists<T> {
     /// No list yet.
     pub fn new() -> Self {
         IdLists::default()
@@ -468,6 +512,28 @@ impl IdLists {
         self.links.move_to_back(&mut self.ends[list], id);
     }
 
+    /// Moves `id` from `from`, the list it is in, to the front of `to`
+    /// (which may be `from`). Panics (`BUG:`) if it is not linked.
+    #[inline]
+    pub fn transfer_front(&mut self, from: usize, to: usize, id: u32) {
+        self.links.check_linked(id, "transfer_front");
+        self.ends_mut(to);
+        self.links.unlink(&mut self.ends[from], id);
+        let e = &mut self.ends[to];
+        self.links.attach(e, NIL, e.front, id);
+    }
+
+    /// Moves `id` from `from`, the list it is in, to the back of `to`
+    /// (which may be `from`). Panics (`BUG:`) if it is not linked.
+    #[inline]
+    pub fn transfer_back(&mut self, from: usize, to: usize, id: u32) {
+        self.links.check_linked(id, "transfer_back");
+        self.ends_mut(to);
+        self.links.unlink(&mut self.ends[from], id);
+        let e = &mut self.ends[to];
+        self.links.attach(e, e.back, NIL, id);
+    }
+
     /// The front id of `list`, if any.
     #[inline]
     pub fn front(&self, list: usize) -> Option<u32> {
@@ -526,7 +592,25 @@ impl IdLists {
         self.ends(list).len == 0
     }
 
-    /// Empties every list (their number stays).
+    /// The data kept with `id` (`T::default()` until set, kept while `id`
+    /// moves between lists or is unlinked); `None` if no id this large was
+    /// ever linked or given data.
+    #[inline]
+    pub fn data(&self, id: u32) -> Option<&T> {
+        self.links.0.get(id as usize).map(|s| &s.data)
+    }
+
+    /// The data kept with `id`, mutably (making room for it if needed).
+    #[inline]
+    pub fn data_mut(&mut self, id: u32) -> &mut T {
+        if id as usize >= self.links.0.len() {
+            self.links.grow(id);
+        }
+        &mut self.links.0[id as usize].data
+    }
+
+    /// Empties every list and forgets every id's data (the number of lists
+    /// stays).
     pub fn clear(&mut self) {
         self.links.0.clear();
         self.ends.fill(EMPTY);
@@ -534,16 +618,14 @@ impl IdLists {
 
     /// The ids of `list` from front to back.
     #[inline]
-    pub fn iter(&self, list: usize) -> IdListIter<'_> {
-        let e = self.ends(list);
-        IdListIter { links: &self.links, cur: e.front, left: e.len, forward: true }
+    pub fn iter(&self, list: usize) -> IdListIter<'_, T> {
+        self.links.iter(self.ends(list), true)
     }
 
     /// The ids of `list` from back to front.
     #[inline]
-    pub fn iter_rev(&self, list: usize) -> IdListIter<'_> {
-        let e = self.ends(list);
-        IdListIter { links: &self.links, cur: e.back, left: e.len, forward: false }
+    pub fn iter_rev(&self, list: usize) -> IdListIter<'_, T> {
+        self.links.iter(self.ends(list), false)
     }
 
     /// See [`IdList::touch`].
@@ -555,20 +637,20 @@ impl IdLists {
 
 /// The ids of an [`IdList`] (or one list of an [`IdLists`]) in order.
 #[derive(Clone, Debug)]
-pub struct IdListIter<'a> {
-    links: &'a Links,
+pub struct IdListIter<'a, T = ()> {
+    links: &'a Links<T>,
     cur: u32,
     left: usize,
     forward: bool,
 }
 
-impl Iterator for IdListIter<'_> {
+impl<T> Iterator for IdListIter<'_, T> {
     type Item = u32;
 
     #[inline]
     fn next(&mut self) -> Option<u32> {
         let id = some(self.cur)?;
-        let l = self.links.0[id as usize];
+        let l = self.links.0[id as usize].link;
         self.cur = if self.forward { l.next } else { l.prev };
         self.left -= 1;
         Some(id)
@@ -580,9 +662,9 @@ impl Iterator for IdListIter<'_> {
     }
 }
 
-impl ExactSizeIterator for IdListIter<'_> {}
+impl<T> ExactSizeIterator for IdListIter<'_, T> {}
 
-impl std::iter::FusedIterator for IdListIter<'_> {}
+impl<T> std::iter::FusedIterator for IdListIter<'_, T> {}
 
 #[cfg(test)]
 mod tests {
@@ -817,9 +899,25 @@ mod tests {
                 };
                 let home = id.and_then(|x| ms.iter().position(|m: &VecDeque<u32>| m.contains(&x)));
                 f.list = match (op.clone(), home) {
-                    (Op::PushFront(_) | Op::PushBack(_), Some(_)) => continue,
+                    // A push of an id in a list: a transfer to `list`.
+                    (Op::PushFront(x) | Op::PushBack(x), Some(h)) => {
+                        let p = ms[h].iter().position(|&y| y == x).unwrap();
+                        ms[h].remove(p);
+                        if let Op::PushFront(_) = op {
+                            ms[*list].push_front(x);
+                            f.ls.transfer_front(h, *list, x);
+                        } else {
+                            ms[*list].push_back(x);
+                            f.ls.transfer_back(h, *list, x);
+                        }
+                        *list
+                    }
                     (_, Some(h)) => h,
                     _ => *list,
+                };
+                let op = match (op, home) {
+                    (Op::PushFront(_) | Op::PushBack(_), Some(_)) => Op::Remove(IDS),
+                    (o, _) => o,
                 };
                 step(&mut ms[f.list], &op, &mut f);
                 for (k, m) in ms.iter().enumerate() {
@@ -868,9 +966,17 @@ mod tests {
         l.push_front(9);
         assert_eq!(l.iter().collect::<Vec<_>>(), vec![9]);
         assert_eq!(l.touch(100), 0);
-        let mut ls = IdLists::with_lists(2);
+        let mut ls: IdLists = IdLists::with_lists(2);
         assert_eq!(ls.lists(), 2);
         ls.push_back(5, 1);
         assert_eq!((ls.lists(), ls.front(5), ls.front(7), ls.pop_back(9)), (6, Some(1), None, None));
+        let mut d: IdLists<u8> = IdLists::with_lists(2);
+        assert_eq!(d.data(3), None);
+        *d.data_mut(3) = 7;
+        assert_eq!((d.data(3), d.data(2), d.contains(3)), (Some(&7), Some(&0), false));
+        d.push_back(1, 3);
+        d.transfer_front(1, 0, 3);
+        assert!(d.remove(0, 3));
+        assert_eq!(d.data(3), Some(&7), "data outlives the links");
     }
 }

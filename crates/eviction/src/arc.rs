@@ -52,6 +52,7 @@
 //! was added once). `victim` is O(1) plus the pinned objects skipped.
 
 use mmesim_core::{AccessCtx, Bytes, Evictor, ObjectMeta};
+use mmesim_engine::IdLists;
 
 const NIL: u32 = u32::MAX;
 
@@ -64,34 +65,28 @@ const NONE: usize = 4;
 
 #[derive(Clone, Copy)]
 struct Node {
-    /// Towards the MRU end.
-    prev: u32,
-    /// Towards the LRU end.
-    next: u32,
     /// Bytes: current size while cached, size at eviction while a ghost.
     size: u64,
     list: usize,
 }
 
-const EMPTY: Node = Node { prev: NIL, next: NIL, size: 0, list: NONE };
+const EMPTY: Node = Node { size: 0, list: NONE };
 
-/// One LRU list: the MRU end is the head, the LRU end the tail.
-#[derive(Clone, Copy)]
-struct List {
-    head: u32,
-    tail: u32,
-    bytes: u64,
-    len: usize,
+impl Default for Node {
+    fn default() -> Self {
+        EMPTY
+    }
 }
-
-const EMPTY_LIST: List = List { head: NIL, tail: NIL, bytes: 0, len: 0 };
 
 /// Adaptive Replacement Cache eviction, in bytes. See the module notes for
 /// the rule.
 #[derive(Clone)]
 pub struct ArcCache {
-    nodes: Vec<Node>,
-    lists: [List; 4],
+    /// T1, T2, B1, B2: the MRU end is the front, the LRU end the back;
+    /// each id's node is kept with its links.
+    lists: IdLists<Node>,
+    /// Bytes in each list.
+    bytes: [u64; 4],
     capacity: u64,
     /// Target bytes for T1.
     p: u64,
@@ -102,7 +97,7 @@ pub struct ArcCache {
 impl ArcCache {
     /// An empty ARC for a cache of `capacity` bytes (p starts at 0).
     pub fn new(capacity: Bytes) -> Self {
-        ArcCache { nodes: Vec::new(), lists: [EMPTY_LIST; 4], capacity: capacity.0, p: 0, pending: NIL }
+        ArcCache { lists: IdLists::with_lists(4), bytes: [0; 4], capacity: capacity.0, p: 0, pending: NIL }
     }
 
     /// The current target size of T1.
@@ -111,13 +106,7 @@ impl ArcCache {
     }
 
     fn order(&self, l: usize) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.lists[l].len);
-        let mut x = self.lists[l].head;
-        while x != NIL {
-            v.push(x);
-            x = self.nodes[x as usize].next;
-        }
-        v
+        self.lists.iter(l).collect()
     }
 
     /// T1 (cached, seen once), MRU first (for tests and inspection).
@@ -141,7 +130,7 @@ impl ArcCache {
     }
 
     fn list_of(&self, id: u32) -> usize {
-        self.nodes.get(id as usize).map_or(NONE, |n| n.list)
+        self.lists.data(id).map_or(NONE, |n| n.list)
     }
 
     fn check_cached(&self, id: u32, what: &str) {
@@ -151,51 +140,33 @@ impl ArcCache {
     }
 
     /// Unlinks `id` from its list and links it at the MRU end of `to`.
+    #[inline]
     fn move_to(&mut self, id: u32, to: usize) {
-        let Node { prev, next, size, list } = self.nodes[id as usize];
-        if list != NONE {
-            let l = &mut self.lists[list];
-            if prev == NIL {
-                l.head = next;
-            } else {
-                self.nodes[prev as usize].next = next;
-            }
-            if next == NIL {
-                l.tail = prev;
-            } else {
-                self.nodes[next as usize].prev = prev;
-            }
-            l.bytes -= size;
-            l.len -= 1;
-        }
-        let n = &mut self.nodes[id as usize];
+        let n = self.lists.data_mut(id);
+        let (from, size) = (n.list, n.size);
         n.list = to;
-        n.prev = NIL;
-        n.next = NIL;
-        if to != NONE {
-            let l = &mut self.lists[to];
-            n.next = l.head;
-            if l.head == NIL {
-                l.tail = id;
-            } else {
-                self.nodes[l.head as usize].prev = id;
+        match (from != NONE, to != NONE) {
+            (true, true) if from == to => self.lists.move_to_front(to, id),
+            (true, true) => {
+                self.lists.transfer_front(from, to, id);
+                self.bytes[from] -= size;
+                self.bytes[to] += size;
             }
-            l.head = id;
-            l.bytes += size;
-            l.len += 1;
+            (true, false) => {
+                self.lists.remove(from, id);
+                self.bytes[from] -= size;
+            }
+            (false, true) => {
+                self.lists.push_front(to, id);
+                self.bytes[to] += size;
+            }
+            (false, false) => {}
         }
     }
 
     /// The unpinned object nearest the LRU end of `l`.
     fn lru_unpinned(&self, l: usize, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let mut x = self.lists[l].tail;
-        while x != NIL {
-            if !pinned(x) {
-                return Some(x);
-            }
-            x = self.nodes[x as usize].prev;
-        }
-        None
+        self.lists.iter_rev(l).find(|&x| !pinned(x))
     }
 
     /// `size · max(1, num / den)` in integer arithmetic, saturated to u64.
@@ -209,12 +180,14 @@ impl ArcCache {
 
     fn trim_ghosts(&mut self) {
         let c = self.capacity;
-        while self.lists[T1].bytes + self.lists[B1].bytes > c && self.lists[B1].len > 0 {
-            self.move_to(self.lists[B1].tail, NONE);
+        while self.bytes[T1] + self.bytes[B1] > c {
+            let Some(t) = self.lists.back(B1) else { break };
+            self.move_to(t, NONE);
         }
-        let total = |a: &Self| a.lists.iter().map(|l| l.bytes).sum::<u64>();
-        while total(self) > 2 * c && self.lists[B2].len > 0 {
-            self.move_to(self.lists[B2].tail, NONE);
+        let total = |a: &Self| a.bytes.iter().sum::<u64>();
+        while total(self) > 2 * c {
+            let Some(t) = self.lists.back(B2) else { break };
+            self.move_to(t, NONE);
         }
     }
 }
@@ -225,13 +198,9 @@ impl Evictor for ArcCache {
     }
 
     fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
         let s = meta.size.0;
-        let (b1, b2) = (self.lists[B1].bytes, self.lists[B2].bytes);
-        let to = match self.nodes[i].list {
+        let (b1, b2) = (self.bytes[B1], self.bytes[B2]);
+        let to = match self.lists.data_mut(id).list {
             T1 | T2 => panic!("BUG: arc: object {id} inserted twice"),
             B1 => {
                 self.p = self.p.saturating_add(Self::step(s, b2, b1)).min(self.capacity);
@@ -244,7 +213,7 @@ impl Evictor for ArcCache {
             _ => T1,
         };
         self.move_to(id, NONE);
-        self.nodes[i].size = s;
+        self.lists.data_mut(id).size = s;
         self.move_to(id, to);
         self.trim_ghosts();
     }
@@ -258,7 +227,7 @@ impl Evictor for ArcCache {
         self.check_cached(id, "removal");
         let to = if self.pending == id {
             self.pending = NIL;
-            if self.nodes[id as usize].list == T1 {
+            if self.list_of(id) == T1 {
                 B1
             } else {
                 B2
@@ -270,8 +239,7 @@ impl Evictor for ArcCache {
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let (t1, t2) = (&self.lists[T1], &self.lists[T2]);
-        let t1_first = t1.len > 0 && (t1.bytes > self.p || t2.len == 0);
+        let t1_first = !self.lists.is_empty(T1) && (self.bytes[T1] > self.p || self.lists.is_empty(T2));
         let (first, second) = if t1_first { (T1, T2) } else { (T2, T1) };
         let v = self.lru_unpinned(first, pinned).or_else(|| self.lru_unpinned(second, pinned));
         self.pending = v.unwrap_or(NIL);
@@ -279,7 +247,7 @@ impl Evictor for ArcCache {
     }
 
     fn len(&self) -> usize {
-        self.lists[T1].len + self.lists[T2].len
+        self.lists.len(T1) + self.lists.len(T2)
     }
 }
 
@@ -397,7 +365,7 @@ mod tests {
             let size = 1 + (id as u64 % 3);
             c.access(id, size, t, None);
             let a = c.evictor();
-            let b = |l: usize| a.lists[l].bytes;
+            let b = |l: usize| a.bytes[l];
             assert!(b(T1) + b(B1) <= 10);
             assert!(b(T1) + b(T2) + b(B1) + b(B2) <= 20);
             assert_eq!(b(T1) + b(T2), c.used());

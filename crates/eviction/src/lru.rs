@@ -20,25 +20,13 @@
 //! objects skipped at the tail).
 
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
-
-const NIL: u32 = u32::MAX;
-
-#[derive(Clone, Copy)]
-struct Node {
-    prev: u32,
-    next: u32,
-    present: bool,
-}
-
-const EMPTY: Node = Node { prev: NIL, next: NIL, present: false };
+use mmesim_engine::IdList;
 
 /// Least-recently-used eviction. See the module notes for the rule.
 #[derive(Clone)]
 pub struct Lru {
-    nodes: Vec<Node>,
-    head: u32,
-    tail: u32,
-    len: usize,
+    /// Front: most recently used.
+    list: IdList,
     /// Name in `BUG:` messages (the list also serves `fifo` and `ttl`).
     name: &'static str,
 }
@@ -58,62 +46,23 @@ impl Lru {
     /// An empty list that names itself `name` in protocol-violation panics
     /// (for policies built on it).
     pub(crate) fn named(name: &'static str) -> Self {
-        Lru { nodes: Vec::new(), head: NIL, tail: NIL, len: 0, name }
+        Lru { list: IdList::new(), name }
     }
 
     /// Whether `id` is in the list.
     #[inline]
     pub(crate) fn contains(&self, id: u32) -> bool {
-        self.nodes.get(id as usize).is_some_and(|n| n.present)
-    }
-
-    fn unlink(&mut self, id: u32) {
-        let Node { prev, next, .. } = self.nodes[id as usize];
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.nodes[prev as usize].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.nodes[next as usize].prev = prev;
-        }
-    }
-
-    fn push_head(&mut self, id: u32) {
-        let n = &mut self.nodes[id as usize];
-        n.prev = NIL;
-        n.next = self.head;
-        if self.head == NIL {
-            self.tail = id;
-        } else {
-            self.nodes[self.head as usize].prev = id;
-        }
-        self.head = id;
+        self.list.contains(id)
     }
 
     /// The least recently used object that `pinned` does not reject.
     pub fn lru_unpinned(&self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let mut x = self.tail;
-        while x != NIL {
-            if !pinned(x) {
-                return Some(x);
-            }
-            x = self.nodes[x as usize].prev;
-        }
-        None
+        self.list.iter_rev().find(|&x| !pinned(x))
     }
 
     /// Ids from most to least recently used (for tests and inspection).
     pub fn order(&self) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.len);
-        let mut x = self.head;
-        while x != NIL {
-            v.push(x);
-            x = self.nodes[x as usize].next;
-        }
-        v
+        self.list.iter().collect()
     }
 }
 
@@ -123,35 +72,23 @@ impl Evictor for Lru {
     }
 
     fn on_insert(&mut self, id: u32, _meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
-        if self.nodes[i].present {
+        if self.list.contains(id) {
             panic!("BUG: {}: object {id} inserted twice", self.name);
         }
-        self.nodes[i].present = true;
-        self.len += 1;
-        self.push_head(id);
+        self.list.push_front(id);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
-        if !self.nodes.get(id as usize).is_some_and(|n| n.present) {
+        if !self.list.contains(id) {
             panic!("BUG: {}: access to absent object {id}", self.name);
         }
-        if self.head != id {
-            self.unlink(id);
-            self.push_head(id);
-        }
+        self.list.move_to_front(id);
     }
 
     fn on_remove(&mut self, id: u32) {
-        if !self.nodes.get(id as usize).is_some_and(|n| n.present) {
+        if !self.list.remove(id) {
             panic!("BUG: {}: removal of absent object {id}", self.name);
         }
-        self.unlink(id);
-        self.nodes[id as usize] = EMPTY;
-        self.len -= 1;
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
@@ -159,12 +96,12 @@ impl Evictor for Lru {
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.list.len()
     }
 
     #[inline]
     fn prefetch(&self, id: u32) -> u64 {
-        self.nodes.get(id as usize).map_or(0, |n| n.prev as u64 ^ n.next as u64)
+        self.list.touch(id)
     }
 }
 

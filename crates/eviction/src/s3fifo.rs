@@ -65,92 +65,48 @@
 //! over.
 
 use mmesim_core::{AccessCtx, Bytes, Evictor, ObjectMeta};
+use mmesim_engine::IdLists;
 
 const NIL: u32 = u32::MAX;
 const MAX_FREQ: u8 = 3;
 
+/// The queue an id is in; the discriminant is its list in `lists`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Queue {
-    None,
-    Small,
-    Main,
-    Ghost,
+    Small = 0,
+    Main = 1,
+    Ghost = 2,
+    None = 3,
 }
 
 #[derive(Clone, Copy)]
 struct Node {
-    /// Towards the head (newer).
-    prev: u32,
-    /// Towards the tail (older).
-    next: u32,
     /// Bytes: current size while cached, size at eviction while in G.
     size: u64,
     freq: u8,
     queue: Queue,
 }
 
-const EMPTY: Node = Node { prev: NIL, next: NIL, size: 0, freq: 0, queue: Queue::None };
+const EMPTY: Node = Node { size: 0, freq: 0, queue: Queue::None };
 
-/// One FIFO: ids pushed at the head, taken from the tail.
-#[derive(Clone, Copy)]
-struct List {
-    head: u32,
-    tail: u32,
-    bytes: u64,
-    len: usize,
-}
-
-const EMPTY_LIST: List = List { head: NIL, tail: NIL, bytes: 0, len: 0 };
-
-impl List {
-    fn push_head(&mut self, nodes: &mut [Node], id: u32) {
-        let n = &mut nodes[id as usize];
-        n.prev = NIL;
-        n.next = self.head;
-        if self.head == NIL {
-            self.tail = id;
-        } else {
-            nodes[self.head as usize].prev = id;
-        }
-        self.head = id;
-        self.bytes += nodes[id as usize].size;
-        self.len += 1;
-    }
-
-    fn unlink(&mut self, nodes: &mut [Node], id: u32) {
-        let Node { prev, next, size, .. } = nodes[id as usize];
-        if prev == NIL {
-            self.head = next;
-        } else {
-            nodes[prev as usize].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            nodes[next as usize].prev = prev;
-        }
-        self.bytes -= size;
-        self.len -= 1;
-    }
-
-    fn order(&self, nodes: &[Node]) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.len);
-        let mut x = self.head;
-        while x != NIL {
-            v.push(x);
-            x = nodes[x as usize].next;
-        }
-        v
+impl Default for Node {
+    fn default() -> Self {
+        EMPTY
     }
 }
+
+const SMALL: usize = Queue::Small as usize;
+const MAIN: usize = Queue::Main as usize;
+const GHOST: usize = Queue::Ghost as usize;
 
 /// S3-FIFO eviction. See the module notes for the rule.
 #[derive(Clone)]
 pub struct S3Fifo {
-    nodes: Vec<Node>,
-    small: List,
-    main: List,
-    ghost: List,
+    /// S, M and G (ids pushed at the front, taken from the back); each
+    /// id's node is kept with its links.
+    lists: IdLists<Node>,
+    /// Bytes in S, M and G.
+    bytes: [u64; 3],
     small_budget: u64,
     main_budget: u64,
     /// The object the last `victim` call proposed from S, if any.
@@ -163,10 +119,8 @@ impl S3Fifo {
     pub fn new(capacity: Bytes, small_ratio: f64) -> Self {
         let small_budget = (capacity.0 as f64 * small_ratio).round().clamp(0.0, capacity.0 as f64) as u64;
         S3Fifo {
-            nodes: Vec::new(),
-            small: EMPTY_LIST,
-            main: EMPTY_LIST,
-            ghost: EMPTY_LIST,
+            lists: IdLists::with_lists(3),
+            bytes: [0; 3],
             small_budget,
             main_budget: capacity.0 - small_budget,
             pending: NIL,
@@ -180,26 +134,26 @@ impl S3Fifo {
 
     /// The small queue, newest first (for tests and inspection).
     pub fn small_order(&self) -> Vec<u32> {
-        self.small.order(&self.nodes)
+        self.lists.iter(SMALL).collect()
     }
 
     /// The main queue, newest first (for tests and inspection).
     pub fn main_order(&self) -> Vec<u32> {
-        self.main.order(&self.nodes)
+        self.lists.iter(MAIN).collect()
     }
 
     /// The ghost queue, newest first (for tests and inspection).
     pub fn ghost_order(&self) -> Vec<u32> {
-        self.ghost.order(&self.nodes)
+        self.lists.iter(GHOST).collect()
     }
 
     /// The access frequency (0 to 3) of a cached object.
     pub fn freq(&self, id: u32) -> Option<u8> {
-        self.nodes.get(id as usize).filter(|n| matches!(n.queue, Queue::Small | Queue::Main)).map(|n| n.freq)
+        self.lists.data(id).filter(|n| matches!(n.queue, Queue::Small | Queue::Main)).map(|n| n.freq)
     }
 
     fn queue_of(&self, id: u32) -> Queue {
-        self.nodes.get(id as usize).map_or(Queue::None, |n| n.queue)
+        self.lists.data(id).map_or(Queue::None, |n| n.queue)
     }
 
     fn check_cached(&self, id: u32, what: &str) {
@@ -208,38 +162,39 @@ impl S3Fifo {
         }
     }
 
-    fn list(&mut self, q: Queue) -> &mut List {
-        match q {
-            Queue::Small => &mut self.small,
-            Queue::Main => &mut self.main,
-            Queue::Ghost => &mut self.ghost,
-            Queue::None => unreachable!("the no-queue marker has no list"),
-        }
-    }
-
     /// Unlinks `id` from its queue and links it at the head of `to`.
+    #[inline]
     fn move_to(&mut self, id: u32, to: Queue) {
-        let from = self.nodes[id as usize].queue;
-        if from != Queue::None {
-            let mut l = *self.list(from);
-            l.unlink(&mut self.nodes, id);
-            *self.list(from) = l;
-        }
-        self.nodes[id as usize].queue = to;
-        if to != Queue::None {
-            let mut l = *self.list(to);
-            l.push_head(&mut self.nodes, id);
-            *self.list(to) = l;
+        let n = self.lists.data_mut(id);
+        let (from, size) = (n.queue, n.size);
+        n.queue = to;
+        match (from != Queue::None, to != Queue::None) {
+            (true, true) if from == to => self.lists.move_to_front(to as usize, id),
+            (true, true) => {
+                self.lists.transfer_front(from as usize, to as usize, id);
+                self.bytes[from as usize] -= size;
+                self.bytes[to as usize] += size;
+            }
+            (true, false) => {
+                self.lists.remove(from as usize, id);
+                self.bytes[from as usize] -= size;
+            }
+            (false, true) => {
+                self.lists.push_front(to as usize, id);
+                self.bytes[to as usize] += size;
+            }
+            (false, false) => {}
         }
     }
 
     /// One round of S: promotes, re-queues pinned, proposes the first
     /// unpinned object with `freq ≤ 1`.
     fn scan_small(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        for _ in 0..self.small.len {
-            let t = self.small.tail;
-            if self.nodes[t as usize].freq > 1 {
-                self.nodes[t as usize].freq = 0;
+        for _ in 0..self.lists.len(SMALL) {
+            let t = self.lists.back(SMALL)?;
+            let n = self.lists.data_mut(t);
+            if n.freq > 1 {
+                n.freq = 0;
                 self.move_to(t, Queue::Main);
             } else if pinned(t) {
                 self.move_to(t, Queue::Small);
@@ -254,16 +209,16 @@ impl S3Fifo {
     /// Rounds of M: re-queues pinned objects and objects with credit,
     /// proposes the first unpinned object with `freq == 0`.
     fn scan_main(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let n = self.main.len;
+        let n = self.lists.len(MAIN);
         let mut seen_unpinned = false;
         for step in 0..4 * n {
             if step == n && !seen_unpinned {
                 return None;
             }
-            let t = self.main.tail;
+            let t = self.lists.back(MAIN)?;
             if !pinned(t) {
                 seen_unpinned = true;
-                let node = &mut self.nodes[t as usize];
+                let node = self.lists.data_mut(t);
                 if node.freq == 0 {
                     return Some(t);
                 }
@@ -275,8 +230,8 @@ impl S3Fifo {
     }
 
     fn trim_ghost(&mut self) {
-        while self.ghost.bytes > self.main_budget {
-            let t = self.ghost.tail;
+        while self.bytes[GHOST] > self.main_budget {
+            let Some(t) = self.lists.back(GHOST) else { break };
             self.move_to(t, Queue::None);
         }
     }
@@ -288,11 +243,7 @@ impl Evictor for S3Fifo {
     }
 
     fn on_insert(&mut self, id: u32, meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
-        let to = match self.nodes[i].queue {
+        let to = match self.lists.data_mut(id).queue {
             Queue::Small | Queue::Main => panic!("BUG: s3fifo: object {id} inserted twice"),
             Queue::Ghost => {
                 self.move_to(id, Queue::None);
@@ -300,14 +251,15 @@ impl Evictor for S3Fifo {
             }
             Queue::None => Queue::Small,
         };
-        self.nodes[i].size = meta.size.0;
-        self.nodes[i].freq = 0;
+        let n = self.lists.data_mut(id);
+        n.size = meta.size.0;
+        n.freq = 0;
         self.move_to(id, to);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
         self.check_cached(id, "access");
-        let n = &mut self.nodes[id as usize];
+        let n = self.lists.data_mut(id);
         n.freq = (n.freq + 1).min(MAX_FREQ);
     }
 
@@ -315,29 +267,29 @@ impl Evictor for S3Fifo {
         self.check_cached(id, "removal");
         if self.pending == id {
             self.pending = NIL;
-            if self.nodes[id as usize].queue == Queue::Small {
+            if self.queue_of(id) == Queue::Small {
                 self.move_to(id, Queue::Ghost);
                 self.trim_ghost();
                 return;
             }
         }
         self.move_to(id, Queue::None);
-        self.nodes[id as usize].freq = 0;
+        self.lists.data_mut(id).freq = 0;
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
         self.pending = NIL;
-        if self.small.bytes >= self.small_budget || self.main.len == 0 {
+        if self.bytes[SMALL] >= self.small_budget || self.lists.is_empty(MAIN) {
             return self.scan_small(pinned).or_else(|| self.scan_main(pinned));
         }
         if let Some(v) = self.scan_main(pinned) {
             return Some(v);
         }
-        let main_before = self.main.len;
+        let main_before = self.lists.len(MAIN);
         if let Some(v) = self.scan_small(pinned) {
             return Some(v);
         }
-        if self.main.len > main_before {
+        if self.lists.len(MAIN) > main_before {
             // Promoted from S while M was entirely pinned: try them.
             return self.scan_main(pinned);
         }
@@ -345,7 +297,7 @@ impl Evictor for S3Fifo {
     }
 
     fn len(&self) -> usize {
-        self.small.len + self.main.len
+        self.lists.len(SMALL) + self.lists.len(MAIN)
     }
 }
 

@@ -41,32 +41,21 @@
 //! sweep and returns `None`.
 
 use mmesim_core::{AccessCtx, Evictor, ObjectMeta};
+use mmesim_engine::IdLists;
 
 const NIL: u32 = u32::MAX;
-
-#[derive(Clone, Copy)]
-struct Node {
-    /// Towards the head (newer objects).
-    newer: u32,
-    /// Towards the tail (older objects).
-    older: u32,
-    visited: bool,
-    present: bool,
-}
-
-const EMPTY: Node = Node { newer: NIL, older: NIL, visited: false, present: false };
+/// The queue: the one list of `list`.
+const Q: usize = 0;
 
 /// SIEVE eviction. See the module notes for the rule.
 #[derive(Clone)]
 pub struct Sieve {
-    nodes: Vec<Node>,
-    /// Newest object.
-    head: u32,
-    /// Oldest object.
-    tail: u32,
+    /// Front: the newest object (the head); back: the oldest (the tail).
+    /// Each id's data: hit since the hand last passed (meaningful while it
+    /// is in the queue), kept next to its links.
+    list: IdLists<bool>,
     /// Where the next sweep starts; `NIL` = at the tail.
     hand: u32,
-    len: usize,
 }
 
 impl Default for Sieve {
@@ -78,24 +67,19 @@ impl Default for Sieve {
 impl Sieve {
     /// An empty SIEVE queue.
     pub fn new() -> Self {
-        Sieve { nodes: Vec::new(), head: NIL, tail: NIL, hand: NIL, len: 0 }
+        Sieve { list: IdLists::with_lists(1), hand: NIL }
     }
 
+    #[inline]
     fn check_present(&self, id: u32, what: &str) {
-        if !self.nodes.get(id as usize).is_some_and(|n| n.present) {
+        if !self.list.contains(id) {
             panic!("BUG: sieve: {what} of absent object {id}");
         }
     }
 
     /// Ids from newest (head) to oldest (tail), for tests and inspection.
     pub fn order(&self) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.len);
-        let mut x = self.head;
-        while x != NIL {
-            v.push(x);
-            x = self.nodes[x as usize].older;
-        }
-        v
+        self.list.iter(Q).collect()
     }
 
     /// The object the next sweep starts on (`None`: the tail).
@@ -105,14 +89,16 @@ impl Sieve {
 
     /// Whether `id` is cached and has been hit since the hand last passed.
     pub fn visited(&self, id: u32) -> bool {
-        self.nodes.get(id as usize).is_some_and(|n| n.present && n.visited)
+        self.list.contains(id) && self.list.data(id) == Some(&true)
     }
 
-    /// The object after `x` in the hand's direction, wrapping to the tail.
+    /// The object after `x` in the hand's direction (towards the head),
+    /// wrapping to the tail.
+    #[inline]
     fn step(&self, x: u32) -> u32 {
-        match self.nodes[x as usize].newer {
-            NIL => self.tail,
-            n => n,
+        match self.list.prev(x) {
+            Some(n) => n,
+            None => self.list.back(Q).unwrap_or(NIL),
         }
     }
 }
@@ -123,78 +109,58 @@ impl Evictor for Sieve {
     }
 
     fn on_insert(&mut self, id: u32, _meta: ObjectMeta, _ctx: AccessCtx) {
-        let i = id as usize;
-        if i >= self.nodes.len() {
-            self.nodes.resize(i + 1, EMPTY);
-        }
-        if self.nodes[i].present {
+        if self.list.contains(id) {
             panic!("BUG: sieve: object {id} inserted twice");
         }
-        self.nodes[i] = Node { newer: NIL, older: self.head, visited: false, present: true };
-        if self.head == NIL {
-            self.tail = id;
-        } else {
-            self.nodes[self.head as usize].newer = id;
-        }
-        self.head = id;
-        self.len += 1;
+        *self.list.data_mut(id) = false;
+        self.list.push_front(Q, id);
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {
         self.check_present(id, "access");
-        self.nodes[id as usize].visited = true;
+        *self.list.data_mut(id) = true;
     }
 
     fn on_remove(&mut self, id: u32) {
         self.check_present(id, "removal");
-        let Node { newer, older, .. } = self.nodes[id as usize];
         if self.hand == id {
-            self.hand = newer;
+            self.hand = self.list.prev(id).unwrap_or(NIL);
         }
-        if newer == NIL {
-            self.head = older;
-        } else {
-            self.nodes[newer as usize].older = older;
-        }
-        if older == NIL {
-            self.tail = newer;
-        } else {
-            self.nodes[older as usize].newer = newer;
-        }
-        self.nodes[id as usize] = EMPTY;
-        self.len -= 1;
+        self.list.remove(Q, id);
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        if self.len == 0 {
-            return None;
-        }
-        let mut o = if self.hand == NIL { self.tail } else { self.hand };
+        let len = self.list.len(Q);
+        let mut o = match (self.hand, self.list.back(Q)) {
+            (_, None) => return None,
+            (NIL, Some(tail)) => tail,
+            (hand, _) => hand,
+        };
         let mut seen_unpinned = false;
         // One sweep clears every unpinned visited bit, so an unpinned object
         // is found within two sweeps; a sweep that meets none means all are
         // pinned (the hand is then back where it started).
         let mut steps = 0;
         loop {
-            if steps == self.len && !seen_unpinned {
+            if steps == len && !seen_unpinned {
                 return None;
             }
             steps += 1;
             if !pinned(o) {
                 seen_unpinned = true;
-                let n = &mut self.nodes[o as usize];
-                if !n.visited {
+                let v = self.list.data_mut(o);
+                if !*v {
                     self.hand = o;
                     return Some(o);
                 }
-                n.visited = false;
+                *v = false;
             }
             o = self.step(o);
         }
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.list.len(Q)
     }
 }
 

@@ -301,7 +301,7 @@ pub fn parse_sizes(list: &str) -> Result<Vec<CacheSize>, String> {
 
 /// A synthetic trace: `requests` independent Zipf(`alpha`) references over
 /// `objects` objects (object `i` has rank `i + 1` and id `i`, or a
-/// scrambled 64-bit id when `sparse_ids`, like the hashed ids of real
+/// scrambled 64-bit id ([`mix64`](mmesim_engine::mix64) of `i`) when `sparse_ids`, like the hashed ids of real
 /// traces), one request per millisecond, every object `object_bytes` large
 /// (1 = unit size). The next-access field is filled in, so offline policies
 /// can replay it.
@@ -335,19 +335,11 @@ pub fn synthetic_requests(
         .enumerate()
         .map(|(i, (&id, next_access))| mmesim_workload::cachetrace::CacheRequest {
             time: SimTime::from_millis(i as u64),
-            object: if sparse_ids { scramble(id as u64) } else { id as u64 },
+            object: if sparse_ids { mmesim_engine::mix64(id as u64) } else { id as u64 },
             size: object_bytes,
             next_access,
         })
         .collect())
-}
-
-/// A fixed bijection of `u64` (SplitMix64's finaliser).
-fn scramble(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Writes [`synthetic_requests`] to `path` in oracle-general form.

@@ -2,15 +2,7 @@
 //! accepting instances, rebuilt only when they change.
 
 use mmesim_core::{ClusterView, InstanceId, ModelId};
-
-/// SplitMix64's finaliser: a fixed, well-mixing bijection of `u64`.
-#[inline]
-pub fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+use mmesim_engine::mix64;
 
 /// The point of `model` on the ring.
 #[inline]

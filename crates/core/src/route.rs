@@ -8,7 +8,7 @@ use mmesim_engine::{IdLists, SimTime};
 pub enum MemState {
     /// Not in memory and not wanted.
     Absent,
-    /// Wanted: waiting for its download, a load slot or memory.
+    /// Wanted: waiting for its download, a free load (the concurrency limit) or memory.
     Pending,
     /// Being loaded.
     Loading,
@@ -23,7 +23,7 @@ pub enum MemState {
 pub enum DiskState {
     /// Not on disk.
     Absent,
-    /// Waiting for a download slot or disk room.
+    /// Waiting for a free download (the concurrency limit) or disk room.
     Pending,
     /// Being downloaded.
     Downloading,

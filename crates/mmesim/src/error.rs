@@ -26,11 +26,19 @@ pub struct Error {
     kind: ErrorKind,
     origin: String,
     message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, origin: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { kind, origin: origin.into(), message: message.into() }
+        Error { kind, origin: origin.into(), message: message.into(), source: None }
+    }
+
+    /// The error with `source` as its cause (`source()`), e.g. a trace
+    /// reader's error.
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
     }
 
     /// A bad command-line value (origin `command line`).
@@ -68,7 +76,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
+}
 
 /// Line and column (1-based) of a byte offset.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -26,9 +26,9 @@ use crate::error::{Error, ErrorKind};
 use mmesim_core::{Arrival, Bytes, Dist, ModelId, ModelSpec, RequestSource};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
 use mmesim_workload::azure::{AzureFiles, AzureOptions, AzureTrace, Spread};
-use mmesim_workload::cachetrace::{CacheRequest, DenseIds, OracleGeneralReader, TraceError};
+use mmesim_workload::cachetrace::{CacheRequest, DenseIds, OracleGeneralReader};
 use mmesim_workload::reqtrace::{scan_request_csv, CsvRequestSource, ModelIndex};
-use mmesim_workload::ModelsSpec;
+use mmesim_workload::{Error as TraceError, ErrorKind as TraceErrorKind, ModelsSpec};
 use serde::{Deserialize, Serialize};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -135,7 +135,7 @@ impl TraceSpec {
                     return Err(format!("`day` must be between 1 and 14, got {d}"));
                 }
             }
-            self.azure_options().validate()?;
+            self.azure_options().validate().map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -206,8 +206,25 @@ fn azure_files(
 }
 
 /// Shared slot for an error met while streaming (the source lives inside
-/// the simulation; the facade looks here after the run).
-pub(crate) type ErrorSlot = Arc<Mutex<Option<String>>>;
+/// the simulation; the facade looks here after the run, with
+/// [`error_met`]).
+pub(crate) type ErrorSlot = Arc<Mutex<Option<TraceError>>>;
+
+/// The error a trace source met while streaming, if any, as the facade's
+/// (origin `trace`, the trace's error as its `source()`).
+pub(crate) fn error_met(slot: &ErrorSlot) -> Option<Error> {
+    let e = slot.lock().ok()?.take()?;
+    Some(Error::new(kind_of(&e), "trace", e.to_string()).with_source(e))
+}
+
+/// The facade's kind of a trace error: reading failed, or the trace is
+/// wrong.
+fn kind_of(e: &TraceError) -> ErrorKind {
+    match e.kind() {
+        TraceErrorKind::Open { .. } | TraceErrorKind::Io { .. } => ErrorKind::Io,
+        _ => ErrorKind::Invalid,
+    }
+}
 
 /// A loaded trace: its models and a source of its requests.
 pub(crate) struct Loaded {
@@ -217,17 +234,18 @@ pub(crate) struct Loaded {
 }
 
 /// The error as the facade's, its origin the trace file: the file is named
-/// once, as the origin, and the message says what went wrong in it.
+/// once, as the origin, and the message says what went wrong in it. The
+/// trace's error is kept as the `source()`.
 fn trace_err(e: TraceError) -> Error {
-    match e {
-        TraceError::File { path, source } => {
-            Error::new(ErrorKind::Invalid, path.display().to_string(), source.to_string())
+    let (origin, message) = match (e.kind(), e.path()) {
+        (TraceErrorKind::Open { path }, _) => {
+            let cause = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+            (path.display().to_string(), format!("cannot open trace: {cause}"))
         }
-        TraceError::Open { path, source } => {
-            Error::new(ErrorKind::Io, path.display().to_string(), format!("cannot open trace: {source}"))
-        }
-        other => Error::new(ErrorKind::Invalid, "trace", other.to_string()),
-    }
+        (_, Some(path)) => (path.display().to_string(), e.without_path().to_string()),
+        _ => ("trace".to_string(), e.to_string()),
+    };
+    Error::new(kind_of(&e), origin, message).with_source(e)
 }
 
 /// Reads the trace's models and opens its request stream.
@@ -374,8 +392,8 @@ impl RequestSource for CsvSource {
     fn next_arrival(&mut self) -> Option<Arrival> {
         let a = self.inner.next_arrival();
         if a.is_none() {
-            if let (Some(e), Ok(mut g)) = (self.inner.error(), self.slot.lock()) {
-                g.get_or_insert_with(|| e.to_string());
+            if let (Some(e), Ok(mut g)) = (self.inner.take_error(), self.slot.lock()) {
+                g.get_or_insert(e);
             }
         }
         a
@@ -393,9 +411,9 @@ struct OracleSource {
 }
 
 impl OracleSource {
-    fn fail(&mut self, msg: String) -> Option<Arrival> {
+    fn fail(&mut self, e: TraceError) -> Option<Arrival> {
         if let Ok(mut g) = self.slot.lock() {
-            g.get_or_insert(msg);
+            g.get_or_insert(e);
         }
         None
     }
@@ -405,13 +423,13 @@ impl RequestSource for OracleSource {
     fn next_arrival(&mut self) -> Option<Arrival> {
         let r: CacheRequest = match self.reader.next()? {
             Ok(r) => r,
-            Err(e) => return self.fail(e.in_file(&self.path).to_string()),
+            Err(e) => return self.fail(e.in_file(&self.path)),
         };
         let Some(id) = self.ids.get(r.object) else {
-            return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
+            return self.fail(TraceError::changed(&self.path));
         };
         if r.time < self.last {
-            return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
+            return self.fail(TraceError::changed(&self.path));
         }
         self.last = r.time;
         let t = SimTime::from_nanos((r.time.as_nanos() as f64 * self.scale) as u64);

@@ -20,7 +20,9 @@
 //!   `AverageAllocatedMb_pct99,AverageAllocatedMb_pct100` (per application).
 //!
 //! Headers are checked column by column, by name, so a file of the wrong
-//! kind fails at once ("column 3: expected column `HashFunction` …").
+//! kind fails at once ("column 3: expected column `HashFunction` …"). The
+//! files are read as CSV (the `csv` crate): a field may be quoted, and
+//! fields are trimmed.
 //!
 //! # How the trace becomes a workload
 //!
@@ -789,7 +791,11 @@ fn read_invocations(
             }
         };
         let first = row_cells.len();
-        for (i, field) in fields(record).enumerate().skip(keys) {
+        for (i, field) in record.iter().enumerate().skip(keys) {
+            if field == b"0" {
+                continue; // most cells: nothing to parse or keep
+            }
+            let field = field.trim_ascii();
             let count = parse_digits(field).and_then(|c| u32::try_from(c).ok()).ok_or_else(|| {
                 at_line(
                     line,

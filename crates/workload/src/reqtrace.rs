@@ -15,8 +15,9 @@
 //!   `1.25e3`; up to nine decimals are read exactly), never less than the
 //!   previous line's.
 //! * `model`: a non-empty name; integers are names too (`7` is the model
-//!   named "7"). Surrounding whitespace is trimmed; a name may be quoted
-//!   (`"a,b"`, with `""` for a quote).
+//!   named "7"). Surrounding whitespace is trimmed (inside quotes too); a
+//!   name may be quoted (`"a,b"`, with `""` for a quote; a quoted field may
+//!   span lines, its record then at the line it starts on).
 //! * `service_ms` (optional column): the request's service time in
 //!   milliseconds, non-negative and finite; an empty field means "draw it
 //!   from the model's service distribution".

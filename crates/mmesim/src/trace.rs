@@ -436,3 +436,35 @@ impl RequestSource for OracleSource {
         Some(Arrival { time: t, model: ModelId(id), service: None })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmesim_workload::TraceLocation;
+    use std::error::Error as _;
+
+    /// An error met mid-run reaches the facade whole: its message, the
+    /// facade's kind from the trace's, and the trace's error (with its I/O
+    /// cause) as the `source()` chain.
+    #[test]
+    fn errors_met_mid_run_keep_their_kind_and_source() {
+        let slot: ErrorSlot = Arc::new(Mutex::new(None));
+        assert!(error_met(&slot).is_none());
+        let io = std::io::Error::other("disk on fire");
+        *slot.lock().unwrap() = Some(TraceError::io(TraceLocation::Line(7), io).in_file(Path::new("t.csv")));
+        let e = error_met(&slot).unwrap();
+        assert_eq!(e.to_string(), "trace: t.csv: line 7: read error: disk on fire");
+        assert_eq!(e.kind(), ErrorKind::Io);
+        let inner = e.source().and_then(|s| s.downcast_ref::<TraceError>()).unwrap();
+        assert!(matches!(inner.kind(), TraceErrorKind::Io { at: TraceLocation::Line(7), .. }));
+        let cause = inner.source().and_then(|s| s.downcast_ref::<std::io::Error>()).unwrap();
+        assert_eq!(cause.to_string(), "disk on fire");
+        assert!(error_met(&slot).is_none(), "taken once");
+
+        // Read before the run: the file is the origin, named once.
+        let e = trace_err(TraceError::changed(Path::new("t.bin")));
+        assert_eq!(e.to_string(), "t.bin: changed while it was being replayed");
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert!(e.source().is_some_and(|s| s.is::<TraceError>()));
+    }
+}

@@ -459,7 +459,9 @@ fn number_field(line: u64, field: &[u8], index: usize, name: &str, expected: &'s
     }
 }
 
-fn join_key(buf: &mut String, parts: &[&str]) -> u64 {
+/// `parts` joined by commas into `buf`: the key of a function or an
+/// application in the maps of the reader.
+fn join(buf: &mut String, parts: &[&str]) {
     buf.clear();
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -467,6 +469,11 @@ fn join_key(buf: &mut String, parts: &[&str]) -> u64 {
         }
         buf.push_str(p);
     }
+}
+
+/// [`join`], and the key's hash (what seeds a function's streams).
+fn join_key(buf: &mut String, parts: &[&str]) -> u64 {
+    join(buf, parts);
     fnv1a64(buf.as_bytes())
 }
 
@@ -534,7 +541,7 @@ impl AzureTrace {
                     key_field(line, a, "HashApp")?,
                     key_field(line, f, "HashFunction")?,
                 );
-                join_key(&mut key, &[o, a, f]);
+                join(&mut key, &[o, a, f]);
                 let Some(&fi) = func_index.get(key.as_str()) else { continue };
                 let p = &mut funcs[fi as usize];
                 if p.durations.is_some() {
@@ -572,7 +579,7 @@ impl AzureTrace {
                 let mut it = fields(record);
                 let (o, a) = (it.next().unwrap_or(b""), it.next().unwrap_or(b""));
                 let (o, a) = (key_field(line, o, "HashOwner")?, key_field(line, a, "HashApp")?);
-                join_key(&mut key, &[o, a]);
+                join(&mut key, &[o, a]);
                 let Some(&ai) = app_index.get(key.as_str()) else { continue };
                 let app = &mut apps[ai as usize];
                 if app.memory_mib.is_some() {
@@ -737,7 +744,7 @@ fn read_invocations(
     let name = |i: usize| if i < keys { INVOCATION_KEY_COLUMNS[i].to_owned() } else { (i - keys + 1).to_string() };
     check_header(rdr, record, n, name, INVOCATIONS_HEADER)?;
     let (lo, hi) = (keys + start as usize, keys + (start + minutes) as usize);
-    let mut key = String::new();
+    let (mut key, mut app_key) = (String::new(), String::new());
     while csvio::next_record(rdr, record)? {
         let (line, record) = (csvio::line(rdr, record), &*record);
         check_field_count(line, record, n, INVOCATIONS_HEADER)?;
@@ -748,18 +755,18 @@ fn read_invocations(
         let (o, a, f) =
             (key_field(line, o, "HashOwner")?, key_field(line, a, "HashApp")?, key_field(line, f, "HashFunction")?);
         let t = utf8_field(line, t, "Trigger")?;
-        join_key(&mut key, &[o, a, f]);
+        join(&mut key, &[o, a, f]);
         let fi = match func_index.get(key.as_str()) {
             Some(&fi) => {
                 summary.duplicate_function_rows += 1;
                 fi
             }
             None => {
-                join_key(&mut key, &[o, a]);
-                let ai = match app_index.get(key.as_str()) {
+                join(&mut app_key, &[o, a]);
+                let ai = match app_index.get(app_key.as_str()) {
                     Some(&ai) => ai,
                     None => {
-                        app_index.insert(key.clone(), apps.len() as u32);
+                        app_index.insert(app_key.clone(), apps.len() as u32);
                         apps.push(PendingApp::default());
                         apps.len() as u32 - 1
                     }
@@ -775,7 +782,6 @@ fn read_invocations(
                         },
                     )
                 })?;
-                join_key(&mut key, &[o, a, f]);
                 func_index.insert(key.clone(), fi);
                 funcs.push(Pending {
                     owner: o.to_owned(),

@@ -3,10 +3,15 @@
 //!
 //! * `csv_requests`: the second (streamed) pass of a 1,000,000-line request
 //!   CSV held in memory (`timestamp_s,model`, 1,000 models), so no disk.
+//! * `csv_scan`: the first pass over the same CSV (every line checked, the
+//!   distinct models collected): the reader alone, in lines per second.
 //! * `azure_functions`: one day of a synthetic Azure Functions 2019 trace
 //!   in the published layout, 2,000 functions (a few heavy, most rare),
 //!   written to a temporary directory once, opened once, then replayed
 //!   (heap merge of per-function arrival generators within each minute).
+//! * `azure_open`: reading that day's three files (the CSV readers: 2,000
+//!   rows of 1,444 fields, durations, memory), in invocation rows per
+//!   second.
 //!
 //! Run: `cargo bench --bench traces`. Figures: docs/PERFORMANCE.md.
 
@@ -38,6 +43,7 @@ fn csv_requests(c: &mut Criterion) {
     let mut g = c.benchmark_group("traces");
     g.throughput(Throughput::Elements(N));
     g.sample_size(10);
+    g.bench_function("csv_scan", |b| b.iter(|| scan_request_reader(text.as_bytes()).unwrap().requests));
     g.bench_function("csv_requests", |b| {
         b.iter(|| {
             let mut src = CsvRequestSource::from_reader(text.as_bytes(), ModelIndex::from_scan(&scan), 1.0).unwrap();
@@ -92,8 +98,14 @@ fn azure_functions(c: &mut Criterion) {
     std::fs::write(&files.invocations, inv).unwrap();
     std::fs::write(&files.durations, dur).unwrap();
     std::fs::write(&files.memory, mem).unwrap();
-    let trace =
-        AzureTrace::open(&files.invocations, &files.durations, &files.memory, &AzureOptions::default(), 1).unwrap();
+    let open =
+        || AzureTrace::open(&files.invocations, &files.durations, &files.memory, &AzureOptions::default(), 1).unwrap();
+    let trace = open();
+    let mut g = c.benchmark_group("traces");
+    g.throughput(Throughput::Elements(FUNCTIONS as u64));
+    g.sample_size(10);
+    g.bench_function("azure_open", |b| b.iter(|| open().summary().invocations));
+    g.finish();
     let _ = std::fs::remove_dir_all(&dir);
     let n = trace.summary().invocations;
     let mut g = c.benchmark_group("traces");

@@ -182,10 +182,16 @@ pub struct ScatterGroup {
 /// Writes the recommender's picture to `path` as SVG: every configuration
 /// tried as cost per hour (x, log scale) against worst p99 in ms (y, log scale), one
 /// colour per instance type, filled when it meets the targets and hollow
-/// when it does not; the p99 target as a dashed line; and the cost / p99
-/// frontier (configurations no cheaper one beats on p99) as a black step
-/// line.
-pub fn frontier_svg(path: &Path, title: &str, groups: &[ScatterGroup], target_p99_ms: f64) -> Result<(), Error> {
+/// when it does not; the p99 target as a dashed line; and the `frontier`
+/// (points `(cost per hour, p99 ms)` in cost order, as the caller computes
+/// it: configurations no cheaper one beats on p99) as a black step line.
+pub fn frontier_svg(
+    path: &Path,
+    title: &str,
+    groups: &[ScatterGroup],
+    frontier: &[(f64, f64)],
+    target_p99_ms: f64,
+) -> Result<(), Error> {
     use plotters::prelude::*;
     let err = |e: &dyn std::fmt::Display| Error::io_in(path.display().to_string(), format!("cannot draw chart: {e}"));
     let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points.iter().map(|p| (p.0, p.1))).collect();
@@ -222,15 +228,14 @@ pub fn frontier_svg(path: &Path, title: &str, groups: &[ScatterGroup], target_p9
         .label(format!("p99 target {target_p99_ms} ms"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(1)));
     // The frontier as a step line.
-    let front = crate::recommend::frontier(&all);
     let mut steps = Vec::new();
-    for (i, p) in front.iter().enumerate() {
+    for (i, p) in frontier.iter().enumerate() {
         if i > 0 {
-            steps.push((p.0, front[i - 1].1));
+            steps.push((p.0, frontier[i - 1].1));
         }
         steps.push(*p);
     }
-    if let Some(last) = front.last() {
+    if let Some(last) = frontier.last() {
         steps.push((x1, last.1));
     }
     chart

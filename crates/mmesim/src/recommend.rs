@@ -38,6 +38,7 @@
 //! Each evaluation is an ordinary scenario run, so a point's figures are
 //! the ones `mmesim sweep` reports for the same type, count and seed.
 
+use crate::chart::ScatterGroup;
 use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::sweep::Figures;
@@ -290,14 +291,15 @@ impl Recommendation {
         for e in self.evaluated.iter().filter(|e| e.instances > 0 && e.p99_ms > 0.0) {
             by_type.entry(e.instance_type.as_str()).or_default().push(e);
         }
-        let points: Vec<crate::chart::ScatterGroup> = by_type
+        let groups: Vec<ScatterGroup> = by_type
             .iter()
-            .map(|(ty, es)| crate::chart::ScatterGroup {
+            .map(|(ty, es)| ScatterGroup {
                 label: ty.to_string(),
                 points: es.iter().map(|e| (e.cost_per_hour, e.p99_ms, e.passes)).collect(),
             })
             .collect();
-        crate::chart::frontier_svg(path, title, &points, self.targets.p99_ms)
+        let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points.iter().map(|p| (p.0, p.1))).collect();
+        crate::chart::frontier_svg(path, title, &groups, &frontier(&all), self.targets.p99_ms)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::error::Error;
 use mmesim_core::Bytes;
 use mmesim_eviction::{CacheStats, EvictionPolicy, SizedCache};
 use mmesim_workload::cachetrace::{open_trace, CacheTraceFormat, DenseIds, TraceError};
+use mmesim_workload::ErrorKind as TraceErrorKind;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -92,9 +93,9 @@ pub struct TraceSummary {
 }
 
 fn trace_err(path: &Path, e: TraceError) -> Error {
-    match e {
-        TraceError::Open { .. } => Error::io_in(path.display().to_string(), e.to_string()),
-        e => Error::parse(path.display().to_string(), e.to_string()),
+    match e.kind() {
+        TraceErrorKind::Open { .. } => Error::io_in(path.display().to_string(), e.to_string()),
+        _ => Error::parse(path.display().to_string(), e.to_string()),
     }
 }
 
@@ -319,7 +320,7 @@ pub fn synthetic_requests(
         return Err("objects and requests must be at least 1".into());
     }
     let pop = Popularity::Zipf { alpha };
-    pop.validate()?;
+    pop.validate().map_err(|e| e.to_string())?;
     let mut picker = ModelPicker::new(&pop, objects, RngStreams::new(seed).stream(Stream::Popularity));
     let ids: Vec<u32> = (0..requests).map(|_| picker.pick().0).collect();
     let mut next = vec![None; ids.len()];

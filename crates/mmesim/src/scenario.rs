@@ -916,8 +916,8 @@ impl Scenario {
         let (sim, slot) = self.simulation_watched(opts)?;
         let mut out = sim.run();
         if let Some(slot) = slot {
-            if let Some(msg) = slot.lock().ok().and_then(|g| g.clone()) {
-                return Err(Error::invalid_in("trace", msg));
+            if let Some(e) = crate::trace::error_met(&slot) {
+                return Err(e);
             }
         }
         out.report.name = self.name.clone();

@@ -32,6 +32,7 @@ use crate::error::Error;
 use crate::scenario::Scenario;
 use mmesim_core::Report;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -147,19 +148,13 @@ impl Cell {
         }
     }
 
-    fn csv(&self) -> String {
+    /// The text of a CSV field (before any quoting): a string as it is,
+    /// anything else as in JSON.
+    fn text(&self) -> Cow<'_, str> {
         match self {
-            Cell::Str(s) => csv_quote(s),
-            other => other.to_json().to_string(),
+            Cell::Str(s) => Cow::Borrowed(s),
+            other => Cow::Owned(other.to_json().to_string()),
         }
-    }
-}
-
-fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 
@@ -371,20 +366,25 @@ impl Row {
     }
 }
 
-/// The rows as CSV: a header, then one line per row.
+/// The rows as CSV: a header, then one line per row (fields quoted only
+/// where they must be).
 pub fn to_csv(rows: &[Row]) -> String {
-    let mut out = String::new();
-    if let Some(first) = rows.first() {
-        let head: Vec<String> = first.cells.iter().map(|(n, _)| csv_quote(n)).collect();
-        out.push_str(&head.join(","));
-        out.push('\n');
-    }
-    for r in rows {
-        let line: Vec<String> = r.cells.iter().map(|(_, c)| c.csv()).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
-    }
-    out
+    let mut w = crate::metrics_csv::csv_writer(256 * (rows.len() + 1));
+    let mut write = || -> csv::Result<()> {
+        if let Some(first) = rows.first() {
+            w.write_record(first.cells.iter().map(|(n, _)| n))?;
+        }
+        for r in rows {
+            for (_, c) in &r.cells {
+                w.write_field(c.text().as_bytes())?;
+            }
+            w.write_record(None::<&[u8]>)?;
+        }
+        Ok(())
+    };
+    // Writing to memory cannot fail.
+    let _ = write();
+    crate::metrics_csv::csv_text(w)
 }
 
 /// The rows as JSON Lines: one object per line.
@@ -804,7 +804,7 @@ pub fn rows_table(rows: &[Row], axes: &[Axis]) -> String {
                 .map(|h| match r.get(h) {
                     Some(Cell::Float(f)) => format!("{f:.4}"),
                     Some(Cell::Str(s)) => s.clone(),
-                    Some(c) => c.csv(),
+                    Some(c) => c.text().into_owned(),
                     None => String::new(),
                 })
                 .collect()

@@ -26,9 +26,9 @@ use crate::error::Error;
 use mmesim_core::{Arrival, Bytes, Dist, ModelId, ModelSpec, RequestSource};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
 use mmesim_workload::azure::{AzureFiles, AzureOptions, AzureTrace, Spread};
-use mmesim_workload::cachetrace::{CacheRequest, DenseIds, OracleGeneralReader, TraceError};
+use mmesim_workload::cachetrace::{CacheRequest, DenseIds, OracleGeneralReader};
 use mmesim_workload::reqtrace::{scan_request_csv, CsvRequestSource, ModelIndex};
-use mmesim_workload::ModelsSpec;
+use mmesim_workload::{Error as TraceError, ErrorKind as TraceErrorKind, ModelsSpec};
 use serde::{Deserialize, Serialize};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -135,7 +135,7 @@ impl TraceSpec {
                     return Err(format!("`day` must be between 1 and 14, got {d}"));
                 }
             }
-            self.azure_options().validate()?;
+            self.azure_options().validate().map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -206,8 +206,27 @@ fn azure_files(
 }
 
 /// Shared slot for an error met while streaming (the source lives inside
-/// the simulation; the facade looks here after the run).
-pub(crate) type ErrorSlot = Arc<Mutex<Option<String>>>;
+/// the simulation; the facade looks here after the run, with
+/// [`error_met`]).
+pub(crate) type ErrorSlot = Arc<Mutex<Option<TraceError>>>;
+
+/// The error a trace source met while streaming, if any, as the facade's
+/// (origin `trace`, the trace's error as its `source()`).
+pub(crate) fn error_met(slot: &ErrorSlot) -> Option<Error> {
+    let e = slot.lock().ok()?.take()?;
+    Some(error_in(&e, "trace".to_string(), e.to_string()).with_source(e))
+}
+
+/// The facade's kind of a trace error: reading failed, or the trace is
+/// wrong.
+/// The facade's error for a trace error: I/O stays I/O, the rest is an
+/// invalid trace.
+fn error_in(e: &TraceError, origin: String, message: String) -> Error {
+    match e.kind() {
+        TraceErrorKind::Open { .. } | TraceErrorKind::Io { .. } => Error::io_in(origin, message),
+        _ => Error::invalid_in(origin, message),
+    }
+}
 
 /// A loaded trace: its models and a source of its requests.
 pub(crate) struct Loaded {
@@ -217,15 +236,18 @@ pub(crate) struct Loaded {
 }
 
 /// The error as the facade's, its origin the trace file: the file is named
-/// once, as the origin, and the message says what went wrong in it.
+/// once, as the origin, and the message says what went wrong in it. The
+/// trace's error is kept as the `source()`.
 fn trace_err(e: TraceError) -> Error {
-    match e {
-        TraceError::File { path, source } => Error::invalid_in(path.display().to_string(), source.to_string()),
-        TraceError::Open { path, source } => {
-            Error::io_in(path.display().to_string(), format!("cannot open trace: {source}"))
+    let (origin, message) = match (e.kind(), e.path()) {
+        (TraceErrorKind::Open { path }, _) => {
+            let cause = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+            (path.display().to_string(), format!("cannot open trace: {cause}"))
         }
-        other => Error::invalid_in("trace", other.to_string()),
-    }
+        (_, Some(path)) => (path.display().to_string(), e.without_path().to_string()),
+        _ => ("trace".to_string(), e.to_string()),
+    };
+    error_in(&e, origin, message).with_source(e)
 }
 
 /// Reads the trace's models and opens its request stream.
@@ -369,8 +391,8 @@ impl RequestSource for CsvSource {
     fn next_arrival(&mut self) -> Option<Arrival> {
         let a = self.inner.next_arrival();
         if a.is_none() {
-            if let (Some(e), Ok(mut g)) = (self.inner.error(), self.slot.lock()) {
-                g.get_or_insert_with(|| e.to_string());
+            if let (Some(e), Ok(mut g)) = (self.inner.take_error(), self.slot.lock()) {
+                g.get_or_insert(e);
             }
         }
         a
@@ -388,9 +410,9 @@ struct OracleSource {
 }
 
 impl OracleSource {
-    fn fail(&mut self, msg: String) -> Option<Arrival> {
+    fn fail(&mut self, e: TraceError) -> Option<Arrival> {
         if let Ok(mut g) = self.slot.lock() {
-            g.get_or_insert(msg);
+            g.get_or_insert(e);
         }
         None
     }
@@ -400,16 +422,49 @@ impl RequestSource for OracleSource {
     fn next_arrival(&mut self) -> Option<Arrival> {
         let r: CacheRequest = match self.reader.next()? {
             Ok(r) => r,
-            Err(e) => return self.fail(e.in_file(&self.path).to_string()),
+            Err(e) => return self.fail(e.in_file(&self.path)),
         };
         let Some(id) = self.ids.get(r.object) else {
-            return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
+            return self.fail(TraceError::changed(&self.path));
         };
         if r.time < self.last {
-            return self.fail(format!("{}: changed while it was being replayed", self.path.display()));
+            return self.fail(TraceError::changed(&self.path));
         }
         self.last = r.time;
         let t = SimTime::from_nanos((r.time.as_nanos() as f64 * self.scale) as u64);
         Some(Arrival { time: t, model: ModelId(id), service: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use mmesim_workload::TraceLocation;
+    use std::error::Error as _;
+
+    /// An error met mid-run reaches the facade whole: its message, the
+    /// facade's kind from the trace's, and the trace's error (with its I/O
+    /// cause) as the `source()` chain.
+    #[test]
+    fn errors_met_mid_run_keep_their_kind_and_source() {
+        let slot: ErrorSlot = Arc::new(Mutex::new(None));
+        assert!(error_met(&slot).is_none());
+        let io = std::io::Error::other("disk on fire");
+        *slot.lock().unwrap() = Some(TraceError::io(TraceLocation::Line(7), io).in_file(Path::new("t.csv")));
+        let e = error_met(&slot).unwrap();
+        assert_eq!(e.to_string(), "trace: t.csv: line 7: read error: disk on fire");
+        assert!(matches!(e.kind(), ErrorKind::Io { .. }), "{:?}", e.kind());
+        let inner = e.source().and_then(|s| s.downcast_ref::<TraceError>()).unwrap();
+        assert!(matches!(inner.kind(), TraceErrorKind::Io { at: TraceLocation::Line(7), .. }));
+        let cause = inner.source().and_then(|s| s.downcast_ref::<std::io::Error>()).unwrap();
+        assert_eq!(cause.to_string(), "disk on fire");
+        assert!(error_met(&slot).is_none(), "taken once");
+
+        // Read before the run: the file is the origin, named once.
+        let e = trace_err(TraceError::changed(Path::new("t.bin")));
+        assert_eq!(e.to_string(), "t.bin: changed while it was being replayed");
+        assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{:?}", e.kind());
+        assert!(e.source().is_some_and(|s| s.is::<TraceError>()));
     }
 }

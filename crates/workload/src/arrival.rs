@@ -23,6 +23,8 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
+
 /// An arrival process as written in a scenario
 /// (`arrival = { process = "poisson", rate_per_s = 200.0 }`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,82 +83,112 @@ impl Default for ArrivalProcess {
 
 const MAX_RATE: f64 = 1e9;
 
-fn rate_ok(name: &str, v: f64, positive: bool) -> Result<(), String> {
+fn rate_ok(name: &'static str, v: f64, positive: bool) -> Result<(), Error> {
     let lower = if positive { v > 0.0 } else { v >= 0.0 };
     if v.is_finite() && lower && v <= MAX_RATE {
         Ok(())
     } else {
         let kind = if positive { "positive" } else { "non-negative" };
-        Err(format!("`{name}` must be a {kind} number up to 1e9, got {v}"))
+        Err(Error::invalid(name, format!("`{name}` must be a {kind} number up to 1e9, got {v}")))
     }
 }
 
 impl ArrivalProcess {
     /// Checks the parameters; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Error> {
         match self {
             ArrivalProcess::Poisson { rate_per_s } => rate_ok("rate_per_s", *rate_per_s, true),
             ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, period_s, peak_at_s } => {
                 rate_ok("mean_rate_per_s", *mean_rate_per_s, true)?;
                 if !(peak_to_trough.is_finite() && *peak_to_trough >= 1.0 && *peak_to_trough <= 1e6) {
-                    return Err(format!("`peak_to_trough` must be at least 1, got {peak_to_trough}"));
+                    return Err(Error::invalid(
+                        "peak_to_trough",
+                        format!("`peak_to_trough` must be at least 1, got {peak_to_trough}"),
+                    ));
                 }
                 if !(period_s.is_finite() && *period_s > 0.0 && *period_s <= 1e9) {
-                    return Err(format!("`period_s` must be a positive number of seconds, got {period_s}"));
+                    return Err(Error::invalid(
+                        "period_s",
+                        format!("`period_s` must be a positive number of seconds, got {period_s}"),
+                    ));
                 }
                 if !(peak_at_s.is_finite() && *peak_at_s >= 0.0) {
-                    return Err(format!("`peak_at_s` must be a non-negative number of seconds, got {peak_at_s}"));
+                    return Err(Error::invalid(
+                        "peak_at_s",
+                        format!("`peak_at_s` must be a non-negative number of seconds, got {peak_at_s}"),
+                    ));
                 }
                 if self.peak_rate() > MAX_RATE {
-                    return Err("the peak rate must be at most 1e9 per second".into());
+                    return Err(Error::invalid("peak rate", "the peak rate must be at most 1e9 per second"));
                 }
                 Ok(())
             }
             ArrivalProcess::Mmpp { states } => {
                 if states.is_empty() {
-                    return Err("`states` must hold at least one [rate_per_s, mean_sojourn_s] pair".into());
+                    return Err(Error::invalid(
+                        "states",
+                        "`states` must hold at least one [rate_per_s, mean_sojourn_s] pair",
+                    ));
                 }
                 for (i, st) in states.iter().enumerate() {
                     if !(st[0].is_finite() && st[0] >= 0.0 && st[0] <= MAX_RATE) {
-                        return Err(format!("`states[{i}]`: rate must be between 0 and 1e9 per second, got {}", st[0]));
+                        return Err(Error::invalid(
+                            format!("states[{i}]"),
+                            format!("`states[{i}]`: rate must be between 0 and 1e9 per second, got {}", st[0]),
+                        ));
                     }
                     if !(st[1].is_finite() && st[1] > 0.0 && st[1] <= 1e9) {
-                        return Err(format!(
-                            "`states[{i}]`: mean sojourn must be a positive number of seconds, got {}",
-                            st[1]
+                        return Err(Error::invalid(
+                            format!("states[{i}]"),
+                            format!("`states[{i}]`: mean sojourn must be a positive number of seconds, got {}", st[1]),
                         ));
                     }
                 }
                 if states.iter().all(|st| st[0] == 0.0) {
-                    return Err("`states`: at least one rate must be positive".into());
+                    return Err(Error::invalid("states", "`states`: at least one rate must be positive"));
                 }
                 Ok(())
             }
             ArrivalProcess::Table { points, repeat_s } => {
                 if points.is_empty() {
-                    return Err("`points` must hold at least one [time_s, rate_per_s] pair".into());
+                    return Err(Error::invalid("points", "`points` must hold at least one [time_s, rate_per_s] pair"));
                 }
                 if points[0][0] != 0.0 {
-                    return Err(format!("`points` must start at time 0, got {}", points[0][0]));
+                    return Err(Error::invalid(
+                        "points",
+                        format!("`points` must start at time 0, got {}", points[0][0]),
+                    ));
                 }
                 for (i, p) in points.iter().enumerate() {
                     if !(p[0].is_finite() && p[0] >= 0.0 && p[0] <= 1e9) {
-                        return Err(format!("`points[{i}]`: time must be between 0 and 1e9 seconds, got {}", p[0]));
+                        return Err(Error::invalid(
+                            format!("points[{i}]"),
+                            format!("`points[{i}]`: time must be between 0 and 1e9 seconds, got {}", p[0]),
+                        ));
                     }
                     if !(p[1].is_finite() && p[1] >= 0.0 && p[1] <= MAX_RATE) {
-                        return Err(format!("`points[{i}]`: rate must be between 0 and 1e9 per second, got {}", p[1]));
+                        return Err(Error::invalid(
+                            format!("points[{i}]"),
+                            format!("`points[{i}]`: rate must be between 0 and 1e9 per second, got {}", p[1]),
+                        ));
                     }
                     if i > 0 && p[0] <= points[i - 1][0] {
-                        return Err(format!("`points[{i}]`: times must increase, {} after {}", p[0], points[i - 1][0]));
+                        return Err(Error::invalid(
+                            format!("points[{i}]"),
+                            format!("`points[{i}]`: times must increase, {} after {}", p[0], points[i - 1][0]),
+                        ));
                     }
                 }
                 if points.iter().all(|p| p[1] == 0.0) {
-                    return Err("`points`: at least one rate must be positive".into());
+                    return Err(Error::invalid("points", "`points`: at least one rate must be positive"));
                 }
                 if let Some(r) = repeat_s {
                     let last = points[points.len() - 1][0];
                     if !(r.is_finite() && *r > 0.0 && *r >= last && *r <= 1e9) {
-                        return Err(format!("`repeat_s` must be at least the last point's time ({last}), got {r}"));
+                        return Err(Error::invalid(
+                            "repeat_s",
+                            format!("`repeat_s` must be at least the last point's time ({last}), got {r}"),
+                        ));
                     }
                 }
                 Ok(())

@@ -20,7 +20,9 @@
 //!   `AverageAllocatedMb_pct99,AverageAllocatedMb_pct100` (per application).
 //!
 //! Headers are checked column by column, by name, so a file of the wrong
-//! kind fails at once ("column 3: expected column `HashFunction` …").
+//! kind fails at once ("column 3: expected column `HashFunction` …"). The
+//! files are read as CSV (the `csv` crate): a field may be quoted, and
+//! fields are trimmed.
 //!
 //! # How the trace becomes a workload
 //!
@@ -103,7 +105,6 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -113,7 +114,13 @@ use rand::Rng;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::cachetrace::{abridge, fnv1a64, parse_digits, CsvLines, TraceError, TraceLocation, TraceProblem};
+use csv::ByteRecord;
+
+use crate::csvio::{self, abridge, at_line, fields, fnv1a64, parse_digits, CsvReader};
+use crate::error::{Error, TraceLocation, TraceProblem};
+
+/// The crate's error, as the trace readers name it.
+type TraceError = Error;
 
 /// Minutes in the day of an invocations file (its count columns `1..1440`).
 pub const MINUTES_PER_DAY: u32 = 1440;
@@ -163,7 +170,6 @@ const SAMPLE_STREAM: u64 = 0xA2_0001;
 const TIMES_STREAM: u64 = 0xA2_0002;
 const SERVICE_STREAM: u64 = 0xA2_0003;
 const NS_PER_MINUTE: f64 = 60e9;
-const BUF_BYTES: usize = 1 << 20;
 
 /// How the invocations of a minute are spread over it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -210,8 +216,8 @@ impl Default for AzureOptions {
 
 impl AzureOptions {
     /// Checks the options; the message names the offending key.
-    pub fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|(key, reason)| format!("`{key}` {reason}"))
+    pub fn validate(&self) -> Result<(), Error> {
+        self.check().map_err(|(key, reason)| Error::invalid(key, format!("`{key}` {reason}")))
     }
 
     /// The offending key and what is wrong with it.
@@ -391,94 +397,71 @@ struct PendingApp {
     memory_mib: Option<f64>,
 }
 
-fn open_lines(path: &Path) -> Result<CsvLines<BufReader<File>>, TraceError> {
-    let open_err = |source| TraceError::Open { path: path.to_owned(), source };
-    let file = File::open(path).map_err(open_err)?;
-    if file.metadata().map_err(open_err)?.is_dir() {
-        return Err(open_err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory")));
-    }
-    Ok(CsvLines::new(BufReader::with_capacity(BUF_BYTES, file)))
-}
-
-/// The fields of a plain comma-separated line, trimmed.
-#[inline]
-fn fields(content: &[u8]) -> impl Iterator<Item = &[u8]> {
-    content.split(|&b| b == b',').map(<[u8]>::trim_ascii)
+/// A CSV reader over the file at `path`.
+fn open_csv(path: &Path) -> Result<CsvReader<File>, TraceError> {
+    Ok(csvio::reader(csvio::open_file(path)?))
 }
 
 /// Reads and checks a header of `n` columns named `name(i)`.
-fn check_header<R: io::BufRead>(
-    lines: &mut CsvLines<R>,
+fn check_header(
+    rdr: &mut CsvReader<File>,
+    record: &mut ByteRecord,
     n: usize,
     name: impl Fn(usize) -> String,
     abbrev: &str,
 ) -> Result<(), TraceError> {
-    if !lines.read_line()? {
+    if !csvio::read_header(rdr, record)? {
         let problem = TraceProblem::NoHeader { expected: abbrev.to_owned() };
-        return Err(TraceError::Invalid { at: TraceLocation::Line(1), problem });
+        return Err(Error::invalid_record(TraceLocation::Line(1), problem));
     }
-    let mut found = 0;
-    for (i, f) in fields(lines.content()).enumerate() {
-        if i < n && f != name(i).as_bytes() {
+    for (i, f) in fields(record).enumerate().take(n) {
+        if f != name(i).as_bytes() {
             let problem = TraceProblem::WrongColumn { column: i + 1, expected: name(i), found: abridge(f) };
-            return Err(lines.invalid(problem));
+            return Err(csvio::invalid(rdr, record, problem));
         }
-        found += 1;
     }
-    if found != n {
-        return Err(lines.invalid(TraceProblem::FieldCount { found, expected: n, header: abbrev.to_owned() }));
-    }
-    Ok(())
+    check_field_count(csvio::line(rdr, record), record, n, abbrev)
 }
 
-/// The number of fields of a plain line.
-#[inline]
-fn field_count(content: &[u8]) -> usize {
-    content.iter().filter(|&&b| b == b',').count() + 1
-}
-
-fn check_field_count<R: io::BufRead>(lines: &CsvLines<R>, n: usize, abbrev: &str) -> Result<(), TraceError> {
-    let found = field_count(lines.content());
+/// Checks that `record`, at line `line`, has `n` fields.
+fn check_field_count(line: u64, record: &ByteRecord, n: usize, abbrev: &str) -> Result<(), TraceError> {
+    let found = record.len();
     if found == n {
         Ok(())
     } else {
-        Err(lines.invalid(TraceProblem::FieldCount { found, expected: n, header: abbrev.to_owned() }))
+        Err(at_line(line, TraceProblem::FieldCount { found, expected: n, header: abbrev.to_owned() }))
     }
 }
 
-/// A non-empty UTF-8 key field.
-fn key_field<'a, R: io::BufRead>(
-    lines: &CsvLines<R>,
-    field: &'a [u8],
-    column: &'static str,
-) -> Result<&'a str, TraceError> {
+/// A non-empty UTF-8 key field on line `line`.
+fn key_field<'a>(line: u64, field: &'a [u8], column: &'static str) -> Result<&'a str, TraceError> {
     if field.is_empty() {
-        return Err(lines.invalid(TraceProblem::EmptyField { column }));
+        return Err(at_line(line, TraceProblem::EmptyField { column }));
     }
-    std::str::from_utf8(field).map_err(|_| lines.invalid(TraceProblem::NotUtf8 { column, value: abridge(field) }))
+    utf8_field(line, field, column)
 }
 
-/// A non-negative, finite number in column `index` (0-based) named `name`.
-fn number_field<R: io::BufRead>(
-    lines: &CsvLines<R>,
-    field: &[u8],
-    index: usize,
-    name: &str,
-    expected: &'static str,
-) -> Result<f64, TraceError> {
+/// A UTF-8 field on line `line`.
+fn utf8_field<'a>(line: u64, field: &'a [u8], column: &'static str) -> Result<&'a str, TraceError> {
+    std::str::from_utf8(field).map_err(|_| at_line(line, TraceProblem::NotUtf8 { column, value: abridge(field) }))
+}
+
+/// A non-negative, finite number in column `index` (0-based) named `name`,
+/// on line `line`.
+fn number_field(line: u64, field: &[u8], index: usize, name: &str, expected: &'static str) -> Result<f64, TraceError> {
     let v = std::str::from_utf8(field).ok().and_then(|s| s.parse::<f64>().ok());
     match v {
         Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(lines.invalid(TraceProblem::BadField {
-            column: index + 1,
-            name: format!("`{name}`"),
-            expected,
-            value: abridge(field),
-        })),
+        _ => Err(at_line(
+            line,
+            TraceProblem::BadField { column: index + 1, name: format!("`{name}`"), expected, value: abridge(field) },
+        )),
     }
 }
 
-fn join_key(buf: &mut String, parts: &[&str]) -> u64 {
+/// `parts` joined by commas into `buf`: the key of a function or an
+/// application in the maps of the reader.
+fn join(buf: &mut String, parts: &[&str]) {
     buf.clear();
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -486,6 +469,11 @@ fn join_key(buf: &mut String, parts: &[&str]) -> u64 {
         }
         buf.push_str(p);
     }
+}
+
+/// [`join`], and the key's hash (what seeds a function's streams).
+fn join_key(buf: &mut String, parts: &[&str]) -> u64 {
+    join(buf, parts);
     fnv1a64(buf.as_bytes())
 }
 
@@ -506,7 +494,7 @@ impl AzureTrace {
         seed: u64,
     ) -> Result<AzureTrace, TraceError> {
         if let Err((option, reason)) = opts.check() {
-            return Err(TraceError::InvalidOption { option, reason });
+            return Err(Error::invalid_option(option, reason));
         }
         let (start, minutes) = opts.window();
         let mut summary = AzureSummary::default();
@@ -521,9 +509,11 @@ impl AzureTrace {
         let mut key = String::new();
 
         // Invocations.
-        let mut lines = open_lines(invocations)?;
+        let mut record = ByteRecord::new();
+        let mut rdr = open_csv(invocations)?;
         read_invocations(
-            &mut lines,
+            &mut rdr,
+            &mut record,
             (start, minutes),
             &mut summary,
             &mut funcs,
@@ -536,22 +526,22 @@ impl AzureTrace {
         .map_err(|e| e.in_file(invocations))?;
 
         // Durations.
-        let mut lines = open_lines(durations)?;
+        let mut rdr = open_csv(durations)?;
         let n = DURATION_COLUMNS.len();
         let abbrev = DURATION_COLUMNS.join(",");
         let res = (|| {
-            check_header(&mut lines, n, |i| DURATION_COLUMNS[i].to_owned(), &abbrev)?;
-            while lines.read_line()? {
-                check_field_count(&lines, n, &abbrev)?;
-                let content = lines.content();
-                let mut it = fields(content);
+            check_header(&mut rdr, &mut record, n, |i| DURATION_COLUMNS[i].to_owned(), &abbrev)?;
+            while csvio::next_record(&mut rdr, &mut record)? {
+                let (line, record) = (csvio::line(&rdr, &record), &record);
+                check_field_count(line, record, n, &abbrev)?;
+                let mut it = fields(record);
                 let (o, a, f) = (it.next().unwrap_or(b""), it.next().unwrap_or(b""), it.next().unwrap_or(b""));
                 let (o, a, f) = (
-                    key_field(&lines, o, "HashOwner")?,
-                    key_field(&lines, a, "HashApp")?,
-                    key_field(&lines, f, "HashFunction")?,
+                    key_field(line, o, "HashOwner")?,
+                    key_field(line, a, "HashApp")?,
+                    key_field(line, f, "HashFunction")?,
                 );
-                join_key(&mut key, &[o, a, f]);
+                join(&mut key, &[o, a, f]);
                 let Some(&fi) = func_index.get(key.as_str()) else { continue };
                 let p = &mut funcs[fi as usize];
                 if p.durations.is_some() {
@@ -561,10 +551,10 @@ impl AzureTrace {
                 const MS: &str = "a non-negative number of milliseconds";
                 let mut average = 0.0;
                 let mut points = [0.0; 7];
-                for (i, field) in fields(content).enumerate().skip(3) {
+                for (i, field) in fields(record).enumerate().skip(3) {
                     match i {
-                        3 => average = number_field(&lines, field, i, DURATION_COLUMNS[i], MS)?,
-                        7..=13 => points[i - 7] = number_field(&lines, field, i, DURATION_COLUMNS[i], MS)?,
+                        3 => average = number_field(line, field, i, DURATION_COLUMNS[i], MS)?,
+                        7..=13 => points[i - 7] = number_field(line, field, i, DURATION_COLUMNS[i], MS)?,
                         _ => {}
                     }
                 }
@@ -578,18 +568,18 @@ impl AzureTrace {
         res.map_err(|e: TraceError| e.in_file(durations))?;
 
         // Memory.
-        let mut lines = open_lines(memory)?;
+        let mut rdr = open_csv(memory)?;
         let n = MEMORY_COLUMNS.len();
         let abbrev = MEMORY_COLUMNS.join(",");
         let res = (|| {
-            check_header(&mut lines, n, |i| MEMORY_COLUMNS[i].to_owned(), &abbrev)?;
-            while lines.read_line()? {
-                check_field_count(&lines, n, &abbrev)?;
-                let content = lines.content();
-                let mut it = fields(content);
+            check_header(&mut rdr, &mut record, n, |i| MEMORY_COLUMNS[i].to_owned(), &abbrev)?;
+            while csvio::next_record(&mut rdr, &mut record)? {
+                let (line, record) = (csvio::line(&rdr, &record), &record);
+                check_field_count(line, record, n, &abbrev)?;
+                let mut it = fields(record);
                 let (o, a) = (it.next().unwrap_or(b""), it.next().unwrap_or(b""));
-                let (o, a) = (key_field(&lines, o, "HashOwner")?, key_field(&lines, a, "HashApp")?);
-                join_key(&mut key, &[o, a]);
+                let (o, a) = (key_field(line, o, "HashOwner")?, key_field(line, a, "HashApp")?);
+                join(&mut key, &[o, a]);
                 let Some(&ai) = app_index.get(key.as_str()) else { continue };
                 let app = &mut apps[ai as usize];
                 if app.memory_mib.is_some() {
@@ -597,7 +587,7 @@ impl AzureTrace {
                     continue;
                 }
                 let field = it.nth(1).unwrap_or(b"");
-                let mb = number_field(&lines, field, 3, MEMORY_COLUMNS[3], "a non-negative number of megabytes")?;
+                let mb = number_field(line, field, 3, MEMORY_COLUMNS[3], "a non-negative number of megabytes")?;
                 app.memory_mib = Some(mb);
             }
             Ok(())
@@ -737,8 +727,9 @@ impl AzureTrace {
 
 /// Reads the invocations file into `funcs`, `apps` and the row cells.
 #[allow(clippy::too_many_arguments)]
-fn read_invocations<R: io::BufRead>(
-    lines: &mut CsvLines<R>,
+fn read_invocations(
+    rdr: &mut CsvReader<File>,
+    record: &mut ByteRecord,
     (start, minutes): (u32, u32),
     summary: &mut AzureSummary,
     funcs: &mut Vec<Pending>,
@@ -751,45 +742,46 @@ fn read_invocations<R: io::BufRead>(
     let keys = INVOCATION_KEY_COLUMNS.len();
     let n = keys + MINUTES_PER_DAY as usize;
     let name = |i: usize| if i < keys { INVOCATION_KEY_COLUMNS[i].to_owned() } else { (i - keys + 1).to_string() };
-    check_header(lines, n, name, INVOCATIONS_HEADER)?;
+    check_header(rdr, record, n, name, INVOCATIONS_HEADER)?;
     let (lo, hi) = (keys + start as usize, keys + (start + minutes) as usize);
-    let mut key = String::new();
-    while lines.read_line()? {
-        check_field_count(lines, n, INVOCATIONS_HEADER)?;
+    let (mut key, mut app_key) = (String::new(), String::new());
+    while csvio::next_record(rdr, record)? {
+        let (line, record) = (csvio::line(rdr, record), &*record);
+        check_field_count(line, record, n, INVOCATIONS_HEADER)?;
         summary.invocation_rows += 1;
-        let content = lines.content();
-        let mut it = fields(content);
+        let mut it = fields(record);
         let mut next = || it.next().unwrap_or(b"");
         let (o, a, f, t) = (next(), next(), next(), next());
         let (o, a, f) =
-            (key_field(lines, o, "HashOwner")?, key_field(lines, a, "HashApp")?, key_field(lines, f, "HashFunction")?);
-        let t = std::str::from_utf8(t)
-            .map_err(|_| lines.invalid(TraceProblem::NotUtf8 { column: "Trigger", value: abridge(t) }))?;
-        join_key(&mut key, &[o, a, f]);
+            (key_field(line, o, "HashOwner")?, key_field(line, a, "HashApp")?, key_field(line, f, "HashFunction")?);
+        let t = utf8_field(line, t, "Trigger")?;
+        join(&mut key, &[o, a, f]);
         let fi = match func_index.get(key.as_str()) {
             Some(&fi) => {
                 summary.duplicate_function_rows += 1;
                 fi
             }
             None => {
-                join_key(&mut key, &[o, a]);
-                let ai = match app_index.get(key.as_str()) {
+                join(&mut app_key, &[o, a]);
+                let ai = match app_index.get(app_key.as_str()) {
                     Some(&ai) => ai,
                     None => {
-                        app_index.insert(key.clone(), apps.len() as u32);
+                        app_index.insert(app_key.clone(), apps.len() as u32);
                         apps.push(PendingApp::default());
                         apps.len() as u32 - 1
                     }
                 };
                 apps[ai as usize].functions += 1;
                 let fi = u32::try_from(funcs.len()).map_err(|_| {
-                    lines.invalid(TraceProblem::TooLarge {
-                        column: "HashFunction",
-                        value: abridge(f.as_bytes()),
-                        max: "4294967294 functions",
-                    })
+                    at_line(
+                        line,
+                        TraceProblem::TooLarge {
+                            column: "HashFunction",
+                            value: abridge(f.as_bytes()),
+                            max: "4294967294 functions",
+                        },
+                    )
                 })?;
-                join_key(&mut key, &[o, a, f]);
                 func_index.insert(key.clone(), fi);
                 funcs.push(Pending {
                     owner: o.to_owned(),
@@ -797,7 +789,7 @@ fn read_invocations<R: io::BufRead>(
                     function: f.to_owned(),
                     trigger: t.to_owned(),
                     app_index: ai,
-                    line: lines.line_number(),
+                    line,
                     durations: None,
                 });
                 summary.functions_read += 1;
@@ -805,14 +797,21 @@ fn read_invocations<R: io::BufRead>(
             }
         };
         let first = row_cells.len();
-        for (i, field) in fields(content).enumerate().skip(keys) {
+        for (i, field) in record.iter().enumerate().skip(keys) {
+            if field == b"0" {
+                continue; // most cells: nothing to parse or keep
+            }
+            let field = field.trim_ascii();
             let count = parse_digits(field).and_then(|c| u32::try_from(c).ok()).ok_or_else(|| {
-                lines.invalid(TraceProblem::BadField {
-                    column: i + 1,
-                    name: format!("minute {}", i - keys + 1),
-                    expected: "a non-negative integer count",
-                    value: abridge(field),
-                })
+                at_line(
+                    line,
+                    TraceProblem::BadField {
+                        column: i + 1,
+                        name: format!("minute {}", i - keys + 1),
+                        expected: "a non-negative integer count",
+                        value: abridge(field),
+                    },
+                )
             })?;
             if count > 0 && (lo..hi).contains(&i) {
                 row_cells.push(((i - lo) as u16, count));
@@ -1070,15 +1069,16 @@ mod tests {
             f(&mut o);
             o.validate()
         };
-        assert!(o(|o| o.sample_functions = Some(0)).unwrap_err().contains("sample_functions"));
-        assert!(o(|o| o.time_scale = 0.0).unwrap_err().contains("time_scale"));
-        assert!(o(|o| o.time_scale = f64::NAN).unwrap_err().contains("time_scale"));
-        assert!(o(|o| o.start_minute = 1440).unwrap_err().contains("start_minute"));
+        assert!(o(|o| o.sample_functions = Some(0)).unwrap_err().to_string().contains("sample_functions"));
+        assert!(o(|o| o.time_scale = 0.0).unwrap_err().to_string().contains("time_scale"));
+        assert!(o(|o| o.time_scale = f64::NAN).unwrap_err().to_string().contains("time_scale"));
+        assert!(o(|o| o.start_minute = 1440).unwrap_err().to_string().contains("start_minute"));
         assert!(o(|o| {
             o.start_minute = 1400;
             o.minutes = Some(41);
         })
         .unwrap_err()
+        .to_string()
         .contains("between 1 and 40"));
         let mut w = AzureOptions { start_minute: 1400, ..Default::default() };
         assert_eq!(w.window(), (1400, 40));

@@ -21,7 +21,7 @@
 //!   is a canonical decimal integer (ASCII digits, no sign, no leading zero
 //!   unless it is `0`, fitting in a `u64`) is that integer; any other object
 //!   string is mapped to the 64-bit FNV-1a hash of its bytes (after
-//!   unquoting; unquoted fields are trimmed of surrounding whitespace), so
+//!   unquoting; every field is trimmed of surrounding whitespace), so
 //!   `7` is object 7 while `007` and `abc` are hashed.
 //!   [`fnv1a64`] is that hash; it is fixed, so a trace maps the same way on
 //!   every machine and run.
@@ -68,13 +68,17 @@
 //! ```
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Write};
+use std::path::Path;
 use std::str::FromStr;
 
+use csv::ByteRecord;
 use mmesim_engine::SimTime;
 use rustc_hash::FxHashMap;
+
+pub use crate::csvio::fnv1a64;
+use crate::csvio::{self, abridge, parse_digits, parse_time};
+use crate::error::Error;
 
 /// One request of a cache trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,311 +95,11 @@ pub struct CacheRequest {
     pub next_access: Option<u64>,
 }
 
-/// Where in a trace an error happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TraceLocation {
-    /// A record of a binary trace: 1-based `number`, and the byte `offset`
-    /// at which it starts.
-    Record {
-        /// 1-based record number.
-        number: u64,
-        /// Byte offset of the record's first byte.
-        offset: u64,
-    },
-    /// A line of a text trace, 1-based (the header is line 1).
-    Line(u64),
-}
+pub use crate::error::{TraceLocation, TraceProblem};
 
-impl fmt::Display for TraceLocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TraceLocation::Record { number, offset } => write!(f, "record {number} (byte offset {offset})"),
-            TraceLocation::Line(line) => write!(f, "line {line}"),
-        }
-    }
-}
-
-/// What is wrong with a record or line of a trace.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TraceProblem {
-    /// The binary trace ends inside a record.
-    #[error(
-        "truncated record: only {got} of {RECORD_BYTES} bytes (the file's length is not a multiple of {RECORD_BYTES})"
-    )]
-    Truncated {
-        /// Bytes of the record present.
-        got: usize,
-    },
-    /// An oracle-general `next_access_vtime` that is neither −1 nor the
-    /// 1-based number of a later record.
-    #[error("invalid next_access_vtime {value}: expected -1 or the 1-based number of a later record")]
-    BadNextAccess {
-        /// The value read.
-        value: i64,
-    },
-    /// A CSV trace without even a header line.
-    #[error("empty trace: expected the header `{CSV_HEADER}`")]
-    MissingHeader,
-    /// A CSV header other than the expected one.
-    #[error("bad header {found:?}: expected `{CSV_HEADER}`")]
-    BadHeader {
-        /// The header found (abridged).
-        found: String,
-    },
-    /// A CSV line with fewer than three columns.
-    #[error("missing column `{column}` (found {found} of 3 columns `{CSV_HEADER}`)")]
-    MissingColumn {
-        /// The first column missing.
-        column: &'static str,
-        /// Columns found.
-        found: usize,
-    },
-    /// A CSV line longer than 1 MiB (not a cache trace).
-    #[error("line longer than {MAX_LINE} bytes")]
-    LongLine,
-    /// A CSV line whose quotes do not pair up.
-    #[error("bad quoting: {what}")]
-    BadQuote {
-        /// What is wrong.
-        what: &'static str,
-    },
-    /// A CSV line with more than three columns.
-    #[error("too many columns: found {found}, expected 3 (`{CSV_HEADER}`)")]
-    ExtraColumns {
-        /// Columns found.
-        found: usize,
-    },
-    /// An empty CSV field.
-    #[error("empty `{column}`")]
-    EmptyField {
-        /// The column.
-        column: &'static str,
-    },
-    /// A field that is not the number it should be.
-    #[error("`{column}` {value:?} is not a number ({expected})")]
-    NotANumber {
-        /// The column.
-        column: &'static str,
-        /// The field (abridged).
-        value: String,
-        /// What was expected.
-        expected: &'static str,
-    },
-    /// A negative size.
-    #[error("`size_bytes` {value:?} is negative")]
-    NegativeSize {
-        /// The field (abridged).
-        value: String,
-    },
-    /// A negative timestamp.
-    #[error("`timestamp_s` {value:?} is negative")]
-    NegativeTime {
-        /// The field (abridged).
-        value: String,
-    },
-    /// A number too large to represent.
-    #[error("`{column}` {value:?} is too large (at most {max})")]
-    TooLarge {
-        /// The column.
-        column: &'static str,
-        /// The field (abridged).
-        value: String,
-        /// The largest accepted value.
-        max: &'static str,
-    },
-    /// A timestamp earlier than the previous line's.
-    #[error("time goes backwards: {now} after {prev} on an earlier line (timestamps must not decrease)")]
-    TimeBackwards {
-        /// The previous line's time.
-        prev: SimTime,
-        /// This line's time.
-        now: SimTime,
-    },
-    /// An empty text file where a header was expected.
-    #[error("empty file: expected the header `{expected}`")]
-    NoHeader {
-        /// The header expected (abridged).
-        expected: String,
-    },
-    /// A header line other than the one expected.
-    #[error("bad header {found:?}: expected `{expected}`")]
-    UnexpectedHeader {
-        /// The header found (abridged).
-        found: String,
-        /// The header expected (abridged).
-        expected: String,
-    },
-    /// A header column other than the one expected at its place.
-    #[error("column {column}: expected column `{expected}`, found {found:?}")]
-    WrongColumn {
-        /// 1-based column number.
-        column: usize,
-        /// The column name expected there.
-        expected: String,
-        /// The name found (abridged).
-        found: String,
-    },
-    /// A line with a number of fields other than the header's.
-    #[error("{found} fields, expected {expected} (`{header}`)")]
-    FieldCount {
-        /// Fields found.
-        found: usize,
-        /// Fields expected.
-        expected: usize,
-        /// The header (abridged).
-        header: String,
-    },
-    /// A field that is not what its column holds.
-    #[error("column {column} ({name}): expected {expected}, got {value:?}")]
-    BadField {
-        /// 1-based column number.
-        column: usize,
-        /// The column's name, e.g. `` `Average` `` or `minute 13`.
-        name: String,
-        /// What was expected.
-        expected: &'static str,
-        /// The field (abridged).
-        value: String,
-    },
-    /// A negative number where only non-negative ones are allowed.
-    #[error("`{column}` {value:?} is negative")]
-    NegativeValue {
-        /// The column.
-        column: &'static str,
-        /// The field (abridged).
-        value: String,
-    },
-    /// A field that is not valid UTF-8.
-    #[error("`{column}` is not valid UTF-8: {value:?}")]
-    NotUtf8 {
-        /// The column.
-        column: &'static str,
-        /// The field, lossily decoded (abridged).
-        value: String,
-    },
-    /// A model name that is not among the models of the run.
-    #[error("unknown model {name:?}: not among the {known} models of the run")]
-    UnknownModel {
-        /// The name (abridged).
-        name: String,
-        /// How many models the run has.
-        known: usize,
-    },
-}
-
-/// An error opening or reading a cache trace. Displays as one line that
-/// names the file (open errors) or the record / line.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TraceError {
-    /// The trace file could not be opened.
-    #[error("cannot open trace {}: {source}", path.display())]
-    Open {
-        /// The path given.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-    /// A trace format name that is not known.
-    #[error("unknown trace format {name:?}: expected one of {}", CacheTraceFormat::NAMES.join(", "))]
-    UnknownFormat {
-        /// The name given.
-        name: String,
-    },
-    /// Reading failed.
-    #[error("{at}: read error: {source}")]
-    Io {
-        /// Where reading was when it failed.
-        at: TraceLocation,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-    /// A record or line is invalid.
-    #[error("{at}: {problem}")]
-    Invalid {
-        /// Where.
-        at: TraceLocation,
-        /// What is wrong.
-        problem: TraceProblem,
-    },
-    /// An error reading one file of a trace, with the file's path in front
-    /// (`path: line 3: …`).
-    #[error("{}: {source}", path.display())]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// The error in it.
-        source: Box<TraceError>,
-    },
-    /// An option of a trace reader that is out of range.
-    #[error("invalid trace option `{option}`: {reason}")]
-    InvalidOption {
-        /// The option's name.
-        option: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
-impl TraceError {
-    /// Wraps `self` so that it names the file `path`, unless it already
-    /// does (an [`Open`](TraceError::Open) or [`File`](TraceError::File)
-    /// error) or is not about a file.
-    pub fn in_file(self, path: &Path) -> TraceError {
-        match self {
-            TraceError::Io { .. } | TraceError::Invalid { .. } => {
-                TraceError::File { path: path.to_owned(), source: Box::new(self) }
-            }
-            other => other,
-        }
-    }
-
-    /// The file the error names, if any.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            TraceError::Open { path, .. } | TraceError::File { path, .. } => Some(path),
-            _ => None,
-        }
-    }
-
-    /// Where in the trace the error happened, if it happened while reading.
-    pub fn location(&self) -> Option<TraceLocation> {
-        match self {
-            TraceError::Io { at, .. } | TraceError::Invalid { at, .. } => Some(*at),
-            TraceError::File { source, .. } => source.location(),
-            TraceError::Open { .. } | TraceError::UnknownFormat { .. } | TraceError::InvalidOption { .. } => None,
-        }
-    }
-
-    /// The 1-based line of a text trace the error is on.
-    pub fn line(&self) -> Option<u64> {
-        match self.location() {
-            Some(TraceLocation::Line(line)) => Some(line),
-            _ => None,
-        }
-    }
-
-    /// The 1-based record of a binary trace the error is in.
-    pub fn record(&self) -> Option<u64> {
-        match self.location() {
-            Some(TraceLocation::Record { number, .. }) => Some(number),
-            _ => None,
-        }
-    }
-
-    /// What is wrong, for an invalid record or line.
-    pub fn problem(&self) -> Option<&TraceProblem> {
-        match self {
-            TraceError::Invalid { problem, .. } => Some(problem),
-            TraceError::File { source, .. } => source.problem(),
-            _ => None,
-        }
-    }
-}
+/// The crate's [`Error`](crate::Error), under the name the trace readers
+/// have always used.
+pub type TraceError = Error;
 
 // ---------------------------------------------------------------------------
 // oracle-general
@@ -479,7 +183,7 @@ impl<R: Read> OracleGeneralReader<R> {
         }
         if let Err(source) = self.refill() {
             self.done = true;
-            return Some(Err(TraceError::Io { at: self.location(), source }));
+            return Some(Err(Error::io(self.location(), source)));
         }
         let left = self.end - self.pos;
         if left >= RECORD_BYTES {
@@ -489,7 +193,7 @@ impl<R: Read> OracleGeneralReader<R> {
         if left == 0 {
             None
         } else {
-            Some(Err(TraceError::Invalid { at: self.location(), problem: TraceProblem::Truncated { got: left } }))
+            Some(Err(Error::invalid_record(self.location(), TraceProblem::Truncated { got: left })))
         }
     }
 }
@@ -522,7 +226,7 @@ impl<R: Read> Iterator for OracleGeneralReader<R> {
                 self.done = true;
                 self.pos = self.end;
                 let at = self.location();
-                return Some(Err(TraceError::Invalid { at, problem: TraceProblem::BadNextAccess { value } }));
+                return Some(Err(Error::invalid_record(at, TraceProblem::BadNextAccess { value })));
             }
         };
         self.pos += RECORD_BYTES;
@@ -581,23 +285,6 @@ pub fn write_oracle_general<W: Write>(mut w: W, requests: impl IntoIterator<Item
 /// The header of a CSV cache trace.
 pub const CSV_HEADER: &str = "timestamp_s,object,size_bytes";
 const CSV_COLUMNS: [&str; 3] = ["timestamp_s", "object", "size_bytes"];
-/// The longest line read, terminator included: memory stays bounded even
-/// on a file that is not CSV at all.
-pub(crate) const MAX_LINE: usize = 1 << 20;
-/// The latest time a [`SimTime`] holds, for error messages.
-const MAX_TIME: &str = "18446744073.709551615 s";
-
-/// 64-bit FNV-1a of `bytes` (offset basis `0xcbf29ce484222325`, prime
-/// `0x100000001b3`): how CSV traces map non-integer object names to ids.
-#[inline]
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// The id of a CSV object field: the integer itself if the field is a
 /// canonical decimal `u64`, else its FNV-1a hash.
@@ -608,90 +295,6 @@ fn object_id(field: &[u8]) -> u64 {
         Some(v) if !leading_zero => v,
         _ => fnv1a64(field),
     }
-}
-
-/// A field for an error message: lossy UTF-8, at most 64 characters.
-pub(crate) fn abridge(field: &[u8]) -> String {
-    let s = String::from_utf8_lossy(field);
-    if s.chars().count() <= 64 {
-        s.into_owned()
-    } else {
-        let mut t: String = s.chars().take(61).collect();
-        t.push_str("...");
-        t
-    }
-}
-
-/// Parses all-digit `field` as a `u64`; `None` if it is not all digits or
-/// overflows (callers tell which).
-#[inline]
-pub(crate) fn parse_digits(field: &[u8]) -> Option<u64> {
-    if field.is_empty() || field.len() > 20 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in field {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(v)
-}
-
-/// Parses `digits[.digits]` seconds with at most nine decimals exactly:
-/// `None` if `field` is not of that shape, `Some(None)` if it overflows.
-#[inline]
-fn parse_fixed_secs(field: &[u8]) -> Option<Option<u64>> {
-    let (int, frac) = match field.iter().position(|&b| b == b'.') {
-        Some(p) => (&field[..p], &field[p + 1..]),
-        None => (field, &[][..]),
-    };
-    if (int.is_empty() && frac.is_empty())
-        || frac.len() > 9
-        || !int.iter().all(u8::is_ascii_digit)
-        || !frac.iter().all(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    let mut ns: u64 = 0;
-    for &d in frac {
-        ns = ns * 10 + u64::from(d - b'0');
-    }
-    ns *= 10u64.pow(9 - frac.len() as u32);
-    let mut secs: u64 = 0;
-    for &d in int {
-        match secs.checked_mul(10).and_then(|s| s.checked_add(u64::from(d - b'0'))) {
-            Some(s) => secs = s,
-            None => return Some(None),
-        }
-    }
-    Some(secs.checked_mul(1_000_000_000).and_then(|s| s.checked_add(ns)))
-}
-
-pub(crate) fn parse_time(field: &[u8]) -> Result<SimTime, TraceProblem> {
-    const COLUMN: &str = "timestamp_s";
-    match parse_fixed_secs(field) {
-        Some(Some(ns)) => return Ok(SimTime::from_nanos(ns)),
-        Some(None) => return Err(TraceProblem::TooLarge { column: COLUMN, value: abridge(field), max: MAX_TIME }),
-        None => {}
-    }
-    if field.is_empty() {
-        return Err(TraceProblem::EmptyField { column: COLUMN });
-    }
-    let not_a_number =
-        || TraceProblem::NotANumber { column: COLUMN, value: abridge(field), expected: "seconds, e.g. 12 or 12.5" };
-    let secs: f64 = std::str::from_utf8(field).ok().and_then(|s| s.parse().ok()).ok_or_else(not_a_number)?;
-    if secs.is_nan() || secs == f64::INFINITY {
-        return Err(not_a_number());
-    }
-    if secs < 0.0 {
-        return Err(TraceProblem::NegativeTime { value: abridge(field) });
-    }
-    if secs * 1e9 >= u64::MAX as f64 {
-        return Err(TraceProblem::TooLarge { column: COLUMN, value: abridge(field), max: MAX_TIME });
-    }
-    Ok(SimTime::from_secs_f64(secs))
 }
 
 fn parse_size(field: &[u8]) -> Result<u64, TraceProblem> {
@@ -715,244 +318,68 @@ fn parse_size(field: &[u8]) -> Result<u64, TraceProblem> {
 /// `timestamp_s,object,size_bytes` (see the [module docs](self) for how
 /// objects map to ids).
 ///
-/// The format, parsed by hand so that line numbers are exact:
-/// * one record per line (at most 1 MiB), ended by `\n` or `\r\n`; lines holding only
-///   whitespace are skipped (but counted); a UTF-8 byte-order mark before
-///   the header is ignored;
+/// The format, read with the `csv` crate:
+/// * one record per line, ended by `\n` or `\r\n`; blank lines and lines
+///   holding only whitespace are skipped (but counted); a UTF-8 byte-order
+///   mark before the header is ignored; a record is at most 1 MiB;
 /// * fields are separated by `,` and trimmed of surrounding ASCII
-///   whitespace; a field may be quoted (`"a,b"`, with `""` for a quote), but
-///   a quoted field must end on the line it starts on;
+///   whitespace; a field may be quoted (`"a,b"`, with `""` for a quote; a
+///   quoted field may span lines, and its record is then at the line it
+///   starts on);
 /// * exactly three fields: `timestamp_s`, a non-negative number of seconds
 ///   (`12`, `12.5`, `1.25e3`; up to nine decimals are read exactly) not less
 ///   than the previous record's; `object`, non-empty; `size_bytes`, a
 ///   non-negative integer.
 ///
-/// `next_access` is always `None`. The line buffer is reused: no allocation
-/// per line.
-pub struct CsvCacheReader<R: BufRead> {
-    lines: CsvLines<R>,
+/// `next_access` is always `None`. The record is reused: no allocation per
+/// line. `R` need not be buffered (the reader buffers).
+pub struct CsvCacheReader<R: Read> {
+    rdr: csvio::CsvReader<R>,
+    record: ByteRecord,
     prev: SimTime,
     done: bool,
 }
 
-/// Up to three fields of a record, as ranges, and how many fields it had.
-pub(crate) type Split = ([(usize, usize); 3], usize);
-
-/// `content[start..end]` without surrounding ASCII whitespace, as a range.
-#[inline]
-fn trimmed(content: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
-    while start < end && content[start].is_ascii_whitespace() {
-        start += 1;
-    }
-    while end > start && content[end - 1].is_ascii_whitespace() {
-        end -= 1;
-    }
-    (start, end)
-}
-
-/// Splits a line without quotes into trimmed fields.
-#[inline]
-fn split_plain(content: &[u8]) -> Split {
-    let mut ranges = [(0, 0); 3];
-    let mut n = 0;
-    let mut start = 0;
-    for (i, &b) in content.iter().enumerate() {
-        if b == b',' {
-            if n < 3 {
-                ranges[n] = trimmed(content, start, i);
-            }
-            n += 1;
-            start = i + 1;
-        }
-    }
-    if n < 3 {
-        ranges[n] = trimmed(content, start, content.len());
-    }
-    (ranges, n + 1)
-}
-
-/// Splits a line with quotes, writing the fields' text to `scratch`; the
-/// ranges index `scratch`. Unquoted fields are trimmed; quoted ones keep
-/// the whitespace inside their quotes.
-fn split_quoted(content: &[u8], scratch: &mut Vec<u8>) -> Result<Split, TraceProblem> {
-    scratch.clear();
-    let mut ranges = [(0, 0); 3];
-    let mut n = 0;
-    let mut i = 0;
-    loop {
-        let start = scratch.len();
-        while i < content.len() && matches!(content[i], b' ' | b'\t') {
-            i += 1;
-        }
-        if i < content.len() && content[i] == b'"' {
-            i += 1;
-            loop {
-                match content.get(i) {
-                    None => return Err(TraceProblem::BadQuote { what: "unterminated quoted field" }),
-                    Some(b'"') if content.get(i + 1) == Some(&b'"') => {
-                        scratch.push(b'"');
-                        i += 2;
-                    }
-                    Some(b'"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&b) => {
-                        scratch.push(b);
-                        i += 1;
-                    }
-                }
-            }
-            while i < content.len() && matches!(content[i], b' ' | b'\t') {
-                i += 1;
-            }
-            if i < content.len() && content[i] != b',' {
-                return Err(TraceProblem::BadQuote { what: "text after a closing quote" });
-            }
-        } else {
-            let end = content[i..].iter().position(|&b| b == b',').map_or(content.len(), |p| i + p);
-            scratch.extend_from_slice(content[i..end].trim_ascii_end());
-            i = end;
-        }
-        if n < 3 {
-            ranges[n] = (start, scratch.len());
-        }
-        n += 1;
-        if i >= content.len() {
-            return Ok((ranges, n));
-        }
-        i += 1; // the comma
-    }
-}
-
-/// The lines of a text trace, read one at a time into a reused buffer, and
-/// split into at most three fields (shared by the CSV readers of this
-/// crate).
-///
-/// Lines end with `\n` or `\r\n` and are at most [`MAX_LINE`] bytes long; a
-/// UTF-8 byte-order mark before line 1 is dropped; lines holding only
-/// whitespace are skipped but counted.
-pub(crate) struct CsvLines<R: BufRead> {
-    inner: R,
-    /// The current line, terminator included.
-    line: Vec<u8>,
-    /// Unquoted fields of a record with quotes.
-    scratch: Vec<u8>,
-    /// 1-based number of the line in `line` (0 before the first).
-    line_no: u64,
-    /// Whether the current record's fields are in `scratch` (it had quotes).
-    quoted: bool,
-}
-
-impl<R: BufRead> CsvLines<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        CsvLines { inner, line: Vec::with_capacity(256), scratch: Vec::new(), line_no: 0, quoted: false }
-    }
-
-    /// 1-based number of the last line read.
-    #[inline]
-    pub(crate) fn line_number(&self) -> u64 {
-        self.line_no
-    }
-
-    /// An error about the current line.
-    #[cold]
-    pub(crate) fn invalid(&self, problem: TraceProblem) -> TraceError {
-        TraceError::Invalid { at: TraceLocation::Line(self.line_no), problem }
-    }
-
-    /// The current line without its terminator.
-    #[inline]
-    pub(crate) fn content(&self) -> &[u8] {
-        let l = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
-        l.strip_suffix(b"\r").unwrap_or(l)
-    }
-
-    /// The three fields of a split record (empty past the last).
-    #[inline]
-    pub(crate) fn fields(&self, (ranges, _): Split) -> [&[u8]; 3] {
-        let buf = if self.quoted { &self.scratch[..] } else { self.content() };
-        ranges.map(|(a, b)| &buf[a..b])
-    }
-
-    /// Reads the next non-blank line; `false` at end of input.
-    pub(crate) fn read_line(&mut self) -> Result<bool, TraceError> {
-        loop {
-            self.line.clear();
-            match (&mut self.inner).take(MAX_LINE as u64).read_until(b'\n', &mut self.line) {
-                Ok(0) => return Ok(false),
-                Ok(_) => self.line_no += 1,
-                Err(source) => return Err(TraceError::Io { at: TraceLocation::Line(self.line_no + 1), source }),
-            }
-            if self.line.len() == MAX_LINE && self.line.last() != Some(&b'\n') {
-                return Err(self.invalid(TraceProblem::LongLine));
-            }
-            if self.line_no == 1 && self.line.starts_with(b"\xEF\xBB\xBF") {
-                self.line.drain(..3);
-            }
-            if !self.content().iter().all(u8::is_ascii_whitespace) {
-                return Ok(true);
-            }
-        }
-    }
-
-    /// Reads the next non-blank line and splits it; `None` at end of input.
-    pub(crate) fn read_record(&mut self) -> Result<Option<Split>, TraceError> {
-        if !self.read_line()? {
-            return Ok(None);
-        }
-        let content = self.content();
-        if !content.contains(&b'"') {
-            let split = split_plain(content);
-            self.quoted = false;
-            return Ok(Some(split));
-        }
-        self.quoted = true;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let split = split_quoted(self.content(), &mut scratch);
-        self.scratch = scratch;
-        split.map(Some).map_err(|problem| self.invalid(problem))
-    }
-}
-
-impl<R: BufRead> CsvCacheReader<R> {
-    /// A reader over `inner` (e.g. `&[u8]`, or a `BufReader<File>`, best
-    /// with a large capacity). Reads and checks the header, failing with the
-    /// line number if it is missing or not `timestamp_s,object,size_bytes`.
+impl<R: Read> CsvCacheReader<R> {
+    /// A reader over `inner` (e.g. `&[u8]` or a `File`). Reads and checks
+    /// the header, failing with the line number if it is missing or not
+    /// `timestamp_s,object,size_bytes`.
     pub fn new(inner: R) -> Result<Self, TraceError> {
-        let mut lines = CsvLines::new(inner);
-        let Some(fields) = lines.read_record()? else {
-            return Err(TraceError::Invalid { at: TraceLocation::Line(1), problem: TraceProblem::MissingHeader });
-        };
-        let header = lines.fields(fields);
-        let ok = fields.1 == CSV_COLUMNS.len() && header.iter().zip(CSV_COLUMNS).all(|(f, c)| *f == c.as_bytes());
-        if !ok {
-            return Err(lines.invalid(TraceProblem::BadHeader { found: abridge(lines.content()) }));
+        let mut rdr = csvio::reader(inner);
+        let mut record = ByteRecord::new();
+        if !csvio::read_header(&mut rdr, &mut record)? {
+            return Err(Error::invalid_record(TraceLocation::Line(1), TraceProblem::MissingHeader));
         }
-        Ok(CsvCacheReader { lines, prev: SimTime::ZERO, done: false })
+        let ok = record.len() == CSV_COLUMNS.len() && csvio::fields(&record).eq(CSV_COLUMNS.map(str::as_bytes));
+        if !ok {
+            let problem = TraceProblem::BadHeader { found: csvio::abridge_record(&record) };
+            return Err(csvio::invalid(&rdr, &record, problem));
+        }
+        Ok(CsvCacheReader { rdr, record, prev: SimTime::ZERO, done: false })
     }
 
-    /// 1-based number of the last line read (the line of the last record
-    /// yielded or of the error).
+    /// 1-based number of the line of the last record read (the record last
+    /// yielded, or the one in error).
     pub fn line_number(&self) -> u64 {
-        self.lines.line_number()
+        csvio::line(&self.rdr, &self.record)
     }
 
-    fn parse(&self, split: Split) -> Result<CacheRequest, TraceProblem> {
-        let n = split.1;
+    #[inline]
+    fn parse(&self) -> Result<CacheRequest, TraceProblem> {
+        let n = self.record.len();
         if n < CSV_COLUMNS.len() {
             return Err(TraceProblem::MissingColumn { column: CSV_COLUMNS[n], found: n });
         }
         if n > CSV_COLUMNS.len() {
             return Err(TraceProblem::ExtraColumns { found: n });
         }
-        let [time, object, size] = self.lines.fields(split);
-        // Numbers are trimmed even inside quotes; the object keeps them.
-        let time = parse_time(time.trim_ascii())?;
+        let field = |i: usize| self.record[i].trim_ascii();
+        let time = parse_time(field(0))?;
+        let object = field(1);
         if object.is_empty() {
             return Err(TraceProblem::EmptyField { column: "object" });
         }
-        let size = parse_size(size.trim_ascii())?;
+        let size = parse_size(field(2))?;
         if time < self.prev {
             return Err(TraceProblem::TimeBackwards { prev: self.prev, now: time });
         }
@@ -960,16 +387,16 @@ impl<R: BufRead> CsvCacheReader<R> {
     }
 }
 
-impl<R: BufRead> Iterator for CsvCacheReader<R> {
+impl<R: Read> Iterator for CsvCacheReader<R> {
     type Item = Result<CacheRequest, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
-        let split = match self.lines.read_record() {
-            Ok(Some(split)) => split,
-            Ok(None) => {
+        match csvio::next_record(&mut self.rdr, &mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
                 self.done = true;
                 return None;
             }
@@ -977,15 +404,15 @@ impl<R: BufRead> Iterator for CsvCacheReader<R> {
                 self.done = true;
                 return Some(Err(e));
             }
-        };
-        match self.parse(split) {
+        }
+        match self.parse() {
             Ok(r) => {
                 self.prev = r.time;
                 Some(Ok(r))
             }
             Err(problem) => {
                 self.done = true;
-                Some(Err(self.lines.invalid(problem)))
+                Some(Err(csvio::invalid(&self.rdr, &self.record, problem)))
             }
         }
     }
@@ -1030,7 +457,7 @@ impl FromStr for CacheTraceFormat {
         match s {
             "oracle-general" => Ok(CacheTraceFormat::OracleGeneral),
             "csv" => Ok(CacheTraceFormat::Csv),
-            _ => Err(TraceError::UnknownFormat { name: s.to_owned() }),
+            _ => Err(Error::unknown_format(s)),
         }
     }
 }
@@ -1042,14 +469,10 @@ pub type CacheTraceIter = Box<dyn Iterator<Item = Result<CacheRequest, TraceErro
 /// errors (and, for CSV, a missing or bad header) are returned here; the
 /// former name the path.
 pub fn open_trace(path: &Path, format: CacheTraceFormat) -> Result<CacheTraceIter, TraceError> {
-    let open_err = |source| TraceError::Open { path: path.to_owned(), source };
-    let file = File::open(path).map_err(open_err)?;
-    if file.metadata().map_err(open_err)?.is_dir() {
-        return Err(open_err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory")));
-    }
+    let file = csvio::open_file(path)?;
     Ok(match format {
         CacheTraceFormat::OracleGeneral => Box::new(OracleGeneralReader::new(file)),
-        CacheTraceFormat::Csv => Box::new(CsvCacheReader::new(BufReader::with_capacity(1 << 20, file))?),
+        CacheTraceFormat::Csv => Box::new(CsvCacheReader::new(file)?),
     })
 }
 
@@ -1187,6 +610,7 @@ mod dense_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
 
     fn req(secs: u64, object: u64, size: u64, next_access: Option<u64>) -> CacheRequest {
         CacheRequest { time: SimTime::from_secs(secs), object, size, next_access }
@@ -1329,7 +753,7 @@ mod tests {
                     0.5, photo.jpg ,2048\r\n\
                     \n\
                     1.25,\"a,b\",7\n\
-                    1.250000001, \"say \"\"hi\"\" \" ,\" 8\"\n\
+                    1.250000001,\" say \"\"hi\"\" \",\" 8\"\n\
                     3,18446744073709551615,0\n\
                     3,007,1\n\
                     4,18446744073709551616,1\n";
@@ -1338,7 +762,7 @@ mod tests {
             req(0, 42, 100, None),
             CacheRequest { time: SimTime::from_millis(500), ..req(0, fnv1a64(b"photo.jpg"), 2048, None) },
             CacheRequest { time: SimTime::from_millis(1250), ..req(0, fnv1a64(b"a,b"), 7, None) },
-            CacheRequest { time: SimTime::from_nanos(1_250_000_001), ..req(0, fnv1a64(b"say \"hi\" "), 8, None) },
+            CacheRequest { time: SimTime::from_nanos(1_250_000_001), ..req(0, fnv1a64(b"say \"hi\""), 8, None) },
             req(3, u64::MAX, 0, None),
             req(3, fnv1a64(b"007"), 1, None),
             req(4, fnv1a64(b"18446744073709551616"), 1, None),
@@ -1378,12 +802,15 @@ mod tests {
         check("timestamp_s,object,size_bytes\n1e300,a,1\n", 2, "too large");
         check("timestamp_s,object,size_bytes\n0,,1\n", 2, "empty `object`");
         check("timestamp_s,object,size_bytes\n0,a,1,x\n", 2, "too many columns");
-        check("timestamp_s,object,size_bytes\n0,a,\"1\n2\"\n", 2, "unterminated quoted field");
-        check("timestamp_s,object,size_bytes\n0,\"a\"b,1\n", 2, "text after a closing quote");
+        // A quoted field may span lines: its record is at the line it starts on.
+        check("timestamp_s,object,size_bytes\n0,a,\"1\n2\"\n", 2, "`size_bytes` \"1\\n2\" is not a number");
+        check("timestamp_s,object,size_bytes\n0,a,1\n1,\"b\nc\",1\n0,d,1\n", 5, "time goes backwards");
+        // A quote left open runs to the end of the file.
+        check("timestamp_s,object,size_bytes\n0,\"a,1\n1,b,1\n", 2, "missing column `size_bytes`");
         check("timestamp_s,object,size_bytes\n0,\"a\",\"x\"\n", 2, "`size_bytes` \"x\" is not a number");
         // Blank lines and CRLF endings count as lines.
         check("timestamp_s,object,size_bytes\r\n0,a,1\r\n\r\n  \r\n1,b,1\r\n0,c,1\r\n", 6, "time goes backwards");
-        let long = format!("{CSV_HEADER}\n0,a,1\n1,{},1\n", "x".repeat(MAX_LINE));
+        let long = format!("{CSV_HEADER}\n0,a,1\n1,{},1\n", "x".repeat(csvio::MAX_LINE));
         check(&long, 3, "line longer than 1048576 bytes");
         // After an error, nothing more.
         let mut it = CsvCacheReader::new("timestamp_s,object,size_bytes\n0,a,x\n1,b,1\n".as_bytes()).unwrap();
@@ -1404,7 +831,7 @@ mod tests {
         let e = open_trace(missing, CacheTraceFormat::OracleGeneral).err().unwrap();
         assert!(e.to_string().starts_with("cannot open trace /nonexistent/mmesim/trace.bin: "), "{e}");
         let e = open_trace(&std::env::temp_dir(), CacheTraceFormat::Csv).err().unwrap();
-        assert!(matches!(e, TraceError::Open { .. }), "{e}");
+        assert!(matches!(e.kind(), crate::ErrorKind::Open { .. }), "{e}");
 
         let dir = std::env::temp_dir();
         let bin = dir.join(format!("mmesim-cachetrace-{}.oracleGeneral", std::process::id()));

@@ -20,10 +20,15 @@
 //!   percentiles — a sample in the published layout is bundled in
 //!   `examples/traces/azure`;
 //! * [`cachetrace`]: streamed readers of cache traces (libCacheSim's
-//!   oracle-general binary format, CSV) for cache-only replay, and the
-//!   error type ([`cachetrace::TraceError`]) every trace reader shares:
-//!   errors name the file, the 1-based line and, for a bad field, the
-//!   column.
+//!   oracle-general binary format, CSV) for cache-only replay;
+//! * [`Error`]: the crate's one error type, for trace readers and
+//!   parameter checks alike; its [`ErrorKind`] names the file, the 1-based
+//!   line and, for a bad field, the column (or the parameter), and an I/O
+//!   error is its `source()`.
+//!
+//! The CSV readers ([`reqtrace`], [`azure`], [`cachetrace`]) each read
+//! with the `csv` crate (quoted fields, reused records: no allocation per
+//! line).
 //!
 //! Key design choice: every source is an iterator (pull, one arrival at a
 //! time), so memory never grows with the length of a workload, and every
@@ -70,9 +75,13 @@
 mod arrival;
 pub mod azure;
 pub mod cachetrace;
+mod csvio;
+mod error;
 mod models;
 mod popularity;
 pub mod reqtrace;
+
+pub use error::{Error, ErrorKind, TraceLocation, TraceProblem};
 
 pub use arrival::{ArrivalClock, ArrivalProcess};
 pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS};
@@ -230,8 +239,16 @@ mod tests {
         // About 75 % of seconds are silent (off 30 of every 40 s).
         let silent = per_s.iter().filter(|&&x| x == 0).count() as f64 / horizon as f64;
         assert!((silent - 0.75).abs() < 0.05, "{silent}");
-        assert!(ArrivalProcess::Mmpp { states: vec![[0.0, 1.0]] }.validate().unwrap_err().contains("positive"));
-        assert!(ArrivalProcess::Mmpp { states: vec![[1.0, 0.0]] }.validate().unwrap_err().contains("states[0]"));
+        assert!(ArrivalProcess::Mmpp { states: vec![[0.0, 1.0]] }
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("positive"));
+        assert!(ArrivalProcess::Mmpp { states: vec![[1.0, 0.0]] }
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("states[0]"));
     }
 
     /// Drift: with rotation by 5 every 100 s, the most popular model of
@@ -274,7 +291,7 @@ mod tests {
         };
         assert_eq!(tops, again);
         assert!(tops.windows(2).any(|w| w[0] != w[1]), "{tops:?}");
-        assert!(Drift::Rotate { every_s: 0.0, by: 1 }.validate().unwrap_err().contains("every_s"));
+        assert!(Drift::Rotate { every_s: 0.0, by: 1 }.validate().unwrap_err().to_string().contains("every_s"));
     }
 
     #[test]
@@ -292,7 +309,7 @@ mod tests {
 
     #[test]
     fn arrival_validation_names_the_key() {
-        let bad = |p: ArrivalProcess, key: &str| assert!(p.validate().unwrap_err().contains(key), "{p:?}");
+        let bad = |p: ArrivalProcess, key: &str| assert!(p.validate().unwrap_err().to_string().contains(key), "{p:?}");
         bad(
             ArrivalProcess::Diurnal { mean_rate_per_s: 1.0, peak_to_trough: 0.5, period_s: 1.0, peak_at_s: 0.0 },
             "peak_to_trough",
@@ -395,10 +412,14 @@ mod tests {
     #[test]
     fn validation_names_fields() {
         let bad = ModelsSpec { count: 0, ..Default::default() };
-        assert!(bad.validate().unwrap_err().contains("`count`"));
+        assert!(bad.validate().unwrap_err().to_string().contains("`count`"));
         let bad = ModelsSpec { load_overhead_ms: -1.0, ..Default::default() };
-        assert!(bad.validate().unwrap_err().contains("`load_overhead_ms`"));
-        assert!(ArrivalProcess::Poisson { rate_per_s: -3.0 }.validate().unwrap_err().contains("rate_per_s"));
-        assert!(Popularity::Zipf { alpha: -0.1 }.validate().unwrap_err().contains("alpha"));
+        assert!(bad.validate().unwrap_err().to_string().contains("`load_overhead_ms`"));
+        assert!(ArrivalProcess::Poisson { rate_per_s: -3.0 }
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("rate_per_s"));
+        assert!(Popularity::Zipf { alpha: -0.1 }.validate().unwrap_err().to_string().contains("alpha"));
     }
 }

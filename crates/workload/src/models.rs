@@ -4,6 +4,8 @@ use mmesim_core::{Bytes, Dist, ModelSpec};
 use mmesim_engine::{SimDuration, SimRng};
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
+
 /// One explicitly listed model (`[[models.list]]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,43 +144,51 @@ pub const MAX_MS: f64 = 1e12;
 /// Largest model or artifact, MiB (1 PiB).
 pub const MAX_MIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-fn at_most(field: &str, v: f64, max: f64) -> Result<(), String> {
+fn at_most(field: &'static str, v: f64, max: f64) -> Result<(), Error> {
     if v <= max {
         Ok(())
     } else {
-        Err(format!("`{field}` must be at most {max:e}, got {v}"))
+        Err(Error::invalid(field, format!("`{field}` must be at most {max:e}, got {v}")))
     }
 }
 
-fn nonneg(field: &str, v: f64) -> Result<(), String> {
+fn nonneg(field: &'static str, v: f64) -> Result<(), Error> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(format!("`{field}` must be a non-negative number, got {v}"))
+        Err(Error::invalid(field, format!("`{field}` must be a non-negative number, got {v}")))
     }
 }
 
-fn positive(field: &str, v: f64) -> Result<(), String> {
+fn positive(field: &'static str, v: f64) -> Result<(), Error> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(format!("`{field}` must be a positive number, got {v}"))
+        Err(Error::invalid(field, format!("`{field}` must be a positive number, got {v}")))
     }
+}
+
+/// A distribution's own check (a message naming its key) as the error of
+/// `field`.
+fn dist_ok(field: &'static str, d: &Dist) -> Result<(), Error> {
+    d.validate().map_err(|e| Error::invalid(field, format!("`{field}`: {e}")))
 }
 
 impl ModelsSpec {
     /// Checks every field; the message names it (`memory_mib: …`,
     /// `list[3].artifact_mib: …`).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Error> {
         if self.list.is_empty() && !(1..=MAX_MODELS).contains(&self.count) {
-            return Err(format!("`count` must be between 1 and {MAX_MODELS} (or give a `list`), got {}", self.count));
+            let message = format!("`count` must be between 1 and {MAX_MODELS} (or give a `list`), got {}", self.count);
+            return Err(Error::invalid("count", message));
         }
         if self.list.len() > MAX_MODELS as usize {
-            return Err(format!("`list` holds {} models; at most {MAX_MODELS} are supported", self.list.len()));
+            let message = format!("`list` holds {} models; at most {MAX_MODELS} are supported", self.list.len());
+            return Err(Error::invalid("list", message));
         }
-        self.memory_mib.validate().map_err(|e| format!("`memory_mib`: {e}"))?;
+        dist_ok("memory_mib", &self.memory_mib)?;
         let service = self.service_ms.to_dist();
-        service.validate().map_err(|e| format!("`service_ms`: {e}"))?;
+        dist_ok("service_ms", &service)?;
         at_most("service_ms", service.mean(), MAX_MS)?;
         at_most("memory_mib", self.memory_mib.mean(), MAX_MIB)?;
         positive("artifact_ratio", self.artifact_ratio)?;
@@ -188,7 +198,7 @@ impl ModelsSpec {
         nonneg("unload_ms", self.unload_ms)?;
         at_most("unload_ms", self.unload_ms, MAX_MS)?;
         for (i, m) in self.list.iter().enumerate() {
-            let at = |e: String| format!("list[{i}] (`{}`): {e}", m.name);
+            let at = |e: Error| e.within(&format!("list[{i}]"), &format!("list[{i}] (`{}`): ", m.name));
             positive("memory_mib", m.memory_mib).map_err(at)?;
             at_most("memory_mib", m.memory_mib, MAX_MIB).map_err(at)?;
             if let Some(a) = m.artifact_mib {
@@ -197,7 +207,7 @@ impl ModelsSpec {
             }
             if let Some(s) = &m.service_ms {
                 let d = s.to_dist();
-                d.validate().map_err(|e| at(format!("`service_ms`: {e}")))?;
+                dist_ok("service_ms", &d).map_err(at)?;
                 at_most("service_ms", d.mean(), MAX_MS).map_err(at)?;
             }
             if let Some(o) = m.load_overhead_ms {

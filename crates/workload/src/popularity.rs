@@ -7,6 +7,8 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Zipf};
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
+
 /// How requests spread over the models, as written in a scenario
 /// (`popularity = { dist = "zipf", alpha = 0.8 }`).
 ///
@@ -33,10 +35,10 @@ impl Default for Popularity {
 
 impl Popularity {
     /// Checks the parameters; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Error> {
         if let Popularity::Zipf { alpha } = *self {
             if !(alpha.is_finite() && alpha >= 0.0) {
-                return Err(format!("`alpha` must be a non-negative number, got {alpha}"));
+                return Err(Error::invalid("alpha", format!("`alpha` must be a non-negative number, got {alpha}")));
             }
         }
         Ok(())
@@ -138,12 +140,15 @@ pub enum Drift {
 
 impl Drift {
     /// Checks the parameters; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Error> {
         let every = match self {
             Drift::Rotate { every_s, .. } | Drift::Reshuffle { every_s } => *every_s,
         };
         if !(every.is_finite() && every > 0.0 && every <= 1e9) {
-            return Err(format!("`every_s` must be a positive number of seconds, got {every}"));
+            return Err(Error::invalid(
+                "every_s",
+                format!("`every_s` must be a positive number of seconds, got {every}"),
+            ));
         }
         Ok(())
     }

@@ -15,8 +15,9 @@
 //!   `1.25e3`; up to nine decimals are read exactly), never less than the
 //!   previous line's.
 //! * `model`: a non-empty name; integers are names too (`7` is the model
-//!   named "7"). Surrounding whitespace is trimmed; a name may be quoted
-//!   (`"a,b"`, with `""` for a quote).
+//!   named "7"). Surrounding whitespace is trimmed (inside quotes too); a
+//!   name may be quoted (`"a,b"`, with `""` for a quote; a quoted field may
+//!   span lines, its record then at the line it starts on).
 //! * `service_ms` (optional column): the request's service time in
 //!   milliseconds, non-negative and finite; an empty field means "draw it
 //!   from the model's service distribution".
@@ -63,20 +64,23 @@
 //! ```
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use csv::ByteRecord;
 use mmesim_core::{Arrival, ModelId, RequestSource};
 use mmesim_engine::{SimDuration, SimTime};
 use rustc_hash::FxHashMap;
 
-use crate::cachetrace::{abridge, parse_time, CsvLines, Split, TraceError, TraceLocation, TraceProblem};
+use crate::csvio::{self, abridge, parse_time, MAX_TIME};
+use crate::error::{Error, TraceLocation, TraceProblem};
+
+/// The crate's error, as the trace readers name it.
+type TraceError = Error;
 
 /// The accepted headers, as shown in error messages.
 pub const REQUEST_CSV_HEADER: &str = "timestamp_s,model[,service_ms]";
 const COLUMNS: [&str; 3] = ["timestamp_s", "model", "service_ms"];
-/// Read buffer of a trace file.
-const BUF_BYTES: usize = 1 << 20;
 
 /// What the first pass over a request trace found.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,30 +100,19 @@ pub struct RequestTraceScan {
     pub path: Option<PathBuf>,
 }
 
-/// Opens `path` for reading, failing with an [`Open`](TraceError::Open)
-/// error that names it.
-fn open_file(path: &Path) -> Result<BufReader<File>, TraceError> {
-    let open_err = |source| TraceError::Open { path: path.to_owned(), source };
-    let file = File::open(path).map_err(open_err)?;
-    if file.metadata().map_err(open_err)?.is_dir() {
-        return Err(open_err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory")));
-    }
-    Ok(BufReader::with_capacity(BUF_BYTES, file))
-}
-
 /// First pass over the request trace at `path`: validates every line and
 /// collects the distinct models. Memory is bounded by the number of
 /// distinct models. Errors name the file and the line.
 pub fn scan_request_csv(path: &Path) -> Result<RequestTraceScan, TraceError> {
-    let reader = open_file(path)?;
+    let reader = csvio::open_file(path)?;
     let mut scan = scan_request_reader(reader).map_err(|e| e.in_file(path))?;
     scan.path = Some(path.to_owned());
     Ok(scan)
 }
 
-/// [`scan_request_csv`] over any buffered reader (errors name the line
-/// only).
-pub fn scan_request_reader<R: BufRead>(reader: R) -> Result<RequestTraceScan, TraceError> {
+/// [`scan_request_csv`] over any reader (errors name the line only; the
+/// reader need not be buffered).
+pub fn scan_request_reader<R: Read>(reader: R) -> Result<RequestTraceScan, TraceError> {
     let mut csv = RequestCsv::new(reader)?;
     let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
     let mut scan = RequestTraceScan {
@@ -133,10 +126,10 @@ pub fn scan_request_reader<R: BufRead>(reader: R) -> Result<RequestTraceScan, Tr
     while let Some(rec) = csv.next_record()? {
         scan.requests += 1;
         scan.last_time = rec.time;
-        let name = csv.model_str(rec.split)?;
+        let name = csv.model_str()?;
         if !index.contains_key(name) {
             let Ok(id) = u32::try_from(scan.models.len()) else {
-                return Err(csv.lines.invalid(TraceProblem::TooLarge {
+                return Err(csv.invalid(TraceProblem::TooLarge {
                     column: "model",
                     value: abridge(name.as_bytes()),
                     max: "4294967295 distinct models",
@@ -144,7 +137,7 @@ pub fn scan_request_reader<R: BufRead>(reader: R) -> Result<RequestTraceScan, Tr
             };
             index.insert(name.into(), id);
             scan.models.push(name.to_owned());
-            scan.first_lines.push(csv.lines.line_number());
+            scan.first_lines.push(csvio::line(&csv.rdr, &csv.record));
         }
     }
     Ok(scan)
@@ -218,7 +211,7 @@ impl ModelIndex {
         for (name, &line) in scan.models.iter().zip(&scan.first_lines) {
             if self.get(name).is_none() {
                 let problem = TraceProblem::UnknownModel { name: abridge(name.as_bytes()), known: self.len() };
-                let err = TraceError::Invalid { at: TraceLocation::Line(line), problem };
+                let err = Error::invalid_record(TraceLocation::Line(line), problem);
                 return Err(match &scan.path {
                     Some(path) => err.in_file(path),
                     None => err,
@@ -229,36 +222,36 @@ impl ModelIndex {
     }
 }
 
-/// One parsed line (the model's name stays in the line buffer).
+/// One parsed line (the model's name stays in the record).
 #[derive(Clone, Copy)]
 struct Record {
     time: SimTime,
     service: Option<SimDuration>,
-    split: Split,
 }
 
-/// The parser shared by both passes.
-struct RequestCsv<R: BufRead> {
-    lines: CsvLines<R>,
+/// The parser of both passes: a CSV reader and its reused record.
+struct RequestCsv<R: Read> {
+    rdr: csvio::CsvReader<R>,
+    record: ByteRecord,
     has_service: bool,
     prev: SimTime,
 }
 
-impl<R: BufRead> RequestCsv<R> {
+impl<R: Read> RequestCsv<R> {
     fn new(reader: R) -> Result<Self, TraceError> {
-        let mut lines = CsvLines::new(reader);
-        let Some(split) = lines.read_record()? else {
+        let mut rdr = csvio::reader(reader);
+        let mut record = ByteRecord::new();
+        if !csvio::read_header(&mut rdr, &mut record)? {
             let problem = TraceProblem::NoHeader { expected: REQUEST_CSV_HEADER.to_owned() };
-            return Err(TraceError::Invalid { at: TraceLocation::Line(1), problem });
-        };
-        let n = split.1;
-        let ok = (n == 2 || n == 3) && lines.fields(split).iter().zip(COLUMNS).take(n).all(|(f, c)| *f == c.as_bytes());
-        if !ok {
-            let problem =
-                TraceProblem::UnexpectedHeader { found: abridge(lines.content()), expected: REQUEST_CSV_HEADER.into() };
-            return Err(lines.invalid(problem));
+            return Err(Error::invalid_record(TraceLocation::Line(1), problem));
         }
-        Ok(RequestCsv { lines, has_service: n == 3, prev: SimTime::ZERO })
+        let n = record.len();
+        if !((n == 2 || n == 3) && csvio::fields(&record).eq(COLUMNS[..n].iter().map(|c| c.as_bytes()))) {
+            let found = csvio::abridge_record(&record);
+            let problem = TraceProblem::UnexpectedHeader { found, expected: REQUEST_CSV_HEADER.into() };
+            return Err(csvio::invalid(&rdr, &record, problem));
+        }
+        Ok(RequestCsv { rdr, record, has_service: n == 3, prev: SimTime::ZERO })
     }
 
     fn columns(&self) -> usize {
@@ -272,43 +265,50 @@ impl<R: BufRead> RequestCsv<R> {
     /// The next request, or `None` at the end of the file.
     #[inline]
     fn next_record(&mut self) -> Result<Option<Record>, TraceError> {
-        let Some(split) = self.lines.read_record()? else {
+        if !csvio::next_record(&mut self.rdr, &mut self.record)? {
             return Ok(None);
-        };
-        match self.parse(split) {
+        }
+        match self.parse() {
             Ok(rec) => {
                 self.prev = rec.time;
                 Ok(Some(rec))
             }
-            Err(problem) => Err(self.lines.invalid(problem)),
+            Err(problem) => Err(self.invalid(problem)),
         }
     }
 
+    /// An error about the current record.
+    #[cold]
+    fn invalid(&self, problem: TraceProblem) -> TraceError {
+        csvio::invalid(&self.rdr, &self.record, problem)
+    }
+
     #[inline]
-    fn parse(&self, split: Split) -> Result<Record, TraceProblem> {
+    fn parse(&self) -> Result<Record, TraceProblem> {
         let expected = self.columns();
-        if split.1 != expected {
+        let found = self.record.len();
+        if found != expected {
             let header = COLUMNS[..expected].join(",");
-            return Err(TraceProblem::FieldCount { found: split.1, expected, header });
+            return Err(TraceProblem::FieldCount { found, expected, header });
         }
-        let [time, model, service] = self.lines.fields(split);
-        let time = parse_time(time.trim_ascii())?;
-        if model.trim_ascii().is_empty() {
+        let field = |i: usize| self.record[i].trim_ascii();
+        let time = parse_time(field(0))?;
+        if field(1).is_empty() {
             return Err(TraceProblem::EmptyField { column: "model" });
         }
-        let service = if self.has_service { parse_service(service.trim_ascii())? } else { None };
+        let service = if self.has_service { parse_service(field(2))? } else { None };
         if time < self.prev {
             return Err(TraceProblem::TimeBackwards { prev: self.prev, now: time });
         }
-        Ok(Record { time, service, split })
+        Ok(Record { time, service })
     }
 
-    /// The model name of the record `split`, trimmed.
+    /// The model name of the current record, trimmed.
     #[inline]
-    fn model_str(&self, split: Split) -> Result<&str, TraceError> {
-        let field = self.lines.fields(split)[1].trim_ascii();
+    fn model_str(&self) -> Result<&str, TraceError> {
+        let field = self.record[1].trim_ascii();
         std::str::from_utf8(field)
-            .map_err(|_| self.lines.invalid(TraceProblem::NotUtf8 { column: "model", value: abridge(field) }))
+            .map_err(|_| self.invalid(TraceProblem::NotUtf8 { column: "model", value: abridge(field) }))
     }
 }
 
@@ -341,7 +341,7 @@ fn parse_service(field: &[u8]) -> Result<Option<SimDuration>, TraceProblem> {
 /// model is looked up in the [`ModelIndex`]. An error (an invalid line, a
 /// model not in the index, a read error) ends the source; it is kept for
 /// [`error`](Self::error).
-pub struct CsvRequestSource<R: BufRead = BufReader<File>> {
+pub struct CsvRequestSource<R: Read = File> {
     csv: RequestCsv<R>,
     ids: ModelIndex,
     time_scale: f64,
@@ -357,7 +357,7 @@ impl CsvRequestSource {
     /// finite). Errors name the file.
     pub fn open(path: &Path, ids: ModelIndex, time_scale: f64) -> Result<Self, TraceError> {
         check_time_scale(time_scale)?;
-        let reader = open_file(path)?;
+        let reader = csvio::open_file(path)?;
         let mut src = Self::from_reader(reader, ids, time_scale).map_err(|e| e.in_file(path))?;
         src.path = Some(path.to_owned());
         Ok(src)
@@ -368,16 +368,13 @@ fn check_time_scale(time_scale: f64) -> Result<(), TraceError> {
     if time_scale.is_finite() && time_scale > 0.0 {
         Ok(())
     } else {
-        Err(TraceError::InvalidOption {
-            option: "time_scale",
-            reason: format!("must be a positive number, got {time_scale}"),
-        })
+        Err(Error::invalid_option("time_scale", format!("must be a positive number, got {time_scale}")))
     }
 }
 
-impl<R: BufRead> CsvRequestSource<R> {
-    /// [`open`](CsvRequestSource::open) over any buffered reader (errors
-    /// name the line only).
+impl<R: Read> CsvRequestSource<R> {
+    /// [`open`](CsvRequestSource::open) over any reader (errors name the
+    /// line only; the reader need not be buffered).
     pub fn from_reader(reader: R, ids: ModelIndex, time_scale: f64) -> Result<Self, TraceError> {
         check_time_scale(time_scale)?;
         Ok(CsvRequestSource {
@@ -395,6 +392,12 @@ impl<R: BufRead> CsvRequestSource<R> {
     /// since it was scanned, a model is not in the index, …).
     pub fn error(&self) -> Option<&TraceError> {
         self.error.as_ref()
+    }
+
+    /// Takes the error that ended the source early, if any (to pass it on
+    /// whole: its kind, its I/O cause).
+    pub fn take_error(&mut self) -> Option<TraceError> {
+        self.error.take()
     }
 
     /// Arrivals yielded so far.
@@ -422,10 +425,10 @@ impl<R: BufRead> CsvRequestSource<R> {
         let Some(rec) = self.csv.next_record()? else {
             return Ok(None);
         };
-        let name = self.csv.model_str(rec.split)?;
+        let name = self.csv.model_str()?;
         let Some(model) = self.ids.get(name) else {
             let problem = TraceProblem::UnknownModel { name: abridge(name.as_bytes()), known: self.ids.len() };
-            return Err(self.csv.lines.invalid(problem));
+            return Err(self.csv.invalid(problem));
         };
         let time = if self.time_scale == 1.0 {
             rec.time
@@ -433,8 +436,7 @@ impl<R: BufRead> CsvRequestSource<R> {
             let ns = (rec.time.as_nanos() as f64 * self.time_scale).round();
             if ns >= u64::MAX as f64 {
                 let value = format!("{} scaled by {}", rec.time.as_secs_f64(), self.time_scale);
-                let max = "18446744073.709551615 s";
-                return Err(self.csv.lines.invalid(TraceProblem::TooLarge { column: "timestamp_s", value, max }));
+                return Err(self.csv.invalid(TraceProblem::TooLarge { column: "timestamp_s", value, max: MAX_TIME }));
             }
             SimTime::from_nanos(ns as u64)
         };
@@ -442,7 +444,7 @@ impl<R: BufRead> CsvRequestSource<R> {
     }
 }
 
-impl<R: BufRead + Send> RequestSource for CsvRequestSource<R> {
+impl<R: Read + Send> RequestSource for CsvRequestSource<R> {
     #[inline]
     fn next_arrival(&mut self) -> Option<Arrival> {
         if self.done {

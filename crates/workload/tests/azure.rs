@@ -403,7 +403,7 @@ fn wrong_files_and_headers() {
     // A missing file.
     let missing = dir.join("nope.csv");
     let e = AzureTrace::open(&inv, &missing, &mem, &opts, 1).unwrap_err();
-    assert!(matches!(e, TraceError::Open { .. }));
+    assert!(matches!(e.kind(), mmesim_workload::ErrorKind::Open { .. }));
     assert!(e.to_string().starts_with(&format!("cannot open trace {}: ", missing.display())), "{e}");
     // A header with a minute column missing, an empty file.
     let tmp = TempCopy::new("header");
@@ -460,6 +460,42 @@ fn crlf_blank_lines_and_repeated_rows() {
         *expect.get_mut(&(4, m)).unwrap() *= 2;
     }
     assert_eq!(bucket(&arrivals, 1.0, 1440), expect);
+}
+
+/// Quoted fields are read as CSV: `"http"` is `http`, and a quoted field
+/// may hold a comma (here a trigger), a quote or a line break, the row
+/// keeping the line it starts on.
+#[test]
+fn quoted_fields() {
+    let base = open(&AzureOptions::default(), 3);
+    let tmp = TempCopy::new("quoted");
+    // Every field of the durations and memory files quoted.
+    for f in [DUR, MEM] {
+        tmp.edit(f, |t| {
+            let quote = |l: &str| l.split(',').map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(",");
+            t.lines().map(quote).collect::<Vec<_>>().join("\n") + "\n"
+        });
+    }
+    let t = open_in(&tmp.0, &AzureOptions::default(), 3).unwrap();
+    assert_eq!(t.functions(), base.functions());
+    assert_eq!(drain(&t, 3), drain(&base, 3));
+    // A trigger with a comma and a quote, and one with a line break (line 3
+    // then spans lines 3 and 4, so the next row is at line 5).
+    tmp.edit(INV, |t| set_field(t, 2, 3, "\"http,\"\"x\"\"\""));
+    tmp.edit(INV, |t| set_field(t, 3, 3, "\"queue\nbatch\""));
+    let t = open_in(&tmp.0, &AzureOptions::default(), 3).unwrap();
+    assert_eq!(t.functions()[0].trigger, "http,\"x\"");
+    assert_eq!(t.functions()[1].trigger, "queue\nbatch");
+    assert_eq!(t.functions().iter().map(|f| f.line).collect::<Vec<_>>(), [2, 3, 5, 7, 9]);
+    assert_eq!(drain(&t, 3), drain(&base, 3));
+    // A bad count after a multi-line row names the line the row starts on.
+    tmp.edit(INV, |t| set_field(t, 7, 10, "x"));
+    let e = open_in(&tmp.0, &AzureOptions::default(), 3).unwrap_err();
+    assert_eq!(e.line(), Some(7), "{e}");
+    assert!(
+        e.to_string().ends_with("line 7: column 11 (minute 7): expected a non-negative integer count, got \"x\""),
+        "{e}"
+    );
 }
 
 /// The bundled sample in `examples/traces/azure` reads cleanly and has

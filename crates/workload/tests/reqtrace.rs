@@ -169,12 +169,34 @@ fn file_changed_between_passes() {
 }
 
 #[test]
+fn quoted_fields() {
+    let csv = "\"timestamp_s\",\"model\",\"service_ms\"\n\
+               \"0.5\",\"a,b\",\" 12 \"\n\
+               1,\"say \"\"hi\"\"\",\n\
+               2,\"two\nlines\",3\n\
+               3,\"a,b\",1\n\
+               2,c,1\n";
+    let e = scan_request_reader(csv.as_bytes()).unwrap_err();
+    // The record spanning lines 4 and 5 counts both: the last is line 7.
+    assert_eq!(e.line(), Some(7), "{e}");
+    assert!(e.to_string().starts_with("line 7: time goes backwards"), "{e}");
+    let csv = &csv[..csv.rfind("2,c").unwrap()];
+    let scan = scan_request_reader(csv.as_bytes()).unwrap();
+    assert_eq!(scan.models, ["a,b", "say \"hi\"", "two\nlines"]);
+    assert_eq!(scan.first_lines, [2, 3, 4]);
+    let mut src = CsvRequestSource::from_reader(csv.as_bytes(), ModelIndex::from_scan(&scan), 1.0).unwrap();
+    let got: Vec<_> = std::iter::from_fn(|| src.next_arrival()).map(|a| (a.model.0, a.service)).collect();
+    let ms = |v| Some(mmesim_engine::SimDuration::from_millis(v));
+    assert_eq!(got, [(0, ms(12)), (1, None), (2, ms(3)), (0, ms(1))]);
+}
+
+#[test]
 fn open_errors() {
     let missing = std::env::temp_dir().join("mmesim-reqtrace-missing/none.csv");
     let e = scan_request_csv(&missing).unwrap_err();
     assert!(e.to_string().starts_with(&format!("cannot open trace {}: ", missing.display())), "{e}");
     let e = CsvRequestSource::open(&missing, ModelIndex::default(), 1.0).err().unwrap();
-    assert!(matches!(e, TraceError::Open { .. }));
+    assert!(matches!(e.kind(), mmesim_workload::ErrorKind::Open { .. }));
     let e = scan_request_csv(&std::env::temp_dir()).unwrap_err();
     assert!(e.to_string().contains("is a directory"), "{e}");
 }

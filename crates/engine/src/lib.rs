@@ -1,7 +1,7 @@
 //! # mmesim-engine: the discrete-event core
 //!
 //! This crate is the part of mmesim that knows nothing about models,
-//! instances or caches. It provides three things every simulation in the
+//! instances or caches. It provides the pieces every simulation in the
 //! workspace is built on:
 //!
 //! * [`SimTime`] and [`SimDuration`]: simulated time in **integer
@@ -21,7 +21,8 @@
 //! And one data structure the crates above share: [`IdList`], an intrusive
 //! doubly linked list over dense `u32` ids (links in a vector indexed by
 //! id: O(1) push, unlink and move, no allocation per operation), and
-//! [`IdLists`], several such lists over one link vector. Every recency
+//! [`IdLists`], several such lists over one link vector (each id may keep
+//! a policy's per-object data next to its links). Every recency
 //! list, FIFO queue and bucket list in mmesim (LRU, FIFO, SIEVE, S3-FIFO,
 //! ARC, the fleet's load buckets) is one of them.
 //!

@@ -69,8 +69,58 @@ fn some(x: u32) -> Option<u32> {
     (x < UNLINKED).then_some(x)
 }
 
-/// Link storage indexed by id, shared by the lists whose ends are passed
-/// in. The one implementation of linking and unlinking.
+/// The panic of [`IdLists::relink_front`] (out of line: the hot path only
+/// branches to it).
+#[cold]
+#[inline(never)]
+fn relink_mismatch(id: u32, from_a_list: bool) -> ! {
+    if from_a_list {
+        panic!("BUG: IdList: relink of id {id}, which is not linked");
+    }
+    panic!("BUG: IdList: id {id} is already linked");
+}
+
+/// Links `id`, which has room in `s` and no links, between `prev` and
+/// `next` (neighbours in the list of `e`, or `NIL` at an end). On a slice,
+/// not the vector: its length is loaded once, so the repeated indexing of
+/// `id` is checked once.
+#[inline(always)]
+fn attach<T>(s: &mut [Slot<T>], e: &mut Ends, prev: u32, next: u32, id: u32) {
+    s[id as usize].link = Link { prev, next };
+    if prev == NIL {
+        e.front = id;
+    } else {
+        s[prev as usize].link.next = id;
+    }
+    if next == NIL {
+        e.back = id;
+    } else {
+        s[next as usize].link.prev = id;
+    }
+    e.len += 1;
+}
+
+/// Unlinks `id`, which must be linked in the list of `e`.
+#[inline(always)]
+fn unlink<T>(s: &mut [Slot<T>], e: &mut Ends, id: u32) {
+    let Link { prev, next } = s[id as usize].link;
+    debug_assert!(prev != UNLINKED, "BUG: IdList: id {id} is not linked");
+    if prev == NIL {
+        debug_assert_eq!(e.front, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
+        e.front = next;
+    } else {
+        s[prev as usize].link.next = next;
+    }
+    if next == NIL {
+        debug_assert_eq!(e.back, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
+        e.back = prev;
+    } else {
+        s[next as usize].link.prev = prev;
+    }
+    s[id as usize].link = FREE;
+    e.len -= 1;
+}
+
 /// An id's links and the data kept with them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot<T> {
@@ -121,48 +171,23 @@ impl<T: Default> Links<T> {
         if id as usize >= self.0.len() {
             self.grow(id);
         }
-        if self.0[id as usize].link.prev != UNLINKED {
+        let s = self.0.as_mut_slice();
+        if s[id as usize].link.prev != UNLINKED {
             panic!("BUG: IdList: id {id} is already linked");
         }
-        self.attach(e, prev, next, id);
+        attach(s, e, prev, next, id);
     }
 
     /// [`link`](Self::link) for an id known to have room and no links.
     #[inline(always)]
     fn attach(&mut self, e: &mut Ends, prev: u32, next: u32, id: u32) {
-        self.0[id as usize].link = Link { prev, next };
-        if prev == NIL {
-            e.front = id;
-        } else {
-            self.0[prev as usize].link.next = id;
-        }
-        if next == NIL {
-            e.back = id;
-        } else {
-            self.0[next as usize].link.prev = id;
-        }
-        e.len += 1;
+        attach(&mut self.0, e, prev, next, id);
     }
 
     /// Unlinks `id`, which must be linked in the list of `e`.
     #[inline(always)]
     fn unlink(&mut self, e: &mut Ends, id: u32) {
-        let Link { prev, next } = self.0[id as usize].link;
-        debug_assert!(prev != UNLINKED, "BUG: IdList: id {id} is not linked");
-        if prev == NIL {
-            debug_assert_eq!(e.front, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
-            e.front = next;
-        } else {
-            self.0[prev as usize].link.next = next;
-        }
-        if next == NIL {
-            debug_assert_eq!(e.back, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
-            e.back = prev;
-        } else {
-            self.0[next as usize].link.prev = prev;
-        }
-        self.0[id as usize].link = FREE;
-        e.len -= 1;
+        unlink(&mut self.0, e, id);
     }
 
     /// Unlinks `id` if it is linked (in the list of `e`).
@@ -461,9 +486,16 @@ impl<T: Default> IdLists<T> {
     #[inline]
     fn ends_mut(&mut self, list: usize) -> &mut Ends {
         if list >= self.ends.len() {
-            self.ends.resize(list + 1, EMPTY);
+            self.add_lists(list);
         }
         &mut self.ends[list]
+    }
+
+    /// Creates the lists up to `list` (the rare, out-of-line path).
+    #[cold]
+    #[inline(never)]
+    fn add_lists(&mut self, list: usize) {
+        self.ends.resize(list + 1, EMPTY);
     }
 
     #[inline]
@@ -516,22 +548,55 @@ impl<T: Default> IdLists<T> {
     /// (which may be `from`). Panics (`BUG:`) if it is not linked.
     #[inline]
     pub fn transfer_front(&mut self, from: usize, to: usize, id: u32) {
-        self.links.check_linked(id, "transfer_front");
-        self.ends_mut(to);
-        self.links.unlink(&mut self.ends[from], id);
-        let e = &mut self.ends[to];
-        self.links.attach(e, NIL, e.front, id);
+        self.relink(id, Some(from), Some(to), true);
     }
 
     /// Moves `id` from `from`, the list it is in, to the back of `to`
     /// (which may be `from`). Panics (`BUG:`) if it is not linked.
     #[inline]
     pub fn transfer_back(&mut self, from: usize, to: usize, id: u32) {
-        self.links.check_linked(id, "transfer_back");
-        self.ends_mut(to);
-        self.links.unlink(&mut self.ends[from], id);
-        let e = &mut self.ends[to];
-        self.links.attach(e, e.back, NIL, id);
+        self.relink(id, Some(from), Some(to), false);
+    }
+
+    /// Moves `id` from `from`, the list it is in (`None`: in no list), to
+    /// the front of `to` (`None`: to no list, i.e. unlinks it). One step
+    /// for a caller that keeps track of each id's list itself: a
+    /// [`push_front`](Self::push_front), [`remove`](Self::remove) or
+    /// [`transfer_front`](Self::transfer_front) as `from` and `to` say,
+    /// with the one check that `id` is linked exactly when `from` is some.
+    /// Panics (`BUG:`) if it is not. Returns `id`'s data (making room for
+    /// it like [`data_mut`](Self::data_mut)), found by the same lookup.
+    #[inline]
+    pub fn relink_front(&mut self, id: u32, from: Option<usize>, to: Option<usize>) -> &mut T {
+        self.relink(id, from, to, true)
+    }
+
+    /// [`relink_front`](Self::relink_front), linking at the front or back.
+    #[inline(always)]
+    fn relink(&mut self, id: u32, from: Option<usize>, to: Option<usize>, front: bool) -> &mut T {
+        if id as usize >= self.links.0.len() {
+            self.links.grow(id);
+        }
+        if let Some(t) = to {
+            if t >= self.ends.len() {
+                self.add_lists(t);
+            }
+        }
+        // Both vectors as slices once: their lengths stay in registers
+        // across the stores below.
+        let (s, ends) = (self.links.0.as_mut_slice(), self.ends.as_mut_slice());
+        if (s[id as usize].link.prev != UNLINKED) != from.is_some() {
+            relink_mismatch(id, from.is_some());
+        }
+        if let Some(f) = from {
+            unlink(s, &mut ends[f], id);
+        }
+        if let Some(t) = to {
+            let e = &mut ends[t];
+            let (prev, next) = if front { (NIL, e.front) } else { (e.back, NIL) };
+            attach(s, e, prev, next, id);
+        }
+        &mut s[id as usize].data
     }
 
     /// The front id of `list`, if any.

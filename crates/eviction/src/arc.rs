@@ -142,25 +142,14 @@ impl ArcCache {
     /// Unlinks `id` from its list and links it at the MRU end of `to`.
     #[inline]
     fn move_to(&mut self, id: u32, to: usize) {
-        let n = self.lists.data_mut(id);
-        let (from, size) = (n.list, n.size);
-        n.list = to;
-        match (from != NONE, to != NONE) {
-            (true, true) if from == to => self.lists.move_to_front(to, id),
-            (true, true) => {
-                self.lists.transfer_front(from, to, id);
-                self.bytes[from] -= size;
-                self.bytes[to] += size;
-            }
-            (true, false) => {
-                self.lists.remove(from, id);
-                self.bytes[from] -= size;
-            }
-            (false, true) => {
-                self.lists.push_front(to, id);
-                self.bytes[to] += size;
-            }
-            (false, false) => {}
+        let (from, size) = self.lists.data(id).map_or((NONE, 0), |n| (n.list, n.size));
+        let list = |l: usize| (l != NONE).then_some(l);
+        self.lists.relink_front(id, list(from), list(to)).list = to;
+        if let Some(f) = list(from) {
+            self.bytes[f] -= size;
+        }
+        if let Some(t) = list(to) {
+            self.bytes[t] += size;
         }
     }
 

@@ -442,6 +442,90 @@ impl<'a> IntoIterator for &'a IdList {
     }
 }
 
+/// Lists whose ends an [`IdLists`] keeps in itself rather than behind a
+/// pointer: structures with a handful of lists (S3-FIFO's three, ARC's
+/// four) reach them without a load and a bounds check against a length.
+const INLINE: usize = 4;
+
+/// The ends of the lists of an [`IdLists`]: the first [`INLINE`] in place,
+/// the others in a vector. Lists numbered below `count` exist; the inline
+/// ends beyond it stay empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Heads {
+    count: usize,
+    inline: [Ends; INLINE],
+    /// Lists `INLINE..count`.
+    more: Vec<Ends>,
+}
+
+impl Heads {
+    fn new(lists: usize) -> Self {
+        let mut h = Heads { count: 0, inline: [EMPTY; INLINE], more: Vec::new() };
+        if lists > 0 {
+            h.add(lists - 1);
+        }
+        h
+    }
+
+    /// Creates the lists up to `list` (the rare, out-of-line path).
+    #[cold]
+    #[inline(never)]
+    fn add(&mut self, list: usize) {
+        self.count = self.count.max(list + 1);
+        if list >= INLINE {
+            self.more.resize(self.more.len().max(list + 1 - INLINE), EMPTY);
+        }
+    }
+
+    /// The ends of `list`, which exists.
+    #[inline(always)]
+    fn at(&mut self, list: usize) -> &mut Ends {
+        if list < INLINE {
+            &mut self.inline[list]
+        } else {
+            self.more_at(list)
+        }
+    }
+
+    /// [`at`](Self::at) beyond the inline lists (out of line, so the hot
+    /// path has one way to the ends).
+    #[cold]
+    #[inline(never)]
+    fn more_at(&mut self, list: usize) -> &mut Ends {
+        &mut self.more[list - INLINE]
+    }
+
+    /// The ends of `list`, creating it (and those before it) if needed.
+    #[inline(always)]
+    fn make(&mut self, list: usize) -> &mut Ends {
+        if list >= self.count {
+            self.add(list);
+        }
+        self.at(list)
+    }
+
+    /// The ends of `list` if it exists (an inline one may not yet, and is
+    /// then empty).
+    #[inline(always)]
+    fn get_mut(&mut self, list: usize) -> Option<&mut Ends> {
+        if list < INLINE {
+            Some(&mut self.inline[list])
+        } else {
+            self.more.get_mut(list - INLINE)
+        }
+    }
+
+    /// A copy of the ends of `list`; empty if it does not exist.
+    #[inline(always)]
+    fn get(&self, list: usize) -> Ends {
+        if list < INLINE {
+            self.inline[list]
+        } else {
+            self.more.get(list - INLINE).copied().unwrap_or(EMPTY)
+        }
+    }
+}
+
 /// Several intrusive lists (numbered `0..`) over one link vector: each id
 /// is in at most one of them. See the module notes.
 ///
@@ -457,12 +541,12 @@ impl<'a> IntoIterator for &'a IdList {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdLists<T = ()> {
     links: Links<T>,
-    ends: Vec<Ends>,
+    ends: Heads,
 }
 
 impl<T> Default for IdLists<T> {
     fn default() -> Self {
-        IdLists { links: Links::default(), ends: Vec::new() }
+        IdLists { links: Links::default(), ends: Heads::new(0) }
     }
 }
 
@@ -474,49 +558,32 @@ impl<T: Default> IdLists<T> {
 
     /// `lists` empty lists.
     pub fn with_lists(lists: usize) -> Self {
-        IdLists { links: Links::default(), ends: vec![EMPTY; lists] }
+        IdLists { links: Links::default(), ends: Heads::new(lists) }
     }
 
     /// Number of lists (the empty ones included).
     #[inline]
     pub fn lists(&self) -> usize {
-        self.ends.len()
-    }
-
-    #[inline]
-    fn ends_mut(&mut self, list: usize) -> &mut Ends {
-        if list >= self.ends.len() {
-            self.add_lists(list);
-        }
-        &mut self.ends[list]
-    }
-
-    /// Creates the lists up to `list` (the rare, out-of-line path).
-    #[cold]
-    #[inline(never)]
-    fn add_lists(&mut self, list: usize) {
-        self.ends.resize(list + 1, EMPTY);
+        self.ends.count
     }
 
     #[inline]
     fn ends(&self, list: usize) -> Ends {
-        self.ends.get(list).copied().unwrap_or(EMPTY)
+        self.ends.get(list)
     }
 
     /// Links `id` at the front of `list`. Panics (`BUG:`) if it is already
     /// linked (in any list).
     #[inline]
     pub fn push_front(&mut self, list: usize, id: u32) {
-        self.ends_mut(list);
-        self.links.push_front(&mut self.ends[list], id);
+        self.links.push_front(self.ends.make(list), id);
     }
 
     /// Links `id` at the back of `list`. Panics (`BUG:`) if it is already
     /// linked (in any list).
     #[inline]
     pub fn push_back(&mut self, list: usize, id: u32) {
-        self.ends_mut(list);
-        self.links.push_back(&mut self.ends[list], id);
+        self.links.push_back(self.ends.make(list), id);
     }
 
     /// Unlinks `id` from `list`, the list it is in; `false` if it was in
@@ -526,7 +593,7 @@ impl<T: Default> IdLists<T> {
         if !self.links.contains(id) {
             return false;
         }
-        self.links.unlink(&mut self.ends[list], id);
+        self.links.unlink(self.ends.at(list), id);
         true
     }
 
@@ -534,14 +601,14 @@ impl<T: Default> IdLists<T> {
     /// (`BUG:`) if it is not linked.
     #[inline]
     pub fn move_to_front(&mut self, list: usize, id: u32) {
-        self.links.move_to_front(&mut self.ends[list], id);
+        self.links.move_to_front(self.ends.at(list), id);
     }
 
     /// Moves `id` to the back of `list`, the list it is in. Panics
     /// (`BUG:`) if it is not linked.
     #[inline]
     pub fn move_to_back(&mut self, list: usize, id: u32) {
-        self.links.move_to_back(&mut self.ends[list], id);
+        self.links.move_to_back(self.ends.at(list), id);
     }
 
     /// Moves `id` from `from`, the list it is in, to the front of `to`
@@ -578,21 +645,19 @@ impl<T: Default> IdLists<T> {
             self.links.grow(id);
         }
         if let Some(t) = to {
-            if t >= self.ends.len() {
-                self.add_lists(t);
-            }
+            self.ends.make(t);
         }
-        // Both vectors as slices once: their lengths stay in registers
+        // The link vector as a slice once: its length stays in a register
         // across the stores below.
-        let (s, ends) = (self.links.0.as_mut_slice(), self.ends.as_mut_slice());
+        let (s, ends) = (self.links.0.as_mut_slice(), &mut self.ends);
         if (s[id as usize].link.prev != UNLINKED) != from.is_some() {
             relink_mismatch(id, from.is_some());
         }
         if let Some(f) = from {
-            unlink(s, &mut ends[f], id);
+            unlink(s, ends.at(f), id);
         }
         if let Some(t) = to {
-            let e = &mut ends[t];
+            let e = ends.at(t);
             let (prev, next) = if front { (NIL, e.front) } else { (e.back, NIL) };
             attach(s, e, prev, next, id);
         }
@@ -678,7 +743,8 @@ impl<T: Default> IdLists<T> {
     /// stays).
     pub fn clear(&mut self) {
         self.links.0.clear();
-        self.ends.fill(EMPTY);
+        self.ends.inline.fill(EMPTY);
+        self.ends.more.fill(EMPTY);
     }
 
     /// The ids of `list` from front to back.
@@ -893,20 +959,42 @@ mod tests {
 
     /// Three lists of one [`IdLists`]; the ops go to `list` (ids are
     /// pushed only when in none of the lists).
+    /// Pushes of an id in no list and removals go through
+    /// [`IdLists::relink_front`] when `relink` is set; each id's data is
+    /// what the last `relink_front` of it wrote through the returned
+    /// reference.
     struct Family {
-        ls: IdLists,
+        ls: IdLists<u32>,
         list: usize,
+        relink: bool,
+    }
+
+    impl Family {
+        /// `relink_front`, then a check that it returned `id`'s data.
+        fn relink_front(&mut self, id: u32, from: Option<usize>, to: Option<usize>) {
+            *self.ls.relink_front(id, from, to) = id + 1;
+            assert_eq!(self.ls.data(id), Some(&(id + 1)));
+        }
     }
 
     impl Lst for Family {
         fn push_front(&mut self, id: u32) {
-            self.ls.push_front(self.list, id)
+            if self.relink {
+                self.relink_front(id, None, Some(self.list))
+            } else {
+                self.ls.push_front(self.list, id)
+            }
         }
         fn push_back(&mut self, id: u32) {
             self.ls.push_back(self.list, id)
         }
         fn remove(&mut self, id: u32) -> bool {
-            self.ls.remove(self.list, id)
+            if !self.relink {
+                return self.ls.remove(self.list, id);
+            }
+            let linked = self.ls.contains(id);
+            self.relink_front(id, linked.then_some(self.list), None);
+            linked
         }
         fn move_to_front(&mut self, id: u32) {
             self.ls.move_to_front(self.list, id)
@@ -947,12 +1035,14 @@ mod tests {
         }
 
         /// Each list of an `IdLists` behaves like its own `VecDeque`, with
-        /// ids moving between lists (an id is in at most one).
+        /// ids moving between lists (an id is in at most one). Six lists:
+        /// the ends of some are kept inline, of the others in the vector.
         #[test]
-        fn idlists_match_vecdeques(ops in prop::collection::vec((0..3usize, op()), 0..200)) {
-            let mut ms = vec![VecDeque::new(); 3];
-            let mut f = Family { ls: IdLists::new(), list: 0 };
-            for (list, op) in &ops {
+        fn idlists_match_vecdeques(ops in prop::collection::vec((0..6usize, op(), any::<bool>()), 0..200)) {
+            let mut ms = vec![VecDeque::new(); 6];
+            let mut f = Family { ls: IdLists::new(), list: 0, relink: false };
+            for (list, op, relink) in &ops {
+                f.relink = *relink;
                 let op = match op.clone() {
                     Op::InsertAfter(_, _) | Op::InsertBefore(_, _) | Op::Clear => Op::PopBack,
                     o => o,
@@ -970,7 +1060,11 @@ mod tests {
                         ms[h].remove(p);
                         if let Op::PushFront(_) = op {
                             ms[*list].push_front(x);
-                            f.ls.transfer_front(h, *list, x);
+                            if f.relink {
+                                f.relink_front(x, Some(h), Some(*list));
+                            } else {
+                                f.ls.transfer_front(h, *list, x);
+                            }
                         } else {
                             ms[*list].push_back(x);
                             f.ls.transfer_back(h, *list, x);
@@ -1018,6 +1112,22 @@ mod tests {
         let mut l = IdList::new();
         l.push_back(1);
         l.move_to_front(2);
+    }
+
+    #[test]
+    #[should_panic(expected = "BUG: IdList: id 4 is already linked")]
+    fn relinking_a_linked_id_from_no_list_panics() {
+        let mut ls: IdLists = IdLists::with_lists(2);
+        ls.push_back(1, 4);
+        ls.relink_front(4, None, Some(0));
+    }
+
+    #[test]
+    #[should_panic(expected = "BUG: IdList: relink of id 4, which is not linked")]
+    fn relinking_an_unlinked_id_from_a_list_panics() {
+        let mut ls: IdLists = IdLists::with_lists(2);
+        ls.push_back(1, 3);
+        ls.relink_front(4, Some(1), Some(0));
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl ArcCache {
     }
 
     /// Unlinks `id` from its list and links it at the MRU end of `to`.
-    #[inline]
+    #[inline(always)]
     fn move_to(&mut self, id: u32, to: usize) {
         let (from, size) = self.lists.data(id).map_or((NONE, 0), |n| (n.list, n.size));
         let list = |l: usize| (l != NONE).then_some(l);

@@ -163,7 +163,7 @@ impl S3Fifo {
     }
 
     /// Unlinks `id` from its queue and links it at the head of `to`.
-    #[inline]
+    #[inline(always)]
     fn move_to(&mut self, id: u32, to: Queue) {
         let (from, size) = self.lists.data(id).map_or((Queue::None, 0), |n| (n.queue, n.size));
         let list = |q: Queue| (q != Queue::None).then_some(q as usize);

@@ -112,8 +112,7 @@ impl Evictor for Sieve {
         if self.list.contains(id) {
             panic!("BUG: sieve: object {id} inserted twice");
         }
-        *self.list.data_mut(id) = false;
-        self.list.push_front(Q, id);
+        *self.list.relink_front(id, None, Some(Q)) = false;
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {

@@ -442,86 +442,94 @@ impl<'a> IntoIterator for &'a IdList {
     }
 }
 
-/// Lists whose ends an [`IdLists`] keeps in itself rather than behind a
-/// pointer: structures with a handful of lists (S3-FIFO's three, ARC's
-/// four) reach them without a load and a bounds check against a length.
-const INLINE: usize = 4;
-
-/// The ends of the lists of an [`IdLists`]: the first [`INLINE`] in place,
-/// the others in a vector. Lists numbered below `count` exist; the inline
-/// ends beyond it stay empty.
+/// The ends of the lists of an [`IdLists`]: the first `N` in place (see
+/// [`IdLists`]), the others in a vector. With `N` a constant, the
+/// `list < N` tests fold away; for `N == 0` this is a plain vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Heads {
-    count: usize,
-    inline: [Ends; INLINE],
-    /// Lists `INLINE..count`.
+struct Heads<const N: usize> {
+    /// How many of the inline lists exist (all of them once `more` is not
+    /// empty); the inline ends beyond stay empty.
+    inline_count: usize,
+    inline: [Ends; N],
+    /// Lists `N..`.
     more: Vec<Ends>,
 }
 
-impl Heads {
+impl<const N: usize> Heads<N> {
     fn new(lists: usize) -> Self {
-        let mut h = Heads { count: 0, inline: [EMPTY; INLINE], more: Vec::new() };
+        let mut h = Heads { inline_count: 0, inline: [EMPTY; N], more: Vec::new() };
         if lists > 0 {
             h.add(lists - 1);
         }
         h
     }
 
+    /// Number of lists.
+    #[inline]
+    fn count(&self) -> usize {
+        if self.more.is_empty() {
+            self.inline_count
+        } else {
+            N + self.more.len()
+        }
+    }
+
     /// Creates the lists up to `list` (the rare, out-of-line path).
     #[cold]
     #[inline(never)]
     fn add(&mut self, list: usize) {
-        self.count = self.count.max(list + 1);
-        if list >= INLINE {
-            self.more.resize(self.more.len().max(list + 1 - INLINE), EMPTY);
+        if list < N {
+            self.inline_count = self.inline_count.max(list + 1);
+        } else {
+            self.inline_count = N;
+            self.more.resize(self.more.len().max(list + 1 - N), EMPTY);
         }
     }
 
     /// The ends of `list`, which exists.
     #[inline(always)]
     fn at(&mut self, list: usize) -> &mut Ends {
-        if list < INLINE {
+        if list < N {
             &mut self.inline[list]
         } else {
-            self.more_at(list)
+            &mut self.more[list - N]
         }
-    }
-
-    /// [`at`](Self::at) beyond the inline lists (out of line, so the hot
-    /// path has one way to the ends).
-    #[cold]
-    #[inline(never)]
-    fn more_at(&mut self, list: usize) -> &mut Ends {
-        &mut self.more[list - INLINE]
     }
 
     /// The ends of `list`, creating it (and those before it) if needed.
     #[inline(always)]
     fn make(&mut self, list: usize) -> &mut Ends {
-        if list >= self.count {
-            self.add(list);
+        if list < N {
+            if list >= self.inline_count {
+                self.add(list);
+            }
+            &mut self.inline[list]
+        } else {
+            if list - N >= self.more.len() {
+                self.add(list);
+            }
+            &mut self.more[list - N]
         }
-        self.at(list)
     }
 
     /// The ends of `list` if it exists (an inline one may not yet, and is
     /// then empty).
     #[inline(always)]
     fn get_mut(&mut self, list: usize) -> Option<&mut Ends> {
-        if list < INLINE {
+        if list < N {
             Some(&mut self.inline[list])
         } else {
-            self.more.get_mut(list - INLINE)
+            self.more.get_mut(list - N)
         }
     }
 
     /// A copy of the ends of `list`; empty if it does not exist.
     #[inline(always)]
     fn get(&self, list: usize) -> Ends {
-        if list < INLINE {
+        if list < N {
             self.inline[list]
         } else {
-            self.more.get(list - INLINE).copied().unwrap_or(EMPTY)
+            self.more.get(list - N).copied().unwrap_or(EMPTY)
         }
     }
 }
@@ -538,19 +546,25 @@ impl Heads {
 /// debug builds only when the id is at an end). A list number beyond the
 /// current ones creates the lists up to it on a push and reads as an
 /// empty list otherwise.
+///
+/// The ends of lists `0..N` are kept in the structure itself, those of the
+/// others in a vector: a structure with a fixed handful of lists (S3-FIFO's
+/// three, ARC's four) gives `N` and reaches them without following a
+/// pointer or checking a length; the default `N = 0` suits any number of
+/// lists (the load buckets of a fleet).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdLists<T = ()> {
+pub struct IdLists<T = (), const N: usize = 0> {
     links: Links<T>,
-    ends: Heads,
+    ends: Heads<N>,
 }
 
-impl<T> Default for IdLists<T> {
+impl<T, const N: usize> Default for IdLists<T, N> {
     fn default() -> Self {
         IdLists { links: Links::default(), ends: Heads::new(0) }
     }
 }
 
-impl<T: Default> IdLists<T> {
+impl<T: Default, const N: usize> IdLists<T, N> {
     /// No list yet.
     pub fn new() -> Self {
         IdLists::default()
@@ -564,7 +578,7 @@ impl<T: Default> IdLists<T> {
     /// Number of lists (the empty ones included).
     #[inline]
     pub fn lists(&self) -> usize {
-        self.ends.count
+        self.ends.count()
     }
 
     #[inline]
@@ -964,7 +978,7 @@ mod tests {
     /// what the last `relink_front` of it wrote through the returned
     /// reference.
     struct Family {
-        ls: IdLists<u32>,
+        ls: IdLists<u32, 3>,
         list: usize,
         relink: bool,
     }
@@ -1036,7 +1050,7 @@ mod tests {
 
         /// Each list of an `IdLists` behaves like its own `VecDeque`, with
         /// ids moving between lists (an id is in at most one). Six lists:
-        /// the ends of some are kept inline, of the others in the vector.
+        /// the ends of three kept inline, of the others in the vector.
         #[test]
         fn idlists_match_vecdeques(ops in prop::collection::vec((0..6usize, op(), any::<bool>()), 0..200)) {
             let mut ms = vec![VecDeque::new(); 6];

@@ -84,7 +84,7 @@ impl Default for Node {
 pub struct ArcCache {
     /// T1, T2, B1, B2: the MRU end is the front, the LRU end the back;
     /// each id's node is kept with its links.
-    lists: IdLists<Node>,
+    lists: IdLists<Node, 4>,
     /// Bytes in each list.
     bytes: [u64; 4],
     capacity: u64,

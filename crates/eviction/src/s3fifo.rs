@@ -104,7 +104,7 @@ const GHOST: usize = Queue::Ghost as usize;
 pub struct S3Fifo {
     /// S, M and G (ids pushed at the front, taken from the back); each
     /// id's node is kept with its links.
-    lists: IdLists<Node>,
+    lists: IdLists<Node, 3>,
     /// Bytes in S, M and G.
     bytes: [u64; 3],
     small_budget: u64,

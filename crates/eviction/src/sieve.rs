@@ -53,7 +53,7 @@ pub struct Sieve {
     /// Front: the newest object (the head); back: the oldest (the tail).
     /// Each id's data: hit since the hand last passed (meaningful while it
     /// is in the queue), kept next to its links.
-    list: IdLists<bool>,
+    list: IdLists<bool, 1>,
     /// Where the next sweep starts; `NIL` = at the tail.
     hand: u32,
 }

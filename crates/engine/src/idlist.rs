@@ -467,10 +467,10 @@ impl<const N: usize> Heads<N> {
     /// Number of lists.
     #[inline]
     fn count(&self) -> usize {
-        if self.more.is_empty() {
-            self.inline_count
-        } else {
+        if N == 0 || !self.more.is_empty() {
             N + self.more.len()
+        } else {
+            self.inline_count
         }
     }
 

@@ -69,8 +69,58 @@ fn some(x: u32) -> Option<u32> {
     (x < UNLINKED).then_some(x)
 }
 
-/// Link storage indexed by id, shared by the lists whose ends are passed
-/// in. The one implementation of linking and unlinking.
+/// The panic of [`IdLists::relink_front`] (out of line: the hot path only
+/// branches to it).
+#[cold]
+#[inline(never)]
+fn relink_mismatch(id: u32, from_a_list: bool) -> ! {
+    if from_a_list {
+        panic!("BUG: IdList: relink of id {id}, which is not linked");
+    }
+    panic!("BUG: IdList: id {id} is already linked");
+}
+
+/// Links `id`, which has room in `s` and no links, between `prev` and
+/// `next` (neighbours in the list of `e`, or `NIL` at an end). On a slice,
+/// not the vector: its length is loaded once, so the repeated indexing of
+/// `id` is checked once.
+#[inline(always)]
+fn attach<T>(s: &mut [Slot<T>], e: &mut Ends, prev: u32, next: u32, id: u32) {
+    s[id as usize].link = Link { prev, next };
+    if prev == NIL {
+        e.front = id;
+    } else {
+        s[prev as usize].link.next = id;
+    }
+    if next == NIL {
+        e.back = id;
+    } else {
+        s[next as usize].link.prev = id;
+    }
+    e.len += 1;
+}
+
+/// Unlinks `id`, which must be linked in the list of `e`.
+#[inline(always)]
+fn unlink<T>(s: &mut [Slot<T>], e: &mut Ends, id: u32) {
+    let Link { prev, next } = s[id as usize].link;
+    debug_assert!(prev != UNLINKED, "BUG: IdList: id {id} is not linked");
+    if prev == NIL {
+        debug_assert_eq!(e.front, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
+        e.front = next;
+    } else {
+        s[prev as usize].link.next = next;
+    }
+    if next == NIL {
+        debug_assert_eq!(e.back, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
+        e.back = prev;
+    } else {
+        s[next as usize].link.prev = prev;
+    }
+    s[id as usize].link = FREE;
+    e.len -= 1;
+}
+
 /// An id's links and the data kept with them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot<T> {
@@ -121,48 +171,23 @@ impl<T: Default> Links<T> {
         if id as usize >= self.0.len() {
             self.grow(id);
         }
-        if self.0[id as usize].link.prev != UNLINKED {
+        let s = self.0.as_mut_slice();
+        if s[id as usize].link.prev != UNLINKED {
             panic!("BUG: IdList: id {id} is already linked");
         }
-        self.attach(e, prev, next, id);
+        attach(s, e, prev, next, id);
     }
 
     /// [`link`](Self::link) for an id known to have room and no links.
     #[inline(always)]
     fn attach(&mut self, e: &mut Ends, prev: u32, next: u32, id: u32) {
-        self.0[id as usize].link = Link { prev, next };
-        if prev == NIL {
-            e.front = id;
-        } else {
-            self.0[prev as usize].link.next = id;
-        }
-        if next == NIL {
-            e.back = id;
-        } else {
-            self.0[next as usize].link.prev = id;
-        }
-        e.len += 1;
+        attach(&mut self.0, e, prev, next, id);
     }
 
     /// Unlinks `id`, which must be linked in the list of `e`.
     #[inline(always)]
     fn unlink(&mut self, e: &mut Ends, id: u32) {
-        let Link { prev, next } = self.0[id as usize].link;
-        debug_assert!(prev != UNLINKED, "BUG: IdList: id {id} is not linked");
-        if prev == NIL {
-            debug_assert_eq!(e.front, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
-            e.front = next;
-        } else {
-            self.0[prev as usize].link.next = next;
-        }
-        if next == NIL {
-            debug_assert_eq!(e.back, id, "BUG: IdLists: id {id} unlinked from a list it is not in");
-            e.back = prev;
-        } else {
-            self.0[next as usize].link.prev = prev;
-        }
-        self.0[id as usize].link = FREE;
-        e.len -= 1;
+        unlink(&mut self.0, e, id);
     }
 
     /// Unlinks `id` if it is linked (in the list of `e`).
@@ -417,6 +442,98 @@ impl<'a> IntoIterator for &'a IdList {
     }
 }
 
+/// The ends of the lists of an [`IdLists`]: the first `N` in place (see
+/// [`IdLists`]), the others in a vector. With `N` a constant, the
+/// `list < N` tests fold away; for `N == 0` this is a plain vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Heads<const N: usize> {
+    /// How many of the inline lists exist (all of them once `more` is not
+    /// empty); the inline ends beyond stay empty.
+    inline_count: usize,
+    inline: [Ends; N],
+    /// Lists `N..`.
+    more: Vec<Ends>,
+}
+
+impl<const N: usize> Heads<N> {
+    fn new(lists: usize) -> Self {
+        let mut h = Heads { inline_count: 0, inline: [EMPTY; N], more: Vec::new() };
+        if lists > 0 {
+            h.add(lists - 1);
+        }
+        h
+    }
+
+    /// Number of lists.
+    #[inline]
+    fn count(&self) -> usize {
+        if N == 0 || !self.more.is_empty() {
+            N + self.more.len()
+        } else {
+            self.inline_count
+        }
+    }
+
+    /// Creates the lists up to `list` (the rare, out-of-line path).
+    #[cold]
+    #[inline(never)]
+    fn add(&mut self, list: usize) {
+        if list < N {
+            self.inline_count = self.inline_count.max(list + 1);
+        } else {
+            self.inline_count = N;
+            self.more.resize(self.more.len().max(list + 1 - N), EMPTY);
+        }
+    }
+
+    /// The ends of `list`, which exists.
+    #[inline(always)]
+    fn at(&mut self, list: usize) -> &mut Ends {
+        if list < N {
+            &mut self.inline[list]
+        } else {
+            &mut self.more[list - N]
+        }
+    }
+
+    /// The ends of `list`, creating it (and those before it) if needed.
+    #[inline(always)]
+    fn make(&mut self, list: usize) -> &mut Ends {
+        if list < N {
+            if list >= self.inline_count {
+                self.add(list);
+            }
+            &mut self.inline[list]
+        } else {
+            if list - N >= self.more.len() {
+                self.add(list);
+            }
+            &mut self.more[list - N]
+        }
+    }
+
+    /// The ends of `list` if it exists (an inline one may not yet, and is
+    /// then empty).
+    #[inline(always)]
+    fn get_mut(&mut self, list: usize) -> Option<&mut Ends> {
+        if list < N {
+            Some(&mut self.inline[list])
+        } else {
+            self.more.get_mut(list - N)
+        }
+    }
+
+    /// A copy of the ends of `list`; empty if it does not exist.
+    #[inline(always)]
+    fn get(&self, list: usize) -> Ends {
+        if list < N {
+            self.inline[list]
+        } else {
+            self.more.get(list - N).copied().unwrap_or(EMPTY)
+        }
+    }
+}
+
 /// Several intrusive lists (numbered `0..`) over one link vector: each id
 /// is in at most one of them. See the module notes.
 ///
@@ -429,19 +546,25 @@ impl<'a> IntoIterator for &'a IdList {
 /// debug builds only when the id is at an end). A list number beyond the
 /// current ones creates the lists up to it on a push and reads as an
 /// empty list otherwise.
+///
+/// The ends of lists `0..N` are kept in the structure itself, those of the
+/// others in a vector: a structure with a fixed handful of lists (S3-FIFO's
+/// three, ARC's four) gives `N` and reaches them without following a
+/// pointer or checking a length; the default `N = 0` suits any number of
+/// lists (the load buckets of a fleet).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdLists<T = ()> {
+pub struct IdLists<T = (), const N: usize = 0> {
     links: Links<T>,
-    ends: Vec<Ends>,
+    ends: Heads<N>,
 }
 
-impl<T> Default for IdLists<T> {
+impl<T, const N: usize> Default for IdLists<T, N> {
     fn default() -> Self {
-        IdLists { links: Links::default(), ends: Vec::new() }
+        IdLists { links: Links::default(), ends: Heads::new(0) }
     }
 }
 
-impl<T: Default> IdLists<T> {
+impl<T: Default, const N: usize> IdLists<T, N> {
     /// No list yet.
     pub fn new() -> Self {
         IdLists::default()
@@ -449,42 +572,32 @@ impl<T: Default> IdLists<T> {
 
     /// `lists` empty lists.
     pub fn with_lists(lists: usize) -> Self {
-        IdLists { links: Links::default(), ends: vec![EMPTY; lists] }
+        IdLists { links: Links::default(), ends: Heads::new(lists) }
     }
 
     /// Number of lists (the empty ones included).
     #[inline]
     pub fn lists(&self) -> usize {
-        self.ends.len()
-    }
-
-    #[inline]
-    fn ends_mut(&mut self, list: usize) -> &mut Ends {
-        if list >= self.ends.len() {
-            self.ends.resize(list + 1, EMPTY);
-        }
-        &mut self.ends[list]
+        self.ends.count()
     }
 
     #[inline]
     fn ends(&self, list: usize) -> Ends {
-        self.ends.get(list).copied().unwrap_or(EMPTY)
+        self.ends.get(list)
     }
 
     /// Links `id` at the front of `list`. Panics (`BUG:`) if it is already
     /// linked (in any list).
     #[inline]
     pub fn push_front(&mut self, list: usize, id: u32) {
-        self.ends_mut(list);
-        self.links.push_front(&mut self.ends[list], id);
+        self.links.push_front(self.ends.make(list), id);
     }
 
     /// Links `id` at the back of `list`. Panics (`BUG:`) if it is already
     /// linked (in any list).
     #[inline]
     pub fn push_back(&mut self, list: usize, id: u32) {
-        self.ends_mut(list);
-        self.links.push_back(&mut self.ends[list], id);
+        self.links.push_back(self.ends.make(list), id);
     }
 
     /// Unlinks `id` from `list`, the list it is in; `false` if it was in
@@ -494,7 +607,7 @@ impl<T: Default> IdLists<T> {
         if !self.links.contains(id) {
             return false;
         }
-        self.links.unlink(&mut self.ends[list], id);
+        self.links.unlink(self.ends.at(list), id);
         true
     }
 
@@ -502,36 +615,67 @@ impl<T: Default> IdLists<T> {
     /// (`BUG:`) if it is not linked.
     #[inline]
     pub fn move_to_front(&mut self, list: usize, id: u32) {
-        self.links.move_to_front(&mut self.ends[list], id);
+        self.links.move_to_front(self.ends.at(list), id);
     }
 
     /// Moves `id` to the back of `list`, the list it is in. Panics
     /// (`BUG:`) if it is not linked.
     #[inline]
     pub fn move_to_back(&mut self, list: usize, id: u32) {
-        self.links.move_to_back(&mut self.ends[list], id);
+        self.links.move_to_back(self.ends.at(list), id);
     }
 
     /// Moves `id` from `from`, the list it is in, to the front of `to`
     /// (which may be `from`). Panics (`BUG:`) if it is not linked.
     #[inline]
     pub fn transfer_front(&mut self, from: usize, to: usize, id: u32) {
-        self.links.check_linked(id, "transfer_front");
-        self.ends_mut(to);
-        self.links.unlink(&mut self.ends[from], id);
-        let e = &mut self.ends[to];
-        self.links.attach(e, NIL, e.front, id);
+        self.relink(id, Some(from), Some(to), true);
     }
 
     /// Moves `id` from `from`, the list it is in, to the back of `to`
     /// (which may be `from`). Panics (`BUG:`) if it is not linked.
     #[inline]
     pub fn transfer_back(&mut self, from: usize, to: usize, id: u32) {
-        self.links.check_linked(id, "transfer_back");
-        self.ends_mut(to);
-        self.links.unlink(&mut self.ends[from], id);
-        let e = &mut self.ends[to];
-        self.links.attach(e, e.back, NIL, id);
+        self.relink(id, Some(from), Some(to), false);
+    }
+
+    /// Moves `id` from `from`, the list it is in (`None`: in no list), to
+    /// the front of `to` (`None`: to no list, i.e. unlinks it). One step
+    /// for a caller that keeps track of each id's list itself: a
+    /// [`push_front`](Self::push_front), [`remove`](Self::remove) or
+    /// [`transfer_front`](Self::transfer_front) as `from` and `to` say,
+    /// with the one check that `id` is linked exactly when `from` is some.
+    /// Panics (`BUG:`) if it is not. Returns `id`'s data (making room for
+    /// it like [`data_mut`](Self::data_mut)), found by the same lookup.
+    #[inline]
+    pub fn relink_front(&mut self, id: u32, from: Option<usize>, to: Option<usize>) -> &mut T {
+        self.relink(id, from, to, true)
+    }
+
+    /// [`relink_front`](Self::relink_front), linking at the front or back.
+    #[inline(always)]
+    fn relink(&mut self, id: u32, from: Option<usize>, to: Option<usize>, front: bool) -> &mut T {
+        if id as usize >= self.links.0.len() {
+            self.links.grow(id);
+        }
+        if let Some(t) = to {
+            self.ends.make(t);
+        }
+        // The link vector as a slice once: its length stays in a register
+        // across the stores below.
+        let (s, ends) = (self.links.0.as_mut_slice(), &mut self.ends);
+        if (s[id as usize].link.prev != UNLINKED) != from.is_some() {
+            relink_mismatch(id, from.is_some());
+        }
+        if let Some(f) = from {
+            unlink(s, ends.at(f), id);
+        }
+        if let Some(t) = to {
+            let e = ends.at(t);
+            let (prev, next) = if front { (NIL, e.front) } else { (e.back, NIL) };
+            attach(s, e, prev, next, id);
+        }
+        &mut s[id as usize].data
     }
 
     /// The front id of `list`, if any.
@@ -613,7 +757,8 @@ impl<T: Default> IdLists<T> {
     /// stays).
     pub fn clear(&mut self) {
         self.links.0.clear();
-        self.ends.fill(EMPTY);
+        self.ends.inline.fill(EMPTY);
+        self.ends.more.fill(EMPTY);
     }
 
     /// The ids of `list` from front to back.
@@ -828,20 +973,42 @@ mod tests {
 
     /// Three lists of one [`IdLists`]; the ops go to `list` (ids are
     /// pushed only when in none of the lists).
+    /// Pushes of an id in no list and removals go through
+    /// [`IdLists::relink_front`] when `relink` is set; each id's data is
+    /// what the last `relink_front` of it wrote through the returned
+    /// reference.
     struct Family {
-        ls: IdLists,
+        ls: IdLists<u32, 3>,
         list: usize,
+        relink: bool,
+    }
+
+    impl Family {
+        /// `relink_front`, then a check that it returned `id`'s data.
+        fn relink_front(&mut self, id: u32, from: Option<usize>, to: Option<usize>) {
+            *self.ls.relink_front(id, from, to) = id + 1;
+            assert_eq!(self.ls.data(id), Some(&(id + 1)));
+        }
     }
 
     impl Lst for Family {
         fn push_front(&mut self, id: u32) {
-            self.ls.push_front(self.list, id)
+            if self.relink {
+                self.relink_front(id, None, Some(self.list))
+            } else {
+                self.ls.push_front(self.list, id)
+            }
         }
         fn push_back(&mut self, id: u32) {
             self.ls.push_back(self.list, id)
         }
         fn remove(&mut self, id: u32) -> bool {
-            self.ls.remove(self.list, id)
+            if !self.relink {
+                return self.ls.remove(self.list, id);
+            }
+            let linked = self.ls.contains(id);
+            self.relink_front(id, linked.then_some(self.list), None);
+            linked
         }
         fn move_to_front(&mut self, id: u32) {
             self.ls.move_to_front(self.list, id)
@@ -882,12 +1049,14 @@ mod tests {
         }
 
         /// Each list of an `IdLists` behaves like its own `VecDeque`, with
-        /// ids moving between lists (an id is in at most one).
+        /// ids moving between lists (an id is in at most one). Six lists:
+        /// the ends of three kept inline, of the others in the vector.
         #[test]
-        fn idlists_match_vecdeques(ops in prop::collection::vec((0..3usize, op()), 0..200)) {
-            let mut ms = vec![VecDeque::new(); 3];
-            let mut f = Family { ls: IdLists::new(), list: 0 };
-            for (list, op) in &ops {
+        fn idlists_match_vecdeques(ops in prop::collection::vec((0..6usize, op(), any::<bool>()), 0..200)) {
+            let mut ms = vec![VecDeque::new(); 6];
+            let mut f = Family { ls: IdLists::new(), list: 0, relink: false };
+            for (list, op, relink) in &ops {
+                f.relink = *relink;
                 let op = match op.clone() {
                     Op::InsertAfter(_, _) | Op::InsertBefore(_, _) | Op::Clear => Op::PopBack,
                     o => o,
@@ -905,7 +1074,11 @@ mod tests {
                         ms[h].remove(p);
                         if let Op::PushFront(_) = op {
                             ms[*list].push_front(x);
-                            f.ls.transfer_front(h, *list, x);
+                            if f.relink {
+                                f.relink_front(x, Some(h), Some(*list));
+                            } else {
+                                f.ls.transfer_front(h, *list, x);
+                            }
                         } else {
                             ms[*list].push_back(x);
                             f.ls.transfer_back(h, *list, x);
@@ -953,6 +1126,22 @@ mod tests {
         let mut l = IdList::new();
         l.push_back(1);
         l.move_to_front(2);
+    }
+
+    #[test]
+    #[should_panic(expected = "BUG: IdList: id 4 is already linked")]
+    fn relinking_a_linked_id_from_no_list_panics() {
+        let mut ls: IdLists = IdLists::with_lists(2);
+        ls.push_back(1, 4);
+        ls.relink_front(4, None, Some(0));
+    }
+
+    #[test]
+    #[should_panic(expected = "BUG: IdList: relink of id 4, which is not linked")]
+    fn relinking_an_unlinked_id_from_a_list_panics() {
+        let mut ls: IdLists = IdLists::with_lists(2);
+        ls.push_back(1, 3);
+        ls.relink_front(4, Some(1), Some(0));
     }
 
     #[test]

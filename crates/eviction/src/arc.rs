@@ -84,7 +84,7 @@ impl Default for Node {
 pub struct ArcCache {
     /// T1, T2, B1, B2: the MRU end is the front, the LRU end the back;
     /// each id's node is kept with its links.
-    lists: IdLists<Node>,
+    lists: IdLists<Node, 4>,
     /// Bytes in each list.
     bytes: [u64; 4],
     capacity: u64,
@@ -140,27 +140,16 @@ impl ArcCache {
     }
 
     /// Unlinks `id` from its list and links it at the MRU end of `to`.
-    #[inline]
+    #[inline(always)]
     fn move_to(&mut self, id: u32, to: usize) {
-        let n = self.lists.data_mut(id);
-        let (from, size) = (n.list, n.size);
-        n.list = to;
-        match (from != NONE, to != NONE) {
-            (true, true) if from == to => self.lists.move_to_front(to, id),
-            (true, true) => {
-                self.lists.transfer_front(from, to, id);
-                self.bytes[from] -= size;
-                self.bytes[to] += size;
-            }
-            (true, false) => {
-                self.lists.remove(from, id);
-                self.bytes[from] -= size;
-            }
-            (false, true) => {
-                self.lists.push_front(to, id);
-                self.bytes[to] += size;
-            }
-            (false, false) => {}
+        let (from, size) = self.lists.data(id).map_or((NONE, 0), |n| (n.list, n.size));
+        let list = |l: usize| (l != NONE).then_some(l);
+        self.lists.relink_front(id, list(from), list(to)).list = to;
+        if let Some(f) = list(from) {
+            self.bytes[f] -= size;
+        }
+        if let Some(t) = list(to) {
+            self.bytes[t] += size;
         }
     }
 

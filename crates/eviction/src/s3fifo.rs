@@ -104,7 +104,7 @@ const GHOST: usize = Queue::Ghost as usize;
 pub struct S3Fifo {
     /// S, M and G (ids pushed at the front, taken from the back); each
     /// id's node is kept with its links.
-    lists: IdLists<Node>,
+    lists: IdLists<Node, 3>,
     /// Bytes in S, M and G.
     bytes: [u64; 3],
     small_budget: u64,
@@ -163,27 +163,16 @@ impl S3Fifo {
     }
 
     /// Unlinks `id` from its queue and links it at the head of `to`.
-    #[inline]
+    #[inline(always)]
     fn move_to(&mut self, id: u32, to: Queue) {
-        let n = self.lists.data_mut(id);
-        let (from, size) = (n.queue, n.size);
-        n.queue = to;
-        match (from != Queue::None, to != Queue::None) {
-            (true, true) if from == to => self.lists.move_to_front(to as usize, id),
-            (true, true) => {
-                self.lists.transfer_front(from as usize, to as usize, id);
-                self.bytes[from as usize] -= size;
-                self.bytes[to as usize] += size;
-            }
-            (true, false) => {
-                self.lists.remove(from as usize, id);
-                self.bytes[from as usize] -= size;
-            }
-            (false, true) => {
-                self.lists.push_front(to as usize, id);
-                self.bytes[to as usize] += size;
-            }
-            (false, false) => {}
+        let (from, size) = self.lists.data(id).map_or((Queue::None, 0), |n| (n.queue, n.size));
+        let list = |q: Queue| (q != Queue::None).then_some(q as usize);
+        self.lists.relink_front(id, list(from), list(to)).queue = to;
+        if let Some(f) = list(from) {
+            self.bytes[f] -= size;
+        }
+        if let Some(t) = list(to) {
+            self.bytes[t] += size;
         }
     }
 

@@ -53,7 +53,7 @@ pub struct Sieve {
     /// Front: the newest object (the head); back: the oldest (the tail).
     /// Each id's data: hit since the hand last passed (meaningful while it
     /// is in the queue), kept next to its links.
-    list: IdLists<bool>,
+    list: IdLists<bool, 1>,
     /// Where the next sweep starts; `NIL` = at the tail.
     hand: u32,
 }
@@ -112,8 +112,7 @@ impl Evictor for Sieve {
         if self.list.contains(id) {
             panic!("BUG: sieve: object {id} inserted twice");
         }
-        *self.list.data_mut(id) = false;
-        self.list.push_front(Q, id);
+        *self.list.relink_front(id, None, Some(Q)) = false;
     }
 
     fn on_access(&mut self, id: u32, _ctx: AccessCtx) {

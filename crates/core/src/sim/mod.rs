@@ -1,14 +1,14 @@
 //! The cluster simulation: one [`Simulation`] per run, split into rooms.
 //!
 //! ```text
-//!             ┌──────────── mod.rs: Simulation::new, the run loop, dispatch of events ───────────┐
-//!  Arrival ─► │ request.rs ── route, admit, wait, serve, time out, retry ──► completed/failed   │
-//!             │     │ ensure_model / pin / unpin / touch_hit        ▲ admit_waiters             │
-//!             │     ▼                                               │                           │
-//!             │ cache.rs ── the tiers: download → load, unload, room, expiry (private fields)    │
-//!             │ fleet.rs ── faults, replacements, scale-out/in, drain                            │
-//!             │ minute.rs ── per-minute metrics, autoscaler tick, the report                     │
-//!             └── event.rs (events, agenda) · state.rs (data) · invariants.rs (checks) ─────────┘
+//!             ┌──────────── mod.rs: Simulation::new, the run loop, dispatch of events ───────────────┐
+//!  Arrival ─► │ request.rs ── route, admit, wait, serve, time out, retry ──► completed/failed        │
+//!             │     │ ensure_model / pin / unpin / touch_hit        ▲ admit_waiters                  │
+//!             │     ▼                                               │                                │
+//!             │ cache.rs ── the tiers: download → load, unload, room, expiry (private fields)        │
+//!             │ fleet.rs ── faults, replacements, scale-out/in, drain                                │
+//!             │ minute.rs ── per-minute metrics, autoscaler tick, the report                         │
+//!             └── event.rs (events, agenda) · state.rs (data) · invariants.rs (checks) ──────────────┘
 //! ```
 //!
 //! Each file opens with what it owns and what it may touch. The data is

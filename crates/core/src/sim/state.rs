@@ -212,3 +212,47 @@ pub(super) struct Inflow {
     /// Service times, drawn once per arrival whatever happens to it.
     pub(super) service_rng: SimRng,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(seq: u64) -> Req {
+        Req {
+            seq,
+            model: 0,
+            inst: NIL,
+            arrival: SimTime::ZERO,
+            ready: SimTime::ZERO,
+            service: SimDuration::ZERO,
+            next: NIL,
+            gen: 0,
+            state: ReqState::WaitModel,
+            hit: false,
+            measured: true,
+            timeout_armed: false,
+            attempt: 0,
+            started: SimTime::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_reused_entry_gets_a_new_generation_so_old_timers_go_stale() {
+        let mut r = Requests::default();
+        let (a, b) = (r.alloc(req(0)), r.alloc(req(1)));
+        assert_eq!((a, b, r.live), (0, 1, 2));
+        assert_eq!((r.slab[0].gen, r.slab[1].gen), (0, 0));
+        r.free(a);
+        r.live -= 1;
+        assert_eq!(r.slab[0].state, ReqState::Free);
+        // The freed entry is reused (no growth) with generation 1; a timer
+        // armed for generation 0 no longer matches it.
+        let c = r.alloc(req(2));
+        assert_eq!((c, r.slab.len(), r.slab[0].seq, r.slab[0].gen, r.live), (0, 2, 2, 1, 2));
+        r.free(c);
+        r.free(b);
+        // Last freed, first reused.
+        assert_eq!(r.alloc(req(3)), 1);
+        assert_eq!(r.slab[1].gen, 1);
+    }
+}

@@ -6,7 +6,6 @@ use crate::error::Error;
 use mmesim_core::Bytes;
 use mmesim_eviction::{CacheStats, EvictionPolicy, SizedCache};
 use mmesim_workload::cachetrace::{open_trace, CacheTraceFormat, DenseIds, TraceError};
-use mmesim_workload::ErrorKind as TraceErrorKind;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -93,10 +92,8 @@ pub struct TraceSummary {
 }
 
 fn trace_err(path: &Path, e: TraceError) -> Error {
-    match e.kind() {
-        TraceErrorKind::Open { .. } => Error::io_in(path.display().to_string(), e.to_string()),
-        _ => Error::parse(path.display().to_string(), e.to_string()),
-    }
+    let message = e.to_string();
+    crate::trace::from_trace_error(e, path.display().to_string(), message)
 }
 
 fn too_many(path: &Path) -> Error {

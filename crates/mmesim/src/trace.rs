@@ -214,18 +214,22 @@ pub(crate) type ErrorSlot = Arc<Mutex<Option<TraceError>>>;
 /// (origin `trace`, the trace's error as its `source()`).
 pub(crate) fn error_met(slot: &ErrorSlot) -> Option<Error> {
     let e = slot.lock().ok()?.take()?;
-    Some(error_in(&e, "trace".to_string(), e.to_string()).with_source(e))
+    let message = e.to_string();
+    Some(from_trace_error(e, "trace".to_string(), message))
 }
 
-/// The facade's kind of a trace error: reading failed, or the trace is
-/// wrong.
-/// The facade's error for a trace error: I/O stays I/O, the rest is an
-/// invalid trace.
-fn error_in(e: &TraceError, origin: String, message: String) -> Error {
-    match e.kind() {
+/// The facade's error for trace error `e`, said as `message` about
+/// `origin`, with `e` as its `source()`: reading failed (I/O stays I/O), a
+/// record does not match the format (parse), or the trace or an option is
+/// wrong (invalid). The one mapping for `mmesim run`'s traces and
+/// `mmesim cache`'s.
+pub(crate) fn from_trace_error(e: TraceError, origin: String, message: String) -> Error {
+    let error = match e.kind() {
         TraceErrorKind::Open { .. } | TraceErrorKind::Io { .. } => Error::io_in(origin, message),
+        TraceErrorKind::Record { .. } => Error::parse(origin, message),
         _ => Error::invalid_in(origin, message),
-    }
+    };
+    error.with_source(e)
 }
 
 /// A loaded trace: its models and a source of its requests.
@@ -247,7 +251,7 @@ fn trace_err(e: TraceError) -> Error {
         (_, Some(path)) => (path.display().to_string(), e.without_path().to_string()),
         _ => ("trace".to_string(), e.to_string()),
     };
-    error_in(&e, origin, message).with_source(e)
+    from_trace_error(e, origin, message)
 }
 
 /// Reads the trace's models and opens its request stream.

@@ -155,11 +155,9 @@ impl Simulation {
         let was_launching = self.fleet.instances[inst as usize].life == Life::Launching;
         self.set_flags(inst, false, false);
         {
+            // A launching instance has no busy slot: this adds nothing then.
             let it = &mut self.fleet.instances[inst as usize];
-            if !was_launching {
-                it.busy_area += it.slots_busy as u128 * (now - it.last_change).as_nanos() as u128;
-            }
-            it.last_change = now;
+            it.accrue_busy(now);
             it.life = Life::Failed;
             it.ended_at = Some(now);
         }

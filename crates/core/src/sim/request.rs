@@ -390,15 +390,8 @@ impl Simulation {
             _ => return false,
         }
         self.reqs.slab[r as usize].state = ReqState::Dead;
-        let it = &mut self.fleet.instances[req.inst as usize];
-        it.queued -= 1;
-        it.acc.errors_5xx += 1;
-        let zone = self.fleet.zone(req.inst);
-        self.fleet.zones[zone].failed += 1;
-        *self.m.failed.entry(FailReason::Timeout).or_insert(0) += 1;
-        self.m.measured_failed += req.measured as u64;
-        self.m.minute.failed += 1;
-        self.record(req.inst, req.model, TraceKind::Failed { seq: req.seq, reason: FailReason::Timeout });
+        self.fleet.instances[req.inst as usize].queued -= 1;
+        self.count_failure(req.seq, req.inst, req.model, FailReason::Timeout, req.measured);
         if req.state == ReqState::WaitSlot {
             self.fleet.status[req.inst as usize].queued_for_slot -= 1;
             self.unpin(req.inst, req.model);

@@ -59,27 +59,60 @@ pub struct InstanceType {
     /// vCPUs: inference slots on CPU types, and the default limit on
     /// concurrent downloads and loads.
     pub vcpus: u32,
+    /// Speed of one vCPU relative to the reference (1.0): service times
+    /// and load overheads are divided by it on this type.
+    pub cpu_speed: f64,
     /// RAM.
     pub memory: Bytes,
     /// RAM kept for the OS and the serving container (not usable by models).
     pub reserved_memory: Bytes,
+    /// RAM each loaded model costs beyond its own footprint: the serving
+    /// container's per-model worker process and runtime (on GPU types, in
+    /// host memory; the GPU tier holds the footprint only).
+    pub model_overhead: Bytes,
+    /// Share of RAM in use (reserved + loaded models) at which the serving
+    /// container unloads models to make room, in (0, 1]: the memory tier
+    /// of a CPU type is `memory_watermark × memory − reserved_memory`.
+    pub memory_watermark: f64,
     /// Optional GPU.
     pub gpu: Option<Gpu>,
     /// Disk tier.
     pub storage: Storage,
     /// Download bandwidth from the model store, bytes per second.
     pub download_bytes_per_s: f64,
+    /// Network bandwidth request and response payloads cross, bytes per
+    /// second.
+    pub network_bytes_per_s: f64,
     /// Hourly price in USD.
     pub price_per_hour: f64,
 }
 
 impl InstanceType {
-    /// Capacity of the memory tier: GPU memory on GPU types, otherwise RAM
-    /// minus the reserved part.
+    /// Capacity of the memory tier: GPU memory on GPU types, otherwise the
+    /// RAM below the unloading watermark minus the reserved part.
     pub fn model_memory(&self) -> Bytes {
         match self.gpu {
             Some(g) => g.memory,
-            None => Bytes(self.memory.0.saturating_sub(self.reserved_memory.0)),
+            None => Bytes(self.watermark_bytes().saturating_sub(self.reserved_memory.0)),
+        }
+    }
+
+    /// RAM in use at which the container starts unloading.
+    fn watermark_bytes(&self) -> u64 {
+        if self.memory_watermark >= 1.0 {
+            self.memory.0
+        } else {
+            (self.memory.0 as f64 * self.memory_watermark) as u64
+        }
+    }
+
+    /// What a loaded model costs in the memory tier: its footprint, plus
+    /// the container's per-model overhead on CPU types (on GPU types the
+    /// overhead is host memory, outside the GPU tier).
+    pub fn tier_footprint(&self, model_memory: Bytes) -> Bytes {
+        match self.gpu {
+            Some(_) => model_memory,
+            None => Bytes(model_memory.0.saturating_add(self.model_overhead.0)),
         }
     }
 
@@ -99,10 +132,16 @@ impl InstanceType {
         if self.memory.0 == 0 {
             return Err(ConfigError::invalid("memory_gib", "`memory_gib` must be positive"));
         }
-        if self.gpu.is_none() && self.reserved_memory.0 >= self.memory.0 {
+        if !(self.memory_watermark.is_finite() && self.memory_watermark > 0.0 && self.memory_watermark <= 1.0) {
+            return Err(ConfigError::invalid(
+                "memory_watermark",
+                format!("`memory_watermark` must be in (0, 1], got {}", self.memory_watermark),
+            ));
+        }
+        if self.gpu.is_none() && self.reserved_memory.0 >= self.watermark_bytes() {
             return Err(ConfigError::invalid(
                 "reserved_memory_gib",
-                "`reserved_memory_gib` must be less than `memory_gib`",
+                "`reserved_memory_gib` must be less than `memory_watermark × memory_gib`",
             ));
         }
         if let Some(g) = self.gpu {
@@ -123,8 +162,14 @@ impl InstanceType {
         if !(self.download_bytes_per_s.is_finite() && self.download_bytes_per_s >= 1e3) {
             return Err(ConfigError::invalid("download_mb_per_s", "`download_mb_per_s` must be at least 0.001"));
         }
+        if !(self.network_bytes_per_s.is_finite() && self.network_bytes_per_s >= 1e3) {
+            return Err(ConfigError::invalid("network_mb_per_s", "`network_mb_per_s` must be at least 0.001"));
+        }
         if self.vcpus > 1 << 20 || self.gpu.is_some_and(|g| g.slots > 1 << 20) {
             return Err(ConfigError::unsupported("more than 2^20 inference slots per instance are not supported"));
+        }
+        if !(self.cpu_speed.is_finite() && (1e-3..=1e3).contains(&self.cpu_speed)) {
+            return Err(ConfigError::invalid("cpu_speed", "`cpu_speed` must be between 0.001 and 1000"));
         }
         if !(self.price_per_hour.is_finite() && self.price_per_hour >= 0.0) {
             return Err(ConfigError::invalid("price_per_hour", "`price_per_hour` must be a non-negative number"));
@@ -158,11 +203,15 @@ fn entry(
     InstanceType {
         name: name.to_string(),
         vcpus,
+        cpu_speed: 1.0,
         memory: Bytes::from_gib(mem_gib),
         reserved_memory: Bytes::from_gib(if mem_gib <= 8.0 { 1.0 } else { 2.0 }),
+        model_overhead: Bytes::ZERO,
+        memory_watermark: 1.0,
         gpu: gpu.map(|(gib, slots)| Gpu { count: 1, memory: Bytes::from_gib(gib), slots }),
         storage,
         download_bytes_per_s: if vcpus <= 4 { 200.0 * MB } else { 400.0 * MB },
+        network_bytes_per_s: if vcpus <= 4 { 200.0 * MB } else { 400.0 * MB },
         price_per_hour: price,
     }
 }

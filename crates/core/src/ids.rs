@@ -51,6 +51,10 @@ impl Bytes {
     /// Zero bytes.
     pub const ZERO: Bytes = Bytes(0);
 
+    /// From kibibytes (2^10), rounded to the nearest byte.
+    pub fn from_kib(kib: f64) -> Bytes {
+        Bytes((kib * 1024.0).round().max(0.0) as u64)
+    }
     /// From mebibytes (2^20), rounded to the nearest byte.
     pub fn from_mib(mib: f64) -> Bytes {
         Bytes((mib * 1048576.0).round().max(0.0) as u64)

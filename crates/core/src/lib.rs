@@ -88,11 +88,13 @@
 //!         download_overhead: SimDuration::ZERO, launch_delay: SimDuration::from_secs(300),
 //!         replace_failed: true, replacement_delay: SimDuration::from_secs(300),
 //!         scale_in_pick: ScaleInPick::Newest,
+//!         request_overhead: SimDuration::ZERO, model_cache: ModelCacheSetting::Enabled,
 //!     },
 //!     models: vec![ModelSpec {
 //!         name: "m0".into(), memory: Bytes::from_mib(100.0), artifact: Bytes::from_mib(100.0),
 //!         service_ms: Dist::Constant { value: 10.0 },
 //!         load_overhead: SimDuration::ZERO, unload_time: SimDuration::ZERO,
+//!         payload: Bytes::ZERO,
 //!     }],
 //!     faults: vec![], client: ClientConfig::default(),
 //!     duration: SimDuration::from_secs(10), warmup: SimDuration::ZERO, seed: 1,
@@ -138,7 +140,7 @@ pub use metrics::{
     CacheCounts, FailReason, FaultWindow, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report,
     RequestCounts, ZoneSummary,
 };
-pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelSpec, ScaleInPick, SimConfig};
+pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelSpec, ScaleInPick, SimConfig};
 pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
 };

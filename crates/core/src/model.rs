@@ -20,6 +20,9 @@ pub struct ModelSpec {
     pub load_overhead: SimDuration,
     /// Time an unload takes; the memory frees when it ends.
     pub unload_time: SimDuration,
+    /// Bytes a request and its response carry over the network (they add
+    /// `payload / network bandwidth` to the request's overhead latency).
+    pub payload: Bytes,
 }
 
 /// Cluster-wide settings.
@@ -55,6 +58,25 @@ pub struct ClusterConfig {
     pub replacement_delay: SimDuration,
     /// Which in-service instance a scale-in drains.
     pub scale_in_pick: ScaleInPick,
+    /// Fixed time every request spends outside the model (the endpoint's
+    /// front end, the container's HTTP layer): part of `OverheadLatency`,
+    /// holding no slot.
+    pub request_overhead: SimDuration,
+    /// SageMaker's `ModelCacheSetting`: keep models loaded after a call
+    /// (`Enabled`), or unload and delete them once no request uses them.
+    pub model_cache: ModelCacheSetting,
+}
+
+/// SageMaker's `ModelCacheSetting` of a multi-model endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelCacheSetting {
+    /// Models stay loaded until memory is needed (the default).
+    #[default]
+    Enabled,
+    /// A model is unloaded, and its artifact deleted, as soon as no request
+    /// is waiting for, queued for or being served by it.
+    Disabled,
 }
 
 /// Which instance a scale-in drains (after cancelling launches).

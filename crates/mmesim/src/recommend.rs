@@ -448,13 +448,13 @@ fn search_type(
     let unfit = match point_scenario(base, ty, 1, 0, None).validate(&base.name) {
         Err(e) => Some(e.message().to_string()),
         Ok(()) => {
-            let room = room.model_memory();
-            models.iter().find(|m| m.memory > room).map(|m| {
+            let cap = room.model_memory();
+            models.iter().find(|m| room.tier_footprint(m.memory) > cap).map(|m| {
                 format!(
                     "model `{}` ({:.0} MiB) is larger than the memory tier of `{ty}` ({:.0} MiB)",
                     m.name,
-                    m.memory.as_mib(),
-                    room.as_mib()
+                    room.tier_footprint(m.memory).as_mib(),
+                    cap.as_mib()
                 )
             })
         }

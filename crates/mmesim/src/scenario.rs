@@ -5,8 +5,8 @@ use crate::error::{from_toml, Error, ErrorKind};
 use crate::trace::TraceSpec;
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
-    Bytes, Catalog, ClientConfig, ClusterConfig, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType, Policies,
-    RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
+    Bytes, Catalog, ClientConfig, ClusterConfig, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType,
+    ModelCacheSetting, Policies, RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
 };
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
@@ -245,6 +245,23 @@ pub struct ClusterSpec {
     /// `fewest-loaded` or `fewest-outstanding`.
     #[serde(default)]
     pub scale_in_pick: ScaleInPick,
+    /// Fixed time each request spends outside the model (front end,
+    /// container HTTP layer), ms: part of `OverheadLatency`. Default 0.
+    #[serde(default)]
+    pub request_overhead_ms: f64,
+    /// SageMaker's `ModelCacheSetting`: `enabled` (default) or `disabled`
+    /// (unload and delete a model once no request uses it).
+    #[serde(default)]
+    pub model_cache: ModelCacheSetting,
+    /// The serving container's memory per loaded model beyond its
+    /// footprint, MiB, for whatever instance type runs (overrides the
+    /// type's `model_overhead_mib`).
+    #[serde(default)]
+    pub model_overhead_mib: Option<f64>,
+    /// Share of RAM in use at which the container unloads models, in
+    /// (0, 1], for whatever instance type runs (overrides the type's).
+    #[serde(default)]
+    pub memory_watermark: Option<f64>,
 }
 
 fn d_true() -> bool {
@@ -267,6 +284,10 @@ impl Default for ClusterSpec {
             replace_failed: true,
             replacement_delay_s: d_launch(),
             scale_in_pick: ScaleInPick::Newest,
+            request_overhead_ms: 0.0,
+            model_cache: ModelCacheSetting::Enabled,
+            model_overhead_mib: None,
+            memory_watermark: None,
         }
     }
 }
@@ -286,6 +307,15 @@ pub struct InstanceTypeSpec {
     pub memory_gib: Option<f64>,
     /// RAM reserved for the OS and container, GiB.
     pub reserved_memory_gib: Option<f64>,
+    /// The container's RAM per loaded model beyond its footprint, MiB.
+    pub model_overhead_mib: Option<f64>,
+    /// Share of RAM in use at which the container unloads, in (0, 1].
+    pub memory_watermark: Option<f64>,
+    /// Speed of a vCPU relative to the reference (service times are
+    /// divided by it).
+    pub cpu_speed: Option<f64>,
+    /// Network bandwidth for payloads, MB/s (10^6 bytes).
+    pub network_mb_per_s: Option<f64>,
     /// A GPU.
     pub gpu: Option<GpuSpec>,
     /// The disk tier.
@@ -501,11 +531,15 @@ impl Scenario {
                             format!("required for `{}`, which is not in the built-in catalog", t.name),
                         )
                     })?,
+                    cpu_speed: 1.0,
                     memory: Bytes::from_gib(need(t.memory_gib, "memory_gib")?),
                     reserved_memory: Bytes::ZERO,
+                    model_overhead: Bytes::ZERO,
+                    memory_watermark: 1.0,
                     gpu: None,
                     storage: Storage { kind: StorageKind::Ebs, size: Bytes::from_gib(100.0), read_bytes_per_s: 250e6 },
                     download_bytes_per_s: 200e6,
+                    network_bytes_per_s: 200e6,
                     price_per_hour: need(t.price_per_hour, "price_per_hour")?,
                 },
             };
@@ -528,6 +562,18 @@ impl Scenario {
             }
             if let Some(v) = t.reserved_memory_gib {
                 ty.reserved_memory = Bytes::from_gib(num(v, "reserved_memory_gib", false)?);
+            }
+            if let Some(v) = t.model_overhead_mib {
+                ty.model_overhead = Bytes::from_mib(num(v, "model_overhead_mib", false)?);
+            }
+            if let Some(v) = t.memory_watermark {
+                ty.memory_watermark = num(v, "memory_watermark", true)?;
+            }
+            if let Some(v) = t.cpu_speed {
+                ty.cpu_speed = num(v, "cpu_speed", true)?;
+            }
+            if let Some(v) = t.network_mb_per_s {
+                ty.network_bytes_per_s = num(v, "network_mb_per_s", true)? * 1e6;
             }
             if let Some(g) = &t.gpu {
                 ty.gpu = Some(Gpu {
@@ -559,6 +605,39 @@ impl Scenario {
             })?;
             cat.insert(ty);
         }
+        // The container's settings in `[cluster]` apply to every type.
+        let c = &self.cluster;
+        if c.model_overhead_mib.is_some() || c.memory_watermark.is_some() {
+            if let Some(v) = c.model_overhead_mib {
+                if !(v.is_finite() && (0.0..=mmesim_workload::MAX_MIB).contains(&v)) {
+                    return Err(Error::invalid(
+                        origin,
+                        "cluster.model_overhead_mib",
+                        format!("must be a non-negative number of MiB, got {v}"),
+                    ));
+                }
+            }
+            if let Some(v) = c.memory_watermark {
+                if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                    return Err(Error::invalid(
+                        origin,
+                        "cluster.memory_watermark",
+                        format!("must be in (0, 1], got {v}"),
+                    ));
+                }
+            }
+            let all: Vec<InstanceType> = cat.iter().cloned().collect();
+            for mut ty in all {
+                if let Some(v) = c.model_overhead_mib {
+                    ty.model_overhead = Bytes::from_mib(v);
+                }
+                if let Some(v) = c.memory_watermark {
+                    ty.memory_watermark = v;
+                }
+                // A type this leaves without room is refused when it runs.
+                cat.insert(ty);
+            }
+        }
         Ok(cat)
     }
 
@@ -586,6 +665,23 @@ impl Scenario {
                 format!("unknown instance type `{}`; known: {}", c.instance_type, known.join(", ")),
             );
         };
+        ty.validate().map_err(|e| {
+            let message = format!("instance type `{}`: {e}", ty.name);
+            Error::with_kind(
+                ErrorKind::Invalid {
+                    file: origin.into(),
+                    field: Some(format!("cluster.{}", e.field().unwrap_or("instance_type"))),
+                },
+                message,
+            )
+            .with_source(e)
+        })?;
+        if !finite_nonneg(c.request_overhead_ms) || c.request_overhead_ms > MAX_SECONDS * 1e3 {
+            return inv(
+                "cluster.request_overhead_ms",
+                format!("must be a non-negative number, got {}", c.request_overhead_ms),
+            );
+        }
         if c.instances == 0 || c.instances > MAX_INSTANCES {
             return inv("cluster.instances", format!("must be between 1 and {MAX_INSTANCES}, got {}", c.instances));
         }
@@ -826,6 +922,8 @@ impl Scenario {
                 replace_failed: c.replace_failed,
                 replacement_delay: SimDuration::from_secs_f64(c.replacement_delay_s),
                 scale_in_pick: c.scale_in_pick,
+                request_overhead: SimDuration::from_millis_f64(c.request_overhead_ms),
+                model_cache: c.model_cache,
             },
             models,
             faults: self.faults(origin)?,

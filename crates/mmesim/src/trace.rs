@@ -336,6 +336,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     service_ms: models.service_ms.to_dist(),
                     load_overhead: SimDuration::from_millis_f64(models.load_overhead_ms),
                     unload_time: unload,
+                    payload: Bytes::from_kib(models.payload_kib),
                 })
                 .collect();
             let source = Box::new(OracleSource {
@@ -377,6 +378,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     service_ms: Dist::Constant { value: f.duration_mean_ms().max(0.0) },
                     load_overhead: SimDuration::from_millis_f64(models.load_overhead_ms),
                     unload_time: unload,
+                    payload: Bytes::from_kib(models.payload_kib),
                 })
                 .collect();
             Ok(Loaded { models: specs, source: Box::new(trace.source(&streams)), error })

@@ -178,8 +178,9 @@ fn too_large_and_timeout() {
 ///
 /// ```text
 /// t=0  A and B both miss; two download slots: each gets 524.288 MB/s → both end at 2.0 s
-///      both loads read at 1048.576 MB/s each → 3.0 s, + 100 ms overhead → 3.1 s
-///      one slot: A serves 3.10–3.11, B 3.11–3.12
+///      both loads read at 1048.576 MB/s each → 3.0 s, then 100 ms of
+///      deserialising each on the one vCPU, shared: both end at 3.2 s
+///      one slot: A serves 3.20–3.21, B 3.21–3.22
 /// ```
 #[test]
 fn concurrent_transfers_share_bandwidth() {
@@ -201,10 +202,10 @@ fn concurrent_transfers_share_bandwidth() {
             (2000, 0, LoadStart),
             (2000, 1, DownloadEnd),
             (2000, 1, LoadStart),
-            (3100, 0, LoadEnd),
-            (3100, 1, LoadEnd),
-            (3110, 0, done(0, 3110)),
-            (3120, 1, done(1, 3120)),
+            (3200, 0, LoadEnd),
+            (3200, 1, LoadEnd),
+            (3210, 0, done(0, 3210)),
+            (3220, 1, done(1, 3220)),
         ]
     );
 }

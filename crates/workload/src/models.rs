@@ -24,6 +24,9 @@ pub struct ModelEntry {
     /// Load overhead, ms (default: the population's).
     #[serde(default)]
     pub load_overhead_ms: Option<f64>,
+    /// Request plus response payload, KiB (default: the population's).
+    #[serde(default)]
+    pub payload_kib: Option<f64>,
 }
 
 /// A service time: a plain number of milliseconds (`service_ms = 20.0`), or
@@ -117,6 +120,10 @@ pub struct ModelsSpec {
     /// Time an unload takes, ms.
     #[serde(default = "d_unload")]
     pub unload_ms: f64,
+    /// Bytes a request and its response carry, KiB (they cross the
+    /// instance's network and add to the overhead latency). Default 0.
+    #[serde(default)]
+    pub payload_kib: f64,
     /// Explicit models; when non-empty, replaces the generated population.
     #[serde(default)]
     pub list: Vec<ModelEntry>,
@@ -131,6 +138,7 @@ impl Default for ModelsSpec {
             service_ms: d_service(),
             load_overhead_ms: d_load_overhead(),
             unload_ms: d_unload(),
+            payload_kib: 0.0,
             list: Vec::new(),
         }
     }
@@ -194,6 +202,8 @@ impl ModelsSpec {
         positive("artifact_ratio", self.artifact_ratio)?;
         at_most("artifact_ratio", self.artifact_ratio, 1e6)?;
         nonneg("load_overhead_ms", self.load_overhead_ms)?;
+        nonneg("payload_kib", self.payload_kib)?;
+        at_most("payload_kib", self.payload_kib, MAX_MIB * 1024.0)?;
         at_most("load_overhead_ms", self.load_overhead_ms, MAX_MS)?;
         nonneg("unload_ms", self.unload_ms)?;
         at_most("unload_ms", self.unload_ms, MAX_MS)?;
@@ -209,6 +219,10 @@ impl ModelsSpec {
                 let d = s.to_dist();
                 dist_ok("service_ms", &d).map_err(at)?;
                 at_most("service_ms", d.mean(), MAX_MS).map_err(at)?;
+            }
+            if let Some(p) = m.payload_kib {
+                nonneg("payload_kib", p).map_err(at)?;
+                at_most("payload_kib", p, MAX_MIB * 1024.0).map_err(at)?;
             }
             if let Some(o) = m.load_overhead_ms {
                 nonneg("load_overhead_ms", o).map_err(at)?;
@@ -241,6 +255,7 @@ impl ModelsSpec {
                             m.load_overhead_ms.unwrap_or(self.load_overhead_ms),
                         ),
                         unload_time: unload,
+                        payload: Bytes::from_kib(m.payload_kib.unwrap_or(self.payload_kib)),
                     }
                 })
                 .collect();
@@ -256,6 +271,7 @@ impl ModelsSpec {
                     service_ms: self.service_ms.to_dist(),
                     load_overhead: SimDuration::from_millis_f64(self.load_overhead_ms),
                     unload_time: unload,
+                    payload: Bytes::from_kib(self.payload_kib),
                 }
             })
             .collect()

@@ -17,13 +17,14 @@
 //! are private to this file; other rooms get `&` access only, so the
 //! compiler, not a convention, keeps them from writing tier state.
 
+use super::cpu::Job;
 use super::event::{Event, Link};
 use super::state::{Life, ModelInfo, NIL};
 use super::{Simulation, Tier, TraceKind};
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::pipe::Pipe;
 use crate::route::{DiskState, MemState, ModelCopy};
-use crate::{Bytes, InstanceId};
+use crate::{Bytes, InstanceId, ModelCacheSetting};
 use mmesim_engine::{IdList, SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -239,6 +240,13 @@ impl Simulation {
         let s = &mut it.models[model as usize];
         s.pins -= 1;
         if s.pins == 0 {
+            if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled && s.mem == MemState::Loaded && s.head == NIL
+            {
+                // No cache: unload now; the artifact goes when it ends.
+                self.start_unload(inst, model);
+                return;
+            }
+            let it = &mut self.tiers.inst[inst as usize];
             if !it.load_queue.is_empty() || !it.download_queue.is_empty() {
                 self.pump_downloads(inst);
                 self.pump_loads(inst);
@@ -582,7 +590,9 @@ impl Simulation {
                     if overhead == SimDuration::ZERO {
                         self.on_load_done(inst, model);
                     } else {
-                        self.agenda.push(self.now + overhead, Event::LoadDone { inst, model });
+                        // Deserialising takes a vCPU, shared with requests.
+                        let work = self.cpu_work(overhead);
+                        self.cpu_start(inst, Job::Load(model), work, 1);
                     }
                 }
             }
@@ -660,6 +670,10 @@ impl Simulation {
         self.arm_expiry(inst, Tier::Disk);
         if reload {
             self.ensure_model(inst, model);
+        } else if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled
+            && self.tiers.inst[inst as usize].models[model as usize].disk == DiskState::Present
+        {
+            self.delete_artifact(inst, model, "deleted uncached");
         }
         self.pump_downloads(inst);
         self.pump_loads(inst);

@@ -33,8 +33,9 @@ pub(super) enum Event {
     /// The earliest transfer on a link should be done (stale unless `gen`
     /// is the link's current generation).
     LinkDone { inst: u32, link: Link, gen: u32 },
-    /// A load's fixed overhead has passed: the model is warm.
-    LoadDone { inst: u32, model: u32 },
+    /// The earliest job(s) on an instance's vCPUs should be done (stale
+    /// unless `gen` is the CPU's current generation).
+    CpuDone { inst: u32, gen: u32 },
     /// An unload ends: its memory is free.
     UnloadDone { inst: u32, model: u32 },
     /// Request `req` (a slab index) finishes its service.
@@ -63,7 +64,7 @@ impl Event {
         match *self {
             Event::TransferStart { inst, .. }
             | Event::LinkDone { inst, .. }
-            | Event::LoadDone { inst, .. }
+            | Event::CpuDone { inst, .. }
             | Event::UnloadDone { inst, .. }
             | Event::ServiceDone { inst, .. }
             | Event::InstanceReady { inst }

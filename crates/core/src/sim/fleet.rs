@@ -11,6 +11,7 @@
 //! never reused, its pending events are dropped by the run loop, and a
 //! replacement is a new, empty instance with a new id.
 
+use super::cpu::Job;
 use super::event::Event;
 use super::state::{Instance, Life, ReqState};
 use super::Simulation;
@@ -40,7 +41,9 @@ impl Simulation {
             loaded_models: 0,
             lru_last_used: None,
         });
-        self.fleet.instances.push(Instance::new(life, slots, self.now));
+        let ty = &self.cfg.cluster.instance_type;
+        let (vcpus, on_cpu) = (ty.vcpus, ty.gpu.is_none());
+        self.fleet.instances.push(Instance::new(life, slots, vcpus, on_cpu, self.now));
         self.fleet.index.update(&self.fleet.status[id as usize], false);
         id
     }
@@ -174,7 +177,8 @@ impl Simulation {
                 ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving => {
                     let serving = q.state == ReqState::Serving;
                     if serving {
-                        // Its service event is pending: freed when it comes.
+                        // Its service event is pending (GPU types), or its
+                        // CPU job is dropped below: freed then.
                         self.reqs.slab[r as usize].state = ReqState::Dead;
                     }
                     if self.will_retry(q.attempt) {
@@ -197,6 +201,13 @@ impl Simulation {
         let lost = self.lose_tiers(inst);
         self.ops_in_flight -= lost + was_launching as u64;
         let it = &mut self.fleet.instances[inst as usize];
+        for job in it.cpu.clear(now) {
+            if let Job::Req(r) = job {
+                self.reqs.free(r);
+            }
+        }
+        let it = &mut self.fleet.instances[inst as usize];
+        it.cpu_busy = 0;
         it.slot_queue.clear();
         (it.queued, it.slots_busy) = (0, 0);
         let st = &mut self.fleet.status[inst as usize];

@@ -10,6 +10,7 @@
 //! view (copies, statuses, fleet index) agrees with the state; every
 //! arrived request has ended or is live, exactly once.
 
+use super::cpu::Job;
 use super::state::{Life, ReqState, NIL};
 use super::{Simulation, Tier};
 use crate::route::{DiskState, FleetIndex, MemState};
@@ -117,6 +118,34 @@ impl Simulation {
             }
             if serving as u32 * self.cfg.cluster.cpu_per_request != it.slots_busy {
                 bug(format!("{serving} serving but {} slots busy", it.slots_busy));
+            }
+            // The vCPUs run exactly the requests in service (CPU types)
+            // and the loads deserialising.
+            let (mut cpu_reqs, mut cpu_loads, mut demand) = (0, 0, 0);
+            for job in it.cpu.jobs() {
+                match job {
+                    Job::Req(r) => {
+                        let q = &slab[r as usize];
+                        if q.state != ReqState::Serving || q.inst as usize != i {
+                            bug(format!("CPU runs request entry {r} in state {:?}", q.state));
+                        }
+                        cpu_reqs += 1;
+                        demand += self.cfg.cluster.cpu_per_request;
+                    }
+                    Job::Load(m) => {
+                        if t.residency(m).mem != MemState::Loading {
+                            bug(format!("CPU deserialises model {m}, which is not loading"));
+                        }
+                        cpu_loads += 1;
+                        demand += 1;
+                    }
+                }
+            }
+            if it.serve_on_cpu && cpu_reqs != serving {
+                bug(format!("{serving} serving but {cpu_reqs} requests on the CPU"));
+            }
+            if cpu_loads > t.transfers().3 as usize || demand != it.cpu.demand() || it.cpu_busy != it.cpu.busy() {
+                bug(format!("CPU: {cpu_loads} loads, demand {demand} vs {}", it.cpu.demand()));
             }
             let live = slab
                 .iter()

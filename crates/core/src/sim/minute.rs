@@ -81,10 +81,16 @@ impl Simulation {
                 acc.busy_ns = it.busy_area - it.busy_area_at_minute;
                 it.busy_area_at_minute = it.busy_area;
                 let from = it.launched_at.max(since);
-                acc.slot_ns = it.slots_total as u128 * now.saturating_since(from).as_nanos() as u128;
+                acc.slot_ns = it.busy_capacity() as u128 * now.saturating_since(from).as_nanos() as u128;
                 let t = self.tiers.get(i as u32);
-                acc.mem_used = t.mem_used();
-                acc.mem_cap = t.mem_cap();
+                // CloudWatch's MemoryUtilization is the instance's RAM in
+                // use: the OS and container's part, plus loaded models (the
+                // memory tier is GPU memory on GPU types).
+                let ty = &self.cfg.cluster.instance_type;
+                (acc.mem_used, acc.mem_cap) = match ty.gpu {
+                    Some(_) => (t.mem_used(), t.mem_cap()),
+                    None => (ty.reserved_memory.0 + t.mem_used(), ty.memory.0),
+                };
                 acc.disk_used = t.disk_used();
                 acc.disk_cap = t.disk_cap();
                 acc.loaded = t.loaded() as u64;
@@ -157,10 +163,10 @@ impl Simulation {
             life_ns += (stop - it.launched_at).as_nanos() as u128;
             f.zones[st.zone.index()].instance_hours += (stop - it.launched_at).as_secs_f64() / 3600.0;
             if it.ended_at.is_none() && it.life != Life::Launching {
-                it.busy_area += it.slots_busy as u128 * end.saturating_since(it.last_change).as_nanos() as u128;
+                it.busy_area += it.busy_units() as u128 * end.saturating_since(it.last_change).as_nanos() as u128;
             }
             busy += it.busy_area;
-            cap += it.slots_total as u128 * (stop - it.launched_at).as_nanos() as u128;
+            cap += it.busy_capacity() as u128 * (stop - it.launched_at).as_nanos() as u128;
         }
         let hours = life_ns as f64 / 3.6e12;
         let minutes = &mut self.book.minutes;

@@ -24,6 +24,7 @@
 //! routing view's copies); the compiler enforces it through field privacy.
 
 mod cache;
+mod cpu;
 mod event;
 mod fleet;
 mod invariants;
@@ -170,6 +171,8 @@ pub struct Simulation {
     /// Downloads, loads and unloads under way, and launches pending: with
     /// live requests, what keeps the minute ticks going after arrivals end.
     ops_in_flight: u64,
+    /// Reused buffer for CPU jobs ending together.
+    cpu_scratch: Vec<cpu::Job>,
 }
 
 fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
@@ -210,16 +213,17 @@ impl Simulation {
                 .validate()
                 .map_err(|e| CoreError::invalid(format!("model {i} (`{}`) service_ms", ms.name), e))?;
             models.push(ModelInfo {
-                memory: ms.memory.0,
+                memory: ty.tier_footprint(ms.memory).0,
                 artifact: ms.artifact.0,
                 service: ms.service_ms.sampler(),
                 download_time: cfg.cluster.download_overhead + dur_for(ms.artifact.0, ty.download_bytes_per_s),
                 load_time: ms.load_overhead + dur_for(ms.artifact.0, ty.storage.read_bytes_per_s),
                 load_overhead: ms.load_overhead,
                 unload_time: ms.unload_time,
+                overhead: cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s),
             });
         }
-        let model_memory = cfg.models.iter().map(|m| m.memory).collect();
+        let model_memory = models.iter().map(|m| Bytes(m.memory)).collect();
         let streams = RngStreams::new(cfg.seed);
         let mut sim = Simulation {
             tiers: Tiers::new(models.len()),
@@ -247,6 +251,7 @@ impl Simulation {
             book: MinuteBook::default(),
             trace: Vec::new(),
             ops_in_flight: 0,
+            cpu_scratch: Vec::new(),
             cfg,
         };
         sim.fleet.zones =
@@ -315,7 +320,11 @@ impl Simulation {
                         continue; // stale: the link's shares changed since
                     }
                 }
-                Event::LoadDone { inst, model } => self.on_load_done(inst, model),
+                Event::CpuDone { inst, gen } => {
+                    if !self.on_cpu_done(inst, gen) {
+                        continue; // stale: the CPU's shares changed since
+                    }
+                }
                 Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
                 Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
                 Event::InstanceReady { inst } => self.on_instance_ready(inst),

@@ -13,6 +13,7 @@
 //! completed, failed (with a reason) or rejected (with a reason); the
 //! slab's `live` count is what has not ended yet.
 
+use super::cpu::Job;
 use super::event::Event;
 use super::state::{Life, Req, ReqState, NIL};
 use super::{Simulation, TraceKind};
@@ -300,7 +301,13 @@ impl Simulation {
         let load_wait = req.ready - req.started;
         let measured = req.measured;
         let hit = req.hit;
-        self.agenda.push(now + req.service, Event::ServiceDone { inst, req: r });
+        let service = req.service;
+        if self.fleet.instances[inst as usize].serve_on_cpu {
+            let work = self.cpu_work(service);
+            self.cpu_start(inst, Job::Req(r), work, k);
+        } else {
+            self.agenda.push(now + service, Event::ServiceDone { inst, req: r });
+        }
         if !hit {
             self.fleet.instances[inst as usize].acc.loading_wait.add(load_wait.as_millis_f64());
         }
@@ -324,10 +331,15 @@ impl Simulation {
         self.set_busy(inst, busy);
         self.fleet.status[inst as usize].serving -= 1;
         let req = self.reqs.slab[r as usize];
-        let latency = self.now - req.arrival;
+        // CloudWatch's split: ModelLatency is the time in the container
+        // from the model being ready (queueing for a slot, then inference);
+        // OverheadLatency the rest (waiting for the load, the front end,
+        // the payload), which holds no slot.
+        let model_latency = self.now - req.ready;
+        let latency = self.now - req.arrival + self.models[req.model as usize].overhead;
         let acc = &mut self.fleet.instances[inst as usize].acc;
-        acc.model_latency.add(req.service.as_millis_f64());
-        acc.overhead_latency.add(latency.saturating_sub(req.service).as_millis_f64());
+        acc.model_latency.add(model_latency.as_millis_f64());
+        acc.overhead_latency.add(latency.saturating_sub(model_latency).as_millis_f64());
         self.m.minute_latency.saturating_record(latency.as_nanos());
         self.m.completed += 1;
         let zone = self.fleet.zone(inst);

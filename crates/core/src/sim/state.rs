@@ -8,6 +8,7 @@
 //! lives here; the memory and disk tiers are in `cache.rs`, behind private
 //! fields.
 
+use super::cpu::Cpu;
 use crate::cw::MinuteAcc;
 use crate::metrics::{FaultWindow, ZoneSummary};
 use crate::route::{FleetIndex, InstanceStatus};
@@ -21,6 +22,8 @@ pub(super) const NIL: u32 = u32::MAX;
 
 /// A model as the run sees it: sizes, service time and derived times.
 pub(super) struct ModelInfo {
+    /// What the model costs in the memory tier once loaded (its footprint
+    /// plus the container's per-model overhead on CPU types).
     pub(super) memory: u64,
     pub(super) artifact: u64,
     pub(super) service: Sampler,
@@ -30,6 +33,9 @@ pub(super) struct ModelInfo {
     pub(super) load_time: SimDuration,
     pub(super) load_overhead: SimDuration,
     pub(super) unload_time: SimDuration,
+    /// Time each request spends outside the model: the fixed request
+    /// overhead plus the payload over the network.
+    pub(super) overhead: SimDuration,
 }
 
 /// Where an instance is in its life.
@@ -57,11 +63,19 @@ pub(super) struct Instance {
     /// Inference slots (vCPUs or GPU slots) and how many are taken.
     pub(super) slots_total: u32,
     pub(super) slots_busy: u32,
+    /// The vCPUs, shared by requests in service (CPU types) and loads
+    /// deserialising.
+    pub(super) cpu: Cpu,
+    /// vCPUs in use (`cpu.busy()`), kept for the busy area.
+    pub(super) cpu_busy: u32,
+    /// Whether requests run on the vCPUs (CPU types) or on accelerator
+    /// slots at a fixed speed (GPU types).
+    pub(super) serve_on_cpu: bool,
     /// Requests whose model is loaded, waiting FIFO for slots.
     pub(super) slot_queue: VecDeque<u32>,
     /// Live requests waiting here (for a model or a slot).
     pub(super) queued: u32,
-    /// ∫ busy slots dt (slot·ns), up to `last_change`.
+    /// ∫ busy dt (slot·ns, or vCPU·ns on CPU types), up to `last_change`.
     pub(super) busy_area: u128,
     pub(super) busy_area_at_minute: u128,
     pub(super) last_change: SimTime,
@@ -72,11 +86,14 @@ pub(super) struct Instance {
 }
 
 impl Instance {
-    pub(super) fn new(life: Life, slots: u32, now: SimTime) -> Self {
+    pub(super) fn new(life: Life, slots: u32, vcpus: u32, serve_on_cpu: bool, now: SimTime) -> Self {
         Instance {
             life,
             slots_total: slots,
             slots_busy: 0,
+            cpu: Cpu::new(vcpus, now),
+            cpu_busy: 0,
+            serve_on_cpu,
             slot_queue: VecDeque::new(),
             queued: 0,
             busy_area: 0,
@@ -88,9 +105,29 @@ impl Instance {
         }
     }
 
-    /// Adds the busy-slot area since the last change up to `now`.
+    /// What the busy area counts: vCPUs in use on CPU types, busy slots
+    /// on GPU types.
+    pub(super) fn busy_units(&self) -> u32 {
+        if self.serve_on_cpu {
+            self.cpu_busy
+        } else {
+            self.slots_busy
+        }
+    }
+
+    /// What the busy area is measured against: vCPUs on CPU types, slots
+    /// on GPU types.
+    pub(super) fn busy_capacity(&self) -> u32 {
+        if self.serve_on_cpu {
+            self.cpu.capacity()
+        } else {
+            self.slots_total
+        }
+    }
+
+    /// Adds the busy area since the last change up to `now`.
     pub(super) fn accrue_busy(&mut self, now: SimTime) {
-        self.busy_area += self.slots_busy as u128 * (now - self.last_change).as_nanos() as u128;
+        self.busy_area += self.busy_units() as u128 * (now - self.last_change).as_nanos() as u128;
         self.last_change = now;
     }
 }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::catalog::{InstanceType, Storage, StorageKind};
 use crate::evict::{AccessCtx, ObjectMeta};
-use crate::model::{ClientConfig, ClusterConfig, ModelSpec, ScaleInPick};
+use crate::model::{ClientConfig, ClusterConfig, ModelCacheSetting, ModelSpec, ScaleInPick};
 use crate::route::{ClusterView, RouteDecision};
 use crate::scale::FleetStatus;
 use crate::source::{Arrival, VecSource};
@@ -71,11 +71,15 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
     let ty = InstanceType {
         name: "test".into(),
         vcpus: slots,
+        cpu_speed: 1.0,
         memory: Bytes(mem_models * MB),
         reserved_memory: Bytes(0),
+        model_overhead: Bytes(0),
+        memory_watermark: 1.0,
         gpu: None,
         storage: Storage { kind: StorageKind::Ebs, size: Bytes(disk_models * MB), read_bytes_per_s: 1e6 },
         download_bytes_per_s: 1e6,
+        network_bytes_per_s: 1e6,
         price_per_hour: 1.0,
     };
     SimConfig {
@@ -93,6 +97,8 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
             replace_failed: false,
             replacement_delay: SimDuration::from_secs(300),
             scale_in_pick: ScaleInPick::Newest,
+            request_overhead: SimDuration::ZERO,
+            model_cache: ModelCacheSetting::Enabled,
         },
         models: (0..models)
             .map(|i| ModelSpec {
@@ -102,6 +108,7 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
                 service_ms: Dist::Constant { value: 10.0 },
                 load_overhead: SimDuration::ZERO,
                 unload_time: SimDuration::from_millis_f64(unload_ms),
+                payload: Bytes(0),
             })
             .collect(),
         faults: vec![],

@@ -1,0 +1,309 @@
+//! Processor sharing of an instance's vCPUs: requests in service and loads
+//! deserialising their model slow each other down when they ask for more
+//! vCPUs than the instance has.
+//!
+//! ```text
+//!  C vCPUs, jobs j with demand d_j (vCPUs), D = Σ d_j
+//!  every job progresses at rate r = min(1, C / D) of its full speed
+//!  a job of w ns of work (at full speed) started at V₀ ends when V = V₀ + w,
+//!  where the virtual time V advances by r · dt
+//! ```
+//!
+//! All jobs progress at the same rate, so they finish in the order of
+//! their finishing virtual times: one pending [`Event::CpuDone`] per
+//! instance, for the earliest, tagged with a generation (an event of an
+//! older generation is stale). When a job starts, the pending event stays
+//! valid if the rate does not change and the new job does not finish
+//! first — on an uncontended instance that is the usual case, so a request
+//! costs one event, as a fixed-time service would. While `D ≤ C` the rate
+//! is exactly 1 and times are exact integers of nanoseconds: a run without
+//! contention is the fixed-service-time model it always was (Erlang C).
+//!
+//! Owns [`Cpu`] (inside each [`Instance`](super::state::Instance)); its
+//! jobs end through `request.rs` (`on_service_done`) and `cache.rs`
+//! (`on_load_done`). The model: egalitarian processor sharing
+//! (L. Kleinrock, "Time-shared systems: a theoretical treatment",
+//! J. ACM 14(2), 1967), the way an OS scheduler shares cores between the
+//! serving container's worker processes.
+//!
+//! [`Event::CpuDone`]: super::event::Event::CpuDone
+
+use super::event::Event;
+use super::Simulation;
+use mmesim_engine::{SimDuration, SimTime};
+
+/// What a CPU job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Job {
+    /// Request slab entry `r` in service.
+    Req(u32),
+    /// The load of model `m` deserialising (its fixed overhead).
+    Load(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    /// Virtual time at which the job is done.
+    finish_v: f64,
+    demand: u32,
+    job: Job,
+}
+
+/// One instance's vCPUs. See the module notes.
+#[derive(Clone, Debug)]
+pub(super) struct Cpu {
+    capacity: u32,
+    demand: u32,
+    /// Virtual time (ns of full-speed work done by every job) at `last`;
+    /// reset to 0 whenever the CPU is idle, so it stays small.
+    v: f64,
+    last: SimTime,
+    jobs: Vec<Running>,
+    gen: u32,
+    /// The finishing virtual time the pending event is for.
+    armed: Option<f64>,
+}
+
+impl Cpu {
+    /// `capacity` vCPUs, idle.
+    pub(super) fn new(capacity: u32, now: SimTime) -> Self {
+        Cpu { capacity, demand: 0, v: 0.0, last: now, jobs: Vec::new(), gen: 0, armed: None }
+    }
+
+    /// vCPUs.
+    pub(super) fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// vCPUs asked for by the jobs under way.
+    pub(super) fn demand(&self) -> u32 {
+        self.demand
+    }
+
+    /// vCPUs in use: the demand, at most the capacity.
+    pub(super) fn busy(&self) -> u32 {
+        self.demand.min(self.capacity)
+    }
+
+    /// Jobs under way.
+    pub(super) fn jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        self.jobs.iter().map(|j| j.job)
+    }
+
+    fn rate(&self) -> f64 {
+        if self.demand <= self.capacity {
+            1.0
+        } else {
+            self.capacity as f64 / self.demand as f64
+        }
+    }
+
+    fn advance(&mut self, now: SimTime) {
+        if !self.jobs.is_empty() {
+            let dt = (now - self.last).as_nanos() as f64;
+            self.v += if self.demand <= self.capacity { dt } else { dt * self.rate() };
+        }
+        self.last = now;
+    }
+
+    /// Starts `job` with `work` of full-speed time on `demand` vCPUs;
+    /// returns the event to schedule, if the pending one no longer holds.
+    pub(super) fn start(&mut self, now: SimTime, job: Job, work: SimDuration, demand: u32) -> Option<(SimTime, u32)> {
+        self.advance(now);
+        let before = self.rate();
+        let finish_v = self.v + work.as_nanos() as f64;
+        self.jobs.push(Running { finish_v, demand, job });
+        self.demand += demand;
+        if self.rate() == before && self.armed.is_some_and(|a| a <= finish_v) {
+            return None;
+        }
+        Some(self.arm(now))
+    }
+
+    fn arm(&mut self, now: SimTime) -> (SimTime, u32) {
+        self.gen = self.gen.wrapping_add(1);
+        let min = self.jobs.iter().map(|j| j.finish_v).fold(f64::INFINITY, f64::min);
+        self.armed = Some(min);
+        let left = (min - self.v).max(0.0);
+        let ns = if self.demand <= self.capacity { left } else { (left / self.rate()).ceil() };
+        (now + SimDuration::from_nanos(ns as u64), self.gen)
+    }
+
+    /// Handles a completion event: `None` if `gen` is stale; otherwise the
+    /// jobs that finished (appended to `done`, in start order) and the next
+    /// event to schedule, if any job is left.
+    pub(super) fn complete(&mut self, now: SimTime, gen: u32, done: &mut Vec<Job>) -> Option<Option<(SimTime, u32)>> {
+        if gen != self.gen || self.jobs.is_empty() {
+            return None;
+        }
+        self.advance(now);
+        // Under sharing, event times are rounded up to the nanosecond: a
+        // job within a nanosecond's work of its end is done.
+        let v = self.v + 1.0;
+        let mut freed = 0;
+        self.jobs.retain(|j| {
+            if j.finish_v <= v {
+                done.push(j.job);
+                freed += j.demand;
+                false
+            } else {
+                true
+            }
+        });
+        self.demand -= freed;
+        if self.jobs.is_empty() {
+            self.v = 0.0;
+            self.armed = None;
+            self.gen = self.gen.wrapping_add(1);
+            Some(None)
+        } else {
+            Some(Some(self.arm(now)))
+        }
+    }
+
+    /// Drops every job (the instance is lost); returns them.
+    pub(super) fn clear(&mut self, now: SimTime) -> Vec<Job> {
+        let jobs = self.jobs.drain(..).map(|j| j.job).collect();
+        self.demand = 0;
+        self.v = 0.0;
+        self.last = now;
+        self.armed = None;
+        self.gen = self.gen.wrapping_add(1);
+        jobs
+    }
+}
+
+impl Simulation {
+    /// Full-speed CPU time on this endpoint's instance type for `d` of
+    /// reference time (service times and load overheads are given for a
+    /// vCPU of speed 1).
+    pub(super) fn cpu_work(&self, d: SimDuration) -> SimDuration {
+        let speed = self.cfg.cluster.instance_type.cpu_speed;
+        if speed == 1.0 {
+            d
+        } else {
+            SimDuration::from_nanos((d.as_nanos() as f64 / speed).round() as u64)
+        }
+    }
+
+    /// Starts a CPU job on `inst` (a request's service, a load's
+    /// deserialisation): `work` at the instance type's full speed.
+    pub(super) fn cpu_start(&mut self, inst: u32, job: Job, work: SimDuration, demand: u32) {
+        let now = self.now;
+        let it = &mut self.fleet.instances[inst as usize];
+        it.accrue_busy(now);
+        if let Some((at, gen)) = it.cpu.start(now, job, work, demand) {
+            self.agenda.push(at, Event::CpuDone { inst, gen });
+        }
+        let it = &mut self.fleet.instances[inst as usize];
+        it.cpu_busy = it.cpu.busy();
+    }
+
+    /// The earliest CPU job(s) of `inst` should be done: end them. `false`
+    /// if the event is stale.
+    pub(super) fn on_cpu_done(&mut self, inst: u32, gen: u32) -> bool {
+        let now = self.now;
+        let mut done = std::mem::take(&mut self.cpu_scratch);
+        done.clear();
+        let it = &mut self.fleet.instances[inst as usize];
+        it.accrue_busy(now);
+        let Some(next) = it.cpu.complete(now, gen, &mut done) else {
+            self.cpu_scratch = done;
+            return false;
+        };
+        it.cpu_busy = it.cpu.busy();
+        if let Some((at, gen)) = next {
+            self.agenda.push(at, Event::CpuDone { inst, gen });
+        }
+        for &job in &done {
+            match job {
+                Job::Req(r) => self.on_service_done(inst, r),
+                Job::Load(m) => self.on_load_done(inst, m),
+            }
+        }
+        self.cpu_scratch = done;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(x: u64) -> SimDuration {
+        SimDuration::from_millis(x)
+    }
+    fn at(x: u64) -> SimTime {
+        SimTime::from_millis(x)
+    }
+
+    /// Within capacity every job runs at full speed: exact ends, and a
+    /// later-ending job keeps the pending event.
+    #[test]
+    fn uncontended_jobs_end_exactly_on_time() {
+        let mut c = Cpu::new(2, at(0));
+        let (t, g) = c.start(at(0), Job::Req(1), ms(30), 1).unwrap();
+        assert_eq!(t, at(30));
+        assert_eq!(c.start(at(10), Job::Req(2), ms(50), 1), None, "ends later at the same rate: no new event");
+        let mut done = Vec::new();
+        let (t, g) = c.complete(t, g, &mut done).unwrap().unwrap();
+        assert_eq!((done.as_slice(), t), ([Job::Req(1)].as_slice(), at(60)));
+        done.clear();
+        assert_eq!(c.complete(t, g, &mut done), Some(None));
+        assert_eq!(done, [Job::Req(2)]);
+    }
+
+    /// 1 vCPU. A request of 100 ms starts at 0; a load of 100 ms of
+    /// deserialisation at 50. 0–50: the request alone (50 ms done).
+    /// From 50 both at half speed: the request's last 50 ms take 100 ms
+    /// (ends at 150), the load has done 50 by then and finishes its other
+    /// 50 alone: ends at 200.
+    #[test]
+    fn two_jobs_on_one_vcpu_share_it() {
+        let mut c = Cpu::new(1, at(0));
+        let (t, g0) = c.start(at(0), Job::Req(7), ms(100), 1).unwrap();
+        assert_eq!(t, at(100));
+        let (t, g) = c.start(at(50), Job::Load(3), ms(100), 1).unwrap();
+        assert_eq!(t, at(150));
+        assert_eq!(c.busy(), 1);
+        assert_eq!(c.demand(), 2);
+        let mut done = Vec::new();
+        assert_eq!(c.complete(at(100), g0, &mut done), None, "the first event went stale");
+        let (t, g) = c.complete(t, g, &mut done).unwrap().unwrap();
+        assert_eq!((done.as_slice(), t), ([Job::Req(7)].as_slice(), at(200)));
+        done.clear();
+        assert_eq!(c.complete(t, g, &mut done), Some(None));
+        assert_eq!(done, [Job::Load(3)]);
+    }
+
+    /// 4 vCPUs, 6 equal jobs of 40 ms at once: rate 4/6, all end at 60 ms
+    /// together.
+    #[test]
+    fn oversubscribed_jobs_slow_in_proportion() {
+        let mut c = Cpu::new(4, at(0));
+        let mut ev = None;
+        for j in 0..6 {
+            if let Some(e) = c.start(at(0), Job::Req(j), ms(40), 1) {
+                ev = Some(e);
+            }
+        }
+        let (t, g) = ev.unwrap();
+        assert_eq!(t, at(60));
+        let mut done = Vec::new();
+        assert_eq!(c.complete(t, g, &mut done), Some(None));
+        assert_eq!(done.len(), 6);
+    }
+
+    /// A job asking for 2 vCPUs on 2 counts fully; with a third vCPU of
+    /// demand the rate is 2/3.
+    #[test]
+    fn demand_counts_vcpus() {
+        let mut c = Cpu::new(2, at(0));
+        let (t, _) = c.start(at(0), Job::Req(0), ms(20), 2).unwrap();
+        assert_eq!(t, at(20));
+        let (t, _) = c.start(at(0), Job::Load(0), ms(20), 1).unwrap();
+        assert_eq!(t, at(30));
+        assert_eq!(c.clear(at(5)), vec![Job::Req(0), Job::Load(0)]);
+        assert_eq!(c.demand(), 0);
+    }
+}

@@ -23,6 +23,11 @@ pub struct ModelSpec {
     /// Bytes a request and its response carry over the network (they add
     /// `payload / network bandwidth` to the request's overhead latency).
     pub payload: Bytes,
+    /// CPU time per request besides the model's own inference (decoding
+    /// the payload, pre- and post-processing), on the vCPUs at speed 1. On
+    /// CPU types it adds to the service; on GPU types it runs on the vCPUs
+    /// before the request queues for the GPU.
+    pub preprocess: SimDuration,
 }
 
 /// Cluster-wide settings.
@@ -65,6 +70,10 @@ pub struct ClusterConfig {
     /// SageMaker's `ModelCacheSetting`: keep models loaded after a call
     /// (`Enabled`), or unload and delete them once no request uses them.
     pub model_cache: ModelCacheSetting,
+    /// GPU memory the serving container's backend takes for its CUDA
+    /// context once a model is loaded (GPU types): the GPU tier holds
+    /// `GPU memory − context` of models.
+    pub gpu_context: Bytes,
 }
 
 /// SageMaker's `ModelCacheSetting` of a multi-model endpoint.

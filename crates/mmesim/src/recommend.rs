@@ -448,7 +448,12 @@ fn search_type(
     let unfit = match point_scenario(base, ty, 1, 0, None).validate(&base.name) {
         Err(e) => Some(e.message().to_string()),
         Ok(()) => {
-            let cap = room.model_memory();
+            let context = if room.gpu.is_some() {
+                mmesim_core::Bytes::from_mib(base.cluster.gpu_context_mib)
+            } else {
+                mmesim_core::Bytes::ZERO
+            };
+            let cap = mmesim_core::Bytes(room.model_memory().0.saturating_sub(context.0));
             models.iter().find(|m| room.tier_footprint(m.memory) > cap).map(|m| {
                 format!(
                     "model `{}` ({:.0} MiB) is larger than the memory tier of `{ty}` ({:.0} MiB)",

@@ -262,6 +262,14 @@ pub struct ClusterSpec {
     /// (0, 1], for whatever instance type runs (overrides the type's).
     #[serde(default)]
     pub memory_watermark: Option<f64>,
+    /// GPU memory the serving container's backend takes for its CUDA
+    /// context, MiB (GPU types). Default 776.
+    #[serde(default = "d_gpu_context")]
+    pub gpu_context_mib: f64,
+}
+
+fn d_gpu_context() -> f64 {
+    776.0
 }
 
 fn d_true() -> bool {
@@ -288,6 +296,7 @@ impl Default for ClusterSpec {
             model_cache: ModelCacheSetting::Enabled,
             model_overhead_mib: None,
             memory_watermark: None,
+            gpu_context_mib: d_gpu_context(),
         }
     }
 }
@@ -676,6 +685,20 @@ impl Scenario {
             )
             .with_source(e)
         })?;
+        if !finite_nonneg(c.gpu_context_mib) || c.gpu_context_mib > mmesim_workload::MAX_MIB {
+            return inv(
+                "cluster.gpu_context_mib",
+                format!("must be a non-negative number of MiB, got {}", c.gpu_context_mib),
+            );
+        }
+        if let Some(g) = ty.gpu {
+            if Bytes::from_mib(c.gpu_context_mib) >= g.memory {
+                return inv(
+                    "cluster.gpu_context_mib",
+                    format!("leaves no GPU memory for models on `{}` ({:.0} MiB)", ty.name, g.memory.as_mib()),
+                );
+            }
+        }
         if !finite_nonneg(c.request_overhead_ms) || c.request_overhead_ms > MAX_SECONDS * 1e3 {
             return inv(
                 "cluster.request_overhead_ms",
@@ -924,6 +947,7 @@ impl Scenario {
                 scale_in_pick: c.scale_in_pick,
                 request_overhead: SimDuration::from_millis_f64(c.request_overhead_ms),
                 model_cache: c.model_cache,
+                gpu_context: Bytes::from_mib(c.gpu_context_mib),
             },
             models,
             faults: self.faults(origin)?,

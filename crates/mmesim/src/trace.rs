@@ -337,6 +337,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     load_overhead: SimDuration::from_millis_f64(models.load_overhead_ms),
                     unload_time: unload,
                     payload: Bytes::from_kib(models.payload_kib),
+                    preprocess: SimDuration::from_millis_f64(models.preprocess_ms),
                 })
                 .collect();
             let source = Box::new(OracleSource {
@@ -379,6 +380,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     load_overhead: SimDuration::from_millis_f64(models.load_overhead_ms),
                     unload_time: unload,
                     payload: Bytes::from_kib(models.payload_kib),
+                    preprocess: SimDuration::from_millis_f64(models.preprocess_ms),
                 })
                 .collect();
             Ok(Loaded { models: specs, source: Box::new(trace.source(&streams)), error })

@@ -27,6 +27,10 @@ pub struct ModelEntry {
     /// Request plus response payload, KiB (default: the population's).
     #[serde(default)]
     pub payload_kib: Option<f64>,
+    /// CPU time per request besides inference, ms (default: the
+    /// population's).
+    #[serde(default)]
+    pub preprocess_ms: Option<f64>,
 }
 
 /// A service time: a plain number of milliseconds (`service_ms = 20.0`), or
@@ -124,6 +128,11 @@ pub struct ModelsSpec {
     /// instance's network and add to the overhead latency). Default 0.
     #[serde(default)]
     pub payload_kib: f64,
+    /// CPU time per request besides the model's inference (decoding the
+    /// payload, pre- and post-processing), ms: on CPU types it adds to the
+    /// service; on GPU types it runs on the vCPUs before the GPU. Default 0.
+    #[serde(default)]
+    pub preprocess_ms: f64,
     /// Explicit models; when non-empty, replaces the generated population.
     #[serde(default)]
     pub list: Vec<ModelEntry>,
@@ -139,6 +148,7 @@ impl Default for ModelsSpec {
             load_overhead_ms: d_load_overhead(),
             unload_ms: d_unload(),
             payload_kib: 0.0,
+            preprocess_ms: 0.0,
             list: Vec::new(),
         }
     }
@@ -204,6 +214,8 @@ impl ModelsSpec {
         nonneg("load_overhead_ms", self.load_overhead_ms)?;
         nonneg("payload_kib", self.payload_kib)?;
         at_most("payload_kib", self.payload_kib, MAX_MIB * 1024.0)?;
+        nonneg("preprocess_ms", self.preprocess_ms)?;
+        at_most("preprocess_ms", self.preprocess_ms, MAX_MS)?;
         at_most("load_overhead_ms", self.load_overhead_ms, MAX_MS)?;
         nonneg("unload_ms", self.unload_ms)?;
         at_most("unload_ms", self.unload_ms, MAX_MS)?;
@@ -219,6 +231,10 @@ impl ModelsSpec {
                 let d = s.to_dist();
                 dist_ok("service_ms", &d).map_err(at)?;
                 at_most("service_ms", d.mean(), MAX_MS).map_err(at)?;
+            }
+            if let Some(p) = m.preprocess_ms {
+                nonneg("preprocess_ms", p).map_err(at)?;
+                at_most("preprocess_ms", p, MAX_MS).map_err(at)?;
             }
             if let Some(p) = m.payload_kib {
                 nonneg("payload_kib", p).map_err(at)?;
@@ -256,6 +272,7 @@ impl ModelsSpec {
                         ),
                         unload_time: unload,
                         payload: Bytes::from_kib(m.payload_kib.unwrap_or(self.payload_kib)),
+                        preprocess: SimDuration::from_millis_f64(m.preprocess_ms.unwrap_or(self.preprocess_ms)),
                     }
                 })
                 .collect();
@@ -272,6 +289,7 @@ impl ModelsSpec {
                     load_overhead: SimDuration::from_millis_f64(self.load_overhead_ms),
                     unload_time: unload,
                     payload: Bytes::from_kib(self.payload_kib),
+                    preprocess: SimDuration::from_millis_f64(self.preprocess_ms),
                 }
             })
             .collect()

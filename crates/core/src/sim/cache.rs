@@ -68,6 +68,10 @@ pub(super) struct InstanceTiers {
     disk_used: u64,
     /// Artifact bytes of models being unloaded (they unpin when it ends).
     disk_unpinning: u64,
+    /// Host RAM for staging artifacts of loads under way on GPU types
+    /// (models go disk → host RAM → GPU); `u64::MAX` on CPU types.
+    host_cap: u64,
+    host_staging: u64,
     downloads_active: u32,
     loads_active: u32,
     max_downloads: u32,
@@ -167,8 +171,16 @@ impl Simulation {
         let ty = &self.cfg.cluster.instance_type;
         let c = &self.cfg.cluster;
         let or_vcpus = |n: u32| if n == 0 { ty.vcpus } else { n };
+        let (mem_cap, host_cap) = match ty.gpu {
+            Some(_) => {
+                (ty.model_memory().0.saturating_sub(c.gpu_context.0), ty.memory.0.saturating_sub(ty.reserved_memory.0))
+            }
+            None => (ty.model_memory().0, u64::MAX),
+        };
         let t = InstanceTiers {
-            mem_cap: ty.model_memory().0,
+            mem_cap,
+            host_cap,
+            host_staging: 0,
             mem_used: 0,
             mem_unloading: 0,
             disk_cap: ty.storage.size.0,
@@ -183,7 +195,7 @@ impl Simulation {
             net: Pipe::new(ty.download_bytes_per_s),
             disk_io: Pipe::new(ty.storage.read_bytes_per_s),
             models: vec![ABSENT; self.models.len()],
-            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, ty.model_memory()),
+            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, Bytes(mem_cap)),
             disk_ev: (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size),
             loaded: 0,
             recency: IdList::new(),
@@ -529,6 +541,12 @@ impl Simulation {
             }
             let Some(&model) = it.load_queue.front() else { break };
             let size = self.models[model as usize].memory;
+            let art = self.models[model as usize].artifact;
+            // On GPU types the artifact is staged in host RAM while it
+            // loads: wait for room there (a load under way frees it).
+            if it.host_staging.saturating_add(art) > it.host_cap && it.loads_active > 0 {
+                break;
+            }
             if !self.make_mem_room(inst, size) {
                 break;
             }
@@ -536,6 +554,9 @@ impl Simulation {
             let it = &mut self.tiers.inst[inst as usize];
             it.load_queue.pop_front();
             it.mem_used += size;
+            if it.host_cap != u64::MAX {
+                it.host_staging += art;
+            }
             it.loads_active += 1;
             it.models[model as usize].mem = MemState::Loading;
             it.models[model as usize].t0 = self.now;
@@ -548,7 +569,6 @@ impl Simulation {
             let zone = self.fleet.zone(inst);
             self.fleet.zones[zone].loads += 1;
             self.record(inst, model, TraceKind::LoadStart);
-            let art = self.models[model as usize].artifact;
             self.start_transfer(inst, Link::Disk, model, art);
         }
     }
@@ -683,11 +703,15 @@ impl Simulation {
         let info = &self.models[model as usize];
         let meta =
             ObjectMeta { size: Bytes(info.memory), reload_cost: (info.load_time + info.download_time).as_secs_f64() };
+        let art = info.artifact;
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
         it.loads_active -= 1;
+        if it.host_cap != u64::MAX {
+            it.host_staging -= art;
+        }
         let took = (now - it.models[model as usize].t0).as_millis_f64();
         self.fleet.instances[inst as usize].acc.loading.add(took);
         it.loaded += 1;
@@ -725,6 +749,7 @@ impl Simulation {
         it.net.clear();
         it.disk_io.clear();
         (it.mem_used, it.mem_unloading, it.disk_used, it.disk_unpinning) = (0, 0, 0, 0);
+        it.host_staging = 0;
         (it.downloads_active, it.loads_active, it.loaded) = (0, 0, 0);
         it.recency.clear();
         for m in touched {

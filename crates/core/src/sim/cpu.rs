@@ -217,7 +217,8 @@ impl Simulation {
         }
         for &job in &done {
             match job {
-                Job::Req(r) => self.on_service_done(inst, r),
+                Job::Req(r) if self.fleet.instances[inst as usize].serve_on_cpu => self.on_service_done(inst, r),
+                Job::Req(r) => self.on_preprocessed(inst, r),
                 Job::Load(m) => self.on_load_done(inst, m),
             }
         }

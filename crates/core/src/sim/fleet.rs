@@ -174,8 +174,8 @@ impl Simulation {
             }
             match q.state {
                 ReqState::Dead => self.reqs.free(r), // timed out earlier, still linked
-                ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving => {
-                    let serving = q.state == ReqState::Serving;
+                ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving => {
+                    let serving = matches!(q.state, ReqState::Preprocessing | ReqState::Serving);
                     if serving {
                         // Its service event is pending (GPU types), or its
                         // CPU job is dropped below: freed then.

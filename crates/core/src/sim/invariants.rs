@@ -110,8 +110,11 @@ impl Simulation {
             let slab = &self.reqs.slab;
             let live_slot_q = it.slot_queue.iter().filter(|&&r| slab[r as usize].state == ReqState::WaitSlot).count();
             let serving = slab.iter().filter(|r| r.inst as usize == i && r.state == ReqState::Serving).count();
-            if pins as usize != live_slot_q + serving {
-                bug(format!("{pins} pins but {live_slot_q} queued for a slot and {serving} serving"));
+            let pre = slab.iter().filter(|r| r.inst as usize == i && r.state == ReqState::Preprocessing).count();
+            if pins as usize != live_slot_q + serving + pre {
+                bug(format!(
+                    "{pins} pins but {live_slot_q} queued for a slot, {pre} preprocessing and {serving} serving"
+                ));
             }
             if live_slot_q as u32 != status.queued_for_slot || serving as u32 != status.serving {
                 bug("stale serving/queued_for_slot in the routing view".into());
@@ -126,11 +129,12 @@ impl Simulation {
                 match job {
                     Job::Req(r) => {
                         let q = &slab[r as usize];
-                        if q.state != ReqState::Serving || q.inst as usize != i {
+                        let expected = if it.serve_on_cpu { ReqState::Serving } else { ReqState::Preprocessing };
+                        if q.state != expected || q.inst as usize != i {
                             bug(format!("CPU runs request entry {r} in state {:?}", q.state));
                         }
                         cpu_reqs += 1;
-                        demand += self.cfg.cluster.cpu_per_request;
+                        demand += if it.serve_on_cpu { self.cfg.cluster.cpu_per_request } else { 1 };
                     }
                     Job::Load(m) => {
                         if t.residency(m).mem != MemState::Loading {
@@ -141,8 +145,9 @@ impl Simulation {
                     }
                 }
             }
-            if it.serve_on_cpu && cpu_reqs != serving {
-                bug(format!("{serving} serving but {cpu_reqs} requests on the CPU"));
+            let on_cpu = if it.serve_on_cpu { serving } else { pre };
+            if cpu_reqs != on_cpu {
+                bug(format!("{on_cpu} requests should be on the CPU, {cpu_reqs} are"));
             }
             if cpu_loads > t.transfers().3 as usize || demand != it.cpu.demand() || it.cpu_busy != it.cpu.busy() {
                 bug(format!("CPU: {cpu_loads} loads, demand {demand} vs {}", it.cpu.demand()));
@@ -151,7 +156,10 @@ impl Simulation {
                 .iter()
                 .filter(|r| {
                     r.inst as usize == i
-                        && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                        && matches!(
+                            r.state,
+                            ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
+                        )
                 })
                 .count();
             if live as u32 != status.outstanding {
@@ -172,7 +180,10 @@ impl Simulation {
             .filter(|r| {
                 r.inst != NIL
                     && self.fleet.instances[r.inst as usize].life != Life::Failed
-                    && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                    && matches!(
+                        r.state,
+                        ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
+                    )
                     || r.state == ReqState::Retrying
             })
             .count();

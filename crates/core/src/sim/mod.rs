@@ -221,6 +221,7 @@ impl Simulation {
                 load_overhead: ms.load_overhead,
                 unload_time: ms.unload_time,
                 overhead: cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s),
+                preprocess: ms.preprocess,
             });
         }
         let model_memory = models.iter().map(|m| Bytes(m.memory)).collect();

@@ -163,7 +163,7 @@ impl Simulation {
         self.fleet.index.load_changed(inst, st.outstanding - 1, st.outstanding);
         if hit {
             self.touch_hit(inst, model);
-            self.enqueue_for_slot(inst, r);
+            self.model_ready(inst, r);
         } else {
             if self.add_waiter(inst, model, r) {
                 self.m.cache.joined_in_flight += 1;
@@ -260,17 +260,37 @@ impl Simulation {
             } else {
                 self.fleet.instances[inst as usize].queued -= 1;
                 self.reqs.slab[r as usize].ready = self.now;
-                self.enqueue_for_slot(inst, r);
+                self.model_ready(inst, r);
             }
             r = next;
         }
     }
 
-    /// A request whose model is loaded: take slots now, or queue FIFO.
-    fn enqueue_for_slot(&mut self, inst: u32, r: u32) {
-        let k = self.cfg.cluster.cpu_per_request;
+    /// A request whose model is loaded: it holds the model from now on; on
+    /// a GPU type its CPU work (payload decoding, pre-processing) runs
+    /// first, then it queues for the GPU.
+    fn model_ready(&mut self, inst: u32, r: u32) {
         let model = self.reqs.slab[r as usize].model;
         self.pin(inst, model);
+        let pre = self.models[model as usize].preprocess;
+        if !self.fleet.instances[inst as usize].serve_on_cpu && pre > SimDuration::ZERO {
+            self.reqs.slab[r as usize].state = ReqState::Preprocessing;
+            let work = self.cpu_work(pre);
+            self.cpu_start(inst, Job::Req(r), work, 1);
+        } else {
+            self.enqueue_for_slot(inst, r);
+        }
+    }
+
+    /// A request's CPU work on a GPU type is done: it queues for the GPU.
+    pub(super) fn on_preprocessed(&mut self, inst: u32, r: u32) {
+        self.enqueue_for_slot(inst, r);
+    }
+
+    /// A request whose model is loaded (and pinned): take slots now, or
+    /// queue FIFO.
+    fn enqueue_for_slot(&mut self, inst: u32, r: u32) {
+        let k = self.cfg.cluster.cpu_per_request;
         let it = &mut self.fleet.instances[inst as usize];
         if it.slot_queue.is_empty() && it.slots_total - it.slots_busy >= k {
             self.start_service(inst, r);
@@ -302,8 +322,9 @@ impl Simulation {
         let measured = req.measured;
         let hit = req.hit;
         let service = req.service;
+        let model = req.model;
         if self.fleet.instances[inst as usize].serve_on_cpu {
-            let work = self.cpu_work(service);
+            let work = self.cpu_work(service + self.models[model as usize].preprocess);
             self.cpu_start(inst, Job::Req(r), work, k);
         } else {
             self.agenda.push(now + service, Event::ServiceDone { inst, req: r });

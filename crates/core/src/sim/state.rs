@@ -36,6 +36,8 @@ pub(super) struct ModelInfo {
     /// Time each request spends outside the model: the fixed request
     /// overhead plus the payload over the network.
     pub(super) overhead: SimDuration,
+    /// CPU work per request besides inference, at the type's speed.
+    pub(super) preprocess: SimDuration,
 }
 
 /// Where an instance is in its life.
@@ -138,6 +140,9 @@ pub(super) enum ReqState {
     Free,
     WaitModel,
     WaitSlot,
+    /// On the vCPUs before queueing for the GPU (payload decoding,
+    /// pre-processing; GPU types only).
+    Preprocessing,
     Serving,
     /// Timed out (or lost with its instance) while linked in a wait list or
     /// in service; freed when unlinked or when its service event comes.

@@ -99,6 +99,7 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
             scale_in_pick: ScaleInPick::Newest,
             request_overhead: SimDuration::ZERO,
             model_cache: ModelCacheSetting::Enabled,
+            gpu_context: Bytes(0),
         },
         models: (0..models)
             .map(|i| ModelSpec {
@@ -109,6 +110,7 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
                 load_overhead: SimDuration::ZERO,
                 unload_time: SimDuration::from_millis_f64(unload_ms),
                 payload: Bytes(0),
+                preprocess: SimDuration::ZERO,
             })
             .collect(),
         faults: vec![],
@@ -287,4 +289,119 @@ fn requests_for_a_loading_model_join_its_load() {
     assert_eq!(latencies(&r), [(0, 2010.0), (1, 1520.0), (2, 530.0)]);
     let c = &r.report.cache;
     assert_eq!((c.downloads, c.loads, c.joined_in_flight), (1, 1, 2));
+}
+
+// ----- fidelity mechanisms (issue 11) ---------------------------------------
+
+/// Loads deserialise on the vCPUs and slow requests down. One vCPU; model
+/// 0 is warm after request 0 (2 s cold start, served 2000–2010). Model 1
+/// has a 100 ms load overhead: its download and disk read end at 4.0 s
+/// (requested at 2.0 s), then it deserialises 4.000–. Request 2 (model 0,
+/// 100 ms) arrives at 4.050: from then both share the vCPU. By 4.050 the
+/// load has done 50 ms; both run at half speed: the load's last 50 ms take
+/// 100 ms (ends 4.150), then request 2 has done 50 ms and finishes its
+/// last 50 alone: ends 4.200 (latency 150 ms, not 100). Request 1 is then
+/// served 4.200–4.210 (its slot was taken).
+#[test]
+fn a_load_deserialising_slows_a_request_on_the_same_vcpu() {
+    let mut cfg = config(1, 4, 4, 0.0, 2);
+    cfg.models[1].load_overhead = SimDuration::from_millis(100);
+    let r = run(cfg, &[(0.0, 0, None), (2000.0, 1, None), (4050.0, 0, Some(100.0))]);
+    assert_eq!(latencies(&r), [(0, 2010.0), (1, 2210.0), (2, 150.0)]);
+    let loaded: Vec<_> = tier_events(&r).into_iter().filter(|e| e.1 == "loaded").collect();
+    assert_eq!(loaded, [(2000.0, "loaded", 0), (4150.0, "loaded", 1)]);
+}
+
+/// Four requests of 40 ms on two vCPUs with `cpu_per_request` 1 and two
+/// slots: no oversubscription, each takes exactly 40 ms — contention only
+/// comes from loads (the analytic tests rely on this).
+#[test]
+fn requests_within_the_vcpus_keep_their_exact_service_time() {
+    let r = run(
+        config(2, 4, 4, 0.0, 1),
+        &[(0.0, 0, None), (3000.0, 0, Some(40.0)), (3000.0, 0, Some(40.0)), (3000.0, 0, Some(40.0))],
+    );
+    assert_eq!(latencies(&r), [(0, 2010.0), (1, 40.0), (2, 40.0), (3, 80.0)]);
+}
+
+/// The container's per-model overhead and the watermark shrink the memory
+/// tier. RAM 10 MB, watermark 0.5: models may use 5 MB; each model is
+/// 1 MB + 1.5 MB of overhead = 2.5 MB, so two fit, and the third model's
+/// load (at 7 s, after its 1 s download) unloads model 0 (least recently
+/// used) first.
+#[test]
+fn per_model_overhead_and_watermark_decide_what_fits() {
+    let mut cfg = config(1, 10, 10, 0.0, 3);
+    cfg.cluster.instance_type.model_overhead = Bytes(MB * 3 / 2);
+    cfg.cluster.instance_type.memory_watermark = 0.5;
+    let r = run(cfg, &[(0.0, 0, None), (3000.0, 1, None), (6000.0, 2, None)]);
+    let unloads: Vec<_> = tier_events(&r).into_iter().filter(|e| e.1 == "unload").collect();
+    assert_eq!(unloads, [(7000.0, "unload", 0)]);
+    assert_eq!(r.report.cache.loads, 3);
+}
+
+/// Overhead latency holds no slot: 5 ms fixed plus a 1 MB payload at
+/// 1 MB/s = 1,005 ms on top of each request's latency, while the slot is
+/// free again after the 10 ms of service (request 2 does not wait).
+#[test]
+fn overhead_latency_adds_to_latency_without_holding_a_slot() {
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.cluster.request_overhead = SimDuration::from_millis(5);
+    cfg.models[0].payload = Bytes(MB);
+    let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, None), (3010.0, 0, None)]);
+    assert_eq!(latencies(&r), [(0, 3015.0), (1, 1015.0), (2, 1015.0)]);
+}
+
+/// `ModelCacheSetting::Disabled`: the model is unloaded as soon as no
+/// request holds it, and its artifact is deleted when the unload ends
+/// (unload 10 ms): every request is a cold start.
+#[test]
+fn without_the_model_cache_every_request_is_a_cold_start() {
+    let mut cfg = config(1, 4, 4, 10.0, 1);
+    cfg.cluster.model_cache = ModelCacheSetting::Disabled;
+    let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, None)]);
+    assert_eq!(latencies(&r), [(0, 2010.0), (1, 2010.0)]);
+    let ev = tier_events(&r);
+    assert_eq!(
+        ev,
+        [
+            (0.0, "download", 0),
+            (1000.0, "load", 0),
+            (2000.0, "loaded", 0),
+            (2010.0, "unload", 0),
+            (2020.0, "unloaded", 0),
+            (2020.0, "delete", 0),
+            (3000.0, "download", 0),
+            (4000.0, "load", 0),
+            (5000.0, "loaded", 0),
+            (5010.0, "unload", 0),
+            (5020.0, "unloaded", 0),
+            (5020.0, "delete", 0),
+        ]
+    );
+    assert_eq!(r.report.model_cache_hit, 0.0);
+}
+
+/// A GPU type: the CUDA context takes its share of GPU memory, a request's
+/// CPU work runs on the vCPUs before it queues for the GPU, and the GPU
+/// serves at a fixed time. GPU memory 3 MB with a 1 MB context: two 1 MB
+/// models fit, the third (its load at 8 s) unloads one. Requests of model 0 with 20 ms of
+/// pre-processing on 1 vCPU and 10 ms on the GPU's one slot: two at once
+/// share the vCPU (both done at 40 ms), then queue for the GPU (50, 60).
+#[test]
+fn gpu_types_split_cpu_and_gpu_work_and_reserve_the_cuda_context() {
+    let mut cfg = config(1, 8, 8, 0.0, 3);
+    cfg.cluster.instance_type.gpu = Some(crate::Gpu { count: 1, memory: Bytes(3 * MB), slots: 1 });
+    cfg.cluster.gpu_context = Bytes(MB);
+    for m in &mut cfg.models {
+        m.preprocess = SimDuration::from_millis(20);
+    }
+    let r = run(
+        cfg,
+        &[(0.0, 0, None), (3000.0, 0, None), (3000.0, 0, None), (4000.0, 1, None), (7000.0, 2, None)],
+    );
+    // Request 0: cold start 2 s, then 20 ms CPU + 10 ms GPU.
+    assert_eq!(latencies(&r)[..3], [(0, 2030.0), (1, 50.0), (2, 60.0)]);
+    let unloads: Vec<_> = tier_events(&r).into_iter().filter(|e| e.1 == "unload").collect();
+    assert_eq!(unloads, [(8000.0, "unload", 0)]);
 }

@@ -95,11 +95,16 @@ fn d_ratio() -> f64 {
 fn d_service() -> ServiceSpec {
     ServiceSpec::Dist(Dist::Exponential { mean: 20.0 })
 }
+/// Starting a Multi Model Server Python worker for a model (imports of
+/// numpy, scipy, pandas, xgboost and the SageMaker handler, reading the
+/// model), CPU ms: measured by `scripts/measure_mms_worker.py` (see the
+/// guide, "Defaults and their sources").
 fn d_load_overhead() -> f64 {
-    50.0
+    702.0
 }
+/// Stopping that worker (SIGTERM to exit), ms: measured by the same script.
 fn d_unload() -> f64 {
-    100.0
+    9.8
 }
 
 /// The `[models]` table: a generated population, or an explicit list.
@@ -118,10 +123,12 @@ pub struct ModelsSpec {
     /// Service time of each request, ms: a number or a distribution.
     #[serde(default = "d_service")]
     pub service_ms: ServiceSpec,
-    /// Fixed time added to each load, ms.
+    /// CPU time each load spends deserialising after its artifact is read
+    /// (on a vCPU, shared with requests), ms. Default 702 (a Multi Model
+    /// Server Python worker's start, measured).
     #[serde(default = "d_load_overhead")]
     pub load_overhead_ms: f64,
-    /// Time an unload takes, ms.
+    /// Time an unload takes, ms. Default 9.8 (a worker's exit, measured).
     #[serde(default = "d_unload")]
     pub unload_ms: f64,
     /// Bytes a request and its response carry, KiB (they cross the

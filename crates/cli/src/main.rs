@@ -9,10 +9,12 @@
 //!              [--seeds K] [--survive-zone-loss] [--exhaustive] [--plot FILE.svg] [--json] [--threads N] [--quiet]
 //! mmesim merge SHARD.jsonl… [--csv FILE] [--jsonl FILE]
 //! mmesim synth-trace --out FILE [--objects N] [--requests M] [--alpha A] [--object-bytes B] [--seed S] [--sparse-ids]
+//! mmesim validate SCENARIO.toml… [--json]
 //! ```
 //!
 //! Exit codes: 0 success, 1 bad input (the message names the file and the
-//! field), 2 bad command line (clap's usage message).
+//! field), 2 bad command line (clap's usage message), 3 a validation figure
+//! beyond its pinned error bound.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -47,6 +49,18 @@ enum Command {
         /// time, fault windows shaded, to this SVG file.
         #[arg(long)]
         plot: Option<PathBuf>,
+    },
+    /// Run scenarios that reproduce published measurements (their
+    /// `[validation]` table) and print published against simulated, with
+    /// the relative errors (guide §13, docs/VALIDATION.md).
+    Validate {
+        /// Scenario files with a `[validation]` table
+        /// (examples/validation/*.toml).
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Print the comparisons as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Replay a cache trace through eviction policies at cache sizes (no
     /// cluster, no latency): miss ratio and byte miss ratio per pair.
@@ -296,7 +310,32 @@ fn run(cli: Cli) -> Result<(), mmesim::Error> {
         Command::SynthTrace { out, objects, requests, alpha, object_bytes, seed, sparse_ids } => {
             mmesim::replay::write_synthetic_trace(&out, objects, requests, alpha, object_bytes, seed, sparse_ids)
         }
+        Command::Validate { .. } => unreachable!("handled in main"),
     }
+}
+
+/// `mmesim validate`: `Ok(true)` when every figure is within its bound.
+fn validate_cmd(scenarios: Vec<PathBuf>, json: bool) -> Result<bool, mmesim::Error> {
+    let mut all = Vec::new();
+    for path in &scenarios {
+        let s = mmesim::Scenario::from_file(path)?;
+        let v = mmesim::validate::validate(&s, &path.display().to_string())?;
+        if !json {
+            println!("{}", mmesim::validate::table(&v));
+        }
+        all.push(v);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_else(|e| panic!("BUG: {e}")));
+    }
+    let regressions: Vec<String> = all
+        .iter()
+        .flat_map(|v| v.figures.iter().filter(|f| !f.within_bound).map(move |f| format!("{}: {}", v.name, f.name)))
+        .collect();
+    if !regressions.is_empty() {
+        eprintln!("mmesim: beyond the pinned error bound: {}", regressions.join(", "));
+    }
+    Ok(regressions.is_empty())
 }
 
 fn cache(
@@ -436,6 +475,16 @@ fn sweep_cmd(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Validate { scenarios, json } = cli.command {
+        return match validate_cmd(scenarios, json) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(3),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

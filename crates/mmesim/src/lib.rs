@@ -63,6 +63,7 @@ mod scenario;
 mod summary;
 pub mod sweep;
 pub mod trace;
+pub mod validate;
 
 pub use error::{Error, ErrorKind};
 pub use metrics_csv::metrics_csv;

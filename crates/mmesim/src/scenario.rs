@@ -13,6 +13,7 @@ use mmesim_eviction::EvictionPolicy;
 use mmesim_routing::RoutingPolicy;
 use mmesim_workload::{ArrivalProcess, Drift, Generated, ModelsSpec, Popularity};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn d_name() -> String {
@@ -70,10 +71,18 @@ pub struct Scenario {
     /// Client behaviour (`[client]`): retries.
     #[serde(default)]
     pub client: ClientSpec,
+    /// Published figures this scenario reproduces (`mmesim validate`,
+    /// see [`crate::validate`]); ignored by `run`. Default none.
+    #[serde(default)]
+    pub validation: Option<crate::validate::ValidationSpec>,
     /// Where relative paths (trace files) are looked up: the scenario
     /// file's directory (the working directory for a scenario from text).
     #[serde(skip)]
     base_dir: PathBuf,
+    /// The TOML table the scenario was read from (for overrides by dotted
+    /// path).
+    #[serde(skip)]
+    source: Option<toml::Table>,
 }
 
 /// A zone by index (`0`) or by name (`"zone-b"`).
@@ -485,8 +494,24 @@ impl Scenario {
     /// (a file name). Validates it.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
         let de = toml::Deserializer::new(text);
-        let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(origin, text, e))?;
+        let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(origin, text, e))?;
+        s.source = toml::from_str(text).ok();
         s.validate(origin)?;
+        Ok(s)
+    }
+
+    /// This scenario with fields overridden by dotted path (the paths
+    /// sweeps use: `cluster.instances`, `workload.arrival.users`), checked
+    /// again. Needs a scenario read from TOML.
+    pub fn with_overrides(&self, set: &BTreeMap<String, toml::Value>, origin: &str) -> Result<Scenario, Error> {
+        let Some(mut t) = self.source.clone() else {
+            return Err(Error::invalid_in(origin, "overrides need a scenario read from TOML".to_string()));
+        };
+        for (path, v) in set {
+            crate::sweep::set_path(&mut t, path, v.clone()).map_err(|m| Error::invalid(origin, path, m))?;
+        }
+        let mut s = crate::sweep::scenario_of(&t, &self.base_dir).map_err(|m| Error::invalid_in(origin, m))?;
+        s.source = Some(t);
         Ok(s)
     }
 
@@ -498,6 +523,7 @@ impl Scenario {
         let origin = path.display().to_string();
         let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(&origin, &text, e))?;
         s.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        s.source = toml::from_str(&text).ok();
         s.validate(&origin)?;
         Ok(s)
     }

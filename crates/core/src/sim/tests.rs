@@ -396,10 +396,7 @@ fn gpu_types_split_cpu_and_gpu_work_and_reserve_the_cuda_context() {
     for m in &mut cfg.models {
         m.preprocess = SimDuration::from_millis(20);
     }
-    let r = run(
-        cfg,
-        &[(0.0, 0, None), (3000.0, 0, None), (3000.0, 0, None), (4000.0, 1, None), (7000.0, 2, None)],
-    );
+    let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, None), (3000.0, 0, None), (4000.0, 1, None), (7000.0, 2, None)]);
     // Request 0: cold start 2 s, then 20 ms CPU + 10 ms GPU.
     assert_eq!(latencies(&r)[..3], [(0, 2030.0), (1, 50.0), (2, 60.0)]);
     let unloads: Vec<_> = tier_events(&r).into_iter().filter(|e| e.1 == "unload").collect();

@@ -5,8 +5,8 @@ use crate::error::{from_toml, Error, ErrorKind};
 use crate::trace::TraceSpec;
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
-    Bytes, Catalog, ClientConfig, ClusterConfig, CoreError, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType,
-    Policies, RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
+    Bytes, Catalog, ClientConfig, ClosedLoop, ClusterConfig, CoreError, Evictor, Fault, FaultKind, Gpu, InstanceId,
+    InstanceType, Policies, RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
 };
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
@@ -899,6 +899,14 @@ impl Scenario {
     ) -> Result<Simulation, Error> {
         let cfg = self.sim_config(opts)?;
         self.build(cfg, source)
+    }
+
+    /// A simulation of this scenario's endpoint and policies driven by
+    /// other closed-loop clients (instrumented, scripted). Model ids from
+    /// the clients index the scenario's models.
+    pub fn simulation_with_clients(&self, opts: RunOptions, clients: Box<dyn ClosedLoop>) -> Result<Simulation, Error> {
+        let cfg = self.sim_config(opts)?;
+        self.with_policies(|p| Simulation::closed_loop(cfg, clients, p))
     }
 
     fn build(&self, cfg: SimConfig, source: Box<dyn RequestSource>) -> Result<Simulation, Error> {

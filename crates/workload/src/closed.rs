@@ -107,3 +107,57 @@ impl ClosedLoop for ClosedClients {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ArrivalClock, Generated};
+    use mmesim_core::Dist;
+
+    fn closed(users: u32, think_s: Dist, spawn: Option<f64>) -> ArrivalProcess {
+        ArrivalProcess::Closed { users, think_s, spawn_rate_per_s: spawn }
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let think = Dist::Uniform { min: 0.0, max: 2.0 };
+        closed(300, think.clone(), Some(10.0)).validate().unwrap();
+        let bad = |p: ArrivalProcess, key: &str| assert!(p.validate().unwrap_err().to_string().contains(key), "{p:?}");
+        bad(closed(0, think.clone(), None), "users");
+        bad(closed(1_000_001, think.clone(), None), "users");
+        bad(closed(3, Dist::Constant { value: -1.0 }, None), "think_s");
+        bad(closed(3, Dist::Exponential { mean: 1e12 }, None), "think_s");
+        bad(closed(3, think.clone(), Some(0.0)), "spawn_rate_per_s");
+        bad(closed(3, think, Some(f64::INFINITY)), "spawn_rate_per_s");
+    }
+
+    #[test]
+    fn a_closed_loop_is_no_clock_and_open_processes_are_no_users() {
+        let s = RngStreams::new(3);
+        let p = closed(3, Dist::Constant { value: 1.0 }, None);
+        assert!(ArrivalClock::try_new(&p, s.stream(Stream::Arrivals)).is_err());
+        assert!(Generated::try_new(&p, &Popularity::Uniform, 4, &s).is_err());
+        let open = ArrivalProcess::Poisson { rate_per_s: 1.0 };
+        let e = ClosedClients::new(&open, &Popularity::Uniform, 4, &s).unwrap_err();
+        assert!(e.to_string().contains("closed"), "{e}");
+    }
+
+    #[test]
+    fn without_a_spawn_rate_users_start_after_one_think_time() {
+        let s = RngStreams::new(3);
+        let p = closed(1000, Dist::Uniform { min: 0.0, max: 2.0 }, None);
+        let mut c = ClosedClients::new(&p, &Popularity::Zipf { alpha: 1.0 }, 4, &s).unwrap();
+        let firsts: Vec<f64> = (0..1000).map(|u| c.first_request(u).as_secs_f64()).collect();
+        assert!(firsts.iter().all(|&t| (0.0..=2.0).contains(&t)));
+        let mean = firsts.iter().sum::<f64>() / 1000.0;
+        assert!((mean - 1.0).abs() < 0.1, "{mean}");
+        // The same seed, the same draws; the models come from the
+        // popularity stream, untouched by the think times.
+        let mut again = ClosedClients::new(&p, &Popularity::Zipf { alpha: 1.0 }, 4, &s).unwrap();
+        assert_eq!(again.first_request(0).as_secs_f64(), firsts[0]);
+        let mut picker = ModelPicker::new(&Popularity::Zipf { alpha: 1.0 }, 4, s.stream(Stream::Popularity));
+        for _ in 0..50 {
+            assert_eq!(c.pick(0, SimTime::ZERO), picker.pick());
+        }
+    }
+}

@@ -39,6 +39,7 @@ impl Simulation {
 
     /// User `user` sends its next request, for the model its popularity
     /// picks now; the service time is drawn as for an open arrival.
+    #[inline(never)]
     pub(super) fn on_user_sends(&mut self, user: u32) {
         let Feed::Closed(clients) = &mut self.inflow.feed else {
             panic!("BUG: a user event without closed-loop clients")
@@ -55,10 +56,16 @@ impl Simulation {
     /// A request of `user` has ended (`NIL`: an open arrival's, nothing to
     /// do): the user thinks, then sends again if that is before the
     /// duration; otherwise it is done.
+    #[inline]
     pub(super) fn request_ended(&mut self, user: u32) {
-        if user == NIL {
-            return;
+        if user != NIL {
+            self.user_thinks(user);
         }
+    }
+
+    /// `request_ended` of a closed-loop user (kept out of the open path).
+    #[inline(never)]
+    fn user_thinks(&mut self, user: u32) {
         let Feed::Closed(clients) = &mut self.inflow.feed else {
             panic!("BUG: request of user {user} without closed-loop clients")
         };

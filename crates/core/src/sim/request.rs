@@ -55,6 +55,8 @@ impl Simulation {
     }
 
     /// A request arrives (sent by closed-loop `user`, or `NIL`: open).
+    /// Always inlined: the open path's hot loop keeps it in `run`.
+    #[inline(always)]
     pub(super) fn on_arrival(&mut self, a: Arrival, user: u32) {
         let seq = self.inflow.seq;
         self.inflow.seq += 1;

@@ -34,7 +34,10 @@ pub trait RequestSource: Send {
 /// `u` ends — completed, failed, or rejected with the client's retries
 /// exhausted — for `u`'s think time, and sends `u`'s next request that much
 /// later (if before the run's duration). A request the client retries has
-/// not ended.
+/// not ended. After a request that ended at the instant it was sent
+/// (rejected or failed at once), the user pauses at least 1 ms whatever its
+/// think time, so that a loop without think time cannot spin at one
+/// instant.
 ///
 /// Decisions only: the implementation draws think times and models from
 /// its own random streams, so the same seed gives the same run.

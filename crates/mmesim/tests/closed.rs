@@ -169,7 +169,7 @@ struct P {
 
 fn params() -> impl Strategy<Value = P> {
     (
-        (1u32..=12, 0.0f64..3.0, proptest::option::of(0.5f64..20.0), 1u32..=4, 0.2f64..5.0),
+        (1u32..=12, prop_oneof![Just(0.0), 0.0f64..3.0], proptest::option::of(0.5f64..20.0), 1u32..=4, 0.2f64..5.0),
         (0u32..=2, 0.5f64..2.0, 50.0f64..1500.0, 1u32..=6, proptest::option::of(1.0f64..30.0), 0u64..(i64::MAX as u64)),
     )
         .prop_map(|(a, b)| P {
@@ -212,7 +212,8 @@ proptest! {
     /// the user's first offset, each next one exactly one think time after
     /// the previous one ended (whatever the end: completed, failed,
     /// rejected), none at or after the duration, and a user stops only
-    /// when its next send would come too late. The run terminates, and the
+    /// when its next send would come too late (with no think time too: an
+    /// instant error is followed by a 1 ms pause). The run terminates, and the
     /// invariants (one live request per user at most; live + thinking +
     /// done = users) hold after every event.
     #[test]
@@ -247,7 +248,9 @@ proptest! {
                 prop_assert_eq!(log.picks[k].1, next, "user {} request {}", u, i);
                 prop_assert!(next < duration);
                 let end = ends[k].expect("every request ends");
-                next = end + thinks[i];
+                // An instant end (failed or rejected at once) pauses 1 ms.
+                let pause = if end == next { thinks[i].max(SimDuration::from_millis(1)) } else { thinks[i] };
+                next = end + pause;
             }
             prop_assert!(next >= duration, "user {} stopped at {} before the duration", u, next);
         }

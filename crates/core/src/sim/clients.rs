@@ -12,13 +12,20 @@
 //! [`request_ended`](Simulation::request_ended) exactly once — it is called
 //! from the three places that count an end — so a user has at most one
 //! request live, and users with a request live + users thinking + users
-//! done = users, at every event.
+//! done = users, at every event. Time moves on: after a request that ended
+//! at the instant it was sent, a user pauses at least 1 ms, so that a loop
+//! without think time cannot spin at one instant.
 
 use super::event::Event;
-use super::state::{Feed, NIL};
+use super::state::{Feed, Req, NIL};
 use super::Simulation;
 use crate::source::Arrival;
-use mmesim_engine::SimTime;
+use mmesim_engine::{SimDuration, SimTime};
+
+/// The shortest pause of a user after a request that ended at the instant
+/// it was sent (about a network round trip): it keeps a user with no think
+/// time from looping at one instant.
+pub(super) const MIN_PAUSE_AFTER_INSTANT_END: SimDuration = SimDuration::from_millis(1);
 
 impl Simulation {
     /// Closed loop: schedules every user's first request (users whose first
@@ -53,23 +60,32 @@ impl Simulation {
         self.on_arrival(Arrival { time: self.now, model, service: None }, user);
     }
 
-    /// A request of `user` has ended (`NIL`: an open arrival's, nothing to
-    /// do): the user thinks, then sends again if that is before the
-    /// duration; otherwise it is done.
+    /// Request `req` has ended (an open arrival's: nothing to do). Its
+    /// user thinks, then sends again if that is before the duration;
+    /// otherwise it is done.
     #[inline]
-    pub(super) fn request_ended(&mut self, user: u32) {
-        if user != NIL {
-            self.user_thinks(user);
+    pub(super) fn request_ended(&mut self, req: &Req) {
+        if req.user != NIL {
+            self.user_thinks(req.user, req.arrival);
         }
     }
 
-    /// `request_ended` of a closed-loop user (kept out of the open path).
+    /// `request_ended` of a closed-loop user whose request was sent at
+    /// `sent` (kept out of the open path). A request that ended at the
+    /// instant it was sent (rejected or failed at once, or served in no
+    /// time) is followed by at least [`MIN_PAUSE_AFTER_INSTANT_END`]: with
+    /// no think time, the user would otherwise send again and again at one
+    /// instant, and the run would never end.
     #[inline(never)]
-    fn user_thinks(&mut self, user: u32) {
+    fn user_thinks(&mut self, user: u32, sent: SimTime) {
         let Feed::Closed(clients) = &mut self.inflow.feed else {
             panic!("BUG: request of user {user} without closed-loop clients")
         };
-        let at = self.now + clients.think(user);
+        let mut think = clients.think(user);
+        if sent == self.now {
+            think = think.max(MIN_PAUSE_AFTER_INSTANT_END);
+        }
+        let at = self.now + think;
         if at.as_nanos() < self.cfg.duration.as_nanos() {
             self.agenda.push(at, Event::UserSends { user });
             self.inflow.thinking += 1;

@@ -51,7 +51,7 @@ impl Simulation {
         self.m.measured_rejected += req.measured as u64;
         self.m.minute.rejected += 1;
         self.record(NIL, req.model, TraceKind::Rejected { seq: req.seq, reason });
-        self.request_ended(req.user);
+        self.request_ended(req);
     }
 
     /// A request arrives (sent by closed-loop `user`, or `NIL`: open).
@@ -194,7 +194,7 @@ impl Simulation {
             self.book.endpoint_acc.errors_5xx += 1;
         }
         self.record(inst, model, TraceKind::Failed { seq, reason });
-        self.request_ended(req.user);
+        self.request_ended(req);
     }
 
     /// Whether the client retries after this outcome.
@@ -354,7 +354,7 @@ impl Simulation {
         self.unpin(inst, req.model);
         self.request_left(inst);
         self.drain_slot_queue(inst);
-        self.request_ended(req.user);
+        self.request_ended(&req);
     }
 
     fn drain_slot_queue(&mut self, inst: u32) {

@@ -402,6 +402,19 @@ fn a_rejected_or_failed_request_wakes_its_user() {
 }
 
 #[test]
+fn a_user_without_think_time_pauses_after_an_instant_error() {
+    // A model larger than memory fails at once; with no think time the
+    // users would resend forever at time 0. They pause 1 ms instead: 2
+    // users × 100 sends in the 100 ms run.
+    let mut cfg = config(1, 1, 4, 0.0, 1);
+    cfg.models[0].memory = Bytes(100 * MB);
+    cfg.duration = SimDuration::from_millis(100);
+    let (r, sends) = run_closed(cfg, &[0.0; 2], &[0.0; 2]);
+    assert_eq!((r.report.requests.failed, sends.len()), (200, 200));
+    assert_eq!(&sends[..4], [(0, 0.0), (1, 0.0), (0, 1.0), (1, 1.0)]);
+}
+
+#[test]
 fn a_closed_loop_without_users_is_refused() {
     let policies = Policies {
         router: Box::new(First),

@@ -256,3 +256,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_bundled_load_test_is_deterministic_and_obeys_littles_law() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/scenarios/loadtest.toml");
+    let s = Scenario::from_file(path).unwrap_or_else(|e| panic!("{e}"));
+    let json = |s: &Scenario| serde_json::to_string(&s.run().unwrap_or_else(|e| panic!("{e}")).report).unwrap();
+    let (a, b) = (json(&s), json(&s));
+    assert_eq!(a, b);
+    let r = s.run().unwrap_or_else(|e| panic!("{e}")).report;
+    // X = N / (R + Z): 300 users, mean think 1 s, over the measured 1,500 s.
+    let x = r.requests.measured as f64 / (s.duration_s - s.warmup_s);
+    let little = 300.0 / (r.latency_ms.mean / 1e3 + 1.0);
+    assert!((x - little).abs() / little < 0.01, "{x} vs {little}");
+}

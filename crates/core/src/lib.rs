@@ -6,7 +6,8 @@
 //! artifacts, and serving requests on a fixed number of inference slots.
 //! It knows no concrete policy: routing, eviction and autoscaling are the
 //! traits [`Router`], [`Evictor`] and [`Autoscaler`], implemented in their
-//! own crates, and requests come from any [`RequestSource`].
+//! own crates, and requests come from any [`RequestSource`] (open arrivals)
+//! or [`ClosedLoop`] (users who wait for each response, then think).
 //!
 //! ## The request lifecycle
 //!
@@ -26,7 +27,7 @@
 //! ```
 //!
 //! Main types: [`Simulation`] (built from a [`SimConfig`], a request source
-//! and [`Policies`]; [`Simulation::run`] gives a [`RunResult`] with the
+//! — or closed-loop clients, [`Simulation::closed_loop`] — and [`Policies`]; [`Simulation::run`] gives a [`RunResult`] with the
 //! [`Report`]), [`InstanceType`] and the built-in [`Catalog`],
 //! [`ModelSpec`], [`Dist`] for service-time and size distributions, and the
 //! read-only [`ClusterView`] routers decide on.
@@ -147,4 +148,4 @@ pub use route::{
 };
 pub use scale::{Autoscaler, FleetStatus, MinuteMetrics};
 pub use sim::{EvictorFactory, Policies, RunResult, Simulation, Tier, TraceKind, TraceRecord};
-pub use source::{Arrival, RequestSource, VecSource};
+pub use source::{Arrival, ClosedLoop, RequestSource, VecSource};

@@ -29,6 +29,8 @@ pub enum Stream {
     Eviction,
     /// Autoscaling policies that randomise.
     Autoscaling,
+    /// Closed-loop clients' think times (and first starts).
+    Think,
     /// Anything else, told apart by a caller-chosen number.
     Custom(u64),
 }
@@ -45,7 +47,8 @@ impl Stream {
             Stream::Autoscaling => 7,
             // 8 and 9 are retired (streams for fault timing and client
             // backoff jitter, neither of which is random in mmesim): a new
-            // variant takes 10 or above.
+            // variant takes 11 or above.
+            Stream::Think => 10,
             Stream::Custom(n) => 0x1000_0000 ^ n.rotate_left(17),
         }
     }
@@ -134,6 +137,7 @@ mod tests {
             Stream::Routing,
             Stream::Eviction,
             Stream::Autoscaling,
+            Stream::Think,
             Stream::Custom(0),
             Stream::Custom(1),
         ];

@@ -5,13 +5,14 @@ use crate::error::{from_toml, Error, ErrorKind};
 use crate::trace::TraceSpec;
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
-    Bytes, Catalog, ClientConfig, ClusterConfig, Evictor, Fault, FaultKind, Gpu, InstanceId, InstanceType,
-    ModelCacheSetting, Policies, RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind, Tier, ZoneId,
+    Bytes, Catalog, ClientConfig, ClosedLoop, ClusterConfig, CoreError, Evictor, Fault, FaultKind, Gpu, InstanceId,
+    InstanceType, ModelCacheSetting, Policies, RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind,
+    Tier, ZoneId,
 };
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
 use mmesim_routing::RoutingPolicy;
-use mmesim_workload::{ArrivalProcess, Drift, Generated, ModelsSpec, Popularity};
+use mmesim_workload::{ArrivalProcess, ClosedClients, Drift, Generated, ModelsSpec, Popularity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -373,7 +374,8 @@ pub struct StorageSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
-    /// Arrival process. Default Poisson, 100/s.
+    /// Arrival process. Default Poisson, 100/s. `process = "closed"`:
+    /// closed-loop users (a load test), see [`ArrivalProcess::Closed`].
     #[serde(default)]
     pub arrival: ArrivalProcess,
     /// Popularity over the models. Default Zipf, α = 0.8.
@@ -832,6 +834,14 @@ impl Scenario {
         }
         if let Some(t) = &self.workload.trace {
             t.validate().map_err(|e| Error::invalid(origin, "workload.trace", e))?;
+            if self.workload.arrival.is_closed() {
+                return inv(
+                    "workload.trace",
+                    "a trace brings its own arrival times; it cannot be combined with closed-loop users \
+                     (`workload.arrival` with `process = \"closed\"`)"
+                        .into(),
+                );
+            }
             if self.workload.drift.is_some() {
                 return inv("workload.drift", "applies to generated traffic, not to a `trace`".into());
             }
@@ -1010,7 +1020,18 @@ impl Scenario {
         let cfg = self.sim_config(opts)?;
         let streams = RngStreams::new(self.seed);
         let n = cfg.models.len() as u32;
-        let mut source = Generated::new(&self.workload.arrival, &self.workload.popularity, n, &streams);
+        let (arrival, popularity) = (&self.workload.arrival, &self.workload.popularity);
+        if arrival.is_closed() {
+            let mut clients = ClosedClients::new(arrival, popularity, n, &streams)
+                .map_err(|e| Error::invalid(&self.name, "workload.arrival", e))?;
+            if let Some(d) = &self.workload.drift {
+                clients = clients.with_drift(d, n, &streams);
+            }
+            let sim = self.with_policies(|p| Simulation::closed_loop(cfg, Box::new(clients), p))?;
+            return Ok((sim, None));
+        }
+        let mut source = Generated::try_new(arrival, popularity, n, &streams)
+            .map_err(|e| Error::invalid(&self.name, "workload.arrival", e))?;
         if let Some(d) = &self.workload.drift {
             source = source.with_drift(d, n, &streams);
         }
@@ -1029,7 +1050,21 @@ impl Scenario {
         self.build(cfg, source)
     }
 
+    /// A simulation of this scenario's endpoint and policies driven by
+    /// other closed-loop clients (instrumented, scripted). Model ids from
+    /// the clients index the scenario's models.
+    pub fn simulation_with_clients(&self, opts: RunOptions, clients: Box<dyn ClosedLoop>) -> Result<Simulation, Error> {
+        let cfg = self.sim_config(opts)?;
+        self.with_policies(|p| Simulation::closed_loop(cfg, clients, p))
+    }
+
     fn build(&self, cfg: SimConfig, source: Box<dyn RequestSource>) -> Result<Simulation, Error> {
+        self.with_policies(|p| Simulation::new(cfg, source, p))
+    }
+
+    /// Builds the scenario's policies and hands them to `make` (which builds
+    /// the simulation); the core's error becomes the facade's.
+    fn with_policies(&self, make: impl FnOnce(Policies) -> Result<Simulation, CoreError>) -> Result<Simulation, Error> {
         let streams = RngStreams::new(self.seed);
         let (mem, disk) = (self.eviction.memory.clone(), self.eviction.disk.clone());
         let evictors = Box::new(move |id: InstanceId, tier: Tier, capacity: Bytes| -> Box<dyn Evictor> {
@@ -1050,8 +1085,7 @@ impl Scenario {
                 .build(RngStreams::new(self.seed).substream(Stream::Autoscaling, 0).next_seed()),
             evictors,
         };
-        Simulation::new(cfg, source, policies)
-            .map_err(|e| Error::invalid_in(self.name.clone(), e.to_string()).with_source(e))
+        make(policies).map_err(|e| Error::invalid_in(self.name.clone(), e.to_string()).with_source(e))
     }
 
     /// Runs the scenario to completion.

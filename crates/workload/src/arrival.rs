@@ -9,6 +9,8 @@
 //! mmpp:     a Markov-modulated Poisson process: in state i, Poisson at
 //!           rate_i for an Exp(mean_s_i) sojourn, then state i+1 (cyclic);
 //!           two states [on, off] make bursts
+//! closed:   not a clock: N users, each sending when its previous request
+//!           ends plus a think time (see `closed.rs`, `ClosedClients`)
 //! ```
 //!
 //! Time-varying rates are drawn by thinning (P. A. W. Lewis, G. S. Shedler,
@@ -18,6 +20,7 @@
 //! rate(t) / peak. The homogeneous Poisson process draws exactly one gap per
 //! arrival and nothing else, so its stream of numbers is the same as ever.
 
+use mmesim_core::Dist;
 use mmesim_engine::{SimRng, SimTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
@@ -66,7 +69,29 @@ pub enum ArrivalProcess {
         /// The states, in cycle order: `[rate_per_s, mean_sojourn_s]`.
         states: Vec<[f64; 2]>,
     },
+    /// Closed-loop clients, as a load tester (Locust, SageMaker Inference
+    /// Recommender) drives an endpoint: `users` users, each sending its
+    /// next request when its previous one ends (completed, failed or
+    /// rejected), after a think time. Their rate follows the endpoint's
+    /// response times, so this is no clock: [`ClosedClients`](crate::ClosedClients)
+    /// implements it, and [`ArrivalClock::try_new`] refuses it.
+    Closed {
+        /// How many users (1 to 1,000,000).
+        users: u32,
+        /// Think time between a request's end and the user's next request,
+        /// seconds (Locust's `wait_time`).
+        think_s: Dist,
+        /// Users started per second, as Locust's spawn rate: user `u`
+        /// sends its first request at `u / spawn_rate_per_s`. Absent: every
+        /// user starts at once, each first waiting one think time (so they
+        /// are not synchronised).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spawn_rate_per_s: Option<f64>,
+    },
 }
+
+/// The most closed-loop users a scenario may have.
+pub const MAX_USERS: u32 = 1_000_000;
 
 fn d_day() -> f64 {
     86_400.0
@@ -94,9 +119,34 @@ fn rate_ok(name: &'static str, v: f64, positive: bool) -> Result<(), Error> {
 }
 
 impl ArrivalProcess {
+    /// Whether this is a closed loop (no arrival clock: see
+    /// [`ArrivalProcess::Closed`]).
+    pub fn is_closed(&self) -> bool {
+        matches!(self, ArrivalProcess::Closed { .. })
+    }
+
     /// Checks the parameters; the message names the key.
     pub fn validate(&self) -> Result<(), Error> {
         match self {
+            ArrivalProcess::Closed { users, think_s, spawn_rate_per_s } => {
+                if !(1..=MAX_USERS).contains(users) {
+                    return Err(Error::invalid(
+                        "users",
+                        format!("`users` must be between 1 and {MAX_USERS}, got {users}"),
+                    ));
+                }
+                think_s.validate().map_err(|e| Error::invalid("think_s", format!("`think_s`: {e}")))?;
+                if think_s.mean() > 1e9 {
+                    return Err(Error::invalid(
+                        "think_s",
+                        "`think_s`: the mean think time must be at most 1e9 seconds",
+                    ));
+                }
+                if let Some(r) = spawn_rate_per_s {
+                    rate_ok("spawn_rate_per_s", *r, true)?;
+                }
+                Ok(())
+            }
             ArrivalProcess::Poisson { rate_per_s } => rate_ok("rate_per_s", *rate_per_s, true),
             ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, period_s, peak_at_s } => {
                 rate_ok("mean_rate_per_s", *mean_rate_per_s, true)?;
@@ -197,9 +247,11 @@ impl ArrivalProcess {
     }
 
     /// The rate at `t` seconds, arrivals per second (for `mmpp`, which is
-    /// random, the long-run mean).
+    /// random, the long-run mean; for `closed`, whose rate depends on the
+    /// endpoint's response times, 0).
     pub fn rate_at(&self, t: f64) -> f64 {
         match self {
+            ArrivalProcess::Closed { .. } => 0.0,
             ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
             ArrivalProcess::Mmpp { .. } => self.mean_rate_per_s(),
             ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, period_s, peak_at_s } => {
@@ -225,9 +277,11 @@ impl ArrivalProcess {
         }
     }
 
-    /// The highest rate the process reaches, arrivals per second.
+    /// The highest rate the process reaches, arrivals per second (0 for
+    /// `closed`: not a clock).
     pub fn peak_rate(&self) -> f64 {
         match self {
+            ArrivalProcess::Closed { .. } => 0.0,
             ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
             ArrivalProcess::Diurnal { mean_rate_per_s, peak_to_trough, .. } => {
                 mean_rate_per_s * (1.0 + (peak_to_trough - 1.0) / (peak_to_trough + 1.0))
@@ -238,9 +292,10 @@ impl ArrivalProcess {
     }
 
     /// The long-run mean rate, arrivals per second (a table without
-    /// repetition: its last rate).
+    /// repetition: its last rate; `closed`: 0, not a clock).
     pub fn mean_rate_per_s(&self) -> f64 {
         match self {
+            ArrivalProcess::Closed { .. } => 0.0,
             ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
             ArrivalProcess::Diurnal { mean_rate_per_s, .. } => *mean_rate_per_s,
             ArrivalProcess::Mmpp { states } => {
@@ -283,11 +338,27 @@ pub struct ArrivalClock {
 }
 
 impl ArrivalClock {
-    /// A clock for a validated process, starting at time zero.
+    /// A clock for a validated open process, starting at time zero.
+    ///
+    /// # Panics
+    /// With `BUG:` on parameters [`ArrivalProcess::validate`] rejects, and
+    /// on a `closed` process (see [`try_new`](ArrivalClock::try_new)).
+    pub fn new(process: &ArrivalProcess, rng: SimRng) -> Self {
+        ArrivalClock::try_new(process, rng).unwrap_or_else(|e| panic!("BUG: {e}"))
+    }
+
+    /// A clock for a validated open process, starting at time zero; an
+    /// error for a `closed` process, which is no clock.
     ///
     /// # Panics
     /// With `BUG:` on parameters [`ArrivalProcess::validate`] rejects.
-    pub fn new(process: &ArrivalProcess, rng: SimRng) -> Self {
+    pub fn try_new(process: &ArrivalProcess, rng: SimRng) -> Result<Self, Error> {
+        if process.is_closed() {
+            return Err(Error::invalid(
+                "process",
+                "a `closed` arrival process has no arrival clock: its users are closed-loop clients",
+            ));
+        }
         let peak = process.peak_rate();
         let exp = Exp::new(peak).unwrap_or_else(|e| panic!("BUG: unvalidated arrival process {process:?}: {e}"));
         let ends_at = match process {
@@ -314,7 +385,7 @@ impl ArrivalClock {
         if let Some(first) = c.mmpp.first().copied() {
             c.state_end_ns = c.sojourn_ns(first[1]);
         }
-        c
+        Ok(c)
     }
 
     fn sojourn_ns(&mut self, mean_s: f64) -> u64 {

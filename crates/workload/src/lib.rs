@@ -10,6 +10,8 @@
 //!   listed explicitly;
 //! * [`Generated`]: a `RequestSource` (the core trait) that
 //!   combines a clock and a picker, pulled one arrival at a time;
+//! * [`ClosedClients`]: a `ClosedLoop` (the core trait) of users who wait
+//!   for each response, then think (`process = "closed"`, a load test);
 //! * [`reqtrace`]: real traffic from a CSV request trace
 //!   (`timestamp_s,model[,service_ms]`), scanned once for its models and
 //!   replayed as a `RequestSource`;
@@ -75,6 +77,7 @@
 mod arrival;
 pub mod azure;
 pub mod cachetrace;
+mod closed;
 mod csvio;
 mod error;
 mod models;
@@ -83,7 +86,8 @@ pub mod reqtrace;
 
 pub use error::{Error, ErrorKind, TraceLocation, TraceProblem};
 
-pub use arrival::{ArrivalClock, ArrivalProcess};
+pub use arrival::{ArrivalClock, ArrivalProcess, MAX_USERS};
+pub use closed::ClosedClients;
 pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS};
 pub use popularity::{Drift, DriftMap, ModelPicker, Popularity};
 
@@ -102,12 +106,26 @@ pub struct Generated {
 impl Generated {
     /// A source over `n_models` models, drawing from the `Arrivals` and
     /// `Popularity` streams of `streams`. Parameters must be validated.
+    ///
+    /// # Panics
+    /// With `BUG:` on a `closed` process (see [`try_new`](Generated::try_new)).
     pub fn new(arrival: &ArrivalProcess, popularity: &Popularity, n_models: u32, streams: &RngStreams) -> Self {
-        Generated {
-            clock: ArrivalClock::new(arrival, streams.stream(Stream::Arrivals)),
+        Generated::try_new(arrival, popularity, n_models, streams).unwrap_or_else(|e| panic!("BUG: {e}"))
+    }
+
+    /// As [`new`](Generated::new), but an error for a `closed` process,
+    /// which generates no open arrivals (use [`ClosedClients`]).
+    pub fn try_new(
+        arrival: &ArrivalProcess,
+        popularity: &Popularity,
+        n_models: u32,
+        streams: &RngStreams,
+    ) -> Result<Self, Error> {
+        Ok(Generated {
+            clock: ArrivalClock::try_new(arrival, streams.stream(Stream::Arrivals))?,
             picker: ModelPicker::new(popularity, n_models, streams.stream(Stream::Popularity)),
             drift: None,
-        }
+        })
     }
 
     /// Lets the ranking drift (validated `drift`). The drift draws from its

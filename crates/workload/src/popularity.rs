@@ -98,8 +98,9 @@ impl ModelPicker {
         ModelPicker { kind, rng }
     }
 
-    /// The next model.
-    #[inline]
+    /// The next model. Always inlined: it is the open workload's hot path
+    /// (`Generated::next_arrival`), which also `ClosedClients` calls.
+    #[inline(always)]
     pub fn pick(&mut self) -> ModelId {
         match &self.kind {
             PickerKind::Alias(a) => ModelId(a.sample(&mut self.rng) as u32),

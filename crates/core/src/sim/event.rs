@@ -28,6 +28,8 @@ pub(super) enum Event {
     /// The pending arrival (kept in `Inflow::next`: one at a time, which
     /// keeps this enum small).
     Arrival,
+    /// Closed-loop user `user` has thought: it sends its next request.
+    UserSends { user: u32 },
     /// A download's fixed overhead has passed: its bytes start to flow.
     TransferStart { inst: u32, model: u32 },
     /// The earliest transfer on a link should be done (stale unless `gen`

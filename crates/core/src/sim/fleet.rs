@@ -191,7 +191,7 @@ impl Simulation {
                             self.reqs.free(r);
                         }
                         self.reqs.live -= 1;
-                        self.count_failure(q.seq, inst, q.model, FailReason::InstanceFailed, q.measured);
+                        self.count_failure(&q, inst, FailReason::InstanceFailed);
                     }
                 }
                 _ => {}

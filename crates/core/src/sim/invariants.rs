@@ -8,10 +8,12 @@
 //! their capacity; a pinned model is loaded; byte, pin, load and request
 //! counts recomputed from scratch equal the running counters; the routing
 //! view (copies, statuses, fleet index) agrees with the state; every
-//! arrived request has ended or is live, exactly once.
+//! arrived request has ended or is live, exactly once; closed loop: every
+//! user has at most one request live, and users with a request live +
+//! thinking + done = users.
 
 use super::cpu::Job;
-use super::state::{Life, ReqState, NIL};
+use super::state::{Feed, Life, ReqState, NIL};
 use super::{Simulation, Tier};
 use crate::route::{DiskState, FleetIndex, MemState};
 
@@ -203,6 +205,32 @@ impl Simulation {
         }
         if ended + live as u64 != self.m.arrived {
             panic!("BUG: {} arrived but {ended} ended and {live} live", self.m.arrived);
+        }
+        if let Feed::Closed(_) = self.inflow.feed {
+            let mut users: Vec<u32> = self
+                .reqs
+                .slab
+                .iter()
+                .filter(|r| {
+                    r.inst != NIL
+                        && self.fleet.instances[r.inst as usize].life != Life::Failed
+                        && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                        || r.state == ReqState::Retrying
+                })
+                .map(|r| r.user)
+                .collect();
+            users.sort_unstable();
+            if let Some(w) = users.windows(2).find(|w| w[0] == w[1]) {
+                panic!("BUG: user {} has two requests live", w[0]);
+            }
+            let (thinking, done) = (self.inflow.thinking, self.inflow.users_done);
+            if users.len() as u64 + thinking as u64 + done as u64 != self.inflow.users as u64 {
+                panic!(
+                    "BUG: {} users live, {thinking} thinking and {done} done, of {}",
+                    users.len(),
+                    self.inflow.users
+                );
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! ```text
 //!             ┌──────────── mod.rs: Simulation::new, the run loop, dispatch of events ───────────────┐
 //!  Arrival ─► │ request.rs ── route, admit, wait, serve, time out, retry ──► completed/failed        │
+//! UserSends ► │ clients.rs ── closed-loop users: send, request_ended → think → send again            │
 //!             │     │ ensure_model / pin / unpin / touch_hit        ▲ admit_waiters                  │
 //!             │     ▼                                               │                                │
 //!             │ cache.rs ── the tiers: download → load, unload, room, expiry (private fields)        │
@@ -24,6 +25,7 @@
 //! routing view's copies); the compiler enforces it through field privacy.
 
 mod cache;
+mod clients;
 mod cpu;
 mod event;
 mod fleet;
@@ -40,13 +42,13 @@ use crate::metrics::{FailReason, Metrics, Report, ZoneSummary};
 use crate::model::{FaultKind, SimConfig};
 use crate::route::{RejectReason, Router};
 use crate::scale::{Autoscaler, MinuteMetrics};
-use crate::source::RequestSource;
+use crate::source::{ClosedLoop, RequestSource};
 use crate::{Bytes, CoreError, InstanceId, ModelId, ZoneId};
 use cache::Tiers;
 use event::{Agenda, Event, Link, Next};
 use minute::MinuteBook;
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
-use state::{Fleet, Inflow, Life, ModelInfo, Requests};
+use state::{Feed, Fleet, Inflow, Life, ModelInfo, Requests, NIL};
 
 /// Which tier an evictor serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,8 +144,9 @@ pub struct RunResult {
     pub events: u64,
 }
 
-/// A configured run, ready to go: build with [`Simulation::new`], then
-/// [`run`](Simulation::run).
+/// A configured run, ready to go: build with [`Simulation::new`] (open
+/// arrivals) or [`Simulation::closed_loop`] (users who wait for each
+/// response), then [`run`](Simulation::run).
 pub struct Simulation {
     cfg: SimConfig,
     /// The models, read-only after setup.
@@ -180,8 +183,31 @@ fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
 }
 
 impl Simulation {
-    /// Validates the configuration and sets up the initial fleet.
+    /// Validates the configuration and sets up the initial fleet, for open
+    /// arrivals from `source`.
     pub fn new(cfg: SimConfig, source: Box<dyn RequestSource>, policies: Policies) -> Result<Simulation, CoreError> {
+        Simulation::build(cfg, Feed::Open(source), policies)
+    }
+
+    /// Validates the configuration and sets up the initial fleet, for
+    /// closed-loop `clients`: each user sends its next request when its
+    /// previous one ends, plus a think time (see [`ClosedLoop`]). No
+    /// request is sent at or after the configured duration.
+    pub fn closed_loop(
+        cfg: SimConfig,
+        clients: Box<dyn ClosedLoop>,
+        policies: Policies,
+    ) -> Result<Simulation, CoreError> {
+        if clients.users() == 0 {
+            return Err(CoreError::config("a closed loop needs at least one user"));
+        }
+        if clients.users() == NIL {
+            return Err(CoreError::config("too many closed-loop users"));
+        }
+        Simulation::build(cfg, Feed::Closed(clients), policies)
+    }
+
+    fn build(cfg: SimConfig, feed: Feed, policies: Policies) -> Result<Simulation, CoreError> {
         let ty = &cfg.cluster.instance_type;
         ty.validate().map_err(|e| CoreError::invalid(format!("instance type `{}`", ty.name), e))?;
         if cfg.models.is_empty() {
@@ -236,7 +262,13 @@ impl Simulation {
             last_work: SimTime::ZERO,
             vtime: 0,
             inflow: Inflow {
-                source,
+                users: match &feed {
+                    Feed::Open(_) => 0,
+                    Feed::Closed(c) => c.users(),
+                },
+                thinking: 0,
+                users_done: 0,
+                feed,
                 done: false,
                 next: None,
                 last: SimTime::ZERO,
@@ -279,9 +311,11 @@ impl Simulation {
     }
 
     /// Runs to completion: until the source is exhausted (or its arrivals
-    /// pass the configured duration) and every admitted request has ended.
+    /// pass the configured duration; closed loop: no user sends again) and
+    /// every admitted request has ended.
     pub fn run(mut self) -> RunResult {
         self.schedule_next_arrival();
+        self.start_users();
         self.agenda.push(SimTime::from_secs(60), Event::Minute);
         while let Some(next) = self.agenda.pop() {
             let (t, ev) = match next {
@@ -309,9 +343,10 @@ impl Simulation {
                     let Some(a) = self.inflow.next.take() else {
                         panic!("BUG: arrival event without a pending arrival")
                     };
-                    self.on_arrival(a);
+                    self.on_arrival(a, NIL);
                     self.schedule_next_arrival();
                 }
+                Event::UserSends { user } => self.on_user_sends(user),
                 Event::TransferStart { inst, model } => {
                     let bytes = self.models[model as usize].artifact;
                     self.start_transfer(inst, Link::Net, model, bytes);

@@ -15,7 +15,7 @@
 
 use super::cpu::Job;
 use super::event::Event;
-use super::state::{Life, Req, ReqState, NIL};
+use super::state::{Feed, Life, Req, ReqState, NIL};
 use super::{Simulation, TraceKind};
 use crate::metrics::FailReason;
 use crate::route::{ClusterView, MemState, RejectReason, RouteDecision};
@@ -30,7 +30,8 @@ impl Simulation {
         if self.inflow.done {
             return;
         }
-        match self.inflow.source.next_arrival() {
+        let Feed::Open(source) = &mut self.inflow.feed else { return };
+        match source.next_arrival() {
             Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
                 if a.time < self.inflow.last {
                     panic!("BUG: request source went back in time ({} after {})", a.time, self.inflow.last);
@@ -46,14 +47,18 @@ impl Simulation {
         }
     }
 
-    fn reject(&mut self, seq: u64, model: u32, reason: RejectReason, measured: bool) {
+    fn reject(&mut self, req: &Req, reason: RejectReason) {
         *self.m.rejected.entry(reason).or_insert(0) += 1;
-        self.m.measured_rejected += measured as u64;
+        self.m.measured_rejected += req.measured as u64;
         self.m.minute.rejected += 1;
-        self.record(NIL, model, TraceKind::Rejected { seq, reason });
+        self.record(NIL, req.model, TraceKind::Rejected { seq: req.seq, reason });
+        self.request_ended(req, SimDuration::ZERO);
     }
 
-    pub(super) fn on_arrival(&mut self, a: Arrival) {
+    /// A request arrives (sent by closed-loop `user`, or `NIL`: open).
+    /// Always inlined: the open path's hot loop keeps it in `run`.
+    #[inline(always)]
+    pub(super) fn on_arrival(&mut self, a: Arrival, user: u32) {
         let seq = self.inflow.seq;
         self.inflow.seq += 1;
         let model = a.model.0;
@@ -82,6 +87,7 @@ impl Simulation {
             timeout_armed: false,
             attempt: 0,
             started: self.now,
+            user,
         };
         self.dispatch(req, None);
     }
@@ -89,7 +95,7 @@ impl Simulation {
     /// Routes a request (a new arrival, or a retry held in slab entry
     /// `existing`) and admits it to the chosen instance.
     pub(super) fn dispatch(&mut self, mut req: Req, existing: Option<u32>) {
-        let (seq, model) = (req.seq, req.model);
+        let model = req.model;
         let view = ClusterView {
             instances: &self.fleet.status,
             copies: self.tiers.copies(),
@@ -135,7 +141,7 @@ impl Simulation {
                 self.reqs.free(r);
             }
             self.reqs.live -= existing.is_some() as u64;
-            return self.count_failure(seq, inst, model, reason, req.measured);
+            return self.count_failure(&req, inst, reason);
         }
         let k = self.cfg.cluster.cpu_per_request;
         let it = &self.fleet.instances[inst as usize];
@@ -175,9 +181,11 @@ impl Simulation {
         }
     }
 
-    pub(super) fn count_failure(&mut self, seq: u64, inst: u32, model: u32, reason: FailReason, measured: bool) {
+    /// Counts the failure of `req` at `inst` (`NIL`: none); it has ended.
+    pub(super) fn count_failure(&mut self, req: &Req, inst: u32, reason: FailReason) {
+        let (seq, model) = (req.seq, req.model);
         *self.m.failed.entry(reason).or_insert(0) += 1;
-        self.m.measured_failed += measured as u64;
+        self.m.measured_failed += req.measured as u64;
         self.m.minute.failed += 1;
         if inst != NIL {
             let zone = self.fleet.zone(inst);
@@ -187,6 +195,7 @@ impl Simulation {
             self.book.endpoint_acc.errors_5xx += 1;
         }
         self.record(inst, model, TraceKind::Failed { seq, reason });
+        self.request_ended(req, SimDuration::ZERO);
     }
 
     /// Whether the client retries after this outcome.
@@ -234,7 +243,7 @@ impl Simulation {
             self.reqs.free(r);
             self.reqs.live -= 1;
         }
-        self.reject(req.seq, req.model, reason, req.measured);
+        self.reject(&req, reason);
     }
 
     fn arm_timeout(&mut self, r: u32) {
@@ -378,6 +387,7 @@ impl Simulation {
         self.unpin(inst, req.model);
         self.request_left(inst);
         self.drain_slot_queue(inst);
+        self.request_ended(&req, self.models[req.model as usize].overhead);
     }
 
     fn drain_slot_queue(&mut self, inst: u32) {
@@ -424,7 +434,7 @@ impl Simulation {
         }
         self.reqs.slab[r as usize].state = ReqState::Dead;
         self.fleet.instances[req.inst as usize].queued -= 1;
-        self.count_failure(req.seq, req.inst, req.model, FailReason::Timeout, req.measured);
+        self.count_failure(&req, req.inst, FailReason::Timeout);
         if req.state == ReqState::WaitSlot {
             self.fleet.status[req.inst as usize].queued_for_slot -= 1;
             self.unpin(req.inst, req.model);

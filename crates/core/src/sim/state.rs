@@ -4,7 +4,7 @@
 //! read-only after setup), [`Instance`] (life cycle, inference slots,
 //! minute accumulators), [`Requests`] (the request slab), [`Fleet`]
 //! (instances, the routing view's statuses and index, zones, faults) and
-//! [`Inflow`] (the request source). No behaviour beyond slab bookkeeping
+//! [`Inflow`] (the request source, or the closed loop's users). No behaviour beyond slab bookkeeping
 //! lives here; the memory and disk tiers are in `cache.rs`, behind private
 //! fields.
 
@@ -12,7 +12,7 @@ use super::cpu::Cpu;
 use crate::cw::MinuteAcc;
 use crate::metrics::{FaultWindow, ZoneSummary};
 use crate::route::{FleetIndex, InstanceStatus};
-use crate::source::{Arrival, RequestSource};
+use crate::source::{Arrival, ClosedLoop, RequestSource};
 use crate::Sampler;
 use mmesim_engine::{SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
@@ -172,6 +172,8 @@ pub(super) struct Req {
     pub(super) attempt: u32,
     /// Start of the current attempt (its timeout counts from here).
     pub(super) started: SimTime,
+    /// The closed-loop user who sent it (`NIL` for an open arrival).
+    pub(super) user: u32,
 }
 
 /// The request slab: entries are reused, so the hot path allocates nothing
@@ -242,10 +244,21 @@ impl Fleet {
     }
 }
 
-/// The request source and the one arrival drawn ahead.
+/// Where requests come from.
+pub(super) enum Feed {
+    /// Open arrivals, pulled one at a time.
+    Open(Box<dyn RequestSource>),
+    /// Closed-loop users (see `clients.rs`).
+    Closed(Box<dyn ClosedLoop>),
+}
+
+/// The request source and the one arrival drawn ahead (open), or the
+/// users' counts (closed).
 pub(super) struct Inflow {
-    pub(super) source: Box<dyn RequestSource>,
-    /// The source is exhausted or past the configured duration.
+    pub(super) feed: Feed,
+    /// No arrival is pending: the open source is exhausted or past the
+    /// configured duration; closed, no user is thinking (a user whose
+    /// request is live may still send again once it ends).
     pub(super) done: bool,
     pub(super) next: Option<Arrival>,
     pub(super) last: SimTime,
@@ -253,6 +266,12 @@ pub(super) struct Inflow {
     pub(super) seq: u64,
     /// Service times, drawn once per arrival whatever happens to it.
     pub(super) service_rng: SimRng,
+    /// Closed loop: users (0 when open), users thinking (a `UserSends`
+    /// pending) and users done (their next send would come at or after
+    /// the duration). Users with a live request + thinking + done = users.
+    pub(super) users: u32,
+    pub(super) thinking: u32,
+    pub(super) users_done: u32,
 }
 
 #[cfg(test)]
@@ -275,6 +294,7 @@ mod tests {
             timeout_armed: false,
             attempt: 0,
             started: SimTime::ZERO,
+            user: NIL,
         }
     }
 

@@ -402,3 +402,147 @@ fn gpu_types_split_cpu_and_gpu_work_and_reserve_the_cuda_context() {
     let unloads: Vec<_> = tier_events(&r).into_iter().filter(|e| e.1 == "unload").collect();
     assert_eq!(unloads, [(8000.0, "unload", 0)]);
 }
+
+// ----- closed-loop clients ---------------------------------------------------
+
+/// Closed-loop users with fixed first-send times and per-user constant think
+/// times, always asking for model 0; records every send as (user, ms).
+struct Scripted {
+    first_ms: Vec<f64>,
+    think_ms: Vec<f64>,
+    sends: std::sync::Arc<std::sync::Mutex<Vec<(u32, f64)>>>,
+}
+
+impl crate::ClosedLoop for Scripted {
+    fn users(&self) -> u32 {
+        self.first_ms.len() as u32
+    }
+    fn first_request(&mut self, user: u32) -> SimDuration {
+        SimDuration::from_millis_f64(self.first_ms[user as usize])
+    }
+    fn think(&mut self, user: u32) -> SimDuration {
+        SimDuration::from_millis_f64(self.think_ms[user as usize])
+    }
+    fn pick(&mut self, user: u32, now: SimTime) -> ModelId {
+        self.sends.lock().unwrap().push((user, (now - SimTime::ZERO).as_millis_f64()));
+        ModelId(0)
+    }
+}
+
+/// Runs closed-loop users (first send, think, in ms); returns the result and
+/// the sends (user, ms).
+fn run_closed(cfg: SimConfig, first_ms: &[f64], think_ms: &[f64]) -> (RunResult, Vec<(u32, f64)>) {
+    let sends = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let clients = Scripted { first_ms: first_ms.to_vec(), think_ms: think_ms.to_vec(), sends: sends.clone() };
+    let policies = Policies {
+        router: Box::new(First),
+        autoscaler: Box::new(Fixed),
+        evictors: Box::new(|_, _, _| Box::new(Lru(IdList::new())) as Box<dyn Evictor>),
+    };
+    let r = match Simulation::closed_loop(cfg, Box::new(clients), policies) {
+        Ok(sim) => sim.run(),
+        Err(e) => panic!("test configuration rejected: {e}"),
+    };
+    let s = sends.lock().unwrap().clone();
+    (r, s)
+}
+
+/// (time ms, seq) of every completion.
+fn completions(r: &RunResult) -> Vec<(f64, u64)> {
+    r.trace
+        .iter()
+        .filter_map(|t| match t.kind {
+            TraceKind::Completed { seq, .. } => Some(((t.time - SimTime::ZERO).as_millis_f64(), seq)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn closed_loop_users_send_when_their_previous_request_ends_plus_a_think_time() {
+    // One slot, 10 ms service, a cold start of 1 s download + 1 s load.
+    // User 0 (think 1 s) sends at 0; user 1 (think 1.5 s) at 100 ms, and
+    // joins the load. Both are ready at 2000: user 0 is served 2000–2010,
+    // user 1 2010–2020. User 0 thinks to 3010 (served to 3020), then 4020
+    // (to 4030); its next send, 5030, is past the 5 s duration. User 1
+    // thinks to 3520 (served to 3530); its next, 5030, is too late.
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.duration = SimDuration::from_secs(5);
+    let (r, sends) = run_closed(cfg, &[0.0, 100.0], &[1000.0, 1500.0]);
+    assert_eq!(sends, [(0, 0.0), (1, 100.0), (0, 3010.0), (1, 3520.0), (0, 4020.0)]);
+    assert_eq!(completions(&r), [(2010.0, 0), (2020.0, 1), (3020.0, 2), (3530.0, 3), (4030.0, 4)]);
+    assert_eq!(latencies(&r), [(0, 2010.0), (1, 1920.0), (2, 10.0), (3, 10.0), (4, 10.0)]);
+    assert_eq!((r.report.requests.arrived, r.report.requests.completed), (5, 5));
+}
+
+#[test]
+fn closed_loop_users_on_one_slot_queue_like_a_machine_repairman() {
+    // N = 4 users, no think time, one slot of 10 ms (model warm after the
+    // first cold start): once the queue forms, each request waits for the
+    // 3 others, so every latency is N·S = 40 ms and one completes per 10 ms.
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.duration = SimDuration::from_secs(10);
+    let (r, _) = run_closed(cfg, &[0.0; 4], &[0.0; 4]);
+    let c = completions(&r);
+    // The first four share the cold start (done at 2000 ms).
+    assert_eq!(&c[..4], [(2010.0, 0), (2020.0, 1), (2030.0, 2), (2040.0, 3)]);
+    let steady: Vec<f64> = latencies(&r)[4..].iter().map(|x| x.1).collect();
+    assert!(steady.iter().all(|&l| l == 40.0), "{steady:?}");
+    assert!(c.windows(2).all(|w| w[1].0 - w[0].0 == 10.0));
+    // Sends stop before 10 s: the last of the 4 users' requests in flight
+    // at 10 s end by 10.04 s.
+    let last = c.last().unwrap().0;
+    assert!((10_000.0..=10_040.0).contains(&last), "{last}");
+    assert_eq!(r.report.requests.completed, r.report.requests.arrived);
+}
+
+#[test]
+fn a_rejected_or_failed_request_wakes_its_user() {
+    // Queue limit 1: of 3 users sending at once to a cold model, the first
+    // waits for the model, the other two are throttled and think 1 s, and
+    // so on: nobody is lost, every user sends until the duration.
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.cluster.queue_limit = 1;
+    cfg.duration = SimDuration::from_secs(5);
+    let (r, sends) = run_closed(cfg.clone(), &[0.0; 3], &[1000.0; 3]);
+    let rq = &r.report.requests;
+    assert!(rq.rejected > 0, "{rq:?}");
+    assert_eq!(rq.arrived, rq.completed + rq.rejected + rq.failed);
+    for u in 0..3 {
+        let n = sends.iter().filter(|s| s.0 == u).count();
+        assert!(n >= 3, "user {u} sent {n}: {sends:?}");
+    }
+    // A model larger than memory: every request fails at once, and each
+    // user sends every second: at 0, 1, 2, 3 and 4 s.
+    cfg.models[0].memory = Bytes(100 * MB);
+    cfg.cluster.queue_limit = 100;
+    let (r, sends) = run_closed(cfg, &[0.0; 3], &[1000.0; 3]);
+    assert_eq!(r.report.requests.failed, 15);
+    assert_eq!(sends.len(), 15);
+    assert!(sends.iter().all(|s| s.1 % 1000.0 == 0.0 && s.1 < 5000.0));
+}
+
+#[test]
+fn a_user_without_think_time_pauses_after_an_instant_error() {
+    // A model larger than memory fails at once; with no think time the
+    // users would resend forever at time 0. They pause 1 ms instead: 2
+    // users × 100 sends in the 100 ms run.
+    let mut cfg = config(1, 1, 4, 0.0, 1);
+    cfg.models[0].memory = Bytes(100 * MB);
+    cfg.duration = SimDuration::from_millis(100);
+    let (r, sends) = run_closed(cfg, &[0.0; 2], &[0.0; 2]);
+    assert_eq!((r.report.requests.failed, sends.len()), (200, 200));
+    assert_eq!(&sends[..4], [(0, 0.0), (1, 0.0), (0, 1.0), (1, 1.0)]);
+}
+
+#[test]
+fn a_closed_loop_without_users_is_refused() {
+    let policies = Policies {
+        router: Box::new(First),
+        autoscaler: Box::new(Fixed),
+        evictors: Box::new(|_, _, _| Box::new(Lru(IdList::new())) as Box<dyn Evictor>),
+    };
+    let clients = Scripted { first_ms: vec![], think_ms: vec![], sends: Default::default() };
+    let e = Simulation::closed_loop(config(1, 1, 1, 0.0, 1), Box::new(clients), policies).err().unwrap();
+    assert!(e.to_string().contains("at least one user"), "{e}");
+}

@@ -191,26 +191,30 @@ pub fn validate(base: &Scenario, origin: &str) -> Result<Validation, Error> {
             }
             runs.insert(key.clone(), out);
         }
+        let known = f.metric == "RequestsPerSecond" || mmesim_core::METRIC_NAMES.contains(&f.metric.as_str());
         let values: Vec<f64> = runs[&key]
             .iter()
             .map(|(report, rows)| match f.metric.strip_prefix("report:") {
-                Some(path) => report_field(report, path),
-                None if f.metric == "RequestsPerSecond" => {
-                    window_mean(rows, "Invocations", from_min, to_min).map(|v| v / 60.0)
-                }
-                None => window_mean(rows, &f.metric, from_min, to_min),
-            })
-            .collect::<Option<_>>()
-            .ok_or_else(|| {
-                Error::invalid(
+                Some(path) => report_field(report, path).ok_or_else(|| {
+                    Error::invalid(origin, &field("metric"), format!("the JSON report has no number at `{path}`"))
+                }),
+                None if !known => Err(Error::invalid(
                     origin,
                     &field("metric"),
                     format!(
-                        "`{}` is not a metric of this run (a CloudWatch name, RequestsPerSecond, or report:PATH)",
-                        f.metric
+                        "unknown metric `{}`: a CloudWatch name ({}), RequestsPerSecond, or report:PATH",
+                        f.metric,
+                        mmesim_core::METRIC_NAMES.join(", ")
                     ),
-                )
-            })?;
+                )),
+                // A metric with no sample in the window (no load happened)
+                // has no value to compare: NaN, shown as "no samples".
+                None if f.metric == "RequestsPerSecond" => {
+                    Ok(window_mean(rows, "Invocations", from_min, to_min).map_or(f64::NAN, |v| v / 60.0))
+                }
+                None => Ok(window_mean(rows, &f.metric, from_min, to_min).unwrap_or(f64::NAN)),
+            })
+            .collect::<Result<_, _>>()?;
         let simulated = values.iter().sum::<f64>() / values.len() as f64;
         let published_mean = f.published.iter().sum::<f64>() / f.published.len() as f64;
         let error = if f.absolute {
@@ -237,6 +241,9 @@ pub fn validate(base: &Scenario, origin: &str) -> Result<Validation, Error> {
 }
 
 fn num(v: f64) -> String {
+    if v.is_nan() {
+        return "no samples".into();
+    }
     let a = v.abs();
     if a >= 100.0 {
         format!("{v:.0}")
@@ -248,7 +255,9 @@ fn num(v: f64) -> String {
 }
 
 fn err(v: f64, absolute: bool) -> String {
-    if absolute {
+    if v.is_nan() {
+        "—".into()
+    } else if absolute {
         format!("{v:+.3}")
     } else {
         format!("{:+.1} %", v * 100.0)

@@ -174,6 +174,11 @@ impl Simulation {
             }
             match q.state {
                 ReqState::Dead => self.reqs.free(r), // timed out earlier, still linked
+                // Its client timed out already (counted then); its work
+                // ends here, freed below or when its event comes.
+                ReqState::Preprocessing | ReqState::Serving if q.abandoned => {
+                    self.reqs.slab[r as usize].state = ReqState::Dead;
+                }
                 ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving => {
                     let serving = matches!(q.state, ReqState::Preprocessing | ReqState::Serving);
                     if serving {

@@ -182,6 +182,7 @@ impl Simulation {
             .filter(|r| {
                 r.inst != NIL
                     && self.fleet.instances[r.inst as usize].life != Life::Failed
+                    && !r.abandoned
                     && matches!(
                         r.state,
                         ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
@@ -214,7 +215,11 @@ impl Simulation {
                 .filter(|r| {
                     r.inst != NIL
                         && self.fleet.instances[r.inst as usize].life != Life::Failed
-                        && matches!(r.state, ReqState::WaitModel | ReqState::WaitSlot | ReqState::Serving)
+                        && !r.abandoned
+                        && matches!(
+                            r.state,
+                            ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
+                        )
                         || r.state == ReqState::Retrying
                 })
                 .map(|r| r.user)

@@ -85,6 +85,7 @@ impl Simulation {
             hit: false,
             measured,
             timeout_armed: false,
+            abandoned: false,
             attempt: 0,
             started: self.now,
             user,
@@ -156,6 +157,7 @@ impl Simulation {
         req.started = self.now;
         req.next = NIL;
         req.timeout_armed = false;
+        req.abandoned = false;
         let r = match existing {
             Some(r) => {
                 req.gen = self.reqs.slab[r as usize].gen;
@@ -167,6 +169,8 @@ impl Simulation {
         let st = &mut self.fleet.status[inst as usize];
         st.outstanding += 1;
         self.fleet.index.load_changed(inst, st.outstanding - 1, st.outstanding);
+        // The response is due within the timeout, whatever happens.
+        self.arm_timeout(r);
         if hit {
             self.touch_hit(inst, model);
             self.model_ready(inst, r);
@@ -293,6 +297,13 @@ impl Simulation {
 
     /// A request's CPU work on a GPU type is done: it queues for the GPU.
     pub(super) fn on_preprocessed(&mut self, inst: u32, r: u32) {
+        let req = self.reqs.slab[r as usize];
+        if req.abandoned {
+            self.reqs.free(r);
+            self.unpin(inst, req.model);
+            self.release_outstanding(inst);
+            return;
+        }
         self.enqueue_for_slot(inst, r);
     }
 
@@ -361,6 +372,15 @@ impl Simulation {
         self.set_busy(inst, busy);
         self.fleet.status[inst as usize].serving -= 1;
         let req = self.reqs.slab[r as usize];
+        if req.abandoned {
+            // Its client timed out: counted then; the work frees its
+            // resources only now.
+            self.reqs.free(r);
+            self.unpin(inst, req.model);
+            self.release_outstanding(inst);
+            self.drain_slot_queue(inst);
+            return;
+        }
         // CloudWatch's split: ModelLatency is the time in the container
         // from the model being ready (queueing for a slot, then inference);
         // OverheadLatency the rest (waiting for the load, the front end,
@@ -413,6 +433,11 @@ impl Simulation {
     /// A request routed to `inst` has ended (completed or failed there).
     fn request_left(&mut self, inst: u32) {
         self.reqs.live -= 1;
+        self.release_outstanding(inst);
+    }
+
+    /// `inst` holds one request fewer (a drained instance goes).
+    fn release_outstanding(&mut self, inst: u32) {
         let st = &mut self.fleet.status[inst as usize];
         st.outstanding -= 1;
         self.fleet.index.load_changed(inst, st.outstanding + 1, st.outstanding);
@@ -421,8 +446,11 @@ impl Simulation {
         }
     }
 
-    /// Fails a request still waiting at its deadline; `false` if the timer
-    /// is stale.
+    /// Fails a request whose response is not back at its deadline; `false`
+    /// if the timer is stale. A waiting request leaves its queue; one in
+    /// the container (pre-processing or in service) has failed for its
+    /// client, but its work goes on and holds its slot and model until it
+    /// ends (SageMaker answers the client; the container does not stop).
     pub(super) fn on_timeout(&mut self, r: u32, gen: u32) -> bool {
         let req = self.reqs.slab[r as usize];
         if req.gen != gen {
@@ -430,6 +458,12 @@ impl Simulation {
         }
         match req.state {
             ReqState::WaitModel | ReqState::WaitSlot => {}
+            ReqState::Preprocessing | ReqState::Serving if !req.abandoned => {
+                self.reqs.slab[r as usize].abandoned = true;
+                self.reqs.live -= 1;
+                self.count_failure(&req, req.inst, FailReason::Timeout);
+                return true;
+            }
             _ => return false,
         }
         self.reqs.slab[r as usize].state = ReqState::Dead;

@@ -168,6 +168,10 @@ pub(super) struct Req {
     pub(super) hit: bool,
     pub(super) measured: bool,
     pub(super) timeout_armed: bool,
+    /// Its client got a timeout while it was in the container (being
+    /// pre-processed or served): it has ended for the client and the
+    /// metrics, and only frees its slot and model when its work ends.
+    pub(super) abandoned: bool,
     /// Retries made so far.
     pub(super) attempt: u32,
     /// Start of the current attempt (its timeout counts from here).
@@ -292,6 +296,7 @@ mod tests {
             hit: false,
             measured: true,
             timeout_armed: false,
+            abandoned: false,
             attempt: 0,
             started: SimTime::ZERO,
             user: NIL,

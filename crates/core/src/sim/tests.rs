@@ -546,3 +546,26 @@ fn a_closed_loop_without_users_is_refused() {
     let e = Simulation::closed_loop(config(1, 1, 1, 0.0, 1), Box::new(clients), policies).err().unwrap();
     assert!(e.to_string().contains("at least one user"), "{e}");
 }
+
+/// The timeout bounds the response, not only the wait (SageMaker's 60 s
+/// limit on InvokeEndpoint): with a 5 s timeout, request 1 (at 3 s, 8 s of
+/// service) fails for its client at 8 s, but the container keeps serving
+/// it until 11 s, so request 2 (at 9 s) waits for the one slot until then
+/// and completes at 11.010 s (latency 2,010 ms).
+#[test]
+fn a_response_past_the_timeout_fails_but_its_work_holds_the_slot() {
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.cluster.request_timeout = SimDuration::from_secs(5);
+    let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, Some(8000.0)), (9000.0, 0, None)]);
+    assert_eq!(latencies(&r), [(0, 2010.0), (2, 2010.0)]);
+    let failed: Vec<_> = r
+        .trace
+        .iter()
+        .filter_map(|t| match t.kind {
+            TraceKind::Failed { seq, reason } => Some(((t.time - SimTime::ZERO).as_millis_f64(), seq, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, [(8000.0, 1, crate::FailReason::Timeout)]);
+    assert_eq!((r.report.requests.completed, r.report.requests.failed), (2, 1));
+}

@@ -35,8 +35,11 @@ pub(super) enum Event {
     /// The earliest transfer on a link should be done (stale unless `gen`
     /// is the link's current generation).
     LinkDone { inst: u32, link: Link, gen: u32 },
-    /// The earliest job(s) on an instance's vCPUs should be done (stale
-    /// unless `gen` is the CPU's current generation).
+    /// A CPU job (packed `cpu::Job`) on an instance whose vCPUs are not
+    /// oversubscribed is done (stale unless still due now).
+    JobDone { inst: u32, job: u32 },
+    /// The earliest job(s) on an instance's shared vCPUs should be done
+    /// (stale unless `gen` is the CPU's current generation).
     CpuDone { inst: u32, gen: u32 },
     /// An unload ends: its memory is free.
     UnloadDone { inst: u32, model: u32 },
@@ -67,6 +70,7 @@ impl Event {
             Event::TransferStart { inst, .. }
             | Event::LinkDone { inst, .. }
             | Event::CpuDone { inst, .. }
+            | Event::JobDone { inst, .. }
             | Event::UnloadDone { inst, .. }
             | Event::ServiceDone { inst, .. }
             | Event::InstanceReady { inst }

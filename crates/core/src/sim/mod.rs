@@ -175,7 +175,7 @@ pub struct Simulation {
     /// live requests, what keeps the minute ticks going after arrivals end.
     ops_in_flight: u64,
     /// Reused buffer for CPU jobs ending together.
-    cpu_scratch: Vec<cpu::Job>,
+    cpu_scratch: (Vec<cpu::Job>, Vec<(SimTime, cpu::Job)>),
 }
 
 fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
@@ -213,7 +213,7 @@ impl Simulation {
         if cfg.models.is_empty() {
             return Err(CoreError::config("the endpoint has no models"));
         }
-        if cfg.models.len() >= u32::MAX as usize {
+        if cfg.models.len() >= 1 << 31 {
             return Err(CoreError::config("too many models"));
         }
         if cfg.cluster.zones.is_empty() {
@@ -284,7 +284,7 @@ impl Simulation {
             book: MinuteBook::default(),
             trace: Vec::new(),
             ops_in_flight: 0,
-            cpu_scratch: Vec::new(),
+            cpu_scratch: (Vec::new(), Vec::new()),
             cfg,
         };
         sim.fleet.zones =
@@ -354,6 +354,11 @@ impl Simulation {
                 Event::LinkDone { inst, link, gen } => {
                     if !self.on_link_done(inst, link, gen) {
                         continue; // stale: the link's shares changed since
+                    }
+                }
+                Event::JobDone { inst, job } => {
+                    if !self.on_job_done(inst, job) {
+                        continue; // stale: the CPU was shared since
                     }
                 }
                 Event::CpuDone { inst, gen } => {

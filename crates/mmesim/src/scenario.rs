@@ -314,8 +314,15 @@ pub struct InstanceTypeSpec {
     /// Speed of a vCPU relative to the reference (service times are
     /// divided by it).
     pub cpu_speed: Option<f64>,
-    /// Network bandwidth for payloads, MB/s (10^6 bytes).
+    /// Network bandwidth for payloads, MB/s (10^6 bytes): the baseline.
     pub network_mb_per_s: Option<f64>,
+    /// Burst ("up to") network bandwidth, MB/s (10^6 bytes);
+    /// informational.
+    pub network_burst_mb_per_s: Option<f64>,
+    /// Most one S3 connection of a download moves, MB/s (10^6 bytes).
+    pub s3_stream_mb_per_s: Option<f64>,
+    /// S3 connections one download uses.
+    pub download_streams: Option<u32>,
     /// A GPU.
     pub gpu: Option<GpuSpec>,
     /// The disk tier.
@@ -539,7 +546,10 @@ impl Scenario {
                     gpu: None,
                     storage: Storage { kind: StorageKind::Ebs, size: Bytes::from_gib(100.0), read_bytes_per_s: 250e6 },
                     download_bytes_per_s: 200e6,
+                    s3_stream_bytes_per_s: mmesim_core::S3_STREAM_BYTES_PER_S,
+                    download_streams: mmesim_core::DEFAULT_DOWNLOAD_STREAMS,
                     network_bytes_per_s: 200e6,
+                    network_burst_bytes_per_s: 200e6,
                     price_per_hour: need(t.price_per_hour, "price_per_hour")?,
                 },
             };
@@ -574,6 +584,15 @@ impl Scenario {
             }
             if let Some(v) = t.network_mb_per_s {
                 ty.network_bytes_per_s = num(v, "network_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.network_burst_mb_per_s {
+                ty.network_burst_bytes_per_s = num(v, "network_burst_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.s3_stream_mb_per_s {
+                ty.s3_stream_bytes_per_s = num(v, "s3_stream_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.download_streams {
+                ty.download_streams = v;
             }
             if let Some(g) = &t.gpu {
                 ty.gpu = Some(Gpu {

@@ -99,7 +99,8 @@ pub struct InstanceType {
     pub s3_stream_bytes_per_s: f64,
     /// S3 connections (concurrent byte-range requests) one download uses:
     /// a single download moves at most `download_streams ×
-    /// s3_stream_bytes_per_s`.
+    /// s3_stream_bytes_per_s`. 0: no per-download limit (a download may
+    /// take all of `download_bytes_per_s`).
     pub download_streams: u32,
     /// Network bandwidth request and response payloads cross, bytes per
     /// second (the published baseline bandwidth).
@@ -143,9 +144,13 @@ impl InstanceType {
 
     /// Most bytes per second a single download moves: its S3 connections
     /// together, `download_streams × s3_stream_bytes_per_s`. Concurrent
-    /// downloads also share `download_bytes_per_s`.
+    /// downloads also share `download_bytes_per_s`. Infinite when
+    /// `download_streams` is 0.
     pub fn download_cap_bytes_per_s(&self) -> f64 {
-        self.download_streams as f64 * self.s3_stream_bytes_per_s
+        match self.download_streams {
+            0 => f64::INFINITY,
+            n => n as f64 * self.s3_stream_bytes_per_s,
+        }
     }
 
     /// Inference slots: the GPU's slots on GPU types, otherwise the vCPUs.
@@ -206,10 +211,10 @@ impl InstanceType {
         if !(self.s3_stream_bytes_per_s.is_finite() && self.s3_stream_bytes_per_s >= 1e3) {
             return Err(ConfigError::invalid("s3_stream_mb_per_s", "`s3_stream_mb_per_s` must be at least 0.001"));
         }
-        if !(1..=MAX_DOWNLOAD_STREAMS).contains(&self.download_streams) {
+        if self.download_streams > MAX_DOWNLOAD_STREAMS {
             return Err(ConfigError::invalid(
                 "download_streams",
-                format!("`download_streams` must be between 1 and {MAX_DOWNLOAD_STREAMS}"),
+                format!("`download_streams` must be between 0 (no limit) and {MAX_DOWNLOAD_STREAMS}"),
             ));
         }
         if self.vcpus > 1 << 20 || self.gpu.is_some_and(|g| g.slots > 1 << 20) {
@@ -485,8 +490,11 @@ mod tests {
     fn download_settings_are_checked() {
         let base = Catalog::builtin().get("ml.m5.xlarge").unwrap().clone();
         let mut t = base.clone();
-        t.download_streams = 0;
+        t.download_streams = MAX_DOWNLOAD_STREAMS + 1;
         assert_eq!(t.validate().unwrap_err().field(), Some("download_streams"));
+        t.download_streams = 0;
+        assert_eq!(t.validate(), Ok(()));
+        assert_eq!(t.download_cap_bytes_per_s(), f64::INFINITY);
         let mut t = base.clone();
         t.s3_stream_bytes_per_s = f64::NAN;
         assert_eq!(t.validate().unwrap_err().field(), Some("s3_stream_mb_per_s"));

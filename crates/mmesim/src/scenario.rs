@@ -321,7 +321,7 @@ pub struct InstanceTypeSpec {
     pub network_burst_mb_per_s: Option<f64>,
     /// Most one S3 connection of a download moves, MB/s (10^6 bytes).
     pub s3_stream_mb_per_s: Option<f64>,
-    /// S3 connections one download uses.
+    /// S3 connections one download uses (0: no per-download limit).
     pub download_streams: Option<u32>,
     /// A GPU.
     pub gpu: Option<GpuSpec>,
@@ -547,7 +547,8 @@ impl Scenario {
                     storage: Storage { kind: StorageKind::Ebs, size: Bytes::from_gib(100.0), read_bytes_per_s: 250e6 },
                     download_bytes_per_s: 200e6,
                     s3_stream_bytes_per_s: mmesim_core::S3_STREAM_BYTES_PER_S,
-                    download_streams: mmesim_core::DEFAULT_DOWNLOAD_STREAMS,
+                    // No per-download limit unless given.
+                    download_streams: 0,
                     network_bytes_per_s: 200e6,
                     network_burst_bytes_per_s: 200e6,
                     price_per_hour: need(t.price_per_hour, "price_per_hour")?,

@@ -295,7 +295,8 @@ impl Default for ClusterSpec {
 /// An `[[instance_types]]` entry. With the name of a catalog type, only
 /// the fields given override it; a new name must give `vcpus`,
 /// `memory_gib` and `price_per_hour` (the rest default: no reserved
-/// memory, no GPU, a 100 GiB EBS volume at 250 MB/s, 200 MB/s downloads).
+/// memory, no GPU, a 100 GiB EBS volume at 250 MB/s, 200 MB/s downloads
+/// and network with no per-download limit, 87.5 MB/s per S3 connection).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceTypeSpec {

@@ -25,8 +25,9 @@ fn gpu_type_uses_gpu_memory_and_slots() {
         "#,
     );
     let r = common::run_checked(&s).report;
-    // The cold start (20 GiB at 200 MB/s, then read from NVMe) outlasts
-    // the 60 s timeout: early requests time out, nothing else fails.
+    // The cold start (20 GiB at the 2.5 Gbps network baseline, 312.5 MB/s:
+    // 69 s, then read from NVMe) outlasts the 60 s timeout: early requests
+    // time out, nothing else fails.
     assert_eq!(r.requests.failed_by_reason.len(), 1);
     assert!(r.requests.failed_by_reason.get("timeout").is_some_and(|&n| n > 0 && n < 3 * 200));
     assert_eq!(r.cache.loads, 1);
@@ -227,5 +228,33 @@ fn streams_scale_a_download_until_the_network_caps_it() {
     for (streams, quoted) in [(16, 8.5), (32, 4.9)] {
         let got = download_secs(streams);
         assert!((got - quoted).abs() / quoted < 0.3, "{streams}: {got} vs {quoted}");
+    }
+}
+
+/// The table of docs/guide.md §4 lists every catalog type with its vCPUs,
+/// memory, network, download rate and price as in the code.
+#[test]
+fn the_guide_table_matches_the_catalog() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/guide.md");
+    let guide = std::fs::read_to_string(path).unwrap();
+    let start = guide.find("## 4. The built-in instance catalog").unwrap();
+    let end = start + guide[start..].find("## 5. ").unwrap();
+    let section = &guide[start..end];
+    let cat = common::scenario("duration_s = 60.0").catalog("test.toml").unwrap();
+    for t in cat.iter() {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", t.name)))
+            .unwrap_or_else(|| panic!("{} not in the §4 table", t.name));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let gib = t.memory.0 as f64 / (1u64 << 30) as f64;
+        assert_eq!(cells[2], t.vcpus.to_string(), "{row}");
+        assert_eq!(cells[3], format!("{gib}"), "{row}");
+        let net = t.network_bytes_per_s * 8.0 / 1e9;
+        assert!(cells[10].starts_with(&format!("{net} /")), "{row}");
+        assert_eq!(cells[11], format!("{}", t.download_bytes_per_s / 1e6), "{row}");
+        assert_eq!(cells[12], format!("{}", t.price_per_hour), "{row}");
+        let read = t.storage.read_bytes_per_s / 1e6;
+        assert_eq!(cells[9], if read == 2000.0 { "2000".to_string() } else { format!("{read:.1}") }, "{row}");
     }
 }

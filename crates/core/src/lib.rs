@@ -103,7 +103,7 @@
 //!     record_trace: false, check_invariants: true, record_metrics: false,
 //! };
 //! let arrivals = (0..3).map(|i| Arrival {
-//!     time: SimTime::from_secs(i), model: ModelId(0), service: None,
+//!     time: SimTime::from_secs(2 * i), model: ModelId(0), service: None,
 //! }).collect();
 //! let policies = Policies {
 //!     router: Box::new(First),
@@ -132,7 +132,10 @@ mod scale;
 mod sim;
 mod source;
 
-pub use catalog::{Catalog, Gpu, InstanceType, Storage, StorageKind};
+pub use catalog::{
+    gp2_read_bytes_per_s, Catalog, Gpu, InstanceType, Storage, StorageKind, A10G_MIB, DEFAULT_DOWNLOAD_STREAMS,
+    DEFAULT_EBS_VOLUME_GIB, MAX_DOWNLOAD_STREAMS, NVME_READ_BYTES_PER_S, S3_STREAM_BYTES_PER_S, T4_MIB,
+};
 pub use cw::{Dimension, MetricRow, METRIC_NAMES};
 pub use dist::{Dist, Sampler};
 pub use error::{ConfigError, ConfigErrorKind, CoreError, CoreErrorKind};

@@ -314,7 +314,8 @@ impl Default for ClusterSpec {
 /// An `[[instance_types]]` entry. With the name of a catalog type, only
 /// the fields given override it; a new name must give `vcpus`,
 /// `memory_gib` and `price_per_hour` (the rest default: no reserved
-/// memory, no GPU, a 100 GiB EBS volume at 250 MB/s, 200 MB/s downloads).
+/// memory, no GPU, a 100 GiB EBS volume at 250 MB/s, 200 MB/s downloads
+/// and network with no per-download limit, 87.5 MB/s per S3 connection).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceTypeSpec {
@@ -333,8 +334,15 @@ pub struct InstanceTypeSpec {
     /// Speed of a vCPU relative to the reference (service times are
     /// divided by it).
     pub cpu_speed: Option<f64>,
-    /// Network bandwidth for payloads, MB/s (10^6 bytes).
+    /// Network bandwidth for payloads, MB/s (10^6 bytes): the baseline.
     pub network_mb_per_s: Option<f64>,
+    /// Burst ("up to") network bandwidth, MB/s (10^6 bytes);
+    /// informational.
+    pub network_burst_mb_per_s: Option<f64>,
+    /// Most one S3 connection of a download moves, MB/s (10^6 bytes).
+    pub s3_stream_mb_per_s: Option<f64>,
+    /// S3 connections one download uses (0: no per-download limit).
+    pub download_streams: Option<u32>,
     /// A GPU.
     pub gpu: Option<GpuSpec>,
     /// The disk tier.
@@ -576,7 +584,11 @@ impl Scenario {
                     gpu: None,
                     storage: Storage { kind: StorageKind::Ebs, size: Bytes::from_gib(100.0), read_bytes_per_s: 250e6 },
                     download_bytes_per_s: 200e6,
+                    s3_stream_bytes_per_s: mmesim_core::S3_STREAM_BYTES_PER_S,
+                    // No per-download limit unless given.
+                    download_streams: 0,
                     network_bytes_per_s: 200e6,
+                    network_burst_bytes_per_s: 200e6,
                     price_per_hour: need(t.price_per_hour, "price_per_hour")?,
                 },
             };
@@ -611,6 +623,15 @@ impl Scenario {
             }
             if let Some(v) = t.network_mb_per_s {
                 ty.network_bytes_per_s = num(v, "network_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.network_burst_mb_per_s {
+                ty.network_burst_bytes_per_s = num(v, "network_burst_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.s3_stream_mb_per_s {
+                ty.s3_stream_bytes_per_s = num(v, "s3_stream_mb_per_s", true)? * 1e6;
+            }
+            if let Some(v) = t.download_streams {
+                ty.download_streams = v;
             }
             if let Some(g) = &t.gpu {
                 ty.gpu = Some(Gpu {

@@ -79,6 +79,8 @@ pub(super) struct InstanceTiers {
     download_queue: VecDeque<u32>,
     load_queue: VecDeque<u32>,
     net: Pipe,
+    /// Most bytes per second one download moves (its S3 connections).
+    download_cap: f64,
     disk_io: Pipe,
     models: Vec<Residency>,
     mem_ev: Box<dyn Evictor>,
@@ -193,6 +195,7 @@ impl Simulation {
             download_queue: VecDeque::new(),
             load_queue: VecDeque::new(),
             net: Pipe::new(ty.download_bytes_per_s),
+            download_cap: ty.download_cap_bytes_per_s(),
             disk_io: Pipe::new(ty.storage.read_bytes_per_s),
             models: vec![ABSENT; self.models.len()],
             mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, Bytes(mem_cap)),
@@ -576,11 +579,11 @@ impl Simulation {
     /// Starts moving `bytes` for `model` on one of `inst`'s shared links.
     pub(super) fn start_transfer(&mut self, inst: u32, link: Link, model: u32, bytes: u64) {
         let it = &mut self.tiers.inst[inst as usize];
-        let pipe = match link {
-            Link::Net => &mut it.net,
-            Link::Disk => &mut it.disk_io,
+        // A download moves over its S3 connections: at most their rate.
+        let (at, gen) = match link {
+            Link::Net => it.net.start_capped(self.now, model, bytes, it.download_cap),
+            Link::Disk => it.disk_io.start(self.now, model, bytes),
         };
-        let (at, gen) = pipe.start(self.now, model, bytes);
         self.agenda.push(at, Event::LinkDone { inst, link, gen });
     }
 

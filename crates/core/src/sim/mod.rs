@@ -242,7 +242,8 @@ impl Simulation {
                 memory: ty.tier_footprint(ms.memory).0,
                 artifact: ms.artifact.0,
                 service: ms.service_ms.sampler(),
-                download_time: cfg.cluster.download_overhead + dur_for(ms.artifact.0, ty.download_bytes_per_s),
+                download_time: cfg.cluster.download_overhead
+                    + dur_for(ms.artifact.0, ty.download_bytes_per_s.min(ty.download_cap_bytes_per_s())),
                 load_time: ms.load_overhead + dur_for(ms.artifact.0, ty.storage.read_bytes_per_s),
                 load_overhead: ms.load_overhead,
                 unload_time: ms.unload_time,

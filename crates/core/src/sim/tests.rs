@@ -79,7 +79,10 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
         gpu: None,
         storage: Storage { kind: StorageKind::Ebs, size: Bytes(disk_models * MB), read_bytes_per_s: 1e6 },
         download_bytes_per_s: 1e6,
+        s3_stream_bytes_per_s: 1e6,
+        download_streams: 1,
         network_bytes_per_s: 1e6,
+        network_burst_bytes_per_s: 1e6,
         price_per_hour: 1.0,
     };
     SimConfig {

@@ -316,8 +316,10 @@ fn entry(
         cpu_speed: 1.0,
         memory: Bytes::from_gib(mem_gib),
         reserved_memory: Bytes::from_gib(if mem_gib <= 8.0 { 1.0 } else { 2.0 }),
-        model_overhead: Bytes::ZERO,
-        memory_watermark: 1.0,
+        // CPU types serve with Multi Model Server: one Python worker per
+        // loaded model. GPU types serve with Triton: one process for all.
+        model_overhead: if gpu.is_none() { Bytes::from_mib(MMS_WORKER_MIB) } else { Bytes::ZERO },
+        memory_watermark: DEFAULT_MEMORY_WATERMARK,
         gpu: gpu.map(|(mib, slots)| Gpu { count: 1, memory: Bytes::from_mib(mib), slots }),
         storage,
         download_bytes_per_s: base * GBPS,
@@ -328,6 +330,14 @@ fn entry(
         price_per_hour: price,
     }
 }
+
+/// Resident memory of one Multi Model Server Python worker with an XGBoost
+/// model loaded (the per-model overhead of CPU types), MiB: measured by
+/// `scripts/measure_mms_worker.py` (no published figure exists).
+pub const MMS_WORKER_MIB: f64 = 155.0;
+/// The share of RAM in use at which the container unloads: 1.0, as AWS
+/// documents ("unloaded ... only when a container runs out of memory").
+pub const DEFAULT_MEMORY_WATERMARK: f64 = 1.0;
 
 /// Usable memory of one NVIDIA T4 (`nvidia-smi` total on ml.g4dn.2xlarge).
 pub const T4_MIB: f64 = 15_109.0;

@@ -151,4 +151,4 @@ pub use route::{
 };
 pub use scale::{Autoscaler, FleetStatus, MinuteMetrics};
 pub use sim::{EvictorFactory, Policies, RunResult, Simulation, Tier, TraceKind, TraceRecord};
-pub use source::{Arrival, ClosedLoop, RequestSource, VecSource};
+pub use source::{Arrival, ClientStation, ClosedLoop, RequestSource, VecSource};

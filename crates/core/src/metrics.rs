@@ -225,6 +225,12 @@ pub struct Report {
     pub zones: Vec<ZoneSummary>,
     /// Faults injected (seconds from the start).
     pub faults: Vec<FaultWindow>,
+    /// Closed loop only: the latency the users see, from waking to send
+    /// (client processes included) to the response (overhead latency
+    /// included), of the measured completed requests — what a load tester
+    /// such as Locust reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_latency_ms: Option<LatencySummary>,
 }
 
 pub(crate) fn new_hist() -> Histogram<u64> {
@@ -236,6 +242,20 @@ pub(crate) fn new_hist() -> Histogram<u64> {
 /// recorded once more per request, so it is kept small.
 pub(crate) fn new_minute_hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000_000_000, 2).expect("BUG: static histogram bounds")
+}
+
+fn summarize(h: &Histogram<u64>, sum_ns: u128, n: u64) -> LatencySummary {
+    if n == 0 {
+        return LatencySummary::default();
+    }
+    LatencySummary {
+        mean: sum_ns as f64 / n as f64 / 1e6,
+        p50: ns_to_ms(h.value_at_quantile(0.5)),
+        p90: ns_to_ms(h.value_at_quantile(0.9)),
+        p99: ns_to_ms(h.value_at_quantile(0.99)),
+        p999: ns_to_ms(h.value_at_quantile(0.999)),
+        max: ns_to_ms(h.max()),
+    }
 }
 
 pub(crate) fn ns_to_ms(ns: u64) -> f64 {
@@ -256,6 +276,9 @@ pub(crate) struct Metrics {
     pub latency: Histogram<u64>,
     pub latency_sum_ns: u128,
     pub latency_n: u64,
+    pub client_latency: Histogram<u64>,
+    pub client_latency_sum_ns: u128,
+    pub client_latency_n: u64,
     pub queue_wait: Histogram<u64>,
     pub queue_wait_sum_ns: u128,
     pub waited: u64,
@@ -287,6 +310,9 @@ impl Metrics {
             latency: new_hist(),
             latency_sum_ns: 0,
             latency_n: 0,
+            client_latency: new_hist(),
+            client_latency_sum_ns: 0,
+            client_latency_n: 0,
             queue_wait: new_hist(),
             queue_wait_sum_ns: 0,
             waited: 0,
@@ -327,18 +353,11 @@ impl Metrics {
     }
 
     pub fn latency_summary(&self) -> LatencySummary {
-        if self.latency_n == 0 {
-            return LatencySummary::default();
-        }
-        let h = &self.latency;
-        LatencySummary {
-            mean: self.latency_sum_ns as f64 / self.latency_n as f64 / 1e6,
-            p50: ns_to_ms(h.value_at_quantile(0.5)),
-            p90: ns_to_ms(h.value_at_quantile(0.9)),
-            p99: ns_to_ms(h.value_at_quantile(0.99)),
-            p999: ns_to_ms(h.value_at_quantile(0.999)),
-            max: ns_to_ms(h.max()),
-        }
+        summarize(&self.latency, self.latency_sum_ns, self.latency_n)
+    }
+
+    pub fn client_latency_summary(&self) -> LatencySummary {
+        summarize(&self.client_latency, self.client_latency_sum_ns, self.client_latency_n)
     }
 
     pub fn queue_wait_summary(&self) -> QueueWaitSummary {

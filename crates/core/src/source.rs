@@ -51,6 +51,24 @@ pub trait ClosedLoop: Send {
     fn think(&mut self, user: u32) -> SimDuration;
     /// The model of the request user `user` sends at `now`.
     fn pick(&mut self, user: u32, now: SimTime) -> ModelId;
+    /// The load generator's own CPU, if it is modelled: each request first
+    /// takes `cpu` on one of `processes` client processes (FIFO, in the
+    /// order users wake), then goes out. Locust runs its users in a few
+    /// single-threaded worker processes, so the CPU a request costs the
+    /// client (building its body, signing it) caps the rate it can send.
+    /// Default: none (requests go out when users wake).
+    fn client_station(&self) -> Option<ClientStation> {
+        None
+    }
+}
+
+/// A closed loop's client processes (see [`ClosedLoop::client_station`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientStation {
+    /// Client processes, each working on one request at a time (≥ 1).
+    pub processes: u32,
+    /// Client CPU time per request.
+    pub cpu: SimDuration,
 }
 
 /// A source over a fixed list of arrivals (tests and hand-made scenarios).

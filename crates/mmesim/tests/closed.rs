@@ -113,6 +113,8 @@ fn bad_closed_loops_are_errors_naming_the_field() {
             users: 300,
             think_s: mmesim::core::Dist::Uniform { min: 0.0, max: 2.0 },
             spawn_rate_per_s: Some(10.0),
+            client_processes: None,
+            client_cpu_ms: 0.0,
         }
     );
 }

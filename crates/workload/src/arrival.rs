@@ -87,7 +87,20 @@ pub enum ArrivalProcess {
         /// are not synchronised).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         spawn_rate_per_s: Option<f64>,
+        /// The load generator's processes (Locust's workers), when its own
+        /// CPU is modelled: each request first takes `client_cpu_ms` on one
+        /// of them (FIFO). Absent: requests go out when users wake.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_processes: Option<u32>,
+        /// The client's CPU time per request (building and signing it), ms,
+        /// with `client_processes`. Default 0.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        client_cpu_ms: f64,
     },
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// The most closed-loop users a scenario may have.
@@ -128,7 +141,25 @@ impl ArrivalProcess {
     /// Checks the parameters; the message names the key.
     pub fn validate(&self) -> Result<(), Error> {
         match self {
-            ArrivalProcess::Closed { users, think_s, spawn_rate_per_s } => {
+            ArrivalProcess::Closed { users, think_s, spawn_rate_per_s, client_processes, client_cpu_ms } => {
+                if client_processes.is_some_and(|p| !(1..=100_000).contains(&p)) {
+                    return Err(Error::invalid(
+                        "client_processes",
+                        "`client_processes` must be between 1 and 100,000 (absent: no client CPU modelled)",
+                    ));
+                }
+                if !(client_cpu_ms.is_finite() && (0.0..=1e9).contains(client_cpu_ms)) {
+                    return Err(Error::invalid(
+                        "client_cpu_ms",
+                        format!("`client_cpu_ms` must be a non-negative number of ms, got {client_cpu_ms}"),
+                    ));
+                }
+                if *client_cpu_ms > 0.0 && client_processes.is_none() {
+                    return Err(Error::invalid(
+                        "client_cpu_ms",
+                        "`client_cpu_ms` needs `client_processes` (the processes that spend it)",
+                    ));
+                }
                 if !(1..=MAX_USERS).contains(users) {
                     return Err(Error::invalid(
                         "users",

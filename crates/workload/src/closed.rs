@@ -20,6 +20,8 @@
 //!     users: 10,
 //!     think_s: Dist::Constant { value: 1.5 },
 //!     spawn_rate_per_s: Some(2.0),
+//!     client_processes: None,
+//!     client_cpu_ms: 0.0,
 //! };
 //! let mut c = ClosedClients::new(&closed, &Popularity::Uniform, 5, &RngStreams::new(1)).unwrap();
 //! assert_eq!(c.users(), 10);
@@ -30,7 +32,7 @@
 //! ```
 
 use crate::{ArrivalProcess, Drift, DriftMap, Error, ModelPicker, Popularity};
-use mmesim_core::{ClosedLoop, ModelId, Sampler};
+use mmesim_core::{ClientStation, ClosedLoop, ModelId, Sampler};
 use mmesim_engine::{RngStreams, SimDuration, SimRng, SimTime, Stream};
 
 /// The users of an [`ArrivalProcess::Closed`]: think times, first starts
@@ -40,6 +42,7 @@ pub struct ClosedClients {
     users: u32,
     think: Sampler,
     spawn_rate_per_s: Option<f64>,
+    station: Option<ClientStation>,
     /// Think times (and first starts without a spawn rate).
     rng: SimRng,
     picker: ModelPicker,
@@ -59,13 +62,16 @@ impl ClosedClients {
         n_models: u32,
         streams: &RngStreams,
     ) -> Result<Self, Error> {
-        let ArrivalProcess::Closed { users, think_s, spawn_rate_per_s } = arrival else {
+        let ArrivalProcess::Closed { users, think_s, spawn_rate_per_s, client_processes, client_cpu_ms } = arrival
+        else {
             return Err(Error::invalid("process", "closed-loop clients need `process = \"closed\"`"));
         };
         Ok(ClosedClients {
             users: *users,
             think: think_s.sampler(),
             spawn_rate_per_s: *spawn_rate_per_s,
+            station: client_processes
+                .map(|processes| ClientStation { processes, cpu: SimDuration::from_millis_f64(*client_cpu_ms) }),
             rng: streams.stream(Stream::Think),
             picker: ModelPicker::new(popularity, n_models, streams.stream(Stream::Popularity)),
             drift: None,
@@ -106,6 +112,10 @@ impl ClosedLoop for ClosedClients {
             None => rank,
         }
     }
+
+    fn client_station(&self) -> Option<ClientStation> {
+        self.station
+    }
 }
 
 #[cfg(test)]
@@ -115,7 +125,7 @@ mod tests {
     use mmesim_core::Dist;
 
     fn closed(users: u32, think_s: Dist, spawn: Option<f64>) -> ArrivalProcess {
-        ArrivalProcess::Closed { users, think_s, spawn_rate_per_s: spawn }
+        ArrivalProcess::Closed { users, think_s, spawn_rate_per_s: spawn, client_processes: None, client_cpu_ms: 0.0 }
     }
 
     #[test]

@@ -44,10 +44,35 @@ impl Simulation {
         self.inflow.done = self.inflow.thinking == 0;
     }
 
-    /// User `user` sends its next request, for the model its popularity
-    /// picks now; the service time is drawn as for an open arrival.
+    /// User `user` wakes to send its next request: with modelled client
+    /// processes, it first takes the earliest free one for the client's CPU
+    /// time per request (FIFO in wake order), then goes out
+    /// ([`on_client_ready`](Simulation::on_client_ready)); otherwise it goes
+    /// out now.
     #[inline(never)]
     pub(super) fn on_user_sends(&mut self, user: u32) {
+        self.inflow.user_woke[user as usize] = self.now;
+        if self.inflow.station.is_empty() {
+            return self.on_client_ready(user);
+        }
+        let (p, free) = self
+            .inflow
+            .station
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by_key(|&(i, t)| (t, i))
+            .unwrap_or_else(|| panic!("BUG: a client station without processes"));
+        let done = free.max(self.now) + self.inflow.station_cpu;
+        self.inflow.station[p] = done;
+        self.agenda.push(done, Event::ClientReady { user });
+    }
+
+    /// User `user`'s request leaves its client: for the model its
+    /// popularity picks now; the service time is drawn as for an open
+    /// arrival.
+    #[inline(never)]
+    pub(super) fn on_client_ready(&mut self, user: u32) {
         let Feed::Closed(clients) = &mut self.inflow.feed else {
             panic!("BUG: a user event without closed-loop clients")
         };
@@ -69,6 +94,17 @@ impl Simulation {
         if req.user != NIL {
             self.user_thinks(req.user, req.arrival, response_in);
         }
+    }
+
+    /// A measured request of `user` completed now; its response reaches
+    /// the user `response_in` later: what the user saw, from waking to the
+    /// response (a load tester's response time).
+    #[inline(never)]
+    pub(super) fn record_client_latency(&mut self, user: u32, response_in: SimDuration) {
+        let l = (self.now + response_in - self.inflow.user_woke[user as usize]).as_nanos();
+        self.m.client_latency.saturating_record(l);
+        self.m.client_latency_sum_ns += l as u128;
+        self.m.client_latency_n += 1;
     }
 
     /// `request_ended` of a closed-loop user whose request was sent at

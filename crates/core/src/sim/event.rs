@@ -30,6 +30,8 @@ pub(super) enum Event {
     Arrival,
     /// Closed-loop user `user` has thought: it sends its next request.
     UserSends { user: u32 },
+    /// Closed loop: user `user`'s request leaves its client process.
+    ClientReady { user: u32 },
     /// A download's fixed overhead has passed: its bytes start to flow.
     TransferStart { inst: u32, model: u32 },
     /// The earliest transfer on a link should be done (stale unless `gen`

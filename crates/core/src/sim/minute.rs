@@ -179,6 +179,7 @@ impl Simulation {
             simulated_s: end.as_secs_f64(),
             requests: m.report_counts(),
             latency_ms: m.latency_summary(),
+            client_latency_ms: (self.inflow.users > 0).then(|| m.client_latency_summary()),
             queue_wait_ms: m.queue_wait_summary(),
             model_loading_wait_ms: m.loading_wait_summary(),
             model_cache_hit: if m.measured_routed > 0 {

@@ -204,6 +204,9 @@ impl Simulation {
         if clients.users() == NIL {
             return Err(CoreError::config("too many closed-loop users"));
         }
+        if clients.client_station().is_some_and(|s| s.processes == 0) {
+            return Err(CoreError::config("a client station needs at least one process"));
+        }
         Simulation::build(cfg, Feed::Closed(clients), policies)
     }
 
@@ -253,6 +256,13 @@ impl Simulation {
         }
         let model_memory = models.iter().map(|m| Bytes(m.memory)).collect();
         let streams = RngStreams::new(cfg.seed);
+        let (station, station_cpu, user_woke) = match &feed {
+            Feed::Closed(c) => match c.client_station() {
+                Some(s) => (vec![SimTime::ZERO; s.processes as usize], s.cpu, vec![SimTime::ZERO; c.users() as usize]),
+                None => (Vec::new(), SimDuration::ZERO, vec![SimTime::ZERO; c.users() as usize]),
+            },
+            Feed::Open(_) => (Vec::new(), SimDuration::ZERO, Vec::new()),
+        };
         let mut sim = Simulation {
             tiers: Tiers::new(models.len()),
             models,
@@ -269,6 +279,9 @@ impl Simulation {
                 },
                 thinking: 0,
                 users_done: 0,
+                station,
+                station_cpu,
+                user_woke,
                 feed,
                 done: false,
                 next: None,
@@ -348,6 +361,7 @@ impl Simulation {
                     self.schedule_next_arrival();
                 }
                 Event::UserSends { user } => self.on_user_sends(user),
+                Event::ClientReady { user } => self.on_client_ready(user),
                 Event::TransferStart { inst, model } => {
                     let bytes = self.models[model as usize].artifact;
                     self.start_transfer(inst, Link::Net, model, bytes);

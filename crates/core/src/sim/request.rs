@@ -401,6 +401,9 @@ impl Simulation {
             self.m.latency.saturating_record(l);
             self.m.latency_sum_ns += l as u128;
             self.m.latency_n += 1;
+            if req.user != NIL {
+                self.record_client_latency(req.user, self.models[req.model as usize].overhead);
+            }
         }
         self.record(inst, req.model, TraceKind::Completed { seq: req.seq, latency, hit: req.hit });
         self.reqs.free(r);

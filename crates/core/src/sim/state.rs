@@ -276,6 +276,12 @@ pub(super) struct Inflow {
     pub(super) users: u32,
     pub(super) thinking: u32,
     pub(super) users_done: u32,
+    /// The client processes, when modelled: when each is next free.
+    pub(super) station: Vec<SimTime>,
+    /// Their CPU time per request.
+    pub(super) station_cpu: SimDuration,
+    /// Per user, when its current request started on the client (woke).
+    pub(super) user_woke: Vec<SimTime>,
 }
 
 #[cfg(test)]

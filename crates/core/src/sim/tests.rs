@@ -414,6 +414,7 @@ struct Scripted {
     first_ms: Vec<f64>,
     think_ms: Vec<f64>,
     sends: std::sync::Arc<std::sync::Mutex<Vec<(u32, f64)>>>,
+    station: Option<crate::ClientStation>,
 }
 
 impl crate::ClosedLoop for Scripted {
@@ -430,13 +431,25 @@ impl crate::ClosedLoop for Scripted {
         self.sends.lock().unwrap().push((user, (now - SimTime::ZERO).as_millis_f64()));
         ModelId(0)
     }
+    fn client_station(&self) -> Option<crate::ClientStation> {
+        self.station
+    }
 }
 
 /// Runs closed-loop users (first send, think, in ms); returns the result and
 /// the sends (user, ms).
 fn run_closed(cfg: SimConfig, first_ms: &[f64], think_ms: &[f64]) -> (RunResult, Vec<(u32, f64)>) {
+    run_closed_with(cfg, first_ms, think_ms, None)
+}
+
+fn run_closed_with(
+    cfg: SimConfig,
+    first_ms: &[f64],
+    think_ms: &[f64],
+    station: Option<crate::ClientStation>,
+) -> (RunResult, Vec<(u32, f64)>) {
     let sends = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let clients = Scripted { first_ms: first_ms.to_vec(), think_ms: think_ms.to_vec(), sends: sends.clone() };
+    let clients = Scripted { first_ms: first_ms.to_vec(), think_ms: think_ms.to_vec(), sends: sends.clone(), station };
     let policies = Policies {
         router: Box::new(First),
         autoscaler: Box::new(Fixed),
@@ -545,7 +558,7 @@ fn a_closed_loop_without_users_is_refused() {
         autoscaler: Box::new(Fixed),
         evictors: Box::new(|_, _, _| Box::new(Lru(IdList::new())) as Box<dyn Evictor>),
     };
-    let clients = Scripted { first_ms: vec![], think_ms: vec![], sends: Default::default() };
+    let clients = Scripted { first_ms: vec![], think_ms: vec![], sends: Default::default(), station: None };
     let e = Simulation::closed_loop(config(1, 1, 1, 0.0, 1), Box::new(clients), policies).err().unwrap();
     assert!(e.to_string().contains("at least one user"), "{e}");
 }
@@ -571,4 +584,30 @@ fn a_response_past_the_timeout_fails_but_its_work_holds_the_slot() {
         .collect();
     assert_eq!(failed, [(8000.0, 1, crate::FailReason::Timeout)]);
     assert_eq!((r.report.requests.completed, r.report.requests.failed), (2, 1));
+}
+
+/// The load generator's own CPU: one client process spending 100 ms per
+/// request, 3 users waking at 0 with no think time, a warm model served in
+/// 10 ms on 4 slots. The process takes them in wake order: sends at 100,
+/// 200, 300 ms; each user's next wake is its completion (+10 ms), so the
+/// process stays the bottleneck: one request per 100 ms, and each user
+/// sees 300 ms from waking to its response (waiting 190 ms for the process,
+/// 100 ms on it, 10 ms at the endpoint) while the endpoint sees 10 ms.
+#[test]
+fn client_processes_cap_a_closed_loop_and_count_in_the_users_latency() {
+    let mut cfg = config(4, 4, 4, 0.0, 1);
+    cfg.duration = SimDuration::from_secs(3);
+    cfg.warmup = SimDuration::from_millis(2500);
+    // The first requests pay the 2 s cold start; only those after the
+    // 2.5 s warm-up are measured.
+    let station = crate::ClientStation { processes: 1, cpu: SimDuration::from_millis(100) };
+    let (r, sends) = run_closed_with(cfg, &[0.0; 3], &[0.0; 3], Some(station));
+    assert_eq!(&sends[..3], [(0, 100.0), (1, 200.0), (2, 300.0)]);
+    // After the cold start the process sends one request every 100 ms.
+    let steady: Vec<f64> = sends[3..].iter().map(|s| s.1).collect();
+    assert!(steady.windows(2).all(|w| w[1] - w[0] == 100.0), "{steady:?}");
+    let c = r.report.client_latency_ms.expect("closed loop");
+    assert_eq!(c.mean, 300.0, "{c:?}");
+    assert!((c.max - 300.0).abs() < 0.3, "{c:?}"); // the histogram's 3 digits
+    assert_eq!(r.report.latency_ms.mean, 10.0);
 }

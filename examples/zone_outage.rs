@@ -10,13 +10,14 @@
 //! ```text
 //!   zone-a: i0 i3     zone-b: i1 i4  ✗ 20:00–30:00     zone-c: i2 i5
 //!        ▲                 ▲                                ▲
-//!        └──────── sticky routing, Poisson 100/s, Zipf(0.9) over 300 models, 150 ms each
+//!        └──────── sticky routing, Poisson 100/s, Zipf(0.9) over 150 models, 150 ms each
 //! ```
 //!
 //! Run: `cargo run --release --example zone_outage`. It prints the
 //! before / during / after table and asserts its outcome: every request is
 //! accounted for, retries turn the lost zone's in-flight requests into
-//! completions, and the loads per minute jump at the outage.
+//! completions, the loads per minute jump at the outage, and the cold-start
+//! storm on the survivors times some requests out (under 1 %).
 
 use mmesim::core::MinuteMetrics;
 use mmesim::{RunOptions, Scenario};
@@ -34,7 +35,7 @@ zones = 3
 replacement_delay_s = 300.0
 
 [models]
-count = 300
+count = 150
 memory_mib = { dist = "lognormal", median = 150.0, sigma = 0.6 }
 service_ms = { dist = "exponential", mean = 150.0 }
 
@@ -102,7 +103,15 @@ fn main() -> Result<(), mmesim::Error> {
     assert_eq!(r.requests.arrived, r.requests.completed + r.requests.failed + r.requests.rejected);
     assert_eq!(r.fleet.failed, 2, "both zone-b instances fail");
     assert_eq!(r.fleet.replacements, 2);
-    assert!(r.fleet.retries > 0 && r.requests.failed == 0, "retries absorb the lost in-flight requests");
+    // Retries absorb the requests lost with the zone: none fails for that.
+    assert!(r.fleet.retries > 0, "the clients retried");
+    assert_eq!(r.requests.failed_by_reason.get("instance_failed"), None, "retries absorb the lost in-flight requests");
+    // But the survivors must load the lost zone's models: each load is a
+    // Multi Model Server worker's start (702 ms of CPU) after its read, so
+    // a cold-start storm makes requests wait past the 60 s limit.
+    let timeouts = r.requests.failed_by_reason.get("timeout").copied().unwrap_or(0);
+    assert_eq!(timeouts, r.requests.failed, "{:?}", r.requests.failed_by_reason);
+    assert!(timeouts > 0 && timeouts < r.requests.arrived / 100, "{timeouts} timeouts");
     let (before, during) = (&table[0], &table[1]);
     assert!(during.2 > 3.0 * before.2.max(0.1), "the survivors reload the lost zone's models");
     assert!(during.3 < before.3, "fewer instances during the outage");

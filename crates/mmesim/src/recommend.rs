@@ -455,10 +455,16 @@ fn search_type(
             };
             let cap = mmesim_core::Bytes(room.model_memory().0.saturating_sub(context.0));
             models.iter().find(|m| room.tier_footprint(m.memory) > cap).map(|m| {
+                let with = room.tier_footprint(m.memory);
+                let overhead = if with > m.memory {
+                    format!(", {:.0} MiB with the container's per-model overhead", with.as_mib())
+                } else {
+                    String::new()
+                };
                 format!(
-                    "model `{}` ({:.0} MiB) is larger than the memory tier of `{ty}` ({:.0} MiB)",
+                    "model `{}` ({:.0} MiB{overhead}) is larger than the memory tier of `{ty}` ({:.0} MiB)",
                     m.name,
-                    room.tier_footprint(m.memory).as_mib(),
+                    m.memory.as_mib(),
                     cap.as_mib()
                 )
             })

@@ -288,5 +288,11 @@ pub fn table(v: &Validation) -> String {
             status
         ));
     }
+    let notes: Vec<String> =
+        v.figures.iter().filter_map(|f| f.note.as_ref().map(|n| format!("* {}: {n}\n", f.name))).collect();
+    if !notes.is_empty() {
+        s.push('\n');
+        s.extend(notes);
+    }
     s
 }

@@ -174,6 +174,10 @@ pub struct Simulation {
     /// Downloads, loads and unloads under way, and launches pending: with
     /// live requests, what keeps the minute ticks going after arrivals end.
     ops_in_flight: u64,
+    /// The most a CPU type's vCPUs can slow a job down: (inference slots +
+    /// concurrent loads) ÷ vCPUs, at least 1 (1 on GPU types, whose
+    /// service runs at a fixed speed).
+    worst_slowdown: f64,
     /// Reused buffer for CPU jobs ending together.
     cpu_scratch: (Vec<cpu::Job>, Vec<(SimTime, cpu::Job)>),
 }
@@ -299,6 +303,16 @@ impl Simulation {
             trace: Vec::new(),
             ops_in_flight: 0,
             cpu_scratch: (Vec::new(), Vec::new()),
+            worst_slowdown: {
+                let ty = &cfg.cluster.instance_type;
+                let loads =
+                    if cfg.cluster.max_concurrent_loads == 0 { ty.vcpus } else { cfg.cluster.max_concurrent_loads };
+                if ty.gpu.is_some() {
+                    1.0
+                } else {
+                    ((ty.slots() as f64 + loads as f64) / ty.vcpus as f64).max(1.0)
+                }
+            },
             cfg,
         };
         sim.fleet.zones =

@@ -169,11 +169,16 @@ impl Simulation {
         let st = &mut self.fleet.status[inst as usize];
         st.outstanding += 1;
         self.fleet.index.load_changed(inst, st.outstanding - 1, st.outstanding);
-        // The response is due within the timeout, whatever happens.
-        self.arm_timeout(r);
         if hit {
             self.touch_hit(inst, model);
             self.model_ready(inst, r);
+            // The response is due within the timeout, whatever happens; a
+            // request that starts now and must end in time, even at the
+            // slowest the vCPUs can get, needs no timer.
+            let q = &self.reqs.slab[r as usize];
+            if !q.timeout_armed && !(q.state == ReqState::Serving && self.ends_in_time(inst, q)) {
+                self.arm_timeout(r);
+            }
         } else {
             if self.add_waiter(inst, model, r) {
                 self.m.cache.joined_in_flight += 1;
@@ -293,6 +298,20 @@ impl Simulation {
         } else {
             self.enqueue_for_slot(inst, r);
         }
+    }
+
+    /// Whether request `q`, in service since now, surely ends before its
+    /// deadline: at full speed times the worst slowdown its instance's
+    /// vCPUs can reach (all slots busy and every load deserialising).
+    fn ends_in_time(&self, inst: u32, q: &Req) -> bool {
+        let deadline = q.started + self.cfg.cluster.request_timeout;
+        let full = if self.fleet.instances[inst as usize].serve_on_cpu {
+            self.cpu_work(q.service + self.models[q.model as usize].preprocess)
+        } else {
+            q.service
+        };
+        let worst = SimDuration::from_nanos((full.as_nanos() as f64 * self.worst_slowdown).ceil() as u64);
+        self.now + worst <= deadline
     }
 
     /// A request's CPU work on a GPU type is done: it queues for the GPU.

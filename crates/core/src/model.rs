@@ -142,6 +142,12 @@ pub struct ClientConfig {
     pub retries: u32,
     /// Wait before the first retry; doubles at each further retry.
     pub backoff: SimDuration,
+    /// The longest wait before a retry (`None`: no cap).
+    pub max_backoff: Option<SimDuration>,
+    /// "Full jitter": each wait is drawn uniformly from zero to the
+    /// (capped) exponential backoff, from its own random stream, as the
+    /// AWS SDKs do.
+    pub jitter: bool,
 }
 
 /// Everything the core needs to run, apart from the policies and the

@@ -31,6 +31,8 @@ pub enum Stream {
     Autoscaling,
     /// Closed-loop clients' think times (and first starts).
     Think,
+    /// Client retries' backoff jitter.
+    Backoff,
     /// Anything else, told apart by a caller-chosen number.
     Custom(u64),
 }
@@ -49,6 +51,7 @@ impl Stream {
             // backoff jitter, neither of which is random in mmesim): a new
             // variant takes 11 or above.
             Stream::Think => 10,
+            Stream::Backoff => 11,
             Stream::Custom(n) => 0x1000_0000 ^ n.rotate_left(17),
         }
     }

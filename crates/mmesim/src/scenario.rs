@@ -124,27 +124,57 @@ pub enum FaultSpec {
     },
 }
 
-fn d_backoff() -> f64 {
-    100.0
-}
-
 /// The `[client]` table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
+    /// An AWS SDK's retry behaviour, which sets the four keys below (they
+    /// may not be given with it). Default none.
+    #[serde(default)]
+    pub preset: Option<ClientPreset>,
     /// Retries of a request that failed because its instance failed, that
     /// no instance accepted, or that was throttled. Default 0.
     #[serde(default)]
-    pub retries: u32,
+    pub retries: Option<u32>,
     /// Wait before the first retry, ms; doubles at each further retry.
     /// Default 100.
-    #[serde(default = "d_backoff")]
-    pub backoff_ms: f64,
+    #[serde(default)]
+    pub backoff_ms: Option<f64>,
+    /// The longest wait before a retry, ms. Default: no cap.
+    #[serde(default)]
+    pub max_backoff_ms: Option<f64>,
+    /// Draw each wait uniformly between 0 and the (capped) backoff ("full
+    /// jitter", as the AWS SDKs do). Default false.
+    #[serde(default)]
+    pub jitter: Option<bool>,
 }
 
-impl Default for ClientSpec {
-    fn default() -> Self {
-        ClientSpec { retries: 0, backoff_ms: d_backoff() }
+/// An AWS SDK's retry behaviour for `[client] preset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientPreset {
+    /// botocore's legacy mode (boto3's default): 5 attempts (4 retries),
+    /// waits rand(0, 1) × 2^(n−1) s, no cap.
+    Boto3Legacy,
+    /// botocore's standard mode: 3 attempts (2 retries), waits
+    /// rand(0, 1) × min(2^(n−1), 20) s.
+    Boto3Standard,
+}
+
+impl ClientSpec {
+    /// (retries, backoff ms, cap ms, jitter) in effect: the preset's, or
+    /// the keys' with their defaults.
+    pub fn effective(&self) -> (u32, f64, Option<f64>, bool) {
+        match self.preset {
+            Some(ClientPreset::Boto3Legacy) => (4, 1000.0, None, true),
+            Some(ClientPreset::Boto3Standard) => (2, 1000.0, Some(20_000.0), true),
+            None => (
+                self.retries.unwrap_or(0),
+                self.backoff_ms.unwrap_or(100.0),
+                self.max_backoff_ms,
+                self.jitter.unwrap_or(false),
+            ),
+        }
     }
 }
 
@@ -824,11 +854,30 @@ impl Scenario {
                 format!("must be a non-negative number of seconds, got {}", c.replacement_delay_s),
             );
         }
-        if !finite_nonneg(self.client.backoff_ms) || self.client.backoff_ms > MAX_SECONDS * 1e3 {
-            return inv("client.backoff_ms", format!("must be a non-negative number, got {}", self.client.backoff_ms));
+        let cl = &self.client;
+        if cl.preset.is_some() {
+            for (key, given) in [
+                ("retries", cl.retries.is_some()),
+                ("backoff_ms", cl.backoff_ms.is_some()),
+                ("max_backoff_ms", cl.max_backoff_ms.is_some()),
+                ("jitter", cl.jitter.is_some()),
+            ] {
+                if given {
+                    return inv(&format!("client.{key}"), "is set by `client.preset`; give one or the other".into());
+                }
+            }
         }
-        if self.client.retries > 20 {
-            return inv("client.retries", format!("must be at most 20, got {}", self.client.retries));
+        let (retries, backoff_ms, max_backoff_ms, _) = cl.effective();
+        if !finite_nonneg(backoff_ms) || backoff_ms > MAX_SECONDS * 1e3 {
+            return inv("client.backoff_ms", format!("must be a non-negative number, got {backoff_ms}"));
+        }
+        if let Some(m) = max_backoff_ms {
+            if !finite_nonneg(m) || m > MAX_SECONDS * 1e3 {
+                return inv("client.max_backoff_ms", format!("must be a non-negative number, got {m}"));
+            }
+        }
+        if retries > 20 {
+            return inv("client.retries", format!("must be at most 20, got {retries}"));
         }
         self.faults(origin)?;
         if !finite_nonneg(c.launch_delay_s) || c.launch_delay_s > MAX_SECONDS {
@@ -1008,9 +1057,14 @@ impl Scenario {
             },
             models,
             faults: self.faults(origin)?,
-            client: ClientConfig {
-                retries: self.client.retries,
-                backoff: SimDuration::from_millis_f64(self.client.backoff_ms),
+            client: {
+                let (retries, backoff_ms, max_backoff_ms, jitter) = self.client.effective();
+                ClientConfig {
+                    retries,
+                    backoff: SimDuration::from_millis_f64(backoff_ms),
+                    max_backoff: max_backoff_ms.map(SimDuration::from_millis_f64),
+                    jitter,
+                }
             },
             duration: SimDuration::from_secs_f64(self.duration_s),
             warmup: SimDuration::from_secs_f64(self.warmup_s),

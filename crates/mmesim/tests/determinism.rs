@@ -39,7 +39,7 @@ fn workload_is_independent_of_the_endpoint() {
 #[test]
 fn faults_and_metrics_csv_are_byte_identical() {
     let mut s = quickstart(900.0);
-    s.client.retries = 1;
+    s.client.retries = Some(1);
     let extra: mmesim::Scenario = mmesim::Scenario::from_toml_str(
         "[cluster]\nzones = 2\ninstances = 4\n[[faults]]\nkind = \"zone-outage\"\nzone = 1\nat_s = 400.0\nduration_s = 200.0\n\
          [[faults]]\nkind = \"instance-failure\"\ninstance = 0\nat_s = 700.0\n",

@@ -128,3 +128,40 @@ fn bad_faults_are_clear_errors() {
         assert!(e.starts_with("f.toml: ") && e.contains(field) && !e.contains('\n'), "{fault}: {e}");
     }
 }
+
+/// The AWS SDK presets: with both zones out for good from the start, every
+/// request is rejected (no healthy instance) after the preset's retries,
+/// each wait drawn from [0, 2^(n−1) s] ("full jitter"): the legacy mode's
+/// 4 retries wait at most 1 + 2 + 4 + 8 = 15 s in all, the standard mode's 2
+/// at most 1 + 2 = 3 s. The draws differ between seeds but the bounds hold.
+#[test]
+fn sdk_presets_retry_with_jittered_exponential_backoff() {
+    let out_all = "[[faults]]\nkind = \"zone-outage\"\nzone = \"a\"\nat_s = 0.0\n\
+                   [[faults]]\nkind = \"zone-outage\"\nzone = \"b\"\nat_s = 0.0\n";
+    for (preset, retries, most_s) in [("boto3-legacy", 4u64, 15.0), ("boto3-standard", 2, 3.0)] {
+        let text = scenario(&format!("[client]\npreset = \"{preset}\"\n{out_all}"));
+        let out = run(&text, &[1000, 2000, 3000]);
+        let r = &out.report;
+        assert_eq!((r.requests.rejected, r.fleet.retries), (3, 3 * retries), "{preset}");
+        let last = out
+            .trace
+            .iter()
+            .filter(|t| matches!(t.kind, TraceKind::Rejected { .. }))
+            .map(|t| t.time.as_secs_f64())
+            .fold(0.0, f64::max);
+        assert!(last > 3.0 && last <= 3.0 + most_s, "{preset}: last rejection at {last} s");
+    }
+    // Without jitter the same retries wait exactly 1, 2, 4 and 8 s: the
+    // last rejection comes at 3 + 15 s; with it (above) strictly earlier.
+    let text = scenario(&format!("[client]\nretries = 4\nbackoff_ms = 1000.0\n{out_all}"));
+    let out = run(&text, &[1000, 2000, 3000]);
+    let last = out.trace.iter().map(|t| t.time.as_secs_f64()).fold(0.0, f64::max);
+    assert_eq!(last, 18.0);
+    let text = scenario(&format!("[client]\npreset = \"boto3-legacy\"\n{out_all}"));
+    let jittered = run(&text, &[1000, 2000, 3000]).trace.iter().map(|t| t.time.as_secs_f64()).fold(0.0, f64::max);
+    assert!(jittered < 18.0, "{jittered}");
+    // A preset sets the retry keys: giving one too is an error naming it.
+    let text = scenario("[client]\npreset = \"boto3-standard\"\nretries = 3\n");
+    let e = mmesim::Scenario::from_toml_str(&text, "c.toml").unwrap_err().to_string();
+    assert!(e.contains("client.retries") && e.contains("preset"), "{e}");
+}

@@ -292,6 +292,7 @@ impl Simulation {
                 last: SimTime::ZERO,
                 seq: 0,
                 service_rng: streams.stream(Stream::Service),
+                backoff_rng: streams.stream(Stream::Backoff),
             },
             router: policies.router,
             autoscaler: policies.autoscaler,

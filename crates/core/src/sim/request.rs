@@ -215,8 +215,16 @@ impl Simulation {
     /// Schedules the client's next attempt for the request in slab entry
     /// `r` (or a new entry) with exponential backoff.
     pub(super) fn schedule_retry(&mut self, mut req: Req, existing: Option<u32>) {
-        let backoff =
-            SimDuration::from_nanos(self.cfg.client.backoff.as_nanos().saturating_mul(1 << req.attempt.min(30)));
+        let c = &self.cfg.client;
+        let mut backoff = SimDuration::from_nanos(c.backoff.as_nanos().saturating_mul(1 << req.attempt.min(30)));
+        if let Some(cap) = c.max_backoff {
+            backoff = backoff.min(cap);
+        }
+        if c.jitter {
+            use rand::Rng;
+            let u: f64 = self.inflow.backoff_rng.random();
+            backoff = SimDuration::from_nanos((backoff.as_nanos() as f64 * u) as u64);
+        }
         req.attempt += 1;
         req.state = ReqState::Retrying;
         req.inst = NIL;

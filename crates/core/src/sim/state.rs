@@ -270,6 +270,8 @@ pub(super) struct Inflow {
     pub(super) seq: u64,
     /// Service times, drawn once per arrival whatever happens to it.
     pub(super) service_rng: SimRng,
+    /// Retry backoff jitter (drawn only with `ClientConfig::jitter`).
+    pub(super) backoff_rng: SimRng,
     /// Closed loop: users (0 when open), users thinking (a `UserSends`
     /// pending) and users done (their next send would come at or after
     /// the duration). Users with a live request + thinking + done = users.

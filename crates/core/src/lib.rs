@@ -90,7 +90,7 @@
 //!         replace_failed: true, replacement_delay: SimDuration::from_secs(300),
 //!         scale_in_pick: ScaleInPick::Newest,
 //!         request_overhead: SimDuration::ZERO, model_cache: ModelCacheSetting::Enabled,
-//!         gpu_context: Bytes::ZERO,
+//!         gpu_context: Bytes::ZERO, batching: None,
 //!     },
 //!     models: vec![ModelSpec {
 //!         name: "m0".into(), memory: Bytes::from_mib(100.0), artifact: Bytes::from_mib(100.0),
@@ -145,7 +145,9 @@ pub use metrics::{
     CacheCounts, FailReason, FaultWindow, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report,
     RequestCounts, ZoneSummary,
 };
-pub use model::{ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelSpec, ScaleInPick, SimConfig};
+pub use model::{
+    Batching, ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelSpec, ScaleInPick, SimConfig,
+};
 pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
 };

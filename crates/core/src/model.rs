@@ -74,6 +74,22 @@ pub struct ClusterConfig {
     /// context once a model is loaded (GPU types): the GPU tier holds
     /// `GPU memory − context` of models.
     pub gpu_context: Bytes,
+    /// Dynamic batching on GPU types (Triton's `dynamic_batching`), if on.
+    pub batching: Option<Batching>,
+}
+
+/// Dynamic batching on a GPU, as Triton does it with no queue delay: when
+/// a slot frees, the request at the head of the queue takes with it the
+/// requests for the same model queued behind it, up to `max_batch` in all,
+/// and they run together for `s × (1 + marginal × (b − 1))`, where `s` is
+/// the head's service time and `b` the batch size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Batching {
+    /// The most requests in a batch (Triton's `max_batch_size`), ≥ 1.
+    pub max_batch: u32,
+    /// What each request beyond the first adds to the batch's time, as a
+    /// share of one request's (0 = free, 1 = no gain from batching).
+    pub marginal: f64,
 }
 
 /// SageMaker's `ModelCacheSetting` of a multi-model endpoint.

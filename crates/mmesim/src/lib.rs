@@ -69,8 +69,8 @@ pub use error::{Error, ErrorKind};
 pub use metrics_csv::metrics_csv;
 pub use recommend::{recommend, Recommendation, SearchOptions, Targets};
 pub use scenario::{
-    ClientPreset, ClientSpec, ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario, StorageSpec,
-    WorkloadSpec, Zones, MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,
+    BatchingSpec, ClientPreset, ClientSpec, ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario,
+    StorageSpec, WorkloadSpec, Zones, MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,
 };
 pub use summary::summary_table;
 pub use sweep::{Shard, Sweep};

@@ -306,6 +306,22 @@ pub struct ClusterSpec {
     /// context, MiB (GPU types). Default 776.
     #[serde(default = "d_gpu_context")]
     pub gpu_context_mib: f64,
+    /// Dynamic batching on GPU types (`{ max_batch = 16, marginal = 0.2 }`).
+    /// Default none.
+    #[serde(default)]
+    pub batching: Option<BatchingSpec>,
+}
+
+/// `batching = { max_batch = 16, marginal = 0.2 }`: see
+/// [`mmesim_core::Batching`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchingSpec {
+    /// The most requests in a batch (Triton's `max_batch_size`), 1 … 1024.
+    pub max_batch: u32,
+    /// What each request beyond the first adds to the batch's time, as a
+    /// share of one request's, 0 … 1000.
+    pub marginal: f64,
 }
 
 fn d_gpu_context() -> f64 {
@@ -337,6 +353,7 @@ impl Default for ClusterSpec {
             model_overhead_mib: None,
             memory_watermark: None,
             gpu_context_mib: d_gpu_context(),
+            batching: None,
         }
     }
 }
@@ -778,6 +795,14 @@ impl Scenario {
                 );
             }
         }
+        if let Some(b) = c.batching {
+            if !(1..=1024).contains(&b.max_batch) {
+                return inv("cluster.batching.max_batch", format!("must be between 1 and 1024, got {}", b.max_batch));
+            }
+            if !(b.marginal.is_finite() && (0.0..=1000.0).contains(&b.marginal)) {
+                return inv("cluster.batching.marginal", format!("must be between 0 and 1000, got {}", b.marginal));
+            }
+        }
         if !finite_nonneg(c.request_overhead_ms) || c.request_overhead_ms > MAX_SECONDS * 1e3 {
             return inv(
                 "cluster.request_overhead_ms",
@@ -1054,6 +1079,7 @@ impl Scenario {
                 request_overhead: SimDuration::from_millis_f64(c.request_overhead_ms),
                 model_cache: c.model_cache,
                 gpu_context: Bytes::from_mib(c.gpu_context_mib),
+                batching: c.batching.map(|b| mmesim_core::Batching { max_batch: b.max_batch, marginal: b.marginal }),
             },
             models,
             faults: self.faults(origin)?,

@@ -121,7 +121,15 @@ impl Simulation {
             if live_slot_q as u32 != status.queued_for_slot || serving as u32 != status.serving {
                 bug("stale serving/queued_for_slot in the routing view".into());
             }
-            if serving as u32 * self.cfg.cluster.cpu_per_request != it.slots_busy {
+            let k = self.cfg.cluster.cpu_per_request;
+            let batched = self.cfg.cluster.batching.is_some() && !it.serve_on_cpu;
+            // A batch of several requests holds the slots of one.
+            let slots_ok = if batched {
+                it.slots_busy % k == 0 && it.slots_busy <= serving as u32 * k && (serving > 0) == (it.slots_busy > 0)
+            } else {
+                serving as u32 * k == it.slots_busy
+            };
+            if !slots_ok {
                 bug(format!("{serving} serving but {} slots busy", it.slots_busy));
             }
             // The vCPUs run exactly the requests in service (CPU types)

@@ -178,6 +178,10 @@ pub struct Simulation {
     /// concurrent loads) ÷ vCPUs, at least 1 (1 on GPU types, whose
     /// service runs at a fixed speed).
     worst_slowdown: f64,
+    /// Reused buffer for the requests of a batch ending together.
+    batch_scratch: Vec<state::Req>,
+    /// Reused buffer for the requests a batch takes from a slot queue.
+    batch_ids: Vec<u32>,
     /// Reused buffer for CPU jobs ending together.
     cpu_scratch: (Vec<cpu::Job>, Vec<(SimTime, cpu::Job)>),
 }
@@ -228,6 +232,11 @@ impl Simulation {
         }
         if cfg.cluster.zones.len() > u16::MAX as usize {
             return Err(CoreError::config("too many zones"));
+        }
+        if let Some(b) = cfg.cluster.batching {
+            if b.max_batch == 0 || !(b.marginal.is_finite() && (0.0..=1e3).contains(&b.marginal)) {
+                return Err(CoreError::config("batching needs `max_batch` ≥ 1 and `marginal` in [0, 1000]"));
+            }
         }
         if cfg.cluster.cpu_per_request == 0 {
             return Err(CoreError::config("`cpu_per_request` must be at least 1"));
@@ -304,6 +313,8 @@ impl Simulation {
             trace: Vec::new(),
             ops_in_flight: 0,
             cpu_scratch: (Vec::new(), Vec::new()),
+            batch_scratch: Vec::new(),
+            batch_ids: Vec::new(),
             worst_slowdown: {
                 let ty = &cfg.cluster.instance_type;
                 let loads =
@@ -362,7 +373,13 @@ impl Simulation {
                 if self.fleet.instances[inst as usize].life == Life::Failed {
                     // Work of a lost instance: nothing happens any more.
                     if let Event::ServiceDone { req, .. } = ev {
-                        self.reqs.free(req);
+                        // The request and any batched with it.
+                        let mut r = req;
+                        while r != NIL {
+                            let next = self.reqs.slab[r as usize].next;
+                            self.reqs.free(r);
+                            r = next;
+                        }
                     }
                     continue;
                 }

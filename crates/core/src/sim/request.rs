@@ -176,7 +176,8 @@ impl Simulation {
             // request that starts now and must end in time, even at the
             // slowest the vCPUs can get, needs no timer.
             let q = &self.reqs.slab[r as usize];
-            if !q.timeout_armed && !(q.state == ReqState::Serving && self.ends_in_time(inst, q)) {
+            let sure = q.state == ReqState::Serving && self.ends_in_time(inst, q);
+            if !q.timeout_armed && !sure {
                 self.arm_timeout(r);
             }
         } else {
@@ -374,8 +375,21 @@ impl Simulation {
             let work = self.cpu_work(service + self.models[model as usize].preprocess);
             self.cpu_start(inst, Job::Req(r), work, k);
         } else {
-            self.agenda.push(now + service, Event::ServiceDone { inst, req: r });
+            let mut time = service;
+            if let Some(b) = self.cfg.cluster.batching {
+                let extra = self.batch_behind(inst, r, model, b.max_batch - 1);
+                time = SimDuration::from_nanos(
+                    (service.as_nanos() as f64 * (1.0 + b.marginal * extra as f64)).round() as u64
+                );
+            }
+            self.agenda.push(now + time, Event::ServiceDone { inst, req: r });
         }
+        self.record_start(inst, wait, load_wait, measured, hit);
+    }
+
+    /// The waits of a request whose service starts now: for a slot, and
+    /// (a miss) for its model.
+    fn record_start(&mut self, inst: u32, wait: SimDuration, load_wait: SimDuration, measured: bool, hit: bool) {
         if !hit {
             self.fleet.instances[inst as usize].acc.loading_wait.add(load_wait.as_millis_f64());
         }
@@ -393,19 +407,84 @@ impl Simulation {
         }
     }
 
+    /// Service ends for request `r` and, on a GPU with dynamic batching,
+    /// the requests batched with it (chained through `next`): their slots
+    /// free once, each request completes (or, if its client timed out,
+    /// only frees what it held), the slot queue moves on, then each user
+    /// hears back.
+    /// Dynamic batching: takes up to `most` requests for `model` queued
+    /// for a slot on `inst` into the batch of `head` (chained through
+    /// `next`, in queue order); they start their service now. Returns how
+    /// many joined.
+    fn batch_behind(&mut self, inst: u32, head: u32, model: u32, most: u32) -> u32 {
+        if most == 0 {
+            return 0;
+        }
+        let mut taken = std::mem::take(&mut self.batch_ids);
+        taken.clear();
+        let slab = &self.reqs.slab;
+        let it = &mut self.fleet.instances[inst as usize];
+        it.slot_queue.retain(|&q| {
+            let e = &slab[q as usize];
+            if taken.len() < most as usize && e.model == model && e.state == ReqState::WaitSlot {
+                taken.push(q);
+                false
+            } else {
+                true
+            }
+        });
+        let now = self.now;
+        let mut tail = head;
+        for &q in &taken {
+            self.fleet.instances[inst as usize].queued -= 1;
+            let st = &mut self.fleet.status[inst as usize];
+            st.queued_for_slot -= 1;
+            st.serving += 1;
+            let e = &mut self.reqs.slab[q as usize];
+            e.state = ReqState::Serving;
+            e.next = NIL;
+            let (wait, load_wait, measured, hit) = (now - e.ready, e.ready - e.started, e.measured, e.hit);
+            self.reqs.slab[tail as usize].next = q;
+            tail = q;
+            self.record_start(inst, wait, load_wait, measured, hit);
+        }
+        let n = taken.len() as u32;
+        self.batch_ids = taken;
+        n
+    }
+
     pub(super) fn on_service_done(&mut self, inst: u32, r: u32) {
         let k = self.cfg.cluster.cpu_per_request;
         let busy = self.fleet.instances[inst as usize].slots_busy - k;
         self.set_busy(inst, busy);
+        let mut batch = std::mem::take(&mut self.batch_scratch);
+        batch.clear();
+        let mut m = r;
+        while m != NIL {
+            let req = self.reqs.slab[m as usize];
+            self.finish_service(inst, m, &req);
+            batch.push(req);
+            m = req.next;
+        }
+        self.drain_slot_queue(inst);
+        for req in &batch {
+            if !req.abandoned {
+                self.request_ended(req, self.models[req.model as usize].overhead);
+            }
+        }
+        self.batch_scratch = batch;
+    }
+
+    /// One request's service has ended: it completes, or (its client
+    /// timed out) only frees its entry, model and place on the instance.
+    fn finish_service(&mut self, inst: u32, r: u32, req: &Req) {
         self.fleet.status[inst as usize].serving -= 1;
-        let req = self.reqs.slab[r as usize];
         if req.abandoned {
             // Its client timed out: counted then; the work frees its
             // resources only now.
             self.reqs.free(r);
             self.unpin(inst, req.model);
             self.release_outstanding(inst);
-            self.drain_slot_queue(inst);
             return;
         }
         // CloudWatch's split: ModelLatency is the time in the container
@@ -436,8 +515,6 @@ impl Simulation {
         self.reqs.free(r);
         self.unpin(inst, req.model);
         self.request_left(inst);
-        self.drain_slot_queue(inst);
-        self.request_ended(&req, self.models[req.model as usize].overhead);
     }
 
     fn drain_slot_queue(&mut self, inst: u32) {

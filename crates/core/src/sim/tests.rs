@@ -103,6 +103,7 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
             request_overhead: SimDuration::ZERO,
             model_cache: ModelCacheSetting::Enabled,
             gpu_context: Bytes(0),
+            batching: None,
         },
         models: (0..models)
             .map(|i| ModelSpec {
@@ -610,4 +611,31 @@ fn client_processes_cap_a_closed_loop_and_count_in_the_users_latency() {
     assert_eq!(c.mean, 300.0, "{c:?}");
     assert!((c.max - 300.0).abs() < 0.3, "{c:?}"); // the histogram's 3 digits
     assert_eq!(r.report.latency_ms.mean, 10.0);
+}
+
+/// Dynamic batching on a GPU with one slot, `max_batch` 3, marginal 0.5:
+/// model 0 warm after request 0 (2 s cold start, served 2000–2010). At
+/// 3000 ms requests of 0, 0, 1, 0, 0 (10 ms each) arrive. The first starts
+/// alone (3000–3010); when it ends, the head of the queue (the second) takes
+/// the next two requests for model 0 behind it (skipping model 1's): a
+/// batch of 3 for 10 × (1 + 0.5 × 2) = 20 ms, 3010–3030. Then model 1 (cold:
+/// its own 2 s path, requested at 3000, ready at 5000) is served 5000–5010.
+#[test]
+fn dynamic_batching_takes_same_model_requests_from_the_queue() {
+    let mut cfg = config(1, 8, 8, 0.0, 2);
+    cfg.cluster.instance_type.gpu = Some(crate::Gpu { count: 1, memory: Bytes(8 * MB), slots: 1 });
+    cfg.cluster.batching = Some(crate::Batching { max_batch: 3, marginal: 0.5 });
+    let r = run(
+        cfg,
+        &[
+            (0.0, 0, None),
+            (3000.0, 0, None),
+            (3000.0, 0, None),
+            (3000.0, 1, None),
+            (3000.0, 0, None),
+            (3000.0, 0, None),
+        ],
+    );
+    assert_eq!(latencies(&r), [(0, 2010.0), (1, 10.0), (2, 30.0), (3, 2010.0), (4, 30.0), (5, 30.0)]);
+    assert_eq!(r.report.requests.completed, 6);
 }

@@ -6,7 +6,7 @@
 //! ratio, p99 latency, unloads and cost side by side.
 //!
 //! ```text
-//!   Poisson 100/s, Zipf(0.9) over 600 models (~75 GiB)
+//!   Poisson 100/s, Zipf(0.9) over 250 models (~69 GiB with each one's container worker)
 //!        │ sticky routing
 //!        ▼
 //!   4 × ml.m5.xlarge: 56 GiB of model memory ── memory policy = lru | fifo | … | ttl
@@ -34,7 +34,7 @@ instances = 4
 zones = 2
 
 [models]
-count = 600
+count = 250
 memory_mib = { dist = "lognormal", median = 100.0, sigma = 0.7 }
 service_ms = { dist = "exponential", mean = 20.0 }
 

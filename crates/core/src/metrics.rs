@@ -10,8 +10,13 @@ use std::collections::BTreeMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum FailReason {
-    /// Not started within the request timeout.
+    /// Its response not back within the request timeout while it waited
+    /// for a slot or was being served (HTTP 5XX).
     Timeout,
+    /// Still waiting for its model (downloading or loading) at the request
+    /// timeout: SageMaker's `ModelNotReadyException` (HTTP 429, a 4XX
+    /// error); the load goes on.
+    ModelNotReady,
     /// The model's memory footprint exceeds the instance's memory tier.
     ModelTooLarge,
     /// The model's artifact exceeds the instance's disk tier.
@@ -25,6 +30,7 @@ impl FailReason {
     pub fn as_str(self) -> &'static str {
         match self {
             FailReason::Timeout => "timeout",
+            FailReason::ModelNotReady => "model_not_ready",
             FailReason::ModelTooLarge => "model_too_large",
             FailReason::ArtifactTooLarge => "artifact_too_large",
             FailReason::InstanceFailed => "instance_failed",

@@ -164,6 +164,9 @@ pub struct ClientConfig {
     /// (capped) exponential backoff, from its own random stream, as the
     /// AWS SDKs do.
     pub jitter: bool,
+    /// Retry a `ModelNotReady` answer too (boto3's legacy retry mode
+    /// retries HTTP 429; its standard mode does not).
+    pub retry_not_ready: bool,
 }
 
 /// Everything the core needs to run, apart from the policies and the

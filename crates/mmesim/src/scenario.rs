@@ -147,6 +147,10 @@ pub struct ClientSpec {
     /// jitter", as the AWS SDKs do). Default false.
     #[serde(default)]
     pub jitter: Option<bool>,
+    /// Retry a `model_not_ready` answer too (a request still waiting for
+    /// its model at the timeout). Default false.
+    #[serde(default)]
+    pub retry_model_not_ready: Option<bool>,
 }
 
 /// An AWS SDK's retry behaviour for `[client] preset`.
@@ -154,25 +158,27 @@ pub struct ClientSpec {
 #[serde(rename_all = "kebab-case")]
 pub enum ClientPreset {
     /// botocore's legacy mode (boto3's default): 5 attempts (4 retries),
-    /// waits rand(0, 1) × 2^(n−1) s, no cap.
+    /// waits rand(0, 1) × 2^(n−1) s, no cap; retries HTTP 429, so
+    /// `ModelNotReady` too.
     Boto3Legacy,
     /// botocore's standard mode: 3 attempts (2 retries), waits
-    /// rand(0, 1) × min(2^(n−1), 20) s.
+    /// rand(0, 1) × min(2^(n−1), 20) s; `ModelNotReady` is not retried.
     Boto3Standard,
 }
 
 impl ClientSpec {
-    /// (retries, backoff ms, cap ms, jitter) in effect: the preset's, or
-    /// the keys' with their defaults.
-    pub fn effective(&self) -> (u32, f64, Option<f64>, bool) {
+    /// (retries, backoff ms, cap ms, jitter, retry ModelNotReady) in
+    /// effect: the preset's, or the keys' with their defaults.
+    pub fn effective(&self) -> (u32, f64, Option<f64>, bool, bool) {
         match self.preset {
-            Some(ClientPreset::Boto3Legacy) => (4, 1000.0, None, true),
-            Some(ClientPreset::Boto3Standard) => (2, 1000.0, Some(20_000.0), true),
+            Some(ClientPreset::Boto3Legacy) => (4, 1000.0, None, true, true),
+            Some(ClientPreset::Boto3Standard) => (2, 1000.0, Some(20_000.0), true, false),
             None => (
                 self.retries.unwrap_or(0),
                 self.backoff_ms.unwrap_or(100.0),
                 self.max_backoff_ms,
                 self.jitter.unwrap_or(false),
+                self.retry_model_not_ready.unwrap_or(false),
             ),
         }
     }
@@ -886,13 +892,14 @@ impl Scenario {
                 ("backoff_ms", cl.backoff_ms.is_some()),
                 ("max_backoff_ms", cl.max_backoff_ms.is_some()),
                 ("jitter", cl.jitter.is_some()),
+                ("retry_model_not_ready", cl.retry_model_not_ready.is_some()),
             ] {
                 if given {
                     return inv(&format!("client.{key}"), "is set by `client.preset`; give one or the other".into());
                 }
             }
         }
-        let (retries, backoff_ms, max_backoff_ms, _) = cl.effective();
+        let (retries, backoff_ms, max_backoff_ms, _, _) = cl.effective();
         if !finite_nonneg(backoff_ms) || backoff_ms > MAX_SECONDS * 1e3 {
             return inv("client.backoff_ms", format!("must be a non-negative number, got {backoff_ms}"));
         }
@@ -1084,12 +1091,13 @@ impl Scenario {
             models,
             faults: self.faults(origin)?,
             client: {
-                let (retries, backoff_ms, max_backoff_ms, jitter) = self.client.effective();
+                let (retries, backoff_ms, max_backoff_ms, jitter, retry_not_ready) = self.client.effective();
                 ClientConfig {
                     retries,
                     backoff: SimDuration::from_millis_f64(backoff_ms),
                     max_backoff: max_backoff_ms.map(SimDuration::from_millis_f64),
                     jitter,
+                    retry_not_ready,
                 }
             },
             duration: SimDuration::from_secs_f64(self.duration_s),

@@ -141,8 +141,8 @@ fn hit_and_join_in_flight() {
 }
 
 /// Failures with reasons: a model larger than the memory tier fails at
-/// once; a request that cannot start within the timeout fails at the
-/// timeout.
+/// once; a request still waiting for its model at the timeout gets
+/// ModelNotReady then.
 #[test]
 fn too_large_and_timeout() {
     let text = SCENARIO
@@ -158,17 +158,17 @@ fn too_large_and_timeout() {
     let fails: Vec<(SimTime, TraceKind)> =
         out.trace.iter().filter(|t| matches!(t.kind, TraceKind::Failed { .. })).map(|t| (t.time, t.kind)).collect();
     // huge fails at its arrival; A's cold start (1.6 s) exceeds the 1 s
-    // timeout: fails at 0.1 + 1.0 s, and the load still completes.
+    // timeout: ModelNotReady at 0.1 + 1.0 s, and the load still completes.
     assert_eq!(
         fails,
         vec![
             (ms(0), TraceKind::Failed { seq: 0, reason: FailReason::ModelTooLarge }),
-            (ms(1100), TraceKind::Failed { seq: 1, reason: FailReason::Timeout }),
+            (ms(1100), TraceKind::Failed { seq: 1, reason: FailReason::ModelNotReady }),
         ]
     );
     let r = &out.report;
     assert_eq!(r.requests.failed, 2);
-    assert_eq!(r.requests.failed_by_reason.get("timeout"), Some(&1));
+    assert_eq!(r.requests.failed_by_reason.get("model_not_ready"), Some(&1));
     assert_eq!(r.requests.failed_by_reason.get("model_too_large"), Some(&1));
     assert_eq!(r.cache.loads, 1);
 }

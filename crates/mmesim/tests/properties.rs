@@ -365,7 +365,9 @@ fn check_run(p: &Params, arrivals: &[Arrival], out: &mmesim::RunResult) -> Resul
                 if p.retries == 0 {
                     let arrival = arrivals[seq as usize].time.as_nanos();
                     match reason {
-                        FailReason::Timeout => prop_assert_eq!(t, arrival + timeout, "timeout of request {}", seq),
+                        FailReason::Timeout | FailReason::ModelNotReady => {
+                            prop_assert_eq!(t, arrival + timeout, "timeout of request {}", seq)
+                        }
                         FailReason::ModelTooLarge | FailReason::ArtifactTooLarge => {
                             prop_assert_eq!(t, arrival, "request {} failed late", seq)
                         }
@@ -558,7 +560,8 @@ fn random_scenarios_exercise_every_path() {
     for _ in 0..150 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let r = common::run_checked(&common::scenario(&toml_of(&p))).report;
-        timeouts += r.requests.failed_by_reason.get("timeout").copied().unwrap_or(0);
+        timeouts += r.requests.failed_by_reason.get("timeout").copied().unwrap_or(0)
+            + r.requests.failed_by_reason.get("model_not_ready").copied().unwrap_or(0);
         too_large += r.requests.failed_by_reason.get("model_too_large").copied().unwrap_or(0)
             + r.requests.failed_by_reason.get("artifact_too_large").copied().unwrap_or(0);
         throttled += r.requests.rejected_by_reason.get("throttled").copied().unwrap_or(0);

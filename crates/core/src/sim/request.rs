@@ -200,7 +200,12 @@ impl Simulation {
         if inst != NIL {
             let zone = self.fleet.zone(inst);
             self.fleet.zones[zone].failed += 1;
-            self.fleet.instances[inst as usize].acc.errors_5xx += 1;
+            let acc = &mut self.fleet.instances[inst as usize].acc;
+            if reason == FailReason::ModelNotReady {
+                acc.errors_4xx += 1;
+            } else {
+                acc.errors_5xx += 1;
+            }
         } else {
             self.book.endpoint_acc.errors_5xx += 1;
         }
@@ -564,7 +569,24 @@ impl Simulation {
             return false;
         }
         match req.state {
-            ReqState::WaitModel | ReqState::WaitSlot => {}
+            ReqState::WaitModel => {
+                // Still downloading or loading: SageMaker answers
+                // ModelNotReady and the load goes on.
+                self.reqs.slab[r as usize].state = ReqState::Dead;
+                self.fleet.instances[req.inst as usize].queued -= 1;
+                if self.cfg.client.retry_not_ready && self.will_retry(req.attempt) {
+                    // The dead entry stays linked among the model's
+                    // waiters; the retry takes a new one.
+                    self.reqs.live -= 1;
+                    self.release_outstanding(req.inst);
+                    self.schedule_retry(req, None);
+                    return true;
+                }
+                self.count_failure(&req, req.inst, FailReason::ModelNotReady);
+                self.request_left(req.inst);
+                return true;
+            }
+            ReqState::WaitSlot => {}
             ReqState::Preprocessing | ReqState::Serving if !req.abandoned => {
                 self.reqs.slab[r as usize].abandoned = true;
                 self.reqs.live -= 1;

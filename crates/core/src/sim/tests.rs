@@ -639,3 +639,37 @@ fn dynamic_batching_takes_same_model_requests_from_the_queue() {
     assert_eq!(latencies(&r), [(0, 2010.0), (1, 10.0), (2, 30.0), (3, 2010.0), (4, 30.0), (5, 30.0)]);
     assert_eq!(r.report.requests.completed, 6);
 }
+
+/// A request still waiting for its model at the timeout gets ModelNotReady
+/// (a 4XX answer) while the load goes on; a client that retries it (boto3's
+/// legacy mode) comes back and joins the load. Timeout 1.5 s, cold start
+/// 2 s: without retries it fails at 1.5 s; with one retry after 100 ms it
+/// rejoins at 1.6 s, is served 2.000–2.010 and completes 2,010 ms after it
+/// first arrived.
+#[test]
+fn model_not_ready_answers_a_request_still_waiting_for_its_load() {
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.cluster.request_timeout = SimDuration::from_millis(1500);
+    cfg.record_metrics = true;
+    let r = run(cfg.clone(), &[(0.0, 0, None)]);
+    assert_eq!(r.report.requests.failed_by_reason.get("model_not_ready"), Some(&1));
+    assert_eq!(r.report.cache.loads, 1, "the load goes on");
+    let errors = |r: &RunResult, metric: &str| -> f64 {
+        r.metrics
+            .iter()
+            .filter(|m| m.metric == metric && m.dimension == crate::Dimension::Endpoint)
+            .map(|m| m.value)
+            .sum()
+    };
+    assert_eq!((errors(&r, "Invocation4XXErrors"), errors(&r, "Invocation5XXErrors")), (1.0, 0.0));
+    cfg.client = ClientConfig {
+        retries: 1,
+        backoff: SimDuration::from_millis(100),
+        max_backoff: None,
+        jitter: false,
+        retry_not_ready: true,
+    };
+    let r = run(cfg, &[(0.0, 0, None)]);
+    assert_eq!(latencies(&r), [(0, 2010.0)]);
+    assert_eq!((r.report.requests.failed, r.report.fleet.retries), (0, 1));
+}

@@ -27,9 +27,12 @@ fn gpu_type_uses_gpu_memory_and_slots() {
     let r = common::run_checked(&s).report;
     // The cold start (20 GiB at the 2.5 Gbps network baseline, 312.5 MB/s:
     // 69 s, then read from NVMe) outlasts the 60 s timeout: early requests
-    // get ModelNotReady, nothing else fails.
-    assert_eq!(r.requests.failed_by_reason.len(), 1);
-    assert!(r.requests.failed_by_reason.get("model_not_ready").is_some_and(|&n| n > 0 && n < 3 * 200));
+    // get ModelNotReady; of the backlog served 4 at a time once it is
+    // loaded, a few then wait past the limit for a slot (timeout). Nothing
+    // else fails.
+    let f = &r.requests.failed_by_reason;
+    assert!(f.keys().all(|k| k == "model_not_ready" || k == "timeout"), "{f:?}");
+    assert!(f.get("model_not_ready").is_some_and(|&n| n > 0 && n < 3 * 200), "{f:?}");
     assert_eq!(r.cache.loads, 1);
     assert!(r.model_cache_hit == 1.0);
     // 3/s × 1 s on 4 slots: ρ = 0.75, so some requests wait (Erlang C

@@ -358,7 +358,11 @@ impl Simulation {
 
     fn set_busy(&mut self, inst: u32, busy: u32) {
         let it = &mut self.fleet.instances[inst as usize];
-        it.accrue_busy(self.now);
+        if !it.serve_on_cpu {
+            // GPU types measure busy slots; CPU types, busy vCPUs (accrued
+            // by the CPU itself).
+            it.accrue_busy(self.now);
+        }
         it.slots_busy = busy;
     }
 
@@ -462,6 +466,16 @@ impl Simulation {
         let k = self.cfg.cluster.cpu_per_request;
         let busy = self.fleet.instances[inst as usize].slots_busy - k;
         self.set_busy(inst, busy);
+        let req = self.reqs.slab[r as usize];
+        if req.next == NIL {
+            // One request (no batch): the common case.
+            self.finish_service(inst, r, &req);
+            self.drain_slot_queue(inst);
+            if !req.abandoned {
+                self.request_ended(&req, self.models[req.model as usize].overhead);
+            }
+            return;
+        }
         let mut batch = std::mem::take(&mut self.batch_scratch);
         batch.clear();
         let mut m = r;

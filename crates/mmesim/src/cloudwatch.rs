@@ -248,7 +248,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Seconds since 1970-01-01 UTC of an RFC 3339 timestamp
-/// (`2026-11-30T10:00:00+00:00`, `…Z`, `….000Z`; `T` or a space).
+/// (`2026-11-30T10:00:00+00:00`, `…Z`, `….000Z`; `T` or a space); `None`
+/// if it is not one, or not at a whole second.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 {
@@ -302,8 +303,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         }
     };
     if !frac_zero {
-        // Not a whole second: certainly not a whole minute.
-        return Some(i64::MIN);
+        return None;
     }
     let secs = days_from_civil(i64::from(y), mo, d) * 86400 + i64::from(h * 3600 + mi * 60 + se);
     Some(secs - offset)
@@ -376,9 +376,12 @@ fn finish(origin: &str, raws: Vec<Raw>) -> Result<Export, Error> {
         let micro = MICROSECOND_METRICS.contains(&r.metric.as_str());
         for &(t, v, line) in &r.points {
             let at = at_line(line);
-            if t == i64::MIN || t.rem_euclid(60) != 0 {
-                let shown = if t == i64::MIN { "with a fraction of a second".to_string() } else { format_rfc3339(t) };
-                return Err(Error::invalid(origin, &r.name, format!("{at}timestamp {shown} is not a whole minute")));
+            if t.rem_euclid(60) != 0 {
+                return Err(Error::invalid(
+                    origin,
+                    &r.name,
+                    format!("{at}timestamp {} is not a whole minute", format_rfc3339(t)),
+                ));
             }
             if !v.is_finite() {
                 return Err(Error::invalid(origin, &r.name, format!("{at}value {v} is not a finite number")));
@@ -504,7 +507,11 @@ pub fn parse_get_metric_data_json(text: &str, origin: &str) -> Result<Export, Er
         let mut points = Vec::with_capacity(r.values.len());
         for (t, v) in r.timestamps.iter().zip(r.values) {
             let secs = parse_rfc3339(t).ok_or_else(|| {
-                Error::invalid(origin, &name, format!("timestamp `{t}` is not RFC 3339 (2026-11-30T10:00:00+00:00)"))
+                Error::invalid(
+                    origin,
+                    &name,
+                    format!("timestamp `{t}` is not RFC 3339 at a whole second (2026-11-30T10:00:00+00:00)"),
+                )
             })?;
             points.push((secs, v, None));
         }
@@ -539,8 +546,9 @@ pub fn parse_csv(text: &str, origin: &str) -> Result<Export, Error> {
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
         let bad = |col: &str, msg: String| Error::parse(origin, format!("line {line}, column `{col}`: {msg}"));
         let t = field(ct);
-        let secs = parse_rfc3339(t)
-            .ok_or_else(|| bad("timestamp", format!("`{t}` is not RFC 3339 (2026-11-30T10:00:00Z)")))?;
+        let secs = parse_rfc3339(t).ok_or_else(|| {
+            bad("timestamp", format!("`{t}` is not RFC 3339 at a whole second (2026-11-30T10:00:00Z)"))
+        })?;
         let metric = field(cm).to_string();
         let dimension = if field(cd).is_empty() { "endpoint".to_string() } else { field(cd).to_string() };
         let st = field(cs);

@@ -589,6 +589,10 @@ pub struct ExportOptions {
     pub all_dimensions: bool,
 }
 
+/// (dimension kind: 0 endpoint, 1 zone, 2 instance; its index; metric
+/// index; statistic): the order series are written in.
+type GroupKey = (u8, u32, usize, Statistic);
+
 /// The statistics written for a metric.
 fn statistics_of(metric: &str) -> &'static [Statistic] {
     match metric {
@@ -625,7 +629,7 @@ pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> Stri
     let zones: Vec<&str> = result.report.zones.iter().map(|z| z.name.as_str()).collect();
     let start = opts.start_unix_s - opts.start_unix_s.rem_euclid(60);
     // (dimension order key, metric index, statistic) → (minute, value) points.
-    let mut groups: BTreeMap<(u8, u32, usize, Statistic), Vec<(u64, f64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<(u64, f64)>> = BTreeMap::new();
     for r in &result.metrics {
         let (dk, di) = match r.dimension {
             Dimension::Endpoint => (0u8, 0u32),

@@ -121,7 +121,8 @@ impl Statistic {
             _ => {
                 let p = s.strip_prefix('p')?;
                 let (int, frac) = p.split_once('.').unwrap_or((p, ""));
-                if int.is_empty()
+                if p.ends_with('.')
+                    || int.is_empty()
                     || int.len() > 3
                     || frac.len() > 2
                     || !(int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
@@ -364,7 +365,8 @@ fn finish(origin: &str, raws: Vec<Raw>) -> Result<Export, Error> {
                         origin,
                         &r.name,
                         format!(
-                            "{}timestamp {} {what}: timestamps must be strictly {} within a series",
+                            "{}timestamp {} {what}: timestamps must be strictly ascending or strictly \
+                             descending within a series (this one starts {})",
                             at_line(w[1].2),
                             format_rfc3339(w[1].0),
                             if descending { "descending" } else { "ascending" }
@@ -544,16 +546,19 @@ pub fn parse_csv(text: &str, origin: &str) -> Result<Export, Error> {
         })?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
         let field = |i: usize| rec.get(i).unwrap_or("").trim();
-        let bad = |col: &str, msg: String| Error::parse(origin, format!("line {line}, column `{col}`: {msg}"));
+        let metric = field(cm).to_string();
+        let dimension = if field(cd).is_empty() { "endpoint".to_string() } else { field(cd).to_string() };
+        let st = field(cs);
+        let series = format!("{metric} {st} {dimension}");
+        let bad = |col: &str, msg: String| {
+            Error::parse(origin, format!("line {line}, column `{col}` (series \"{series}\"): {msg}"))
+        };
         let t = field(ct);
         let secs = parse_rfc3339(t).ok_or_else(|| {
             bad("timestamp", format!("`{t}` is not RFC 3339 at a whole second (2026-11-30T10:00:00Z)"))
         })?;
-        let metric = field(cm).to_string();
-        let dimension = if field(cd).is_empty() { "endpoint".to_string() } else { field(cd).to_string() };
-        let st = field(cs);
         let statistic = Statistic::parse(st).ok_or_else(|| {
-            bad("statistic", format!("unknown statistic `{st}` of series \"{metric} {dimension}\" (Average, Sum, SampleCount, Maximum, Minimum, pNN)"))
+            bad("statistic", format!("unknown statistic `{st}` (Average, Sum, SampleCount, Maximum, Minimum, pNN)"))
         })?;
         let vt = field(cv);
         let value: f64 = vt.parse().map_err(|_| bad("value", format!("`{vt}` is not a number")))?;
@@ -706,7 +711,7 @@ mod tests {
         for s in ["Average", "Sum", "SampleCount", "Maximum", "Minimum", "p99", "p99.9", "p50", "p99.99"] {
             assert_eq!(Statistic::parse(s).map(|s| s.to_string()).as_deref(), Some(s));
         }
-        for s in ["average", "p", "p101", "p9.999", "Mean"] {
+        for s in ["average", "p", "p101", "p9.999", "Mean", "p99.", "p.9"] {
             assert_eq!(Statistic::parse(s), None, "{s}");
         }
     }

@@ -175,8 +175,8 @@ fn csv_reads_and_rejects() {
     bad(&CSV_OK.replace("10:01:00Z,Invocations", "10:00:00Z,Invocations"), &["line 3", "Invocations Sum", "repeated"]);
     bad(&format!("{CSV_OK}2026-11-30T09:00:00Z,Invocations,,Sum,1\n"), &["line 7", "Invocations Sum", "out of order"]);
     bad(&CSV_OK.replace("Invocations,,Sum,12", "Invocatons,,Sum,12"), &["line 3", "unknown metric name"]);
-    bad(&CSV_OK.replace("Sum,12", "Total,12"), &["line 3", "`statistic`", "Total"]);
-    bad(&CSV_OK.replace("Sum,12", "Sum,twelve"), &["line 3", "`value`", "twelve"]);
+    bad(&CSV_OK.replace("Sum,12", "Total,12"), &["line 3", "`statistic`", "Total", "Invocations Total endpoint"]);
+    bad(&CSV_OK.replace("Sum,12", "Sum,twelve"), &["line 3", "`value`", "twelve", "Invocations Sum endpoint"]);
     bad(&CSV_OK.replace("Sum,12", "Sum,NaN"), &["line 3", "Invocations Sum", "finite"]);
     bad(
         &CSV_OK.replace("Average,4000", "Average,-4000"),

@@ -1,7 +1,8 @@
 //! The `mmesim` command-line tool.
 //!
 //! ```text
-//! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE.csv] [--plot FILE.svg]
+//! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE] [--metrics-format csv|cloudwatch-json]
+//!              [--metrics-start RFC3339] [--plot FILE.svg]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
 //! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet] [--list]
@@ -16,7 +17,7 @@
 //! field), 2 bad command line (clap's usage message), 3 a validation figure
 //! beyond its pinned error bound.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -27,6 +28,15 @@ use std::time::Instant;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The format of `run --metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MetricsFormat {
+    /// `minute,time_s,metric,dimension,value,sample_count` rows.
+    Csv,
+    /// The JSON of `aws cloudwatch get-metric-data`.
+    CloudwatchJson,
 }
 
 #[derive(Subcommand)]
@@ -42,9 +52,17 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Write CloudWatch-style per-minute metrics (per instance, zone and
-        /// endpoint) to this CSV file.
+        /// endpoint) to this file (CSV unless --metrics-format says otherwise).
         #[arg(long)]
         metrics: Option<PathBuf>,
+        /// The format of --metrics: csv (tidy rows) or cloudwatch-json (the
+        /// JSON of `aws cloudwatch get-metric-data`, times in microseconds).
+        #[arg(long, value_enum, default_value_t = MetricsFormat::Csv, requires = "metrics")]
+        metrics_format: MetricsFormat,
+        /// With cloudwatch-json: the timestamp of minute 0, RFC 3339 at a
+        /// whole minute (default 1970-01-01T00:00:00Z).
+        #[arg(long, requires = "metrics")]
+        metrics_start: Option<String>,
         /// Draw requests, hit ratio, p99, loaded models and instances over
         /// time, fault windows shaded, to this SVG file.
         #[arg(long)]
@@ -221,7 +239,19 @@ fn run(cli: Cli) -> Result<bool, mmesim::Error> {
 
 fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
     match cli.command {
-        Command::Run { scenario, seed, json, metrics, plot } => {
+        Command::Run { scenario, seed, json, metrics, metrics_format, metrics_start, plot } => {
+            let start_unix_s = match metrics_start.as_deref() {
+                None => 0,
+                Some(t) => match mmesim::cloudwatch::parse_rfc3339(t) {
+                    Some(secs) if secs.rem_euclid(60) == 0 => secs,
+                    _ => {
+                        return Err(mmesim::Error::usage(format!(
+                            "--metrics-start: `{t}` is not an RFC 3339 timestamp at a whole minute \
+                             (2026-11-30T10:00:00Z)"
+                        )))
+                    }
+                },
+            };
             let mut s = mmesim::Scenario::from_file(&scenario)?;
             if let Some(seed) = seed {
                 s.seed = seed;
@@ -239,7 +269,14 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 print!("{}", mmesim::summary_table(&out.report));
             }
             if let Some(path) = metrics {
-                std::fs::write(&path, mmesim::metrics_csv(&out))
+                let text = match metrics_format {
+                    MetricsFormat::Csv => mmesim::metrics_csv(&out),
+                    MetricsFormat::CloudwatchJson => mmesim::cloudwatch::to_get_metric_data_json(
+                        &out,
+                        &mmesim::cloudwatch::ExportOptions { start_unix_s, all_dimensions: true },
+                    ),
+                };
+                std::fs::write(&path, text)
                     .map_err(|e| mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display())))?;
             }
             if let Some(path) = plot {

@@ -55,6 +55,7 @@
 #![warn(missing_docs)]
 
 pub mod chart;
+pub mod cloudwatch;
 mod error;
 mod metrics_csv;
 pub mod recommend;

@@ -416,11 +416,6 @@ impl Simulation {
         }
     }
 
-    /// Service ends for request `r` and, on a GPU with dynamic batching,
-    /// the requests batched with it (chained through `next`): their slots
-    /// free once, each request completes (or, if its client timed out,
-    /// only frees what it held), the slot queue moves on, then each user
-    /// hears back.
     /// Dynamic batching: takes up to `most` requests for `model` queued
     /// for a slot on `inst` into the batch of `head` (chained through
     /// `next`, in queue order); they start their service now. Returns how
@@ -462,6 +457,11 @@ impl Simulation {
         n
     }
 
+    /// Service ends for request `r` and, on a GPU with dynamic batching,
+    /// the requests batched with it (chained through `next`): their slots
+    /// free once, each request completes (or, if its client timed out,
+    /// only frees what it held), the slot queue moves on, then each user
+    /// hears back.
     pub(super) fn on_service_done(&mut self, inst: u32, r: u32) {
         let k = self.cfg.cluster.cpu_per_request;
         let busy = self.fleet.instances[inst as usize].slots_busy - k;

@@ -114,25 +114,20 @@ impl Validation {
     }
 }
 
-/// The metrics averaged per minute by their sample counts (times and
-/// ratios); the others are per-minute values (sums, snapshots,
+/// Whether a metric is averaged over the window by its sample counts: the
+/// per-request times (the metrics CloudWatch keeps in microseconds) and
+/// the hit ratio; the others are per-minute values (sums, snapshots,
 /// utilisations) averaged plainly.
-const WEIGHTED: [&str; 7] = [
-    "ModelLatency",
-    "OverheadLatency",
-    "ModelCacheHit",
-    "ModelLoadingWaitTime",
-    "ModelDownloadingTime",
-    "ModelLoadingTime",
-    "ModelUnloadingTime",
-];
+fn weighted(metric: &str) -> bool {
+    metric == "ModelCacheHit" || crate::cloudwatch::MICROSECOND_METRICS.contains(&metric)
+}
 
 fn window_mean(rows: &[MetricRow], metric: &str, from_min: u64, to_min: u64) -> Option<f64> {
     let rows = rows
         .iter()
         .filter(|r| r.dimension == Dimension::Endpoint && r.metric == metric && (from_min..to_min).contains(&r.minute));
     let (mut sum, mut weight) = (0.0, 0.0);
-    let weighted = WEIGHTED.contains(&metric);
+    let weighted = weighted(metric);
     for r in rows {
         let w = if weighted { r.samples as f64 } else { 1.0 };
         sum += r.value * w;

@@ -55,16 +55,11 @@ impl Simulation {
         if self.inflow.station.is_empty() {
             return self.on_client_ready(user);
         }
-        let (p, free) = self
-            .inflow
-            .station
-            .iter()
-            .copied()
-            .enumerate()
-            .min_by_key(|&(i, t)| (t, i))
-            .unwrap_or_else(|| panic!("BUG: a client station without processes"));
+        let Some(std::cmp::Reverse((free, p))) = self.inflow.station.pop() else {
+            panic!("BUG: a client station without processes")
+        };
         let done = free.max(self.now) + self.inflow.station_cpu;
-        self.inflow.station[p] = done;
+        self.inflow.station.push(std::cmp::Reverse((done, p)));
         self.agenda.push(done, Event::ClientReady { user });
     }
 

@@ -183,21 +183,19 @@ impl Simulation {
             panic!("BUG: the routing index disagrees with the instance statuses");
         }
         let ended = self.m.completed + self.m.failed_total() + self.m.rejected_total();
-        let live = self
-            .reqs
-            .slab
-            .iter()
-            .filter(|r| {
-                r.inst != NIL
-                    && self.fleet.instances[r.inst as usize].life != Life::Failed
-                    && !r.abandoned
-                    && matches!(
-                        r.state,
-                        ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
-                    )
-                    || r.state == ReqState::Retrying
-            })
-            .count();
+        // Not ended: on an instance that still stands (its client has not
+        // timed out), or waiting for its client's retry.
+        let is_live = |r: &&super::state::Req| {
+            r.inst != NIL
+                && self.fleet.instances[r.inst as usize].life != Life::Failed
+                && !r.abandoned
+                && matches!(
+                    r.state,
+                    ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
+                )
+                || r.state == ReqState::Retrying
+        };
+        let live = self.reqs.slab.iter().filter(is_live).count();
         if live as u64 != self.reqs.live {
             panic!("BUG: {live} live requests but live_requests = {}", self.reqs.live);
         }
@@ -216,22 +214,7 @@ impl Simulation {
             panic!("BUG: {} arrived but {ended} ended and {live} live", self.m.arrived);
         }
         if let Feed::Closed(_) = self.inflow.feed {
-            let mut users: Vec<u32> = self
-                .reqs
-                .slab
-                .iter()
-                .filter(|r| {
-                    r.inst != NIL
-                        && self.fleet.instances[r.inst as usize].life != Life::Failed
-                        && !r.abandoned
-                        && matches!(
-                            r.state,
-                            ReqState::WaitModel | ReqState::WaitSlot | ReqState::Preprocessing | ReqState::Serving
-                        )
-                        || r.state == ReqState::Retrying
-                })
-                .map(|r| r.user)
-                .collect();
+            let mut users: Vec<u32> = self.reqs.slab.iter().filter(is_live).map(|r| r.user).collect();
             users.sort_unstable();
             if let Some(w) = users.windows(2).find(|w| w[0] == w[1]) {
                 panic!("BUG: user {} has two requests live", w[0]);

@@ -271,10 +271,14 @@ impl Simulation {
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
             Feed::Closed(c) => match c.client_station() {
-                Some(s) => (vec![SimTime::ZERO; s.processes as usize], s.cpu, vec![SimTime::ZERO; c.users() as usize]),
-                None => (Vec::new(), SimDuration::ZERO, vec![SimTime::ZERO; c.users() as usize]),
+                Some(s) => (
+                    (0..s.processes).map(|p| std::cmp::Reverse((SimTime::ZERO, p))).collect(),
+                    s.cpu,
+                    vec![SimTime::ZERO; c.users() as usize],
+                ),
+                None => (Default::default(), SimDuration::ZERO, vec![SimTime::ZERO; c.users() as usize]),
             },
-            Feed::Open(_) => (Vec::new(), SimDuration::ZERO, Vec::new()),
+            Feed::Open(_) => (Default::default(), SimDuration::ZERO, Vec::new()),
         };
         let mut sim = Simulation {
             tiers: Tiers::new(models.len()),

@@ -279,7 +279,9 @@ pub(super) struct Inflow {
     pub(super) thinking: u32,
     pub(super) users_done: u32,
     /// The client processes, when modelled: when each is next free.
-    pub(super) station: Vec<SimTime>,
+    /// A min-heap of (next free time, process): the earliest free process
+    /// (lowest index on ties) is at the top, found in O(log P).
+    pub(super) station: std::collections::BinaryHeap<std::cmp::Reverse<(SimTime, u32)>>,
     /// Their CPU time per request.
     pub(super) station_cpu: SimDuration,
     /// Per user, when its current request started on the client (woke).

@@ -11,6 +11,8 @@
 //! mmesim merge SHARD.jsonl… [--csv FILE] [--jsonl FILE]
 //! mmesim synth-trace --out FILE [--objects N] [--requests M] [--alpha A] [--object-bytes B] [--seed S] [--sparse-ids]
 //! mmesim validate SCENARIO.toml… [--json]
+//! mmesim calibrate SCENARIO.toml --metrics EXPORT.json|.csv [--out CALIBRATED.toml] [--json]
+//!              [--window FROM,TO] [--fix P,…] [--tolerance T] [--quiet]
 //! ```
 //!
 //! Exit codes: 0 success, 1 bad input (the message names the file and the
@@ -200,6 +202,35 @@ enum Command {
         #[arg(long)]
         jsonl: Option<PathBuf>,
     },
+    /// Fit a scenario to an endpoint's CloudWatch metrics: a digital twin
+    /// (guide §14).
+    Calibrate {
+        /// What is known of the endpoint: type, count, models, traffic.
+        scenario: PathBuf,
+        /// The endpoint's per-minute metrics: the JSON of `aws cloudwatch
+        /// get-metric-data`, or CSV `timestamp,metric,dimension,statistic,value`.
+        #[arg(long)]
+        metrics: PathBuf,
+        /// Write the calibrated scenario here (TOML).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the calibration as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Compare these seconds of the scenario (whole minutes; default:
+        /// after the warm-up to the end).
+        #[arg(long, value_name = "FROM,TO")]
+        window: Option<String>,
+        /// Parameters to keep at the scenario's value (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        fix: Vec<String>,
+        /// Relative error at which a metric counts as matched.
+        #[arg(long, default_value_t = 0.01)]
+        tolerance: f64,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Write a synthetic Zipf cache trace in oracle-general form (with
     /// next-access times, so Belady can replay it).
     SynthTrace {
@@ -357,6 +388,9 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             mmesim::replay::write_synthetic_trace(&out, objects, requests, alpha, object_bytes, seed, sparse_ids)
         }
         Command::Validate { scenarios, json } => validate_cmd(scenarios, json).map(|_| ()),
+        Command::Calibrate { scenario, metrics, out, json, window, fix, tolerance, quiet } => {
+            calibrate_cmd(scenario, metrics, out, json, window, fix, tolerance, quiet)
+        }
     }
 }
 
@@ -516,6 +550,58 @@ fn sweep_cmd(
         threads.unwrap_or_else(mmesim::sweep::default_threads),
         wall
     );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn calibrate_cmd(
+    scenario: PathBuf,
+    metrics: PathBuf,
+    out: Option<PathBuf>,
+    json: bool,
+    window: Option<String>,
+    fix: Vec<String>,
+    tolerance: f64,
+    quiet: bool,
+) -> Result<(), mmesim::Error> {
+    let window_s = match window {
+        None => None,
+        Some(w) => {
+            let parts: Vec<Option<f64>> = w.split(',').map(|x| x.trim().parse::<f64>().ok()).collect();
+            match parts.as_slice() {
+                [Some(a), Some(b)] => Some([*a, *b]),
+                _ => return Err(mmesim::Error::usage(format!("--window: expected FROM,TO in seconds, got `{w}`"))),
+            }
+        }
+    };
+    if let Some(dir) = out.as_ref().and_then(|p| p.parent()).filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(mmesim::Error::usage(format!("--out: no directory {}", dir.display())));
+        }
+    }
+    let s = mmesim::Scenario::from_file(&scenario)?;
+    let export = mmesim::cloudwatch::read_export(&metrics)?;
+    let opts = mmesim::calibrate::CalibrateOptions { window_s, tolerance, fixed: fix, ..Default::default() };
+    let pb =
+        progress_bar(None, quiet, "calibrate {spinner} sweep {prefix}: {pos} runs, fitting {msg} [{elapsed_precise}]");
+    let started = Instant::now();
+    let cal = mmesim::calibrate::calibrate(&s, &export, &opts, &|p| {
+        pb.set_prefix(p.sweep.to_string());
+        pb.set_message(p.param.to_string());
+        pb.set_position(u64::from(p.runs));
+    })?;
+    pb.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&cal).unwrap_or_else(|e| panic!("BUG: {e}")));
+    } else {
+        print!("{}", mmesim::calibrate::table(&cal));
+    }
+    if let Some(path) = &out {
+        std::fs::write(path, &cal.scenario_toml)
+            .map_err(|e| mmesim::Error::usage(format!("--out: cannot write {}: {e}", path.display())))?;
+    }
+    eprintln!("mmesim: calibrated in {} runs, {wall:.3} s wall", cal.runs);
     Ok(())
 }
 

@@ -90,7 +90,7 @@
 //!         replace_failed: true, replacement_delay: SimDuration::from_secs(300),
 //!         scale_in_pick: ScaleInPick::Newest,
 //!         request_overhead: SimDuration::ZERO, model_cache: ModelCacheSetting::Enabled,
-//!         gpu_context: Bytes::ZERO, batching: None,
+//!         gpu_context: Bytes::ZERO, batching: None, service_scale: 1.0,
 //!     },
 //!     models: vec![ModelSpec {
 //!         name: "m0".into(), memory: Bytes::from_mib(100.0), artifact: Bytes::from_mib(100.0),

@@ -76,6 +76,10 @@ pub struct ClusterConfig {
     pub gpu_context: Bytes,
     /// Dynamic batching on GPU types (Triton's `dynamic_batching`), if on.
     pub batching: Option<Batching>,
+    /// Factor on every request's service time, drawn or from a trace
+    /// (1.0: as given). What `mmesim calibrate` fits when an endpoint
+    /// serves slower or faster than the scenario's service times say.
+    pub service_scale: f64,
 }
 
 /// Dynamic batching on a GPU, as Triton does it with no queue delay: when

@@ -522,6 +522,21 @@ pub fn parse_get_metric_data_json(text: &str, origin: &str) -> Result<Export, Er
     finish(origin, raws)
 }
 
+/// Reads an export file: the JSON of `get-metric-data` if its first
+/// non-blank character is `{`, else the CSV. Errors name the file.
+pub fn read_export(path: &std::path::Path) -> Result<Export, Error> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::parse(&origin, format!("not UTF-8 text (byte {}): not a metrics export", e.utf8_error().valid_up_to()))
+    })?;
+    if text.trim_start().starts_with('{') {
+        parse_get_metric_data_json(&text, &origin)
+    } else {
+        parse_csv(&text, &origin)
+    }
+}
+
 /// Reads a CSV with header `timestamp,metric,dimension,statistic,value`
 /// (any column order; other columns ignored); an empty dimension is the
 /// endpoint. Errors name the file, the line and the field.

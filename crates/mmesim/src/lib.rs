@@ -54,6 +54,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod calibrate;
 pub mod chart;
 pub mod cloudwatch;
 mod error;

@@ -83,7 +83,7 @@ pub struct Scenario {
     /// The TOML table the scenario was read from (for overrides by dotted
     /// path).
     #[serde(skip)]
-    source: Option<toml::Table>,
+    pub(crate) source: Option<toml::Table>,
 }
 
 /// A zone by index (`0`) or by name (`"zone-b"`).
@@ -1087,6 +1087,7 @@ impl Scenario {
                 model_cache: c.model_cache,
                 gpu_context: Bytes::from_mib(c.gpu_context_mib),
                 batching: c.batching.map(|b| mmesim_core::Batching { max_batch: b.max_batch, marginal: b.marginal }),
+                service_scale: self.models.service_scale,
             },
             models,
             faults: self.faults(origin)?,

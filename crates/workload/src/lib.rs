@@ -88,7 +88,7 @@ pub use error::{Error, ErrorKind, TraceLocation, TraceProblem};
 
 pub use arrival::{ArrivalClock, ArrivalProcess, MAX_USERS};
 pub use closed::ClosedClients;
-pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS};
+pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS, MAX_SERVICE_SCALE};
 pub use popularity::{Drift, DriftMap, ModelPicker, Popularity};
 
 use mmesim_core::{Arrival, RequestSource};

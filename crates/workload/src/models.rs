@@ -140,9 +140,17 @@ pub struct ModelsSpec {
     /// service; on GPU types it runs on the vCPUs before the GPU. Default 0.
     #[serde(default)]
     pub preprocess_ms: f64,
+    /// Factor on every request's service time (generated, listed or from
+    /// a trace); default 1. `mmesim calibrate` fits it.
+    #[serde(default = "d_scale")]
+    pub service_scale: f64,
     /// Explicit models; when non-empty, replaces the generated population.
     #[serde(default)]
     pub list: Vec<ModelEntry>,
+}
+
+fn d_scale() -> f64 {
+    1.0
 }
 
 impl Default for ModelsSpec {
@@ -156,6 +164,7 @@ impl Default for ModelsSpec {
             unload_ms: d_unload(),
             payload_kib: 0.0,
             preprocess_ms: 0.0,
+            service_scale: 1.0,
             list: Vec::new(),
         }
     }
@@ -166,6 +175,8 @@ pub const MAX_MODELS: u32 = 10_000_000;
 /// Largest time a model-level duration (service mean, overheads) may take,
 /// ms (10^9 s).
 pub const MAX_MS: f64 = 1e12;
+/// Largest `service_scale` (service times stay within [`MAX_MS`] × 10).
+pub const MAX_SERVICE_SCALE: f64 = 10.0;
 /// Largest model or artifact, MiB (1 PiB).
 pub const MAX_MIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -222,6 +233,10 @@ impl ModelsSpec {
         nonneg("payload_kib", self.payload_kib)?;
         at_most("payload_kib", self.payload_kib, MAX_MIB * 1024.0)?;
         nonneg("preprocess_ms", self.preprocess_ms)?;
+        if !(self.service_scale > 0.0 && self.service_scale <= MAX_SERVICE_SCALE) {
+            let message = format!("`service_scale` must be in (0, {MAX_SERVICE_SCALE}], got {}", self.service_scale);
+            return Err(Error::invalid("service_scale", message));
+        }
         at_most("preprocess_ms", self.preprocess_ms, MAX_MS)?;
         at_most("load_overhead_ms", self.load_overhead_ms, MAX_MS)?;
         nonneg("unload_ms", self.unload_ms)?;

@@ -65,7 +65,11 @@ impl Simulation {
         // Drawn for every arrival, whatever happens to it, so the service
         // stream never depends on a policy.
         let drawn = self.models[model as usize].service.sample(&mut self.inflow.service_rng);
-        let service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
+        let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
+        let scale = self.cfg.cluster.service_scale;
+        if scale != 1.0 {
+            service = SimDuration::from_nanos((service.as_nanos() as f64 * scale).round() as u64);
+        }
         let measured = self.now.as_nanos() >= self.cfg.warmup.as_nanos();
         self.m.arrived += 1;
         self.m.minute.invocations += 1;

@@ -104,6 +104,7 @@ fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models:
             model_cache: ModelCacheSetting::Enabled,
             gpu_context: Bytes(0),
             batching: None,
+            service_scale: 1.0,
         },
         models: (0..models)
             .map(|i| ModelSpec {

@@ -19,8 +19,10 @@
 //! runs: [`trace`] (real traffic: `[workload] trace`), [`Sweep`] (a grid of
 //! scenarios by dotted-path axes, run in parallel, shardable, see
 //! [`sweep`]), [`recommend()`] (the cheapest instance type and count that
-//! meet a p99 target, see [`mod@recommend`]) and [`replay`] (cache-only trace
-//! replay).
+//! meet a p99 target, see [`mod@recommend`]), [`replay`] (cache-only trace
+//! replay), [`validate`] (published figures against a scenario) and
+//! [`calibrate`] (a twin fitted to an endpoint's CloudWatch metrics, read
+//! and written by [`cloudwatch`]).
 //!
 //! Key design choice: every scenario field has a documented default and
 //! unknown keys are rejected, so a typo is an error rather than a silently

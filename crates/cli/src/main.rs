@@ -304,7 +304,11 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                     MetricsFormat::Csv => mmesim::metrics_csv(&out),
                     MetricsFormat::CloudwatchJson => mmesim::cloudwatch::to_get_metric_data_json(
                         &out,
-                        &mmesim::cloudwatch::ExportOptions { start_unix_s, all_dimensions: true },
+                        &mmesim::cloudwatch::ExportOptions {
+                            start_unix_s,
+                            all_dimensions: true,
+                            vcpus: mmesim::cloudwatch::cpu_utilization_vcpus(&s)?,
+                        },
                     ),
                 };
                 std::fs::write(&path, text)

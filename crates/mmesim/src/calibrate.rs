@@ -22,7 +22,8 @@
 //! unloading times) weighted by their `SampleCount` when the export has it,
 //! `ModelCacheHit` by its `SampleCount` (else by `Invocations`), counts and
 //! snapshots (`Invocations`, `LoadedModelCount`, the utilisations,
-//! `InstanceCount`) per minute.
+//! `InstanceCount`) per minute. `CPUUtilization` is read as CloudWatch
+//! publishes it, summed over the type's vCPUs, and divided by them.
 //!
 //! **What is fitted** ([`Param`]): each parameter has one metric that
 //! identifies it, and is fitted only when the export has that metric with
@@ -79,7 +80,7 @@
 //! let truth = Scenario::from_toml_str(&text.replace("10.0", "15.0"), "truth.toml")?;
 //! let out = truth.run_with(RunOptions { record_metrics: true, ..Default::default() })?;
 //! let export = cloudwatch::parse_get_metric_data_json(
-//!     &cloudwatch::to_get_metric_data_json(&out, &ExportOptions::default()), "metrics.json")?;
+//!     &cloudwatch::to_get_metric_data_json(&out, &ExportOptions::for_scenario(&truth)?), "metrics.json")?;
 //!
 //! let twin = calibrate(&Scenario::from_toml_str(text, "s.toml")?, &export, &CalibrateOptions::default(), &|_| {})?;
 //! let scale = twin.param("service_scale").and_then(|p| p.fitted).unwrap();
@@ -414,11 +415,12 @@ fn observed_summary(export: &Export, from: u64, to: u64, vcpus: u32, warnings: &
         } else {
             None
         };
-        let mut scale = 1.0;
-        if metric == "CPUUtilization" && vcpus > 1 && series.points.iter().any(|p| p.1 > 100.0) {
-            scale = 1.0 / f64::from(vcpus);
+        // CloudWatch sums CPUUtilization over the vCPUs; mmesim's is their share.
+        let scale = if metric == "CPUUtilization" { 1.0 / f64::from(vcpus.max(1)) } else { 1.0 };
+        if metric == "CPUUtilization" && series.points.iter().any(|p| p.1 > 100.0 * f64::from(vcpus.max(1)) + 1e-9) {
             warnings.push(format!(
-                "CPUUtilization exceeds 100 %: read as CloudWatch's sum over the type's {vcpus} vCPUs and divided by {vcpus}"
+                "CPUUtilization exceeds {} %, the most {vcpus} vCPUs can show: is the export of this instance type?",
+                100 * vcpus
             ));
         }
         let points = series.points.iter().map(|&(m, v)| {
@@ -812,7 +814,7 @@ pub fn calibrate(
     }
     let (b, initial) = Base::new(base, &origin)?;
     let mut warnings = Vec::new();
-    let vcpus = base.catalog(&origin)?.get(&base.cluster.instance_type).map_or(1, |t| t.vcpus);
+    let vcpus = crate::cloudwatch::cpu_utilization_vcpus(base)?;
     let obs = observed_summary(export, from, to, vcpus, &mut warnings);
     if obs.samples("ModelLatency") == 0.0 {
         return Err(Error::invalid(

@@ -35,7 +35,12 @@
 //! - **Units**: `ModelLatency`, `OverheadLatency`, `ModelLoadingWaitTime`,
 //!   `ModelDownloadingTime`, `ModelLoadingTime` and `ModelUnloadingTime`
 //!   are microseconds in CloudWatch and are **converted to milliseconds**
-//!   on import (except their `SampleCount`); utilisations are percent.
+//!   on import (except their `SampleCount`); utilisations are percent,
+//!   and `CPUUtilization` is CloudWatch's: the **sum over the instance's
+//!   vCPUs** (0–400 % on 4 vCPUs; averaged over instances at the
+//!   endpoint), so the writer multiplies mmesim's share of all vCPUs by
+//!   [`ExportOptions::vcpus`] and a reader that compares with a simulation
+//!   divides by them ([`cpu_utilization_vcpus`]).
 //!
 //! Bad input is an [`Error`] naming the file and the series: an unknown
 //! metric or statistic, an empty series, a duplicate series, timestamps out
@@ -599,7 +604,7 @@ pub fn parse_csv(text: &str, origin: &str) -> Result<Export, Error> {
 // Writing
 
 /// What [`to_get_metric_data_json`] writes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportOptions {
     /// The timestamp of minute 0, seconds since 1970-01-01 UTC (default 0:
     /// `1970-01-01T00:00:00+00:00`); must be a whole minute (rounded down).
@@ -607,6 +612,35 @@ pub struct ExportOptions {
     /// Write the per-instance and per-zone series too (Label
     /// `… instance=ID`, `… zone=NAME`), not only the endpoint's.
     pub all_dimensions: bool,
+    /// The instance type's vCPUs on CPU types (1 on GPU types; default 1):
+    /// CloudWatch's `CPUUtilization` is the *sum* of the vCPUs'
+    /// utilisations (0–400 % on 4 vCPUs), so mmesim's share of all vCPUs
+    /// is multiplied by it. [`ExportOptions::for_scenario`] sets it.
+    pub vcpus: u32,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions { start_unix_s: 0, all_dimensions: false, vcpus: 1 }
+    }
+}
+
+impl ExportOptions {
+    /// The options for a run of `s`: its type's vCPUs (on CPU types), the
+    /// other fields at their defaults.
+    pub fn for_scenario(s: &crate::Scenario) -> Result<ExportOptions, Error> {
+        Ok(ExportOptions { vcpus: cpu_utilization_vcpus(s)?, ..Default::default() })
+    }
+}
+
+/// What CloudWatch's `CPUUtilization` of a run of `s` is summed over: the
+/// type's vCPUs on CPU types, 1 on GPU types (where mmesim's
+/// `CPUUtilization` measures the GPU's slots).
+pub fn cpu_utilization_vcpus(s: &crate::Scenario) -> Result<u32, Error> {
+    let ty = s.catalog(&s.name)?.get(&s.cluster.instance_type).cloned().ok_or_else(|| {
+        Error::invalid(&s.name, "cluster.instance_type", format!("unknown instance type `{}`", s.cluster.instance_type))
+    })?;
+    Ok(if ty.gpu.is_some() { 1 } else { ty.vcpus.max(1) })
 }
 
 /// (dimension kind: 0 endpoint, 1 zone, 2 instance; its index; metric
@@ -664,6 +698,7 @@ pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> Stri
             let v = match st {
                 Statistic::SampleCount => r.samples as f64,
                 _ if MICROSECOND_METRICS.contains(&r.metric) => r.value * 1000.0,
+                _ if r.metric == "CPUUtilization" => r.value * f64::from(opts.vcpus.max(1)),
                 _ => r.value,
             };
             groups.entry((dk, di, mi, st)).or_default().push((r.minute, v));

@@ -61,7 +61,10 @@ const TRUTH: [(&str, f64); 9] = [
 
 fn export_of(s: &Scenario) -> (mmesim::RunResult, cloudwatch::Export) {
     let out = s.run_with(RunOptions { record_metrics: true, ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
-    let opts = ExportOptions { start_unix_s: 1_796_032_800, all_dimensions: false };
+    let opts = ExportOptions {
+        start_unix_s: 1_796_032_800,
+        ..ExportOptions::for_scenario(s).unwrap_or_else(|e| panic!("{e}"))
+    };
     let json = cloudwatch::to_get_metric_data_json(&out, &opts);
     let export = cloudwatch::parse_get_metric_data_json(&json, "truth.json").unwrap_or_else(|e| panic!("{e}"));
     (out, export)

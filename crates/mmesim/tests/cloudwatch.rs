@@ -28,7 +28,7 @@ fn close(a: f64, b: f64) -> bool {
 fn round_trip_equals_the_runs_rows() {
     let out = common::run_checked(&common::scenario(SCENARIO));
     assert!(!out.metrics.is_empty());
-    let opts = ExportOptions { start_unix_s: 1_796_032_800, all_dimensions: true }; // 2026-11-30T10:00:00Z
+    let opts = ExportOptions { start_unix_s: 1_796_032_800, all_dimensions: true, vcpus: 1 }; // 2026-11-30T10:00:00Z
     let json = cloudwatch::to_get_metric_data_json(&out, &opts);
     assert!(json.contains("\"Timestamps\""), "{json}");
     assert!(json.contains("2026-11-30T10:00:00+00:00"), "minute 0 at the start");

@@ -497,6 +497,10 @@ struct Base {
     dir: std::path::PathBuf,
     /// Index of the `[[instance_types]]` entry of the endpoint's type.
     type_entry: usize,
+    /// Whether the scenario has that entry (else it is appended when needed).
+    type_entry_exists: bool,
+    /// The type's name.
+    type_name: String,
     /// The type's download rates (MB/s): one S3 stream, the instance.
     s3_stream: f64,
     download: f64,
@@ -507,7 +511,7 @@ struct Base {
 
 impl Base {
     fn new(s: &Scenario, origin: &str) -> Result<(Base, BTreeMap<Param, f64>), Error> {
-        let Some(mut table) = s.source.clone() else {
+        let Some(table) = s.source.clone() else {
             return Err(Error::invalid_in(origin, "calibration needs a scenario read from TOML"));
         };
         let cat = s.catalog(origin)?;
@@ -518,19 +522,17 @@ impl Base {
                 format!("unknown instance type `{}`", s.cluster.instance_type),
             )
         })?;
-        let list = table.entry("instance_types").or_insert_with(|| toml::Value::Array(Vec::new()));
-        let toml::Value::Array(list) = list else {
-            return Err(Error::invalid(origin, "instance_types", "must be a list of tables"));
+        // The `[[instance_types]]` entry of the endpoint's type: its index,
+        // or where one is appended if the download rates are fitted.
+        let list = match table.get("instance_types") {
+            None => &[][..],
+            Some(toml::Value::Array(list)) => list.as_slice(),
+            Some(_) => return Err(Error::invalid(origin, "instance_types", "must be a list of tables")),
         };
         let found = list.iter().position(|t| t.get("name").and_then(|n| n.as_str()) == Some(&s.cluster.instance_type));
-        let type_entry = match found {
-            Some(i) => i,
-            None => {
-                let mut t = toml::Table::new();
-                t.insert("name".into(), toml::Value::String(s.cluster.instance_type.clone()));
-                list.push(toml::Value::Table(t));
-                list.len() - 1
-            }
+        let (type_entry, type_entry_exists) = match found {
+            Some(i) => (i, true),
+            None => (list.len(), false),
         };
         let s3_stream = ty.s3_stream_bytes_per_s / 1e6;
         let download = ty.download_bytes_per_s / 1e6;
@@ -559,6 +561,8 @@ impl Base {
             table,
             dir: s.base_dir().to_path_buf(),
             type_entry,
+            type_entry_exists,
+            type_name: s.cluster.instance_type.clone(),
             s3_stream,
             download,
             streams,
@@ -603,6 +607,14 @@ impl Base {
     /// The scenario with the parameters at `values` (those in `set`).
     fn scenario(&self, values: &BTreeMap<Param, f64>, set: &[Param], origin: &str) -> Result<Scenario, Error> {
         let mut t = self.table.clone();
+        if set.contains(&Param::DownloadBandwidth) && !self.type_entry_exists {
+            let mut entry = toml::Table::new();
+            entry.insert("name".into(), toml::Value::String(self.type_name.clone()));
+            let list = t.entry("instance_types").or_insert_with(|| toml::Value::Array(Vec::new()));
+            if let toml::Value::Array(list) = list {
+                list.push(toml::Value::Table(entry));
+            }
+        }
         for &p in set {
             for (path, v) in self.fields(p, values[&p]) {
                 crate::sweep::set_path(&mut t, &path, v).map_err(|m| Error::invalid(origin, &path, m))?;
@@ -988,11 +1000,18 @@ pub fn calibrate(
         }
     }
     let mut header =
-        format!("# Calibrated by `mmesim calibrate` from {file} (minutes {from}–{}, {runs} runs).\n# Fitted:", to - 1);
-    for pf in parameters.iter().filter(|p| p.fitted.is_some()) {
-        header.push_str(&format!(" {} = {} (was {});", pf.name, num(pf.fitted.unwrap_or(0.0)), num(pf.initial)));
+        format!("# Calibrated by `mmesim calibrate` from {file} (minutes {from}–{}, {runs} runs).\n", to - 1);
+    for pf in &parameters {
+        let line = match (pf.fitted, pf.status) {
+            (Some(v), ParamStatus::Fitted) => format!("fitted {} (was {})", num(v), num(pf.initial)),
+            (Some(v), _) => {
+                format!("best effort {} (was {}): {}", num(v), num(pf.initial), pf.reason.as_deref().unwrap_or(""))
+            }
+            (None, ParamStatus::Fixed) => format!("kept at {}: fixed", num(pf.initial)),
+            (None, _) => format!("kept at {}: {}", num(pf.initial), pf.reason.as_deref().unwrap_or("")),
+        };
+        header.push_str(&format!("#   {}: {line}\n", pf.name));
     }
-    header.push('\n');
     let body = twin
         .source
         .as_ref()
@@ -1009,7 +1028,7 @@ pub fn calibrate(
         metrics,
         warnings,
         set,
-        scenario_toml: header + &body,
+        scenario_toml: if body.ends_with('\n') { header + &body } else { header + &body + "\n" },
         twin,
     })
 }

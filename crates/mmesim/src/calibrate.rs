@@ -42,6 +42,12 @@
 //! | unload time | `models.unload_ms` | `ModelUnloadingTime`, when models were unloaded |
 //! | load overhead | `models.load_overhead_ms` | `ModelLoadingTime`, when models were loaded |
 //!
+//! A time metric identifies its parameter only with at least
+//! [`MIN_SAMPLES`] samples in the window, when the export gives its
+//! `SampleCount` (without one, every minute weighs the same and the
+//! calibration warns). The overhead latency is fitted to `OverheadLatency`
+//! less the loading waits SageMaker counts in it, which needs the
+//! `SampleCount` of both.
 //! `Invocations` and `ModelLatency` are required; every other metric is
 //! optional and identifies its parameter. Traffic is the user's input and
 //! never fitted: when the twin's `Invocations` differ from the observed by
@@ -372,6 +378,8 @@ fn is_time(metric: &str) -> bool {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Summary {
     means: BTreeMap<&'static str, (f64, f64)>,
+    /// Time metrics whose weights are sample counts (not minutes).
+    counted: Vec<&'static str>,
 }
 
 impl Summary {
@@ -400,6 +408,7 @@ fn mean(points: impl Iterator<Item = (u64, f64, f64)>, from: u64, to: u64) -> (f
 
 fn observed_summary(export: &Export, from: u64, to: u64, vcpus: u32, warnings: &mut Vec<String>) -> Summary {
     let mut s = Summary::default();
+    let mut uncounted = Vec::new();
     let at = |metric: &str, st: Statistic| export.get(metric, st, "endpoint");
     for metric in COMPARED {
         let stat = if metric == "Invocations" || metric == "Invocation5XXErrors" {
@@ -423,6 +432,11 @@ fn observed_summary(export: &Export, from: u64, to: u64, vcpus: u32, warnings: &
                 100 * vcpus
             ));
         }
+        if counts.is_some() {
+            s.counted.push(metric);
+        } else if is_time(metric) {
+            uncounted.push(metric);
+        }
         let points = series.points.iter().map(|&(m, v)| {
             let w = match &counts {
                 Some(c) => c.get(&m).copied().unwrap_or(0.0),
@@ -431,6 +445,12 @@ fn observed_summary(export: &Export, from: u64, to: u64, vcpus: u32, warnings: &
             (m, v * scale, w)
         });
         s.means.insert(metric, mean(points, from, to));
+    }
+    if !uncounted.is_empty() {
+        warnings.push(format!(
+            "no SampleCount for {}: every minute weighs the same, and the {MIN_SAMPLES}-sample rule cannot be applied",
+            uncounted.join(", ")
+        ));
     }
     // The residual needs sample counts, not minutes, as weights.
     if export.get("OverheadLatency", Statistic::SampleCount, "endpoint").is_some()
@@ -628,7 +648,7 @@ impl Base {
     /// Bounds of `p`.
     fn bounds(&self, p: Param, initial: f64) -> (f64, f64) {
         match p {
-            Param::ServiceScale => (0.1, mmesim_workload::MAX_SERVICE_SCALE),
+            Param::ServiceScale => (0.01, mmesim_workload::MAX_SERVICE_SCALE),
             Param::CpuPerRequest => (1.0, f64::from(self.slots.max(1))),
             Param::RequestOverhead => (0.0, 60_000.0),
             Param::DownloadBandwidth => (initial / 1000.0, initial * 100.0),
@@ -850,7 +870,7 @@ pub fn calibrate(
                 .into())
         } else if obs.get(metric).is_none() {
             Err(format!("the export has no `{metric}` with samples in the window"))
-        } else if is_time(metric) && obs.samples(metric) < MIN_SAMPLES {
+        } else if is_time(metric) && obs.counted.contains(&metric) && obs.samples(metric) < MIN_SAMPLES {
             Err(format!(
                 "only {} {metric} samples in the window; at least {MIN_SAMPLES} identify it",
                 obs.samples(metric)

@@ -586,12 +586,15 @@ fn calibrate_cmd(
     let s = mmesim::Scenario::from_file(&scenario)?;
     let export = mmesim::cloudwatch::read_export(&metrics)?;
     let opts = mmesim::calibrate::CalibrateOptions { window_s, tolerance, fixed: fix, ..Default::default() };
-    let pb =
-        progress_bar(None, quiet, "calibrate {spinner} sweep {prefix}: {pos} runs, fitting {msg} [{elapsed_precise}]");
+    let pb = progress_bar(None, quiet, "calibrate {spinner} sweep {prefix}: {pos} runs, {msg} [{elapsed_precise}]");
+    // A run can take seconds: keep the spinner and the clock moving.
+    pb.set_prefix("1");
+    pb.set_message("first run");
+    pb.enable_steady_tick(std::time::Duration::from_millis(100));
     let started = Instant::now();
     let cal = mmesim::calibrate::calibrate(&s, &export, &opts, &|p| {
         pb.set_prefix(p.sweep.to_string());
-        pb.set_message(p.param.to_string());
+        pb.set_message(format!("fitting {}", p.param));
         pb.set_position(u64::from(p.runs));
     })?;
     pb.finish_and_clear();

@@ -23,7 +23,8 @@
 //! `ModelCacheHit` by its `SampleCount` (else by `Invocations`), counts and
 //! snapshots (`Invocations`, `LoadedModelCount`, the utilisations,
 //! `InstanceCount`) per minute. `CPUUtilization` is read as CloudWatch
-//! publishes it, summed over the type's vCPUs, and divided by them.
+//! publishes it, summed over the type's vCPUs, and divided by them;
+//! `LoadedModelCount` as its `Average`, the models loaded per instance.
 //!
 //! **What is fitted** ([`Param`]): each parameter has one metric that
 //! identifies it, and is fitted only when the export has that metric with
@@ -463,12 +464,23 @@ fn observed_summary(export: &Export, from: u64, to: u64, vcpus: u32, warnings: &
 
 fn simulated_summary(rows: &[MetricRow], from: u64, to: u64) -> Summary {
     let mut s = Summary::default();
+    // LoadedModelCount's Average is per instance in CloudWatch; the rows
+    // hold the endpoint's sum.
+    let instances: BTreeMap<u64, f64> = rows
+        .iter()
+        .filter(|r| r.dimension == Dimension::Endpoint && r.metric == "InstanceCount")
+        .map(|r| (r.minute, r.value.max(1.0)))
+        .collect();
     for metric in COMPARED {
         let weighted = is_time(metric) || metric == "ModelCacheHit";
-        let points = rows
-            .iter()
-            .filter(|r| r.dimension == Dimension::Endpoint && r.metric == metric)
-            .map(|r| (r.minute, r.value, if weighted { r.samples as f64 } else { 1.0 }));
+        let points = rows.iter().filter(|r| r.dimension == Dimension::Endpoint && r.metric == metric).map(|r| {
+            let v = if metric == "LoadedModelCount" {
+                r.value / instances.get(&r.minute).copied().unwrap_or(1.0)
+            } else {
+                r.value
+            };
+            (r.minute, v, if weighted { r.samples as f64 } else { 1.0 })
+        });
         s.means.insert(metric, mean(points, from, to));
     }
     s.derive();
@@ -723,7 +735,7 @@ impl Search<'_> {
         };
         // First step: the metric taken as proportional (log) or additive
         // (linear) in the parameter.
-        let ratio = if target > 0.0 && f0 > 0.0 { (target / f0).clamp(0.25, 4.0) } else { 2.0 };
+        let ratio = if target > 0.0 && f0 > 0.0 { (target / f0).clamp(0.05, 20.0) } else { 2.0 };
         let mut x1 = match p {
             Param::RequestOverhead | Param::LoadOverhead => x0 + (target - f0),
             // LoadedModelCount falls with the overhead; MemoryUtilization rises.
@@ -776,6 +788,9 @@ impl Search<'_> {
                     }
                 }
                 _ if secant.is_finite() => secant,
+                // The metric did not move (a flat stretch: e.g. every model
+                // fits at both values): go twice as far the same way.
+                _ if ub != ua => ub + 2.0 * (ub - ua),
                 _ => break,
             };
             let nx = from_u(next);
@@ -938,6 +953,30 @@ pub fn calibrate(
         }
     }
     let sweeps = search.sweep;
+    // A whole-number parameter that misses its metric: the nearest whole
+    // number is its fit when neither neighbour does better.
+    let mut nearest_whole: Vec<Param> = Vec::new();
+    for (p, metric) in plan.iter().filter_map(|(p, w)| w.as_ref().ok().map(|m| (*p, *m))) {
+        if p.space() != Space::Integer || errors.get(&p).is_none_or(|e| e.abs() <= opts.tolerance) {
+            continue;
+        }
+        let target = obs.get(metric).unwrap_or(0.0);
+        let rel = |f: f64| if target != 0.0 { (f - target) / target } else { f };
+        let (lo, hi) = b.bounds(p, initial[&p]);
+        let x = search.values[&p];
+        let mut best = (x, errors[&p]);
+        for n in [x - 1.0, x + 1.0] {
+            if (lo..=hi).contains(&n) {
+                let e = rel(search.metric_at(p, metric, n)?);
+                if e.abs() < best.1.abs() {
+                    best = (n, e);
+                }
+            }
+        }
+        search.values.insert(p, best.0);
+        errors.insert(p, best.1);
+        nearest_whole.push(p);
+    }
     let twin_sum = search.eval(active.first().copied().unwrap_or(Param::ServiceScale))?;
     let values = search.values.clone();
     let runs = search.runs;
@@ -954,6 +993,9 @@ pub fn calibrate(
                     let e = errors.get(p).copied().unwrap_or(0.0);
                     if e.abs() <= opts.tolerance {
                         (Some(values[p]), ParamStatus::Fitted, None)
+                    } else if nearest_whole.contains(p) {
+                        let reason = format!("the nearest whole number: {m} off by {:+.1} %", e * 100.0);
+                        (Some(values[p]), ParamStatus::Fitted, Some(reason))
                     } else {
                         let (lo, hi) = b.bounds(*p, initial[p]);
                         let at = if values[p] <= lo {
@@ -1057,6 +1099,9 @@ fn num(v: f64) -> String {
     let a = v.abs();
     if a < 1e-9 {
         "0".to_string()
+    } else if (0.001..1e6).contains(&a) {
+        // Four significant digits, exactly as the calibrated file holds them.
+        format!("{}", round4(v))
     } else if a >= 1000.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {
@@ -1081,7 +1126,10 @@ pub fn table(c: &Calibration) -> String {
     s.push_str("| parameter | initial | fitted | from | status |\n|---|---:|---:|---|---|\n");
     for p in &c.parameters {
         let status = match p.status {
-            ParamStatus::Fitted => "fitted".to_string(),
+            ParamStatus::Fitted => match &p.reason {
+                Some(r) => format!("fitted: {r}"),
+                None => "fitted".to_string(),
+            },
             ParamStatus::BestEffort => format!("best effort: {}", p.reason.as_deref().unwrap_or("")),
             ParamStatus::NotIdentifiable => format!("not identifiable: {}", p.reason.as_deref().unwrap_or("")),
             ParamStatus::Fixed => "fixed".to_string(),

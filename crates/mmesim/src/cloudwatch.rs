@@ -12,7 +12,7 @@
 //! wall clock). The statistics written are those CloudWatch users export:
 //! `Sum` for counts (`Invocations`, `InvocationsPerInstance`,
 //! `Invocation4XXErrors`, `Invocation5XXErrors`), `Average` for everything
-//! else, and `SampleCount` as well for the times (how many requests, loads,
+//! else (and `Sum` too for `LoadedModelCount`), and `SampleCount` as well for the times (how many requests, loads,
 //! downloads or unloads the minute's average summarises). Every minute is
 //! written, a minute without samples as `Average` 0 with `SampleCount` 0
 //! (CloudWatch would leave it out; the readers accept both).
@@ -41,6 +41,10 @@
 //!   endpoint), so the writer multiplies mmesim's share of all vCPUs by
 //!   [`ExportOptions::vcpus`] and a reader that compares with a simulation
 //!   divides by them ([`cpu_utilization_vcpus`]).
+//! - **`LoadedModelCount`** is emitted per instance, as SageMaker does:
+//!   its `Average` at the endpoint (or a zone) is the models loaded per
+//!   instance in service, its `Sum` the models loaded in all (mmesim's
+//!   own per-minute rows hold the sum).
 //!
 //! Bad input is an [`Error`] naming the file and the series: an unknown
 //! metric or statistic, an empty series, a duplicate series, timestamps out
@@ -652,6 +656,8 @@ fn statistics_of(metric: &str) -> &'static [Statistic] {
     match metric {
         "Invocations" | "InvocationsPerInstance" | "Invocation4XXErrors" | "Invocation5XXErrors" => &[Statistic::Sum],
         m if MICROSECOND_METRICS.contains(&m) => &[Statistic::Average, Statistic::SampleCount],
+        // Per instance (Average) and in all (Sum), as SageMaker emits it.
+        "LoadedModelCount" => &[Statistic::Average, Statistic::Sum],
         _ => &[Statistic::Average],
     }
 }
@@ -684,6 +690,14 @@ pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> Stri
     let start = opts.start_unix_s - opts.start_unix_s.rem_euclid(60);
     // (dimension order key, metric index, statistic) → (minute, value) points.
     let mut groups: BTreeMap<GroupKey, Vec<(u64, f64)>> = BTreeMap::new();
+    // Instances in service per (dimension, minute): LoadedModelCount's
+    // Average is per instance.
+    let instances: BTreeMap<(Dimension, u64), f64> = result
+        .metrics
+        .iter()
+        .filter(|r| r.metric == "InstanceCount")
+        .map(|r| ((r.dimension, r.minute), r.value))
+        .collect();
     for r in &result.metrics {
         let (dk, di) = match r.dimension {
             Dimension::Endpoint => (0u8, 0u32),
@@ -699,6 +713,10 @@ pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> Stri
                 Statistic::SampleCount => r.samples as f64,
                 _ if MICROSECOND_METRICS.contains(&r.metric) => r.value * 1000.0,
                 _ if r.metric == "CPUUtilization" => r.value * f64::from(opts.vcpus.max(1)),
+                Statistic::Average if r.metric == "LoadedModelCount" => match r.dimension {
+                    Dimension::Instance(_) => r.value,
+                    d => r.value / instances.get(&(d, r.minute)).copied().unwrap_or(1.0).max(1.0),
+                },
                 _ => r.value,
             };
             groups.entry((dk, di, mi, st)).or_default().push((r.minute, v));

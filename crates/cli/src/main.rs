@@ -1,8 +1,9 @@
 //! The `mmesim` command-line tool.
 //!
 //! ```text
-//! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE] [--metrics-format csv|cloudwatch-json]
-//!              [--metrics-start RFC3339] [--plot FILE.svg]
+//! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE]
+//!              [--metrics-format csv|cloudwatch-json|cloudwatch-csv] [--metrics-start RFC3339]
+//!              [--metrics-endpoint-only] [--plot FILE.svg]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
 //! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet] [--list]
@@ -39,6 +40,9 @@ enum MetricsFormat {
     Csv,
     /// The JSON of `aws cloudwatch get-metric-data`.
     CloudwatchJson,
+    /// The same series as CSV `timestamp,metric,dimension,statistic,value`
+    /// (what `calibrate --metrics` reads besides the JSON).
+    CloudwatchCsv,
 }
 
 #[derive(Subcommand)]
@@ -57,14 +61,20 @@ enum Command {
         /// endpoint) to this file (CSV unless --metrics-format says otherwise).
         #[arg(long)]
         metrics: Option<PathBuf>,
-        /// The format of --metrics: csv (tidy rows) or cloudwatch-json (the
-        /// JSON of `aws cloudwatch get-metric-data`, times in microseconds).
+        /// The format of --metrics: csv (tidy rows), cloudwatch-json (the
+        /// JSON of `aws cloudwatch get-metric-data`, times in microseconds)
+        /// or cloudwatch-csv (the same series as CSV).
         #[arg(long, value_enum, default_value_t = MetricsFormat::Csv, requires = "metrics")]
         metrics_format: MetricsFormat,
-        /// With cloudwatch-json: the timestamp of minute 0, RFC 3339 at a
-        /// whole minute (default 1970-01-01T00:00:00Z).
+        /// With cloudwatch-json or -csv: the timestamp of minute 0, RFC 3339
+        /// at a whole minute (default 1970-01-01T00:00:00Z).
         #[arg(long, requires = "metrics")]
         metrics_start: Option<String>,
+        /// With cloudwatch-json or -csv: only the endpoint's series (what a
+        /// get-metric-data query for the endpoint returns), not the zones'
+        /// and instances'.
+        #[arg(long, requires = "metrics")]
+        metrics_endpoint_only: bool,
         /// Draw requests, hit ratio, p99, loaded models and instances over
         /// time, fault windows shaded, to this SVG file.
         #[arg(long)]
@@ -270,7 +280,7 @@ fn run(cli: Cli) -> Result<bool, mmesim::Error> {
 
 fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
     match cli.command {
-        Command::Run { scenario, seed, json, metrics, metrics_format, metrics_start, plot } => {
+        Command::Run { scenario, seed, json, metrics, metrics_format, metrics_start, metrics_endpoint_only, plot } => {
             let start_unix_s = match metrics_start.as_deref() {
                 None => 0,
                 Some(t) => match mmesim::cloudwatch::parse_rfc3339(t) {
@@ -283,6 +293,11 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                     }
                 },
             };
+            if metrics_endpoint_only && metrics_format == MetricsFormat::Csv {
+                return Err(mmesim::Error::usage(
+                    "--metrics-endpoint-only: only with --metrics-format cloudwatch-json or cloudwatch-csv",
+                ));
+            }
             let mut s = mmesim::Scenario::from_file(&scenario)?;
             if let Some(seed) = seed {
                 s.seed = seed;
@@ -300,16 +315,15 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 print!("{}", mmesim::summary_table(&out.report));
             }
             if let Some(path) = metrics {
+                let cw = mmesim::cloudwatch::ExportOptions {
+                    start_unix_s,
+                    all_dimensions: !metrics_endpoint_only,
+                    vcpus: mmesim::cloudwatch::cpu_utilization_vcpus(&s)?,
+                };
                 let text = match metrics_format {
                     MetricsFormat::Csv => mmesim::metrics_csv(&out),
-                    MetricsFormat::CloudwatchJson => mmesim::cloudwatch::to_get_metric_data_json(
-                        &out,
-                        &mmesim::cloudwatch::ExportOptions {
-                            start_unix_s,
-                            all_dimensions: true,
-                            vcpus: mmesim::cloudwatch::cpu_utilization_vcpus(&s)?,
-                        },
-                    ),
+                    MetricsFormat::CloudwatchJson => mmesim::cloudwatch::to_get_metric_data_json(&out, &cw),
+                    MetricsFormat::CloudwatchCsv => mmesim::cloudwatch::to_csv(&out, &cw),
                 };
                 std::fs::write(&path, text)
                     .map_err(|e| mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display())))?;

@@ -108,3 +108,34 @@ fn bad_input_is_one_line_naming_file_and_series() {
     let out = dir.join("no/such/dir/twin.toml").display().to_string();
     expect_one_line_error(&["calibrate", &base, "--metrics", &metrics, "--out", &out], &["--out", "no directory"]);
 }
+
+#[test]
+fn cloudwatch_csv_calibrates_as_the_json_does() {
+    let (dir, base, metrics) = setup("csv");
+    let csv = dir.join("metrics.csv");
+    let truth = dir.join("truth.toml");
+    let args = [
+        "run",
+        truth.to_str().unwrap_or(""),
+        "--metrics",
+        csv.to_str().unwrap_or(""),
+        "--metrics-format",
+        "cloudwatch-csv",
+        "--metrics-endpoint-only",
+    ];
+    assert_eq!(mmesim(&args).status.code(), Some(0));
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    assert!(text.starts_with("timestamp,metric,dimension,statistic,value\n1970-01-01T00:00:00+00:00,Invocations,,Sum,"));
+    assert!(!text.contains("instance="), "endpoint only");
+    let a = mmesim(&["calibrate", &base, "--metrics", &metrics]);
+    let b = mmesim(&["calibrate", &base, "--metrics", csv.to_str().unwrap_or("")]);
+    let body =
+        |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(!body(&a).is_empty());
+    assert_eq!(body(&a), body(&b), "the two formats give the same twin");
+    // --metrics-endpoint-only needs a CloudWatch format.
+    expect_one_line_error(
+        &["run", truth.to_str().unwrap_or(""), "--metrics", csv.to_str().unwrap_or(""), "--metrics-endpoint-only"],
+        &["--metrics-endpoint-only"],
+    );
+}

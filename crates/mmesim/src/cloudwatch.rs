@@ -686,6 +686,34 @@ struct OutFile {
 /// same run gives the same bytes. Empty series if the run recorded no
 /// metrics.
 pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> String {
+    let results = written_series(result, opts);
+    let file = OutFile { metric_data_results: results, messages: Vec::new() };
+    let mut s = serde_json::to_string_pretty(&file).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The run's per-minute metrics as the CSV [`parse_csv`] reads
+/// (`timestamp,metric,dimension,statistic,value`; an empty dimension for
+/// the endpoint): the same series, values and units as
+/// [`to_get_metric_data_json`], each oldest first.
+pub fn to_csv(result: &RunResult, opts: &ExportOptions) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["timestamp", "metric", "dimension", "statistic", "value"]);
+    for r in written_series(result, opts) {
+        let mut parts = r.label.splitn(3, ' ');
+        let (metric, statistic) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let dimension = parts.next().unwrap_or("");
+        for (t, v) in r.timestamps.iter().zip(&r.values).rev() {
+            let _ = w.write_record([t.as_str(), metric, dimension, statistic, &v.to_string()]);
+        }
+    }
+    // Writing to a Vec cannot fail.
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The series written, in order, each newest first.
+fn written_series(result: &RunResult, opts: &ExportOptions) -> Vec<OutResult> {
     let zones: Vec<&str> = result.report.zones.iter().map(|z| z.name.as_str()).collect();
     let start = opts.start_unix_s - opts.start_unix_s.rem_euclid(60);
     // (dimension order key, metric index, statistic) → (minute, value) points.
@@ -745,10 +773,7 @@ pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> Stri
             status_code: "Complete",
         });
     }
-    let file = OutFile { metric_data_results: results, messages: Vec::new() };
-    let mut s = serde_json::to_string_pretty(&file).unwrap_or_default();
-    s.push('\n');
-    s
+    results
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ fn calibrates_a_twin_that_runs() {
     assert!(text.contains("service_scale = 1.5"), "{text}");
     let run = mmesim(&["run", twin.to_str().unwrap_or(""), "--json"]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    // And `recommend` takes it unchanged (a what-if over another type).
+    let twin_s = twin.to_str().unwrap_or("");
+    let args = ["recommend", twin_s, "--p99-ms", "1000", "--types", "ml.r5.xlarge", "--max-instances", "2", "-q"];
+    let rec = mmesim(&args);
+    assert_eq!(rec.status.code(), Some(0), "{}", String::from_utf8_lossy(&rec.stderr));
+    assert!(String::from_utf8_lossy(&rec.stdout).contains("ml.r5.xlarge"));
 }
 
 #[test]

@@ -904,6 +904,12 @@ pub fn calibrate(
                     Err("no unloads in the window: memory never filled, so the watermark was never reached".into())
                 }
                 Param::UnloadTime if !unloads => Err("no unloads in the window".into()),
+                Param::LoadOverhead
+                    if !base.models.list.is_empty()
+                        && base.models.list.iter().all(|m| m.load_overhead_ms.is_some()) =>
+                {
+                    Err("every model of `[[models.list]]` sets its own load_overhead_ms".into())
+                }
                 Param::LoadOverhead | Param::LoadConcurrency if !loads => Err("no loads in the window".into()),
                 Param::LoadConcurrency if obs.samples("ModelLoadingWaitTime") == 0.0 => {
                     Err("no request waited for a load in the window".into())

@@ -349,6 +349,10 @@ pub struct Progress<'a> {
 // ---------------------------------------------------------------------------
 // Window means
 
+/// Most neighbours of whole-number parameters tried, each with the
+/// continuous parameters refitted, after the coordinate search.
+pub const MAX_POLISH_TRIALS: u32 = 8;
+
 /// Fewest samples of a time metric in the window that identify its
 /// parameter (below, one slow download or load sways the mean).
 pub const MIN_SAMPLES: f64 = 30.0;
@@ -684,6 +688,11 @@ struct Search<'a> {
     values: BTreeMap<Param, f64>,
     active: Vec<Param>,
     cache: BTreeMap<Vec<u64>, Summary>,
+    /// A parameter fitted (to its metric and target) for every value the
+    /// parameter being fitted tries.
+    inner: Option<(Param, &'static str, f64)>,
+    tolerance: f64,
+    max_evals: u32,
     runs: u32,
     sweep: u32,
     progress: &'a dyn Fn(Progress<'_>),
@@ -709,9 +718,15 @@ impl Search<'_> {
         Ok(sum)
     }
 
-    /// The metric of `p` with `p` at `x` (others as they are).
+    /// The metric of `p` with `p` at `x` (others as they are, but for
+    /// [`inner`](Search::inner), fitted anew for this `x`).
     fn metric_at(&mut self, p: Param, metric: &str, x: f64) -> Result<f64, Error> {
         self.values.insert(p, x);
+        if let Some((q, m, target)) = self.inner.take() {
+            let fit = self.fit(q, m, target, self.tolerance, self.max_evals);
+            self.inner = Some((q, m, target));
+            fit?;
+        }
         Ok(self.eval(p)?.get(metric).unwrap_or(0.0))
     }
 
@@ -931,59 +946,104 @@ pub fn calibrate(
         values: initial.clone(),
         active: active.clone(),
         cache: BTreeMap::new(),
+        inner: None,
+        tolerance: opts.tolerance,
+        max_evals: opts.max_evals,
         runs: 0,
         sweep: 1,
         progress,
     };
-    let first = search.eval(active.first().copied().unwrap_or(Param::ServiceScale))?;
-    let mut errors: BTreeMap<Param, f64> = BTreeMap::new();
+    let first = search.eval(Param::ServiceScale)?;
+    let fitted: Vec<(Param, &'static str)> =
+        plan.iter().filter_map(|(p, w)| w.as_ref().ok().map(|m| (*p, *m))).collect();
+    let rel_of = |sum: &Summary, m: &str| {
+        let t = obs.get(m).unwrap_or(0.0);
+        let f = sum.get(m).unwrap_or(0.0);
+        if t != 0.0 {
+            (f - t) / t
+        } else {
+            f
+        }
+    };
+    // The sum of squared relative errors of the fitted metrics.
+    let objective = |sum: &Summary| fitted.iter().map(|(_, m)| rel_of(sum, m).powi(2)).sum::<f64>();
     for sweep in 1..=opts.max_sweeps {
         search.sweep = sweep;
         let before = search.values.clone();
-        for (p, metric) in plan.iter().filter_map(|(p, w)| w.as_ref().ok().map(|m| (*p, *m))) {
+        let block = fitted.iter().any(|f| f.0 == Param::LoadOverhead);
+        for &(p, metric) in &fitted {
             let target = obs.get(metric).unwrap_or(0.0);
-            let e = search.fit(p, metric, target, opts.tolerance, opts.max_evals)?;
-            errors.insert(p, e);
+            match p {
+                Param::LoadConcurrency if block => {
+                    // Both move the loading time and the wait: every
+                    // number of concurrent loads tried gets its own
+                    // overhead fitted to the loading time.
+                    let loading = obs.get("ModelLoadingTime").unwrap_or(0.0);
+                    search.inner = Some((Param::LoadOverhead, "ModelLoadingTime", loading));
+                    let fit = search.fit(p, metric, target, opts.tolerance, opts.max_evals);
+                    search.inner = None;
+                    fit?;
+                }
+                _ => {
+                    search.fit(p, metric, target, opts.tolerance, opts.max_evals)?;
+                }
+            }
         }
         // Every metric checked again at the sweep's end values.
-        let now = search.eval(active[0])?;
-        let all_ok = plan.iter().filter_map(|(p, w)| w.as_ref().ok().map(|m| (*p, *m))).all(|(p, m)| {
-            let t = obs.get(m).unwrap_or(0.0);
-            let f = now.get(m).unwrap_or(0.0);
-            let e = if t != 0.0 { (f - t) / t } else { f };
-            errors.insert(p, e);
-            e.abs() <= opts.tolerance
-        });
+        let now = search.eval(Param::ServiceScale)?;
+        let all_ok = fitted.iter().all(|(_, m)| rel_of(&now, m).abs() <= opts.tolerance);
         if all_ok || search.values == before {
             break;
         }
     }
-    let sweeps = search.sweep;
-    // A whole-number parameter that misses its metric: the nearest whole
-    // number is its fit when neither neighbour does better.
-    let mut nearest_whole: Vec<Param> = Vec::new();
-    for (p, metric) in plan.iter().filter_map(|(p, w)| w.as_ref().ok().map(|m| (*p, *m))) {
-        if p.space() != Space::Integer || errors.get(&p).is_none_or(|e| e.abs() <= opts.tolerance) {
-            continue;
-        }
-        let target = obs.get(metric).unwrap_or(0.0);
-        let rel = |f: f64| if target != 0.0 { (f - target) / target } else { f };
-        let (lo, hi) = b.bounds(p, initial[&p]);
-        let x = search.values[&p];
-        let mut best = (x, errors[&p]);
-        for n in [x - 1.0, x + 1.0] {
-            if (lo..=hi).contains(&n) {
-                let e = rel(search.metric_at(p, metric, n)?);
-                if e.abs() < best.1.abs() {
-                    best = (n, e);
+    // Whole-number parameters: a coordinate search can settle where a
+    // continuous parameter makes up for a wrong whole number (two loads
+    // at a time with no load overhead instead of four with some). Try
+    // each one's neighbours, refitting the continuous parameters, and keep
+    // a neighbour when the fitted metrics' total squared error falls.
+    let integers: Vec<Param> = fitted.iter().map(|f| f.0).filter(|p| p.space() == Space::Integer).collect();
+    let mut best_j = objective(&search.eval(Param::ServiceScale)?);
+    let mut trials = 0;
+    'polish: while best_j > 0.0 {
+        let mut improved = false;
+        for &p in &integers {
+            for step in [-1.0, 1.0] {
+                let (lo, hi) = b.bounds(p, initial[&p]);
+                let x = search.values[&p] + step;
+                if !(lo..=hi).contains(&x) {
+                    continue;
+                }
+                if trials == MAX_POLISH_TRIALS {
+                    break 'polish;
+                }
+                trials += 1;
+                let saved = search.values.clone();
+                search.values.insert(p, x);
+                for &(q, metric) in fitted.iter().filter(|f| f.0.space() != Space::Integer) {
+                    let target = obs.get(metric).unwrap_or(0.0);
+                    search.fit(q, metric, target, opts.tolerance, opts.max_evals)?;
+                }
+                let j = objective(&search.eval(p)?);
+                if j < best_j * 0.95 {
+                    best_j = j;
+                    improved = true;
+                } else {
+                    search.values = saved;
                 }
             }
         }
-        search.values.insert(p, best.0);
-        errors.insert(p, best.1);
-        nearest_whole.push(p);
+        if !improved {
+            break;
+        }
     }
-    let twin_sum = search.eval(active.first().copied().unwrap_or(Param::ServiceScale))?;
+    let sweeps = search.sweep;
+    let end = search.eval(Param::ServiceScale)?;
+    let errors: BTreeMap<Param, f64> = fitted.iter().map(|&(p, m)| (p, rel_of(&end, m))).collect();
+    // A whole number that misses its metric is fitted when its neighbours
+    // fit worse overall (the polish above tried them).
+    let nearest_whole: Vec<Param> =
+        integers.iter().copied().filter(|p| errors.get(p).is_some_and(|e| e.abs() > opts.tolerance)).collect();
+    let twin_sum = end;
     let values = search.values.clone();
     let runs = search.runs;
     let twin = b.scenario(&values, &active, &origin)?;

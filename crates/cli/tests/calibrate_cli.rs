@@ -54,7 +54,7 @@ fn calibrates_a_twin_that_runs() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stdout.contains("| service_scale | 1 | 1.5 | ModelLatency | fitted |"), "{stdout}");
+    assert!(stdout.contains("| service_scale | 1 | 1.5 | ModelLatency | +10.0 % | fitted |"), "{stdout}");
     assert!(stdout.contains("| request_overhead_ms | 0 | 3 |"), "{stdout}");
     assert!(stdout.contains("not identifiable: no unloads in the window"), "{stdout}");
     // No progress bar on a pipe: one summary line.

@@ -270,6 +270,11 @@ pub struct ParamFit {
     pub status: ParamStatus,
     /// Why it was not fitted, or what limits it.
     pub reason: Option<String>,
+    /// How much its metric moves, relative, when the fitted value grows by
+    /// 10 % (by 1 for whole numbers), the others as fitted: the smaller,
+    /// the more loosely the metric determines it (a metric off by 1 % moves
+    /// the value by about 10 % / |sensitivity| × 1 %).
+    pub sensitivity: Option<f64>,
     /// The scenario fields the calibration writes for it.
     pub fields: Vec<String>,
 }
@@ -348,6 +353,11 @@ pub struct Progress<'a> {
 
 // ---------------------------------------------------------------------------
 // Window means
+
+/// Below this |sensitivity| (relative change of the metric for +10 % of
+/// the parameter, or +1), a fitted parameter is reported loosely
+/// determined.
+pub const LOOSE_SENSITIVITY: f64 = 0.02;
 
 /// Most neighbours of whole-number parameters tried, each with the
 /// continuous parameters refitted, after the coordinate search.
@@ -1043,8 +1053,34 @@ pub fn calibrate(
     // fit worse overall (the polish above tried them).
     let nearest_whole: Vec<Param> =
         integers.iter().copied().filter(|p| errors.get(p).is_some_and(|e| e.abs() > opts.tolerance)).collect();
-    let twin_sum = end;
     let values = search.values.clone();
+    // How strongly each fitted metric answers its parameter: its relative
+    // change for +10 % of the parameter (+1 for whole numbers), the others
+    // as fitted. A weak answer means a loosely determined value.
+    let mut sensitivity: BTreeMap<Param, f64> = BTreeMap::new();
+    for &(p, m) in &fitted {
+        let (lo, hi) = b.bounds(p, initial[&p]);
+        let x = values[&p];
+        let probe = match p.space() {
+            Space::Integer if x + 1.0 <= hi => x + 1.0,
+            Space::Integer => x - 1.0,
+            _ if x > 0.0 && round4(x * 1.1) <= hi => round4(x * 1.1),
+            _ if x > 0.0 => round4(x / 1.1),
+            _ => continue,
+        };
+        if !(lo..=hi).contains(&probe) || probe == x {
+            continue;
+        }
+        let f = search.metric_at(p, m, probe)?;
+        search.values = values.clone();
+        let f0 = end.get(m).unwrap_or(0.0);
+        if f0 != 0.0 {
+            // Per +10 % (or +1): the probe may have gone the other way.
+            let sign = if probe > x { 1.0 } else { -1.0 };
+            sensitivity.insert(p, sign * (f - f0) / f0);
+        }
+    }
+    let twin_sum = end;
     let runs = search.runs;
     let twin = b.scenario(&values, &active, &origin)?;
 
@@ -1087,6 +1123,7 @@ pub fn calibrate(
                 fitted,
                 status,
                 reason,
+                sensitivity: if fitted.is_some() { sensitivity.get(p).copied() } else { None },
                 fields,
             }
         })
@@ -1118,6 +1155,19 @@ pub fn calibrate(
                 "the twin's Invocations differ from the observed by {:+.0} %: the scenario's traffic does not match the \
                  endpoint's (calibration fits the endpoint, never the traffic; fix `[workload]` first)",
                 e * 100.0
+            ));
+        }
+    }
+    for pf in &parameters {
+        if let Some(v) = pf.sensitivity.filter(|v| v.abs() < LOOSE_SENSITIVITY) {
+            let whole = Param::from_name(pf.name).is_some_and(|p| p.space() == Space::Integer);
+            let per = if whole { "1" } else { "10 %" };
+            warnings.push(format!(
+                "{} is loosely determined: +{per} moves {} by only {:+.1} %, so the metric's own noise moves the \
+                 fitted value a lot",
+                pf.name,
+                pf.metric,
+                v * 100.0
             ));
         }
     }
@@ -1189,7 +1239,7 @@ pub fn table(c: &Calibration) -> String {
         c.runs,
         c.sweeps
     );
-    s.push_str("| parameter | initial | fitted | from | status |\n|---|---:|---:|---|---|\n");
+    s.push_str("| parameter | initial | fitted | from | sensitivity | status |\n|---|---:|---:|---|---:|---|\n");
     for p in &c.parameters {
         let status = match p.status {
             ParamStatus::Fitted => match &p.reason {
@@ -1200,12 +1250,17 @@ pub fn table(c: &Calibration) -> String {
             ParamStatus::NotIdentifiable => format!("not identifiable: {}", p.reason.as_deref().unwrap_or("")),
             ParamStatus::Fixed => "fixed".to_string(),
         };
+        let sens = match p.sensitivity {
+            None => "—".to_string(),
+            Some(v) => format!("{:+.1} %", v * 100.0),
+        };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             p.name,
             num(p.initial),
             p.fitted.map_or("—".to_string(), num),
             p.metric,
+            sens,
             status
         ));
     }
@@ -1227,7 +1282,11 @@ pub fn table(c: &Calibration) -> String {
             e
         ));
     }
-    s.push_str("\n* fitted: the metric identifies a parameter above\n");
+    s.push_str(
+        "\n* fitted: the metric identifies a parameter above\n\
+         sensitivity: the change of a parameter's metric when it grows by 10 % (by 1 for whole numbers); \
+         the smaller, the looser the fit\n",
+    );
     for w in &c.warnings {
         s.push_str(&format!("warning: {w}\n"));
     }

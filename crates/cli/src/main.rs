@@ -293,10 +293,19 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                     }
                 },
             };
-            if metrics_endpoint_only && metrics_format == MetricsFormat::Csv {
-                return Err(mmesim::Error::usage(
-                    "--metrics-endpoint-only: only with --metrics-format cloudwatch-json or cloudwatch-csv",
-                ));
+            if metrics_format == MetricsFormat::Csv {
+                let flag = if metrics_endpoint_only {
+                    Some("--metrics-endpoint-only")
+                } else if metrics_start.is_some() {
+                    Some("--metrics-start")
+                } else {
+                    None
+                };
+                if let Some(flag) = flag {
+                    return Err(mmesim::Error::usage(format!(
+                        "{flag}: only with --metrics-format cloudwatch-json or cloudwatch-csv"
+                    )));
+                }
             }
             let mut s = mmesim::Scenario::from_file(&scenario)?;
             if let Some(seed) = seed {

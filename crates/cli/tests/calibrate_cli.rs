@@ -144,4 +144,15 @@ fn cloudwatch_csv_calibrates_as_the_json_does() {
         &["run", truth.to_str().unwrap_or(""), "--metrics", csv.to_str().unwrap_or(""), "--metrics-endpoint-only"],
         &["--metrics-endpoint-only"],
     );
+    expect_one_line_error(
+        &[
+            "run",
+            truth.to_str().unwrap_or(""),
+            "--metrics",
+            csv.to_str().unwrap_or(""),
+            "--metrics-start",
+            "2026-11-30T09:00:00Z",
+        ],
+        &["--metrics-start", "cloudwatch-json"],
+    );
 }

@@ -266,3 +266,20 @@ fn a_model_latency_with_no_samples_in_the_window_is_an_error() {
     let e = error_of(&csv(&rows), &s);
     assert!(e.contains("prod.csv") && e.contains("ModelLatency Average") && e.contains("no samples"), "{e}");
 }
+
+#[test]
+fn everything_fixed_is_one_run_and_no_change() {
+    let truth = Scenario::from_toml_str(&truth_toml(), "truth.toml").unwrap_or_else(|e| panic!("{e}"));
+    let (_, export) = export_of(&truth);
+    let base = Scenario::from_toml_str(BASE, "base.toml").unwrap_or_else(|e| panic!("{e}"));
+    let all = mmesim::calibrate::PARAMS.iter().map(|p| p.name().to_string()).collect();
+    let opts = CalibrateOptions { fixed: all, ..Default::default() };
+    let cal = calibrate(&base, &export, &opts, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cal.runs, 1);
+    assert!(cal.set.is_empty(), "{:?}", cal.set);
+    assert!(cal.parameters.iter().all(|p| p.status == ParamStatus::Fixed && p.fitted.is_none()));
+    // The twin is the scenario as it was.
+    let a = cal.twin.run().unwrap_or_else(|e| panic!("{e}")).report;
+    let b = base.run().unwrap_or_else(|e| panic!("{e}")).report;
+    assert_eq!(mmesim::to_json(&a), mmesim::to_json(&b));
+}

@@ -58,14 +58,23 @@
 //! Gauss–Seidel coordinate search. In a fixed order, each parameter in turn
 //! is moved until its metric matches: a secant step on (parameter, metric)
 //! — in log space for scales and bandwidths — kept inside a bracket once
-//! one is found (bisection otherwise), at most [`CalibrateOptions::max_evals`]
-//! runs; integer parameters try the proportional guess and its neighbours.
-//! Sweeps repeat until every fitted metric is within
-//! [`CalibrateOptions::tolerance`] or after [`CalibrateOptions::max_sweeps`].
-//! Every run uses the scenario's seed (common random numbers: a parameter
-//! change moves the metrics smoothly, not through a new sample), and every
-//! candidate value is rounded to four significant digits, so the written
-//! scenario reproduces the fitted run exactly.
+//! one is found (bisection otherwise; a step that leaves the metric where
+//! it was is doubled), at most [`CalibrateOptions::max_evals`] runs; whole
+//! numbers are searched by their logarithm and rounded. Concurrent loads
+//! and the load overhead trade off on the loading time, so every number of
+//! concurrent loads tried gets its load overhead fitted anew. Sweeps repeat
+//! until every fitted metric is within [`CalibrateOptions::tolerance`] or
+//! after [`CalibrateOptions::max_sweeps`]. Then each whole-number
+//! parameter's neighbours are tried with the continuous parameters
+//! refitted (at most [`MAX_POLISH_TRIALS`]), and kept when the fitted
+//! metrics' total squared error falls by 5 %. Last, each fitted parameter
+//! is probed at +10 % (+1 for whole numbers): its metric's change is its
+//! *sensitivity*, and below [`LOOSE_SENSITIVITY`] the parameter is
+//! reported loosely determined. Every run uses the scenario's seed (common
+//! random numbers: a parameter change moves the metrics smoothly, not
+//! through a new sample), and every candidate value is rounded to four
+//! significant digits, so the written scenario reproduces the fitted run
+//! exactly.
 //!
 //! ```
 //! use mmesim::calibrate::{calibrate, CalibrateOptions};

@@ -485,7 +485,11 @@ fn observed_summary(export: &Export, from: u64, to: u64, vcpus: u32, warnings: &
     s
 }
 
-fn simulated_summary(rows: &[MetricRow], from: u64, to: u64) -> Summary {
+/// The simulated window means, weighted as the observed ones are: a time
+/// metric the export gives with its `SampleCount` by the samples, one
+/// without by the minutes that have samples (CloudWatch has no datapoint
+/// for a minute without).
+fn simulated_summary(rows: &[MetricRow], from: u64, to: u64, counted: &[&str]) -> Summary {
     let mut s = Summary::default();
     // LoadedModelCount's Average is per instance in CloudWatch; the rows
     // hold the endpoint's sum.
@@ -502,7 +506,16 @@ fn simulated_summary(rows: &[MetricRow], from: u64, to: u64) -> Summary {
             } else {
                 r.value
             };
-            (r.minute, v, if weighted { r.samples as f64 } else { 1.0 })
+            let w = if !weighted {
+                1.0
+            } else if metric == "ModelCacheHit" || counted.contains(&metric) {
+                r.samples as f64
+            } else if r.samples > 0 {
+                1.0
+            } else {
+                0.0
+            };
+            (r.minute, v, w)
         });
         s.means.insert(metric, mean(points, from, to));
     }
@@ -707,6 +720,8 @@ struct Search<'a> {
     values: BTreeMap<Param, f64>,
     active: Vec<Param>,
     cache: BTreeMap<Vec<u64>, Summary>,
+    /// The time metrics the export weights by their `SampleCount`.
+    counted: Vec<&'static str>,
     /// A parameter fitted (to its metric and target) for every value the
     /// parameter being fitted tries.
     inner: Option<(Param, &'static str, f64)>,
@@ -730,7 +745,7 @@ impl Search<'_> {
         }
         let s = self.base.scenario(&self.values, &self.active, self.origin)?;
         let out = s.run_with(RunOptions { record_metrics: true, ..Default::default() })?;
-        let sum = simulated_summary(&out.metrics, self.from, self.to);
+        let sum = simulated_summary(&out.metrics, self.from, self.to, &self.counted);
         self.runs += 1;
         (self.progress)(Progress { runs: self.runs, sweep: self.sweep, param: param.name() });
         self.cache.insert(key, sum.clone());
@@ -965,6 +980,7 @@ pub fn calibrate(
         values: initial.clone(),
         active: active.clone(),
         cache: BTreeMap::new(),
+        counted: obs.counted.clone(),
         inner: None,
         tolerance: opts.tolerance,
         max_evals: opts.max_evals,

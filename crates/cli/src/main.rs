@@ -609,10 +609,10 @@ fn calibrate_cmd(
     let s = mmesim::Scenario::from_file(&scenario)?;
     let export = mmesim::cloudwatch::read_export(&metrics)?;
     let opts = mmesim::calibrate::CalibrateOptions { window_s, tolerance, fixed: fix, ..Default::default() };
-    let pb = progress_bar(None, quiet, "calibrate {spinner} sweep {prefix}: {pos} runs, {msg} [{elapsed_precise}]");
+    let pb = progress_bar(None, quiet, "calibrate {spinner} sweep {prefix}: {pos} runs, {msg} [{elapsed_precise}]")
+        .with_message("first run")
+        .with_prefix("1");
     // A run can take seconds: keep the spinner and the clock moving.
-    pb.set_prefix("1");
-    pb.set_message("first run");
     pb.enable_steady_tick(std::time::Duration::from_millis(100));
     let started = Instant::now();
     let cal = mmesim::calibrate::calibrate(&s, &export, &opts, &|p| {

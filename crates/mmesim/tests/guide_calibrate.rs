@@ -1,11 +1,14 @@
-//! Keeps the `mmesim calibrate` outputs quoted in guide §14.5 current: the
+//! Keeps the `mmesim calibrate` outputs quoted in guide §14 current: the
 //! calibration is run as the guide's commands run it (from the repository
 //! root, so the export is named `examples/calibrate/production-metrics.json`)
 //! and its table compared with the quoted block that starts with the same
-//! first line; the `--fix max_concurrent_loads` twin is also compared with
-//! `examples/calibrate/calibrated.toml`, which that command writes.
+//! first line; the twin is also compared with
+//! `examples/calibrate/calibrated.toml`, which that command writes, and with
+//! the guide's excerpt of it. The numbers §14 quotes in its prose (the
+//! sensitivities, the `--fix` and `--window 0,1800` runs) are checked
+//! against the library's too.
 
-use mmesim::calibrate::{self, CalibrateOptions};
+use mmesim::calibrate::{self, CalibrateOptions, Calibration};
 use mmesim::cloudwatch::{self, Export};
 use std::path::PathBuf;
 
@@ -27,12 +30,15 @@ fn export() -> Export {
     cloudwatch::parse_get_metric_data_json(&read(EXPORT), EXPORT).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// `mmesim calibrate examples/calibrate/endpoint.toml --metrics … [--fix …]`.
-fn calibrate(fixed: &[&str]) -> calibrate::Calibration {
+/// `mmesim calibrate examples/calibrate/endpoint.toml --metrics … [options]`.
+fn calibrate_with(opts: CalibrateOptions) -> Calibration {
     let s =
         mmesim::Scenario::from_file(root().join("examples/calibrate/endpoint.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let opts = CalibrateOptions { fixed: fixed.iter().map(|f| f.to_string()).collect(), ..Default::default() };
     calibrate::calibrate(&s, &export(), &opts, &|_| {}).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn calibrate_default() -> Calibration {
+    calibrate_with(CalibrateOptions::default())
 }
 
 /// Compares `actual` with the ```text block of the guide that starts with
@@ -57,21 +63,119 @@ fn check_block(actual: &str) {
     );
 }
 
-#[test]
-fn guide_calibrate_output_is_current() {
-    let c = calibrate(&[]);
-    check_block(&calibrate::table(&c));
+/// §14 as one string, so that a number quoted elsewhere in the guide does
+/// not satisfy a check.
+fn section_14() -> String {
+    let text = read(GUIDE);
+    let start = text.find("\n## 14. ").unwrap_or_else(|| panic!("{GUIDE}: no §14"));
+    let end = text[start + 1..].find("\n## ").map_or(text.len(), |e| start + 1 + e);
+    text[start..end].to_string()
+}
+
+/// Asserts that §14 quotes `needle` (with the lines reflowed as one).
+fn quotes(section: &str, needle: &str, what: &str) {
+    let flat = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(needle), "{GUIDE} §14: expected {needle:?} ({what}), from the library's output");
+}
+
+fn fitted(c: &Calibration, name: &str) -> f64 {
+    c.param(name).and_then(|p| p.fitted).unwrap_or_else(|| panic!("{name} not fitted"))
+}
+
+fn sensitivity_pct(c: &Calibration, name: &str) -> String {
+    let s = c.param(name).and_then(|p| p.sensitivity).unwrap_or_else(|| panic!("{name}: no sensitivity"));
+    format!("{:+.1} %", s * 100.0)
+}
+
+fn error_pct(c: &Calibration, metric: &str) -> f64 {
+    c.metric(metric).and_then(|m| m.error).unwrap_or_else(|| panic!("{metric}: no error")) * 100.0
 }
 
 #[test]
-fn guide_calibrate_fixed_output_and_calibrated_file_are_current() {
-    let c = calibrate(&["max_concurrent_loads"]);
+fn guide_calibrate_output_and_calibrated_file_are_current() {
+    let c = calibrate_default();
     check_block(&calibrate::table(&c));
     assert!(
         c.scenario_toml == read("examples/calibrate/calibrated.toml"),
         "examples/calibrate/calibrated.toml is stale.\n--- actual\n{}---",
         c.scenario_toml
     );
+    // The guide's excerpt of the file: its first lines, up to `…`.
+    let section = section_14();
+    let open = "```toml\n# Calibrated by `mmesim calibrate`";
+    let at = section.find(open).unwrap_or_else(|| panic!("{GUIDE} §14: no excerpt of calibrated.toml"));
+    let body = &section[at + "```toml\n".len()..];
+    let excerpt = &body[..body.find("\n…\n").unwrap_or_else(|| panic!("{GUIDE}: the excerpt ends without `…`"))];
+    assert!(
+        c.scenario_toml.starts_with(excerpt),
+        "{GUIDE} §14.5: the excerpt of calibrated.toml is stale.\n--- quoted\n{excerpt}\n--- actual\n{}---",
+        c.scenario_toml
+    );
+}
+
+#[test]
+fn guide_calibrate_prose_quotes_the_twin() {
+    let c = calibrate_default();
+    let section = section_14();
+    // The walk-through's reading of the report.
+    assert_eq!(c.runs, 78);
+    quotes(&section, "`mmesim: calibrated in 78 runs,", "the stderr line");
+    quotes(&section, "(78 in the walk-through)", "the run count");
+    quotes(&section, &format!("finds {} MiB per model", fitted(&c, "model_overhead_mib")), "model overhead");
+    quotes(&section, &format!("model overhead {} MiB (truth 210)", fitted(&c, "model_overhead_mib")), "the truth");
+    quotes(&section, &format!("service scale {} (1.3)", fitted(&c, "service_scale")), "service scale");
+    quotes(&section, &format!("concurrent loads {} (4)", fitted(&c, "max_concurrent_loads")), "concurrent loads");
+    quotes(&section, &format!("each with {} ms of load overhead", fitted(&c, "load_overhead_ms")), "load overhead");
+    quotes(&section, &format!("the load overhead, {} ms against 450", fitted(&c, "load_overhead_ms")), "the truth");
+    quotes(
+        &section,
+        &format!("would raise it by {}", sensitivity_pct(&c, "cpu_per_request").trim_start_matches('+')),
+        "cpu_per_request",
+    );
+    quotes(
+        &section,
+        &format!("(43.5 ms) moves `ModelLoadingTime` by only {}", sensitivity_pct(&c, "load_overhead_ms")),
+        "the loose load overhead",
+    );
+    quotes(
+        &section,
+        &format!("moves by {} per concurrent load", sensitivity_pct(&c, "max_concurrent_loads")),
+        "the concurrent loads' sensitivity",
+    );
+    quotes(&section, &format!("`CPUUtilization` {:.1} % low", -error_pct(&c, "CPUUtilization")), "CPU error");
+    assert!(
+        c.warnings.iter().any(|w| w.starts_with("load_overhead_ms is loosely determined")),
+        "the walk-through's load overhead is loosely determined: {:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn guide_fix_and_window_numbers_are_current() {
+    let section = section_14();
+    // `--fix max_concurrent_loads` (§14.4, the `--fix` bullet).
+    let c = calibrate_with(CalibrateOptions { fixed: vec!["max_concurrent_loads".into()], ..Default::default() });
+    let lo = c.param("load_overhead_ms").unwrap();
+    quotes(
+        &section,
+        &format!(
+            "`load_overhead_ms` best effort at {} ms, `{}",
+            fitted(&c, "load_overhead_ms"),
+            lo.reason.as_deref().unwrap_or("").replace(" still off", "` still off")
+        ),
+        "the --fix run",
+    );
+    quotes(&section, &format!("`CPUUtilization` {:.1} % high", error_pct(&c, "CPUUtilization")), "the --fix run");
+    // `--window 0,1800` (§14.4, the window bullet).
+    let w = calibrate_with(CalibrateOptions { window_s: Some([0.0, 1800.0]), ..Default::default() });
+    quotes(&section, &format!("finds {} MB/s", fitted(&w, "download_mb_per_s")), "the --window run");
+    quotes(
+        &section,
+        &format!("`ModelDownloadingTime` within {:.1} %", error_pct(&w, "ModelDownloadingTime").abs()),
+        "the --window run",
+    );
+    quotes(&section, &format!("comes out at {} ms", fitted(&w, "load_overhead_ms")), "the --window run");
+    quotes(&section, &format!("`CPUUtilization` {:.1} % high).", error_pct(&w, "CPUUtilization")), "the --window run");
 }
 
 #[test]
@@ -80,9 +184,9 @@ fn the_csv_export_calibrates_to_the_same_twin() {
     let csv = cloudwatch::parse_csv(&read(path), path).unwrap_or_else(|e| panic!("{e}"));
     let s =
         mmesim::Scenario::from_file(root().join("examples/calibrate/endpoint.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let opts = CalibrateOptions { fixed: vec!["max_concurrent_loads".into()], ..Default::default() };
-    let from_csv = calibrate::calibrate(&s, &csv, &opts, &|_| {}).unwrap_or_else(|e| panic!("{e}"));
-    let from_json = calibrate(&["max_concurrent_loads"]);
+    let from_csv =
+        calibrate::calibrate(&s, &csv, &CalibrateOptions::default(), &|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let from_json = calibrate_default();
     assert_eq!(
         calibrate::table(&from_csv).replace(path, EXPORT),
         calibrate::table(&from_json),

@@ -1206,7 +1206,10 @@ pub fn calibrate(
         format!("# Calibrated by `mmesim calibrate` from {file} (minutes {from}–{}, {runs} runs).\n", to - 1);
     for pf in &parameters {
         let line = match (pf.fitted, pf.status) {
-            (Some(v), ParamStatus::Fitted) => format!("fitted {} (was {})", num(v), num(pf.initial)),
+            (Some(v), ParamStatus::Fitted) => match &pf.reason {
+                Some(r) => format!("fitted {} (was {}): {r}", num(v), num(pf.initial)),
+                None => format!("fitted {} (was {})", num(v), num(pf.initial)),
+            },
             (Some(v), _) => {
                 format!("best effort {} (was {}): {}", num(v), num(pf.initial), pf.reason.as_deref().unwrap_or(""))
             }

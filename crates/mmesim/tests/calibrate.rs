@@ -114,7 +114,8 @@ fn round_trip_recovers_every_parameter_within_ten_percent() {
         let f = cal.metric(m).unwrap_or_else(|| panic!("no metric {m}"));
         assert!(f.error.is_some_and(|e| e.abs() < 0.05), "{m}: {f:?}");
     }
-    assert!(cal.warnings.is_empty(), "{:?}", cal.warnings);
+    // Only the sampling-noise notes: no traffic mismatch, no loose fit.
+    assert!(cal.warnings.iter().all(|w| w.contains("between two seeds")), "{:?}", cal.warnings);
 }
 
 #[test]

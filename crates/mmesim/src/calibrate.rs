@@ -62,8 +62,15 @@
 //! it was is doubled), at most [`CalibrateOptions::max_evals`] runs; whole
 //! numbers are searched by their logarithm and rounded. Concurrent loads
 //! and the load overhead trade off on the loading time, so every number of
-//! concurrent loads tried gets its load overhead fitted anew. Sweeps repeat
-//! until every fitted metric is within [`CalibrateOptions::tolerance`] or
+//! concurrent loads tried gets its load overhead fitted anew; likewise the
+//! service scale for every number of vCPUs per request (both move the
+//! model latency). After the first sweep the twin is run once more on the
+//! next seed: a metric's relative difference between the two seeds, its
+//! *sampling noise*, becomes its tolerance where it exceeds
+//! [`CalibrateOptions::tolerance`] (the endpoint's metrics are one sample
+//! of its traffic; a twin closer than that is not closer), capped at
+//! [`MAX_NOISE_TOLERANCE`], and estimated again at the end for the report.
+//! Sweeps repeat until every fitted metric is within its tolerance or
 //! after [`CalibrateOptions::max_sweeps`]. Then each whole-number
 //! parameter's neighbours are tried with the continuous parameters
 //! refitted (at most [`MAX_POLISH_TRIALS`]), and kept when the fitted

@@ -5,8 +5,10 @@
 //! first line; the twin is also compared with
 //! `examples/calibrate/calibrated.toml`, which that command writes, and with
 //! the guide's excerpt of it. The numbers §14 quotes in its prose (the
-//! sensitivities, the `--fix` and `--window 0,1800` runs) are checked
-//! against the library's too.
+//! fitted values, errors, tolerances and sensitivities, the warnings, the
+//! `--fix` and `--window 0,1800` runs) are checked against the library's
+//! too, and so are the what-if sweep's quoted rows and the numbers the
+//! prose reads off them.
 
 use mmesim::calibrate::{self, CalibrateOptions, Calibration};
 use mmesim::cloudwatch::{self, Export};
@@ -113,69 +115,140 @@ fn guide_calibrate_output_and_calibrated_file_are_current() {
     );
 }
 
+fn tolerance_pct(c: &Calibration, metric: &str) -> f64 {
+    c.metric(metric).unwrap_or_else(|| panic!("{metric}: not compared")).tolerance * 100.0
+}
+
 #[test]
 fn guide_calibrate_prose_quotes_the_twin() {
     let c = calibrate_default();
     let section = section_14();
     // The walk-through's reading of the report.
-    assert_eq!(c.runs, 78);
-    quotes(&section, "`mmesim: calibrated in 78 runs,", "the stderr line");
-    quotes(&section, "(78 in the walk-through)", "the run count");
+    assert_eq!(c.runs, 63);
+    assert_eq!(c.sweeps, 3);
+    quotes(&section, "`mmesim: calibrated in 63 runs,", "the stderr line");
+    quotes(&section, "(63 in the walk-through, the two noise runs included)", "the run count");
     quotes(&section, &format!("finds {} MiB per model", fitted(&c, "model_overhead_mib")), "model overhead");
     quotes(&section, &format!("model overhead {} MiB (truth 210)", fitted(&c, "model_overhead_mib")), "the truth");
+    quotes(&section, &format!("watermark {} (0.85)", fitted(&c, "memory_watermark")), "the truth");
     quotes(&section, &format!("service scale {} (1.3)", fitted(&c, "service_scale")), "service scale");
+    quotes(&section, &format!("with a service scale of {}.", fitted(&c, "service_scale")), "service scale");
     quotes(&section, &format!("concurrent loads {} (4)", fitted(&c, "max_concurrent_loads")), "concurrent loads");
+    quotes(&section, &format!("vCPUs a request {} (1,", fitted(&c, "cpu_per_request")), "cpu_per_request");
     quotes(&section, &format!("each with {} ms of load overhead", fitted(&c, "load_overhead_ms")), "load overhead");
     quotes(&section, &format!("the load overhead, {} ms against 450", fitted(&c, "load_overhead_ms")), "the truth");
+    let cpu = sensitivity_pct(&c, "cpu_per_request");
+    quotes(&section, &format!("would raise `CPUUtilization` by {}", cpu.trim_start_matches('+')), "cpu_per_request");
+    quotes(&section, &format!("`CPUUtilization` by {} per vCPU", cpu.trim_start_matches('+')), "cpu_per_request");
     quotes(
         &section,
-        &format!("would raise it by {}", sensitivity_pct(&c, "cpu_per_request").trim_start_matches('+')),
-        "cpu_per_request",
-    );
-    quotes(
-        &section,
-        &format!("(43.5 ms) moves `ModelLoadingTime` by only {}", sensitivity_pct(&c, "load_overhead_ms")),
-        "the loose load overhead",
+        &format!("moves `ModelLoadingTime` by {} for +10 %", sensitivity_pct(&c, "load_overhead_ms")),
+        "the load overhead's sensitivity",
     );
     quotes(
         &section,
         &format!("moves by {} per concurrent load", sensitivity_pct(&c, "max_concurrent_loads")),
         "the concurrent loads' sensitivity",
     );
-    quotes(&section, &format!("`CPUUtilization` {:.1} % low", -error_pct(&c, "CPUUtilization")), "CPU error");
-    assert!(
-        c.warnings.iter().any(|w| w.starts_with("load_overhead_ms is loosely determined")),
-        "the walk-through's load overhead is loosely determined: {:?}",
-        c.warnings
+    // Every fitted metric within its tolerance, every fitted status plain.
+    for p in c.parameters.iter().filter(|p| p.fitted.is_some()) {
+        let m = c.metric(p.metric).unwrap_or_else(|| panic!("{}: no metric", p.metric));
+        let e = m.error.unwrap_or_else(|| panic!("{}: no error", p.metric));
+        assert!(e.abs() <= m.tolerance, "{}: {e} outside ±{}", p.metric, m.tolerance);
+        assert!(p.reason.is_none(), "{}: {:?}", p.name, p.reason);
+        assert_eq!(tolerance_pct(&c, p.metric), 1.0, "{}: the guide says every fitted metric is at ±1.0 %", p.metric);
+    }
+    // The errors the prose quotes.
+    quotes(&section, &format!("`CPUUtilization` {:+.1} %", error_pct(&c, "CPUUtilization")).replace('-', "−"), "CPU");
+    quotes(&section, &format!("`ModelLatency` {:+.1} %", error_pct(&c, "ModelLatency")), "ModelLatency");
+    quotes(
+        &section,
+        &format!("`ModelDownloadingTime`, {:+.1} %,", error_pct(&c, "ModelDownloadingTime")).replace('-', "−"),
+        "the downloads",
+    );
+    quotes(
+        &section,
+        &format!(
+            "(`OverheadLatency` ±{:.1} %, `DiskUtilization` ±{:.1} %)",
+            tolerance_pct(&c, "OverheadLatency"),
+            tolerance_pct(&c, "DiskUtilization")
+        ),
+        "the unfitted rows' tolerances",
+    );
+    quotes(
+        &section,
+        &format!("`OverheadLatency` {:.1} % high (the loading waits included", error_pct(&c, "OverheadLatency")),
+        "OverheadLatency",
+    );
+    // The warnings: the downloads' noise, and no loosely determined parameter.
+    assert_eq!(tolerance_pct(&c, "ModelDownloadingTime"), 20.0);
+    quotes(&section, "it moves by 20 % between two seeds, the cap on a tolerance", "the downloads' noise");
+    assert_eq!(
+        c.warnings,
+        vec!["ModelDownloadingTime moves by 20 % between two seeds of the twin: the window is too short to fit its \
+             parameter closer than that"
+            .to_string()],
     );
 }
 
 #[test]
 fn guide_fix_and_window_numbers_are_current() {
     let section = section_14();
-    // `--fix max_concurrent_loads` (§14.4, the `--fix` bullet).
+    let unfixed = calibrate_default();
+    // `--fix max_concurrent_loads` (§14.4, the `--fix` bullet): the same twin, fewer runs (the fixed
+    // file leaves `max_concurrent_loads` out: the scenario's 4, as fitted).
     let c = calibrate_with(CalibrateOptions { fixed: vec!["max_concurrent_loads".into()], ..Default::default() });
-    let lo = c.param("load_overhead_ms").unwrap();
+    let body = |c: &Calibration| {
+        c.scenario_toml
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("max_concurrent_loads"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&c), body(&unfixed), "--fix max_concurrent_loads: the guide says the same twin");
     quotes(
         &section,
         &format!(
-            "`load_overhead_ms` best effort at {} ms, `{}",
+            "`load_overhead_ms` fitted at {} ms and `CPUUtilization` {:.1} % low, in {} runs instead of {}",
             fitted(&c, "load_overhead_ms"),
-            lo.reason.as_deref().unwrap_or("").replace(" still off", "` still off")
+            -error_pct(&c, "CPUUtilization"),
+            c.runs,
+            unfixed.runs
         ),
         "the --fix run",
     );
-    quotes(&section, &format!("`CPUUtilization` {:.1} % high", error_pct(&c, "CPUUtilization")), "the --fix run");
     // `--window 0,1800` (§14.4, the window bullet).
     let w = calibrate_with(CalibrateOptions { window_s: Some([0.0, 1800.0]), ..Default::default() });
-    quotes(&section, &format!("finds {} MB/s", fitted(&w, "download_mb_per_s")), "the --window run");
+    let d = w.param("download_mb_per_s").unwrap();
     quotes(
         &section,
-        &format!("`ModelDownloadingTime` within {:.1} %", error_pct(&w, "ModelDownloadingTime").abs()),
+        &format!(
+            "best effort at {} MB/s, `{}",
+            fitted(&w, "download_mb_per_s"),
+            d.reason.as_deref().unwrap_or("").replace(" still off", "` still off")
+        ),
         "the --window run",
     );
-    quotes(&section, &format!("comes out at {} ms", fitted(&w, "load_overhead_ms")), "the --window run");
-    quotes(&section, &format!("`CPUUtilization` {:.1} % high).", error_pct(&w, "CPUUtilization")), "the --window run");
+    quotes(
+        &section,
+        &format!("steady between seeds, `±{:.1} %`", tolerance_pct(&w, "ModelDownloadingTime")),
+        "the --window run",
+    );
+    quotes(
+        &section,
+        &format!("comes out at {} ms, loosely determined", fitted(&w, "load_overhead_ms")),
+        "the --window run",
+    );
+    assert!(w.warnings.iter().any(|x| x.starts_with("load_overhead_ms is loosely determined")), "{:?}", w.warnings);
+    quotes(
+        &section,
+        &format!(
+            "`CPUUtilization` {:.1} % low, within its `±{:.1} %`",
+            -error_pct(&w, "CPUUtilization"),
+            tolerance_pct(&w, "CPUUtilization")
+        ),
+        "the --window run",
+    );
 }
 
 #[test]
@@ -192,4 +265,71 @@ fn the_csv_export_calibrates_to_the_same_twin() {
         calibrate::table(&from_json),
         "guide §14.2: the CSV and the JSON export calibrate to the same twin"
     );
+}
+
+/// `x` rounded to a whole number, with a comma every three digits, as the
+/// guide's prose writes counts (`5,920`).
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn guide_whatif_sweep_is_current() {
+    // `mmesim sweep examples/calibrate/whatif.toml -q | cut -d, -f3,4,9,10,14,19,24` (§14.5).
+    let sweep = mmesim::sweep::Sweep::from_file(root().join("examples/calibrate/whatif.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = sweep.run(mmesim::sweep::Shard::ALL, None, &|| {}).unwrap_or_else(|e| panic!("{e}"));
+    let csv = mmesim::sweep::to_csv(&rows);
+    let cut: String = csv
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            [3, 4, 9, 10, 14, 19, 24].iter().map(|&i| f[i - 1]).collect::<Vec<_>>().join(",") + "\n"
+        })
+        .collect();
+    check_block(&cut);
+    // The prose reads today's endpoint (3 × m5.xlarge) and 2 × r5.xlarge off it.
+    let section = section_14();
+    let cell = |line: &str, i: usize| {
+        cut.lines().find(|l| l.starts_with(line)).unwrap().split(',').nth(i).unwrap().to_string()
+    };
+    let num = |s: String| s.parse::<f64>().unwrap();
+    let today = "ml.m5.xlarge,3,";
+    let r5 = "ml.r5.xlarge,2,";
+    let m5 = "ml.m5.xlarge,2,";
+    quotes(
+        &section,
+        &format!(
+            "hit ratio {:.3}, p99 {:.1} s, {} unloads",
+            num(cell(today, 3)),
+            num(cell(today, 4)) / 1000.0,
+            thousands(num(cell(today, 5)))
+        ),
+        "today's endpoint",
+    );
+    quotes(&section, &format!("hit ratio {:.4} ({} unloads in the run", num(cell(r5, 3)), cell(r5, 5)), "2 × r5");
+    quotes(&section, &format!("p99 {:.0} ms, for ${:.3}", num(cell(r5, 4)), num(cell(r5, 6))), "2 × r5");
+    quotes(&section, &format!("(hit ratio {:.3}, p99 {:.0} s)", num(cell(m5, 3)), num(cell(m5, 4)) / 1000.0), "2 × m5");
+    quotes(&section, &format!("({} ms against 3,423", thousands(num(cell(today, 4)))), "today's p99");
+}
+
+#[test]
+fn guide_recommend_on_the_twin_is_current() {
+    // `mmesim recommend examples/calibrate/calibrated.toml --p99-ms 250 --types … -q` (§14.5).
+    let s = mmesim::Scenario::from_file(root().join("examples/calibrate/calibrated.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let targets =
+        mmesim::Targets { p99_ms: 250.0, min_hit: None, max_error_rate: mmesim::Targets::DEFAULT_MAX_ERROR_RATE };
+    let types = ["ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.2xlarge", "ml.r5.xlarge"];
+    let opts = mmesim::SearchOptions { types: types.map(String::from).to_vec(), ..Default::default() };
+    let rec = mmesim::recommend(&s, &targets, &opts, &|| {}).unwrap_or_else(|e| panic!("{e}"));
+    check_block(&rec.table());
 }

@@ -234,7 +234,8 @@ enum Command {
         /// Parameters to keep at the scenario's value (comma-separated).
         #[arg(long, value_delimiter = ',')]
         fix: Vec<String>,
-        /// Relative error at which a metric counts as matched.
+        /// Relative error at which a metric counts as matched (raised, per
+        /// metric, to its sampling noise between two seeds of the twin).
         #[arg(long, default_value_t = 0.01)]
         tolerance: f64,
         /// No progress bar.

@@ -79,9 +79,9 @@
 //! *sensitivity*, and below [`LOOSE_SENSITIVITY`] the parameter is
 //! reported loosely determined. Every run uses the scenario's seed (common
 //! random numbers: a parameter change moves the metrics smoothly, not
-//! through a new sample), and every candidate value is rounded to four
-//! significant digits, so the written scenario reproduces the fitted run
-//! exactly.
+//! through a new sample; only the two noise runs use the next seed), and
+//! every candidate value is rounded to four significant digits, so the
+//! written scenario reproduces the fitted run exactly.
 //!
 //! ```
 //! use mmesim::calibrate::{calibrate, CalibrateOptions};
@@ -314,10 +314,12 @@ pub struct MetricFit {
     /// Whether `error` is absolute.
     pub absolute: bool,
     /// The relative error under which it counts as matched: the larger of
-    /// [`CalibrateOptions::tolerance`] and its sampling noise, the
-    /// difference between two seeds of the scenario before calibration
-    /// (at most [`MAX_NOISE_TOLERANCE`]).
-    pub tolerance: f64,
+    /// [`CalibrateOptions::tolerance`] and its sampling noise — the twin's
+    /// difference between its seed and the next, relative to the observed
+    /// value, measured after the first sweep and again at the end — at
+    /// most [`MAX_NOISE_TOLERANCE`]. `None` for a ratio compared in
+    /// absolute terms (`ModelCacheHit`).
+    pub tolerance: Option<f64>,
     /// The parameter it identified, if it was fitted.
     pub fits: Option<&'static str>,
 }
@@ -748,6 +750,8 @@ struct Search<'a> {
     inner: Option<(Param, &'static str, f64)>,
     /// Each metric's tolerance (see [`MetricFit::tolerance`]).
     tols: BTreeMap<&'static str, f64>,
+    /// Each metric's sampling noise as measured (before the floor and cap).
+    noise: BTreeMap<&'static str, f64>,
     tolerance: f64,
     max_evals: u32,
     runs: u32,
@@ -791,6 +795,7 @@ impl Search<'_> {
                 (Some(a), Some(b), Some(o)) if o != 0.0 => ((b - a) / o).abs(),
                 _ => 0.0,
             };
+            self.noise.insert(m, noise);
             self.tols.insert(m, noise.clamp(floor, MAX_NOISE_TOLERANCE.max(floor)));
         }
         Ok(())
@@ -1032,6 +1037,7 @@ pub fn calibrate(
         counted: obs.counted.clone(),
         inner: None,
         tols: BTreeMap::new(),
+        noise: BTreeMap::new(),
         tolerance: opts.tolerance,
         max_evals: opts.max_evals,
         runs: 0,
@@ -1142,12 +1148,17 @@ pub fn calibrate(
         search.estimate_noise(&obs, opts.tolerance)?;
     }
     let tols = search.tols.clone();
-    for (m, t) in &tols {
-        if *t > NOISY && obs.get(m).is_some() {
+    for (m, n) in &search.noise {
+        if *n > NOISY && obs.get(m).is_some() {
+            let capped = if *n > MAX_NOISE_TOLERANCE {
+                format!(" (its tolerance stops at {:.0} %)", MAX_NOISE_TOLERANCE * 100.0)
+            } else {
+                String::new()
+            };
             warnings.push(format!(
                 "{m} moves by {:.0} % between two seeds of the twin: the window is too short to fit its parameter \
-                 closer than that",
-                t * 100.0
+                 closer than that{capped}",
+                n * 100.0
             ));
         }
     }
@@ -1258,7 +1269,7 @@ pub fn calibrate(
                 simulated,
                 error,
                 absolute,
-                tolerance: tols.get(m).copied().unwrap_or(opts.tolerance),
+                tolerance: if absolute { None } else { Some(tols.get(m).copied().unwrap_or(opts.tolerance)) },
                 fits: fits_of(m),
             })
         })
@@ -1390,14 +1401,14 @@ pub fn table(c: &Calibration) -> String {
         };
         let v = |x: Option<f64>| x.map_or("—".to_string(), num);
         s.push_str(&format!(
-            "| {}{} | {} | {} | {} | {} | ±{:.1} % |\n",
+            "| {}{} | {} | {} | {} | {} | {} |\n",
             m.metric,
             if m.fits.is_some() { " *" } else { "" },
             num(m.observed),
             v(m.initial),
             v(m.simulated),
             e,
-            m.tolerance * 100.0
+            m.tolerance.map_or("—".to_string(), |t| format!("±{:.1} %", t * 100.0))
         ));
     }
     s.push_str(

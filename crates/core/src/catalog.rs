@@ -223,8 +223,11 @@ impl InstanceType {
         if !(self.cpu_speed.is_finite() && (1e-3..=1e3).contains(&self.cpu_speed)) {
             return Err(ConfigError::invalid("cpu_speed", "`cpu_speed` must be between 0.001 and 1000"));
         }
-        if !(self.price_per_hour.is_finite() && self.price_per_hour >= 0.0) {
-            return Err(ConfigError::invalid("price_per_hour", "`price_per_hour` must be a non-negative number"));
+        if !(self.price_per_hour.is_finite() && (0.0..=MAX_PRICE_PER_HOUR).contains(&self.price_per_hour)) {
+            return Err(ConfigError::invalid(
+                "price_per_hour",
+                format!("`price_per_hour` must be a number between 0 and {MAX_PRICE_PER_HOUR} (USD per hour)"),
+            ));
         }
         Ok(())
     }
@@ -240,6 +243,12 @@ pub struct Catalog {
 const MB: f64 = 1e6;
 const MIB: f64 = 1024.0 * 1024.0;
 const GBPS: f64 = 1e9 / 8.0;
+
+/// The highest hourly price accepted, USD: far above any instance's
+/// (the largest SageMaker types cost under $100 an hour), and low enough
+/// that a run's cost (at most `MAX_INSTANCES` × its simulated hours × the
+/// price) is a finite number.
+pub const MAX_PRICE_PER_HOUR: f64 = 1e6;
 
 /// Most S3 connections one download may use.
 pub const MAX_DOWNLOAD_STREAMS: u32 = 1 << 16;
@@ -511,6 +520,19 @@ mod tests {
         let mut t = base;
         t.network_burst_bytes_per_s = 0.0;
         assert_eq!(t.validate().unwrap_err().field(), Some("network_burst_mb_per_s"));
+    }
+
+    /// A price near `f64::MAX` made `cost_usd` infinite (written `null`
+    /// in the JSON report).
+    #[test]
+    fn a_price_whose_cost_cannot_be_finite_is_refused() {
+        let mut t = Catalog::builtin().get("ml.m5.xlarge").unwrap().clone();
+        t.price_per_hour = 1.7e308;
+        let e = t.validate().unwrap_err();
+        assert_eq!(e.field(), Some("price_per_hour"));
+        assert!(e.to_string().contains("between 0 and 1000000"), "{e}");
+        t.price_per_hour = MAX_PRICE_PER_HOUR;
+        assert_eq!(t.validate(), Ok(()));
     }
 
     #[test]

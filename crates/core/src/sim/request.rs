@@ -92,6 +92,7 @@ impl Simulation {
             abandoned: false,
             attempt: 0,
             started: self.now,
+            slot_wait: SimDuration::ZERO,
             user,
         };
         self.dispatch(req, None);
@@ -397,20 +398,28 @@ impl Simulation {
             }
             self.agenda.push(now + time, Event::ServiceDone { inst, req: r });
         }
-        self.record_start(inst, wait, load_wait, measured, hit);
+        self.record_start(inst, r, wait, load_wait, measured, hit);
     }
 
-    /// The waits of a request whose service starts now: for a slot, and
-    /// (a miss) for its model.
-    fn record_start(&mut self, inst: u32, wait: SimDuration, load_wait: SimDuration, measured: bool, hit: bool) {
+    /// The waits of request `r`, whose service starts now: for a slot
+    /// (kept with the request, and recorded when it completes: the
+    /// queue-wait figures are over completed requests, as the latency's
+    /// are), and (a miss) for its model (recorded now, as CloudWatch's
+    /// `ModelLoadingWaitTime` is).
+    fn record_start(
+        &mut self,
+        inst: u32,
+        r: u32,
+        wait: SimDuration,
+        load_wait: SimDuration,
+        measured: bool,
+        hit: bool,
+    ) {
+        self.reqs.slab[r as usize].slot_wait = wait;
         if !hit {
             self.fleet.instances[inst as usize].acc.loading_wait.add(load_wait.as_millis_f64());
         }
         if measured {
-            let w = wait.as_nanos();
-            self.m.queue_wait.saturating_record(w);
-            self.m.queue_wait_sum_ns += w as u128;
-            self.m.waited += (w > 0) as u64;
             if !hit {
                 let lw = load_wait.as_nanos();
                 self.m.loading_wait.saturating_record(lw);
@@ -454,7 +463,7 @@ impl Simulation {
             let (wait, load_wait, measured, hit) = (now - e.ready, e.ready - e.started, e.measured, e.hit);
             self.reqs.slab[tail as usize].next = q;
             tail = q;
-            self.record_start(inst, wait, load_wait, measured, hit);
+            self.record_start(inst, q, wait, load_wait, measured, hit);
         }
         let n = taken.len() as u32;
         self.batch_ids = taken;
@@ -530,6 +539,10 @@ impl Simulation {
             self.m.latency.saturating_record(l);
             self.m.latency_sum_ns += l as u128;
             self.m.latency_n += 1;
+            let w = req.slot_wait.as_nanos();
+            self.m.queue_wait.saturating_record(w);
+            self.m.queue_wait_sum_ns += w as u128;
+            self.m.waited += (w > 0) as u64;
             if req.user != NIL {
                 self.record_client_latency(req.user, self.models[req.model as usize].overhead);
             }

@@ -176,6 +176,11 @@ pub(super) struct Req {
     pub(super) attempt: u32,
     /// Start of the current attempt (its timeout counts from here).
     pub(super) started: SimTime,
+    /// Its wait for an inference slot, from `ready` to the start of its
+    /// service (of the current attempt): recorded in the report when it
+    /// completes, so that the queue-wait figures and the latency figures
+    /// count the same requests.
+    pub(super) slot_wait: SimDuration,
     /// The closed-loop user who sent it (`NIL` for an open arrival).
     pub(super) user: u32,
 }
@@ -309,6 +314,7 @@ mod tests {
             abandoned: false,
             attempt: 0,
             started: SimTime::ZERO,
+            slot_wait: SimDuration::ZERO,
             user: NIL,
         }
     }

@@ -674,3 +674,36 @@ fn model_not_ready_answers_a_request_still_waiting_for_its_load() {
     assert_eq!(latencies(&r), [(0, 2010.0)]);
     assert_eq!((r.report.requests.failed, r.report.fleet.retries), (0, 1));
 }
+
+/// The queue-wait figures count the same requests as the latency's: the
+/// completed ones. One slot, a 5 s timeout. Request 0 pays the cold start
+/// (served 2000–2010 ms); 1 arrives at 3000 ms with 4 s of service and
+/// starts at once; 2 arrives at 3100 ms, waits 3900 ms for the slot,
+/// starts at 7000 ms with 10 s of service and times out at 8100 ms, in
+/// service; 3 arrives at 20 s and starts at once. Three completions, none
+/// of which waited for a slot: the wait of the request that failed is not
+/// theirs (it was counted before: mean 1300 ms, `waited_fraction` 1/3).
+#[test]
+fn queue_wait_counts_only_completed_requests() {
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.cluster.request_timeout = SimDuration::from_secs(5);
+    let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, Some(4000.0)), (3100.0, 0, Some(10_000.0)), (20_000.0, 0, None)]);
+    assert_eq!(latencies(&r), [(0, 2010.0), (1, 4000.0), (3, 10.0)]);
+    assert_eq!((r.report.requests.completed, r.report.requests.failed), (3, 1));
+    let q = &r.report.queue_wait_ms;
+    assert_eq!((q.mean, q.p99, q.waited_fraction), (0.0, 0.0, 0.0), "{q:?}");
+}
+
+/// A latency beyond 10^5 s (the old histogram's bound) is not clamped:
+/// `max` and the percentiles stay at or above the exact mean.
+#[test]
+fn latencies_beyond_a_day_are_not_clamped() {
+    // 2 s of cold start, then 2·10^8 ms (about 2.3 days) of service.
+    let mut cfg = config(1, 4, 4, 0.0, 1);
+    cfg.cluster.request_timeout = SimDuration::from_secs(1_000_000);
+    let r = run(cfg, &[(0.0, 0, Some(2e8))]);
+    let l = &r.report.latency_ms;
+    assert_eq!(l.mean, 2e8 + 2000.0);
+    assert!(l.max >= l.mean && (l.max / l.mean - 1.0).abs() < 1e-3, "{l:?}");
+    assert!((l.p50 / l.mean - 1.0).abs() < 1e-3, "{l:?}");
+}

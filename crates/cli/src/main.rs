@@ -25,6 +25,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// `eprintln!` that never panics: a closed or full standard error loses
+/// the line, not the run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Discrete-event simulator of multi-model inference endpoints.
 #[derive(Parser)]
 #[command(name = "mmesim", version, about, long_about = None)]
@@ -308,21 +317,22 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                     )));
                 }
             }
+            check_outputs(&[(&metrics, "--metrics"), (&plot, "--plot")])?;
             let mut s = mmesim::Scenario::from_file(&scenario)?;
             if let Some(seed) = seed {
                 s.seed = seed;
             }
             if let Some(line) = mmesim::trace::describe(&s)? {
-                eprintln!("mmesim: {line}");
+                say!("mmesim: {line}");
             }
             let started = Instant::now();
             let opts = mmesim::RunOptions { record_metrics: metrics.is_some(), ..Default::default() };
             let out = s.run_with(opts)?;
             let wall = started.elapsed().as_secs_f64();
             if json {
-                println!("{}", mmesim::to_json(&out.report));
+                emit(&format!("{}\n", mmesim::to_json(&out.report)))?;
             } else {
-                print!("{}", mmesim::summary_table(&out.report));
+                emit(&mmesim::summary_table(&out.report))?;
             }
             if let Some(path) = metrics {
                 let cw = mmesim::cloudwatch::ExportOptions {
@@ -343,7 +353,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 mmesim::chart::timeline_svg(&path, &title, &out.minutes, &out.report.faults)?;
             }
             // Wall-clock figures go to stderr, never into the report.
-            eprintln!(
+            say!(
                 "mmesim: {} requests, {} events in {:.3} s wall ({:.2} M requests/s)",
                 out.report.requests.arrived,
                 out.events,
@@ -376,6 +386,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             if threads == Some(0) {
                 return Err(mmesim::Error::usage("--threads: must be at least 1"));
             }
+            check_outputs(&[(&plot, "--plot")])?;
             let s = mmesim::Scenario::from_file(&scenario)?;
             let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
             let opts = mmesim::SearchOptions { types, max_instances, seeds, survive_zone_loss, exhaustive };
@@ -387,19 +398,20 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             pb.finish_and_clear();
             let wall = started.elapsed().as_secs_f64();
             if json {
-                println!("{}", serde_json::to_string_pretty(&rec).unwrap_or_else(|e| panic!("BUG: {e}")));
+                emit(&format!("{}\n", serde_json::to_string_pretty(&rec).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
             } else {
-                print!("{}", rec.table());
+                emit(&rec.table())?;
             }
             if let Some(path) = plot {
                 let title = format!("{}: cost against p99 (target {} ms)", s.name, p99_ms);
                 rec.frontier_svg(&path, &title)?;
             }
             let runs: u32 = rec.evaluated.iter().map(|e| e.runs).sum();
-            eprintln!("mmesim: {} configurations, {runs} runs in {wall:.3} s wall", rec.evaluated.len());
+            say!("mmesim: {} configurations, {runs} runs in {wall:.3} s wall", rec.evaluated.len());
             Ok(())
         }
         Command::Merge { shards, csv, jsonl } => {
+            check_outputs(&[(&csv, "--csv"), (&jsonl, "--jsonl")])?;
             let mut parts = Vec::new();
             for path in &shards {
                 let text = std::fs::read_to_string(path)
@@ -409,7 +421,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             }
             let rows = mmesim::sweep::merge(parts)?;
             write_rows(&rows, csv, jsonl)?;
-            eprintln!("mmesim: merged {} shards, {} points", shards.len(), rows.len());
+            say!("mmesim: merged {} shards, {} points", shards.len(), rows.len());
             Ok(())
         }
         Command::SynthTrace { out, objects, requests, alpha, object_bytes, seed, sparse_ids } => {
@@ -429,19 +441,19 @@ fn validate_cmd(scenarios: Vec<PathBuf>, json: bool) -> Result<bool, mmesim::Err
         let s = mmesim::Scenario::from_file(path)?;
         let v = mmesim::validate::validate(&s, &path.display().to_string())?;
         if !json {
-            println!("{}", mmesim::validate::table(&v));
+            emit(&format!("{}\n", mmesim::validate::table(&v)))?;
         }
         all.push(v);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_else(|e| panic!("BUG: {e}")));
+        emit(&format!("{}\n", serde_json::to_string_pretty(&all).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
     }
     let regressions: Vec<String> = all
         .iter()
         .flat_map(|v| v.figures.iter().filter(|f| !f.within_bound).map(move |f| format!("{}: {}", v.name, f.name)))
         .collect();
     if !regressions.is_empty() {
-        eprintln!("mmesim: beyond the pinned error bound: {}", regressions.join(", "));
+        say!("mmesim: beyond the pinned error bound: {}", regressions.join(", "));
     }
     Ok(regressions.is_empty())
 }
@@ -464,13 +476,14 @@ fn cache(
     if threads == Some(0) {
         return Err(bad("--threads", "must be at least 1".into()));
     }
+    check_outputs(&[(&plot, "--plot")])?;
     let started = Instant::now();
     let results = replay_grid(&trace, format, &policies, &sizes, threads)?;
     let wall = started.elapsed().as_secs_f64();
     if json {
-        println!("{}", serde_json::to_string_pretty(&results).unwrap_or_else(|e| panic!("BUG: {e}")));
+        emit(&format!("{}\n", serde_json::to_string_pretty(&results).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
     } else {
-        print!("{}", replay_table(&results));
+        emit(&replay_table(&results))?;
     }
     if let Some(path) = plot {
         let percent = sizes.iter().all(|s| matches!(s, CacheSize::Percent(_)));
@@ -497,13 +510,73 @@ fn cache(
         mmesim::chart::line_chart_svg(&path, &title, x_label, "miss ratio", &series, true)?;
     }
     let requests: u64 = results.iter().map(|r| r.requests).sum();
-    eprintln!(
+    say!(
         "mmesim: {} replays, {} requests in {:.3} s wall ({:.2} M requests/s)",
         results.len(),
         requests,
         wall,
         requests as f64 / wall.max(1e-9) / 1e6
     );
+    Ok(())
+}
+
+/// Writes `text` to stdout. A closed pipe (`mmesim run … | head -1`) is
+/// not an error: what is left of the output is dropped, quietly, and the
+/// command goes on (its files are still written) and exits as it would
+/// have. Any other write error is one.
+fn emit(text: &str) -> Result<(), mmesim::Error> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+    if CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(mmesim::Error::usage(format!("cannot write to standard output: {e}"))),
+    }
+}
+
+/// Checks, before any work, that `path` (given to `flag`) can be written:
+/// its directory exists, it is not a directory, and it can be opened for
+/// writing. A file that does not exist yet is not left behind.
+fn check_output(path: &std::path::Path, flag: &str) -> Result<(), mmesim::Error> {
+    let bad = |msg: String| Err(mmesim::Error::usage(format!("{flag}: {msg}")));
+    if path.is_dir() {
+        return bad(format!("{} is a directory", path.display()));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() {
+        return bad(format!("no directory {}", dir.display()));
+    }
+    if path.exists() {
+        // Opened for appending: checks the permission, changes nothing.
+        if let Err(e) = std::fs::OpenOptions::new().append(true).open(path) {
+            return bad(format!("cannot write {}: {e}", path.display()));
+        }
+    } else {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(e) => return bad(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+    Ok(())
+}
+
+/// [`check_output`] of each given path.
+fn check_outputs(paths: &[(&Option<PathBuf>, &str)]) -> Result<(), mmesim::Error> {
+    for (p, flag) in paths {
+        if let Some(p) = p {
+            check_output(p, flag)?;
+        }
+    }
     Ok(())
 }
 
@@ -514,7 +587,7 @@ fn write_file(path: &PathBuf, text: &str, what: &str) -> Result<(), mmesim::Erro
 
 fn write_rows(rows: &[mmesim::sweep::Row], csv: Option<PathBuf>, jsonl: Option<PathBuf>) -> Result<(), mmesim::Error> {
     if csv.is_none() && jsonl.is_none() {
-        print!("{}", mmesim::sweep::to_csv(rows));
+        emit(&mmesim::sweep::to_csv(rows))?;
     }
     if let Some(p) = &csv {
         write_file(p, &mmesim::sweep::to_csv(rows), "--csv")?;
@@ -557,9 +630,10 @@ fn sweep_cmd(
         Some(s) => mmesim::Shard::parse(&s)?,
         None => mmesim::Shard::ALL,
     };
+    check_outputs(&[(&csv, "--csv"), (&jsonl, "--jsonl")])?;
     let sweep = mmesim::Sweep::from_file(&path)?;
     if list {
-        print!("{}", mmesim::sweep::to_csv(&sweep.point_rows(shard)));
+        emit(&mmesim::sweep::to_csv(&sweep.point_rows(shard)))?;
         return Ok(());
     }
     let n = sweep.shard_points(shard).len() as u64;
@@ -569,7 +643,7 @@ fn sweep_cmd(
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     write_rows(&rows, csv, jsonl)?;
-    eprintln!(
+    say!(
         "mmesim: {} of {} points (shard {}/{}) on {} threads in {:.3} s wall",
         rows.len(),
         sweep.len(),
@@ -602,11 +676,7 @@ fn calibrate_cmd(
             }
         }
     };
-    if let Some(dir) = out.as_ref().and_then(|p| p.parent()).filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(mmesim::Error::usage(format!("--out: no directory {}", dir.display())));
-        }
-    }
+    check_outputs(&[(&out, "--out")])?;
     let s = mmesim::Scenario::from_file(&scenario)?;
     let export = mmesim::cloudwatch::read_export(&metrics)?;
     let opts = mmesim::calibrate::CalibrateOptions { window_s, tolerance, fixed: fix, ..Default::default() };
@@ -624,15 +694,15 @@ fn calibrate_cmd(
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     if json {
-        println!("{}", serde_json::to_string_pretty(&cal).unwrap_or_else(|e| panic!("BUG: {e}")));
+        emit(&format!("{}\n", serde_json::to_string_pretty(&cal).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
     } else {
-        print!("{}", mmesim::calibrate::table(&cal));
+        emit(&mmesim::calibrate::table(&cal))?;
     }
     if let Some(path) = &out {
         std::fs::write(path, &cal.scenario_toml)
             .map_err(|e| mmesim::Error::usage(format!("--out: cannot write {}: {e}", path.display())))?;
     }
-    eprintln!("mmesim: calibrated in {} runs, {wall:.3} s wall", cal.runs);
+    say!("mmesim: calibrated in {} runs, {wall:.3} s wall", cal.runs);
     Ok(())
 }
 
@@ -642,7 +712,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(3),
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             ExitCode::from(1)
         }
     }

@@ -419,13 +419,11 @@ impl Simulation {
         if !hit {
             self.fleet.instances[inst as usize].acc.loading_wait.add(load_wait.as_millis_f64());
         }
-        if measured {
-            if !hit {
-                let lw = load_wait.as_nanos();
-                self.m.loading_wait.saturating_record(lw);
-                self.m.loading_wait_sum_ns += lw as u128;
-                self.m.loading_wait_n += 1;
-            }
+        if measured && !hit {
+            let lw = load_wait.as_nanos();
+            self.m.loading_wait.saturating_record(lw);
+            self.m.loading_wait_sum_ns += lw as u128;
+            self.m.loading_wait_n += 1;
         }
     }
 

@@ -86,3 +86,27 @@ fn output_paths_are_checked_before_any_work() {
     assert!(!fresh.exists(), "the check created {}", fresh.display());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An error found when the run is built (here: a trace whose models, known
+/// only once it is read, are too many for the fleet) names the scenario's
+/// file, not its `name` (it said `error: my-name: …`).
+#[test]
+fn errors_found_at_run_time_name_the_file_not_the_scenario_name() {
+    let dir = common::temp_dir("hardening", "run_time_origin");
+    let mut trace = String::from("timestamp_s,model,service_ms\n");
+    for i in 0..3000 {
+        trace.push_str(&format!("{}.0,m{i},\n", i));
+    }
+    std::fs::write(dir.join("requests.csv"), trace).expect("write trace");
+    let path = dir.join("scenario.toml");
+    std::fs::write(
+        &path,
+        "name = \"my-name\"\nduration_s = 10.0\n[cluster]\ninstances = 100000\n\
+         [workload]\ntrace = { format = \"csv\", path = \"requests.csv\" }\n",
+    )
+    .expect("write scenario");
+    let p = path.to_str().expect("utf-8");
+    let line = expect_one_line_error(&["run", p], &[p, "cluster.instances"]);
+    assert!(!line.contains("my-name"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -84,6 +84,11 @@ pub struct Scenario {
     /// path).
     #[serde(skip)]
     pub(crate) source: Option<toml::Table>,
+    /// What errors found when the scenario runs name: the file it was read
+    /// from (the `origin` of [`from_toml_str`](Scenario::from_toml_str)),
+    /// or its `name` when it has none.
+    #[serde(skip)]
+    origin: Option<String>,
 }
 
 /// A zone by index (`0`) or by name (`"zone-b"`).
@@ -559,6 +564,7 @@ impl Scenario {
         let de = toml::Deserializer::new(text);
         let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(origin, text, e))?;
         s.source = toml::from_str(text).ok();
+        s.origin = Some(origin.to_string());
         s.validate(origin)?;
         Ok(s)
     }
@@ -575,6 +581,7 @@ impl Scenario {
         }
         let mut s = crate::sweep::scenario_of(&t, &self.base_dir).map_err(|m| Error::invalid_in(origin, m))?;
         s.source = Some(t);
+        s.origin = Some(origin.to_string());
         Ok(s)
     }
 
@@ -588,7 +595,14 @@ impl Scenario {
         s.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         s.source = toml::from_str(&text).ok();
         s.validate(&origin)?;
+        s.origin = Some(origin);
         Ok(s)
+    }
+
+    /// What errors met while running this scenario name: the file it was
+    /// read from, or (built another way) its `name`.
+    pub fn origin(&self) -> &str {
+        self.origin.as_deref().unwrap_or(&self.name)
     }
 
     /// Where relative paths in the scenario (trace files) are looked up.
@@ -1044,7 +1058,7 @@ impl Scenario {
     }
 
     fn sim_config_with(&self, opts: RunOptions, models: Vec<mmesim_core::ModelSpec>) -> Result<SimConfig, Error> {
-        let origin = self.name.as_str();
+        let origin = self.origin();
         self.validate(origin)?;
         let slots = self.cluster.instances as u64 * models.len() as u64;
         if slots > MAX_INSTANCE_MODEL_SLOTS {
@@ -1133,7 +1147,7 @@ impl Scenario {
         let (arrival, popularity) = (&self.workload.arrival, &self.workload.popularity);
         if arrival.is_closed() {
             let mut clients = ClosedClients::new(arrival, popularity, n, &streams)
-                .map_err(|e| Error::invalid(&self.name, "workload.arrival", e))?;
+                .map_err(|e| Error::invalid(self.origin(), "workload.arrival", e))?;
             if let Some(d) = &self.workload.drift {
                 clients = clients.with_drift(d, n, &streams);
             }
@@ -1141,7 +1155,7 @@ impl Scenario {
             return Ok((sim, None));
         }
         let mut source = Generated::try_new(arrival, popularity, n, &streams)
-            .map_err(|e| Error::invalid(&self.name, "workload.arrival", e))?;
+            .map_err(|e| Error::invalid(self.origin(), "workload.arrival", e))?;
         if let Some(d) = &self.workload.drift {
             source = source.with_drift(d, n, &streams);
         }
@@ -1195,7 +1209,7 @@ impl Scenario {
                 .build(RngStreams::new(self.seed).substream(Stream::Autoscaling, 0).next_seed()),
             evictors,
         };
-        make(policies).map_err(|e| Error::invalid_in(self.name.clone(), e.to_string()).with_source(e))
+        make(policies).map_err(|e| Error::invalid_in(self.origin(), e.to_string()).with_source(e))
     }
 
     /// Runs the scenario to completion.

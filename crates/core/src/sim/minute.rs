@@ -166,6 +166,8 @@ impl MinuteBook {
             }
         }
         self.pending.push((mm.clone(), 1));
+        #[cfg(test)]
+        MAX_HELD.with(|m| m.set(m.get().max(self.pending.len())));
     }
 
     /// Gives the sink the held minutes that began before `limit_s` (whole
@@ -189,12 +191,14 @@ impl MinuteBook {
         self.pending.drain(..done);
         Ok(())
     }
+}
 
-    /// How many minutes are held back (for tests).
-    #[cfg(test)]
-    pub(super) fn held(&self) -> (usize, u64) {
-        (self.pending.len(), self.pending.iter().map(|p| p.1).sum())
-    }
+#[cfg(test)]
+thread_local! {
+    /// The most runs of minutes a book of this thread held back at once,
+    /// and the most rows of one minute (the scratch's capacity): what
+    /// the tests check stays the same whatever the simulated time.
+    pub(super) static MAX_HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Aggregates {
@@ -407,5 +411,65 @@ impl Simulation {
             events: self.events,
             truncated,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Seen(Vec<u64>);
+    impl MinuteSink for Seen {
+        fn minute(&mut self, m: &MinuteMetrics) -> Result<(), SinkError> {
+            self.0.push(m.minute);
+            Ok(())
+        }
+    }
+
+    fn minute(k: u64, invocations: u64) -> MinuteMetrics {
+        MinuteMetrics { minute: k, invocations, memory_utilization: 50.0, ..Default::default() }
+    }
+
+    #[test]
+    fn held_minutes_are_run_length_encoded_and_released_in_order() {
+        let mut b = MinuteBook::default();
+        let mut seen = Seen::default();
+        b.hold(&minute(0, 5));
+        for k in 1..1000 {
+            b.hold(&minute(k, 0));
+        }
+        assert_eq!(b.pending.len(), 2, "a stretch without work is one run");
+        // Minutes that began before 600 s are part of the run.
+        b.release(600, &mut seen).unwrap();
+        assert_eq!(seen.0, (0..10).collect::<Vec<_>>());
+        assert_eq!((b.pending.len(), b.pending[0].0.minute, b.pending[0].1), (1, 10, 990));
+        b.release(60 * 1000, &mut seen).unwrap();
+        assert_eq!(seen.0, (0..1000).collect::<Vec<_>>());
+        assert!(b.pending.is_empty());
+        assert_eq!(b.agg.minutes, 1000);
+        assert_eq!(b.agg.memory_sum, 50_000.0);
+    }
+
+    #[test]
+    fn held_runs_are_bounded() {
+        let mut b = MinuteBook::default();
+        let mut seen = Seen::default();
+        let n = MAX_PENDING_RUNS as u64 + 500;
+        for k in 0..n {
+            // Every minute differs: no two in a row are one run.
+            b.hold(&minute(k, k % 2));
+        }
+        b.release(0, &mut seen).unwrap();
+        assert_eq!(b.pending.len(), MAX_PENDING_RUNS);
+        assert_eq!(seen.0, (0..500).collect::<Vec<_>>(), "the oldest runs go, in order");
+    }
+
+    #[test]
+    fn the_horizon_is_the_duration_and_a_drain_of_at_least_a_day() {
+        let s = SimDuration::from_secs;
+        assert_eq!(run_horizon(s(60)), SimTime::from_secs(60 + MIN_DRAIN_LIMIT_S));
+        assert_eq!(run_horizon(s(3 * 86_400)), SimTime::from_secs(6 * 86_400));
+        assert_eq!(run_horizon(SimDuration::from_nanos(u64::MAX)), SimTime::from_nanos(u64::MAX));
     }
 }

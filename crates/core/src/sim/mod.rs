@@ -24,6 +24,8 @@
 //! memory and disk state, pins, the tiers' byte counts, evictors, the
 //! routing view's copies); the compiler enforces it through field privacy.
 
+#[cfg(test)]
+mod bounded_tests;
 mod cache;
 mod clients;
 mod cpu;

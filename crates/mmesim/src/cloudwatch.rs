@@ -714,7 +714,7 @@ pub enum ExportFormat {
 /// Most datapoints [`ExportWriter`] holds for a run written while it goes
 /// (`mmesim run --metrics-format cloudwatch-json` or `cloudwatch-csv`):
 /// 2²³, about 130 MiB. Both formats list each series whole, so every
-/// datapoint is held until the run ends; a run with more (a week of an
+/// datapoint is held until the run ends; a run with more (two weeks of an
 /// endpoint with 20 instances, all dimensions) stops with an error naming
 /// the limit. CloudWatch itself returns at most 100,800 datapoints per
 /// `get-metric-data` call. The tidy CSV (`--metrics-format csv`) is written

@@ -16,6 +16,9 @@
 //! downloads or unloads the minute's average summarises). Every minute is
 //! written, a minute without samples as `Average` 0 with `SampleCount` 0
 //! (CloudWatch would leave it out; the readers accept both).
+//! [`ExportWriter`] writes the same bytes while a run goes
+//! ([`Scenario::run_into`](crate::Scenario::run_into)), holding only the
+//! datapoints (at most [`MAX_EXPORT_DATAPOINTS`]), not the run's rows.
 //!
 //! **Reading:** [`parse_get_metric_data_json`] and [`parse_csv`] give an
 //! [`Export`]: [`Series`] of (minute, value) points keyed by metric,

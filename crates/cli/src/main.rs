@@ -325,32 +325,40 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             if let Some(line) = mmesim::trace::describe(&s)? {
                 say!("mmesim: {line}");
             }
+            // Per-minute output is written while the run goes, so that
+            // memory does not grow with the simulated time.
+            let mut sinks = RunSinks { metrics: None, timeline: plot.is_some().then(mmesim::chart::Timeline::default) };
+            if let Some(path) = &metrics {
+                let cw = mmesim::cloudwatch::ExportOptions {
+                    start_unix_s,
+                    all_dimensions: !metrics_endpoint_only,
+                    vcpus: mmesim::cloudwatch::cpu_utilization_vcpus(&s)?,
+                };
+                let file = std::fs::File::create(path)
+                    .map_err(|e| mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display())))?;
+                let (out, origin) = (std::io::BufWriter::new(file), path.display().to_string());
+                use mmesim::cloudwatch::{ExportFormat, ExportWriter};
+                sinks.metrics = Some(match metrics_format {
+                    MetricsFormat::Csv => Box::new(mmesim::MetricsCsvWriter::new(out, origin)),
+                    MetricsFormat::CloudwatchJson => Box::new(ExportWriter::new(out, ExportFormat::Json, &cw, origin)),
+                    MetricsFormat::CloudwatchCsv => Box::new(ExportWriter::new(out, ExportFormat::Csv, &cw, origin)),
+                });
+            }
             let started = Instant::now();
             let opts = mmesim::RunOptions { record_metrics: metrics.is_some(), ..Default::default() };
-            let out = s.run_with(opts)?;
+            let out = s.run_into(opts, &mut sinks)?;
             let wall = started.elapsed().as_secs_f64();
             if json {
                 emit(&format!("{}\n", mmesim::to_json(&out.report)))?;
             } else {
                 emit(&mmesim::summary_table(&out.report))?;
             }
-            if let Some(path) = metrics {
-                let cw = mmesim::cloudwatch::ExportOptions {
-                    start_unix_s,
-                    all_dimensions: !metrics_endpoint_only,
-                    vcpus: mmesim::cloudwatch::cpu_utilization_vcpus(&s)?,
-                };
-                let text = match metrics_format {
-                    MetricsFormat::Csv => mmesim::metrics_csv(&out),
-                    MetricsFormat::CloudwatchJson => mmesim::cloudwatch::to_get_metric_data_json(&out, &cw),
-                    MetricsFormat::CloudwatchCsv => mmesim::cloudwatch::to_csv(&out, &cw),
-                };
-                std::fs::write(&path, text)
-                    .map_err(|e| mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display())))?;
+            if let Some(t) = &out.truncated {
+                eprintln!("mmesim: warning: {}", truncation_warning(&scenario, &s, t));
             }
-            if let Some(path) = plot {
+            if let (Some(path), Some(timeline)) = (plot, &sinks.timeline) {
                 let title = format!("{} (seed {})", out.report.name, out.report.seed);
-                mmesim::chart::timeline_svg(&path, &title, &out.minutes, &out.report.faults)?;
+                timeline.svg(&path, &title, &out.report.faults)?;
             }
             // Wall-clock figures go to stderr, never into the report.
             say!(
@@ -716,4 +724,50 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Where `mmesim run` sends the minutes: the `--metrics` file's writer and
+/// the `--plot` timeline, each bounded in memory.
+struct RunSinks {
+    metrics: Option<Box<dyn mmesim::core::MinuteSink>>,
+    timeline: Option<mmesim::chart::Timeline>,
+}
+
+impl mmesim::core::MinuteSink for RunSinks {
+    fn begin(&mut self, zones: &[String]) -> Result<(), mmesim::core::SinkError> {
+        self.metrics.as_mut().map_or(Ok(()), |m| m.begin(zones))
+    }
+
+    fn minute(&mut self, minute: &mmesim::core::MinuteMetrics) -> Result<(), mmesim::core::SinkError> {
+        if let Some(t) = &mut self.timeline {
+            t.add(minute);
+        }
+        self.metrics.as_mut().map_or(Ok(()), |m| m.minute(minute))
+    }
+
+    fn rows(&mut self, rows: &[mmesim::core::MetricRow]) -> Result<(), mmesim::core::SinkError> {
+        self.metrics.as_mut().map_or(Ok(()), |m| m.rows(rows))
+    }
+
+    fn end(&mut self) -> Result<(), mmesim::core::SinkError> {
+        self.metrics.as_mut().map_or(Ok(()), |m| m.end())
+    }
+}
+
+/// The warning of a run stopped at its horizon with work in flight.
+fn truncation_warning(file: &std::path::Path, s: &mmesim::Scenario, t: &mmesim::core::Truncation) -> String {
+    let at = t.at.as_secs_f64();
+    format!(
+        "{}: the run was stopped at {at} s simulated, {} s after its arrivals ended (`duration_s` = {}): a run \
+         drains for at most `duration_s`, and at least {} s (guide §6). Still in flight then, and in none of the \
+         report's outcomes: {} requests, {} downloads, loads, unloads or launches, {} busy inference slots. \
+         A service time, download, load or timeout longer than that?",
+        file.display(),
+        at - s.duration_s,
+        s.duration_s,
+        mmesim::core::MIN_DRAIN_LIMIT_S,
+        t.requests,
+        t.operations,
+        t.busy_slots
+    )
 }

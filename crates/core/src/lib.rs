@@ -152,5 +152,8 @@ pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,
 };
 pub use scale::{Autoscaler, FleetStatus, MinuteMetrics};
-pub use sim::{EvictorFactory, Policies, RunResult, Simulation, Tier, TraceKind, TraceRecord};
+pub use sim::{
+    run_horizon, CollectMinutes, EvictorFactory, MinuteSink, Policies, RunResult, Simulation, SinkError, Tier,
+    TraceKind, TraceRecord, Truncation, MAX_PENDING_RUNS, MIN_DRAIN_LIMIT_S,
+};
 pub use source::{Arrival, ClientStation, ClosedLoop, RequestSource, VecSource};

@@ -101,72 +101,217 @@ pub fn line_chart_svg(
 /// Writes the key series of a run over time as stacked panels —
 /// requests per minute, hit ratio, p99 latency, loaded models (copies) and
 /// instances in service — with the fault windows shaded, to `path` as SVG.
+/// The chart of a [`Timeline`] of `minutes`: one point per minute up to
+/// [`TIMELINE_MAX_POINTS`] minutes, wider buckets past it.
 pub fn timeline_svg(
     path: &Path,
     title: &str,
     minutes: &[mmesim_core::MinuteMetrics],
     faults: &[mmesim_core::FaultWindow],
 ) -> Result<(), Error> {
-    use plotters::prelude::*;
-    let err = |e: &dyn std::fmt::Display| Error::io_in(path.display().to_string(), format!("cannot draw chart: {e}"));
-    if minutes.is_empty() {
-        return Err(Error::invalid_in(path.display().to_string(), "the run has no minute to plot"));
+    let mut t = Timeline::default();
+    for m in minutes {
+        t.add(m);
     }
-    // A last minute with no arrival is the drain after the workload ended:
-    // its ratios would read as zero, so it is left out.
-    let minutes = match minutes.split_last() {
-        Some((last, rest)) if last.invocations == 0 && !rest.is_empty() => rest,
-        _ => minutes,
-    };
-    type Getter = fn(&mmesim_core::MinuteMetrics) -> f64;
-    // (label, value, snapshot at the minute's end rather than over it)
-    let panels: [(&str, Getter, bool); 5] = [
-        ("requests / min", |m| m.invocations as f64, false),
-        ("hit ratio", |m| m.model_cache_hit, false),
-        ("p99 latency (ms)", |m| m.p99_latency_ms, false),
-        ("loaded models", |m| m.loaded_model_count as f64, true),
-        ("instances", |m| m.instance_count as f64, true),
-    ];
-    let x_max = minutes.len() as f64;
-    let root = SVGBackend::new(path, (900, 1000)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let root = root.titled(title, ("sans-serif", 22)).map_err(|e| err(&e))?;
-    let areas = root.split_evenly((panels.len(), 1));
-    for (k, ((label, get, snapshot), area)) in panels.iter().zip(areas.iter()).enumerate() {
-        let y_max =
-            minutes.iter().map(get).fold(0.0f64, f64::max).max(if *label == "hit ratio" { 1.0 } else { 1e-9 }) * 1.1;
-        let mut chart = ChartBuilder::on(area)
-            .margin(8)
-            .x_label_area_size(if k + 1 == panels.len() { 34 } else { 18 })
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-            .map_err(|e| err(&e))?;
-        let mut mesh = chart.configure_mesh();
-        mesh.y_desc(*label).light_line_style(RGBColor(238, 238, 238)).x_label_formatter(&|x| format!("{x:.0}"));
-        if k + 1 == panels.len() {
-            mesh.x_desc("minute");
+    t.svg(path, title, faults)
+}
+
+/// Most points a [`Timeline`] keeps per series (a day of minutes; the
+/// chart is 900 pixels wide). Past it, adjacent points are merged into
+/// buckets twice as wide, as often as needed, so a run of any simulated
+/// length is drawn from at most this many points.
+pub const TIMELINE_MAX_POINTS: usize = 1440;
+
+/// A run's timeline for [`timeline_svg`], built minute by minute in
+/// bounded memory: a [`MinuteSink`](mmesim_core::MinuteSink) for
+/// [`Scenario::run_into`](crate::Scenario::run_into) (what
+/// `mmesim run --plot` uses). Up to [`TIMELINE_MAX_POINTS`] minutes it
+/// keeps every minute; past it, buckets of 2, 4, 8, … whole minutes: the
+/// requests per minute averaged over the bucket, the hit ratio weighted by
+/// the requests, the p99 the highest minute p99 of the bucket, the
+/// snapshots (loaded models, instances) those of its last minute.
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    buckets: Vec<Bucket>,
+    /// Minutes per full bucket (1, 2, 4, …).
+    width: u64,
+    /// The latest minute, held back: a last minute with no arrival (the
+    /// drain) is left out of the chart.
+    last: Option<Bucket>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline { buckets: Vec::new(), width: 1, last: None }
+    }
+}
+
+/// Some whole minutes of a timeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Bucket {
+    first: u64,
+    minutes: u64,
+    /// Requests in all.
+    invocations: f64,
+    /// Requests per minute.
+    requests: f64,
+    hit: f64,
+    p99: f64,
+    loaded: f64,
+    instances: f64,
+}
+
+impl Bucket {
+    fn of(m: &mmesim_core::MinuteMetrics) -> Bucket {
+        Bucket {
+            first: m.minute,
+            minutes: 1,
+            invocations: m.invocations as f64,
+            requests: m.invocations as f64,
+            hit: m.model_cache_hit,
+            p99: m.p99_latency_ms,
+            loaded: m.loaded_model_count as f64,
+            instances: m.instance_count as f64,
         }
-        mesh.draw().map_err(|e| err(&e))?;
-        for f in faults {
-            let x0 = f.start.as_secs_f64() / 60.0;
-            let x1 = f.end.map_or(x_max, |e| e.as_secs_f64() / 60.0).min(x_max);
+    }
+
+    /// `self` followed by `b`.
+    fn merged(self, b: Bucket) -> Bucket {
+        let invocations = self.invocations + b.invocations;
+        let minutes = self.minutes + b.minutes;
+        Bucket {
+            first: self.first,
+            minutes,
+            invocations,
+            requests: invocations / minutes as f64,
+            hit: if invocations > 0.0 {
+                (self.hit * self.invocations + b.hit * b.invocations) / invocations
+            } else {
+                0.0
+            },
+            p99: self.p99.max(b.p99),
+            loaded: b.loaded,
+            instances: b.instances,
+        }
+    }
+}
+
+impl Timeline {
+    /// Adds the next minute (minutes come in order).
+    pub fn add(&mut self, m: &mmesim_core::MinuteMetrics) {
+        if let Some(prev) = self.last.replace(Bucket::of(m)) {
+            self.push(prev);
+        }
+    }
+
+    fn push(&mut self, b: Bucket) {
+        if let Some(l) = self.buckets.last_mut() {
+            if l.minutes < self.width {
+                *l = l.merged(b);
+                return;
+            }
+        }
+        if self.buckets.len() >= TIMELINE_MAX_POINTS {
+            self.buckets = self.buckets.chunks(2).map(|c| c[1..].iter().fold(c[0], |a, b| a.merged(*b))).collect();
+            self.width *= 2;
+        }
+        self.buckets.push(b);
+    }
+
+    /// The points drawn, and the minutes they cover.
+    fn points(&self) -> (Vec<Bucket>, u64) {
+        let mut t = self.clone();
+        if let Some(last) = t.last.take() {
+            // A last minute with no arrival is the drain after the
+            // workload ended: its ratios would read as zero.
+            if last.invocations > 0.0 || t.buckets.is_empty() {
+                t.push(last);
+            }
+        }
+        let minutes = t.buckets.iter().map(|b| b.minutes).sum();
+        (t.buckets, minutes)
+    }
+
+    /// How many points the chart would draw per series (at most
+    /// [`TIMELINE_MAX_POINTS`]).
+    pub fn len(&self) -> usize {
+        self.points().0.len()
+    }
+
+    /// Whether no minute was added.
+    pub fn is_empty(&self) -> bool {
+        self.last.is_none()
+    }
+
+    /// Writes the chart (see [`timeline_svg`]) to `path` as SVG.
+    pub fn svg(&self, path: &Path, title: &str, faults: &[mmesim_core::FaultWindow]) -> Result<(), Error> {
+        use plotters::prelude::*;
+        let err =
+            |e: &dyn std::fmt::Display| Error::io_in(path.display().to_string(), format!("cannot draw chart: {e}"));
+        let (points, minutes) = self.points();
+        if points.is_empty() {
+            return Err(Error::invalid_in(path.display().to_string(), "the run has no minute to plot"));
+        }
+        type Getter = fn(&Bucket) -> f64;
+        // (label, value, snapshot at the bucket's end rather than over it)
+        let panels: [(&str, Getter, bool); 5] = [
+            ("requests / min", |b| b.requests, false),
+            ("hit ratio", |b| b.hit, false),
+            ("p99 latency (ms)", |b| b.p99, false),
+            ("loaded models", |b| b.loaded, true),
+            ("instances", |b| b.instances, true),
+        ];
+        let x_max = minutes as f64;
+        let root = SVGBackend::new(path, (900, 1000)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let root = root.titled(title, ("sans-serif", 22)).map_err(|e| err(&e))?;
+        let areas = root.split_evenly((panels.len(), 1));
+        for (k, ((label, get, snapshot), area)) in panels.iter().zip(areas.iter()).enumerate() {
+            let y_max =
+                points.iter().map(get).fold(0.0f64, f64::max).max(if *label == "hit ratio" { 1.0 } else { 1e-9 }) * 1.1;
+            let mut chart = ChartBuilder::on(area)
+                .margin(8)
+                .x_label_area_size(if k + 1 == panels.len() { 34 } else { 18 })
+                .y_label_area_size(64)
+                .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+                .map_err(|e| err(&e))?;
+            let mut mesh = chart.configure_mesh();
+            mesh.y_desc(*label).light_line_style(RGBColor(238, 238, 238)).x_label_formatter(&|x| format!("{x:.0}"));
+            if k + 1 == panels.len() {
+                mesh.x_desc("minute");
+            }
+            mesh.draw().map_err(|e| err(&e))?;
+            for f in faults {
+                let x0 = f.start.as_secs_f64() / 60.0;
+                let x1 = f.end.map_or(x_max, |e| e.as_secs_f64() / 60.0).min(x_max);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0, 0.0), (x1, y_max)],
+                        RGBColor(214, 39, 40).mix(0.15).filled(),
+                    )))
+                    .map_err(|e| err(&e))?;
+            }
+            let c = PALETTE[k % PALETTE.len()];
             chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x0, 0.0), (x1, y_max)],
-                    RGBColor(214, 39, 40).mix(0.15).filled(),
-                )))
+                .draw_series(LineSeries::new(
+                    points.iter().map(|b| {
+                        let at = if *snapshot { b.minutes as f64 } else { b.minutes as f64 / 2.0 };
+                        (b.first as f64 + at, get(b))
+                    }),
+                    c.stroke_width(2),
+                ))
                 .map_err(|e| err(&e))?;
         }
-        let c = PALETTE[k % PALETTE.len()];
-        chart
-            .draw_series(LineSeries::new(
-                minutes.iter().map(|m| (m.minute as f64 + if *snapshot { 1.0 } else { 0.5 }, get(m))),
-                c.stroke_width(2),
-            ))
-            .map_err(|e| err(&e))?;
+        root.present().map_err(|e| err(&e))?;
+        Ok(())
     }
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+}
+
+impl mmesim_core::MinuteSink for Timeline {
+    fn minute(&mut self, minute: &mmesim_core::MinuteMetrics) -> Result<(), mmesim_core::SinkError> {
+        self.add(minute);
+        Ok(())
+    }
 }
 
 /// Points of one label in a [`frontier_svg`] chart: `(cost per hour, p99

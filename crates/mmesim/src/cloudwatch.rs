@@ -16,6 +16,9 @@
 //! downloads or unloads the minute's average summarises). Every minute is
 //! written, a minute without samples as `Average` 0 with `SampleCount` 0
 //! (CloudWatch would leave it out; the readers accept both).
+//! [`ExportWriter`] writes the same bytes while a run goes
+//! ([`Scenario::run_into`](crate::Scenario::run_into)), holding only the
+//! datapoints (at most [`MAX_EXPORT_DATAPOINTS`]), not the run's rows.
 //!
 //! **Reading:** [`parse_get_metric_data_json`] and [`parse_csv`] give an
 //! [`Export`]: [`Series`] of (minute, value) points keyed by metric,
@@ -77,10 +80,11 @@
 //! ```
 
 use crate::Error;
-use mmesim_core::{Dimension, RunResult, METRIC_NAMES};
+use mmesim_core::{Dimension, MetricRow, MinuteSink, RunResult, SinkError, METRIC_NAMES};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write;
 
 /// The metrics the readers know: mmesim's ([`METRIC_NAMES`]) and the GPU
 /// utilisations SageMaker publishes on GPU instances.
@@ -672,11 +676,238 @@ struct OutResult {
     status_code: &'static str,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct OutFile {
-    metric_data_results: Vec<OutResult>,
-    messages: Vec<()>,
+/// The file of [`to_get_metric_data_json`], its results made one at a
+/// time while it is written.
+struct OutFile<'a> {
+    groups: &'a BTreeMap<GroupKey, Vec<(u64, f64)>>,
+    zones: &'a [String],
+    start: i64,
+}
+
+impl Serialize for OutFile<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let results = Results(self);
+        let mut st = s.serialize_struct("OutFile", 2)?;
+        st.serialize_field("MetricDataResults", &results)?;
+        st.serialize_field("Messages", &[(); 0])?;
+        st.end()
+    }
+}
+
+struct Results<'a, 'b>(&'a OutFile<'b>);
+
+impl Serialize for Results<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        s.collect_seq(f.groups.iter().map(|(k, points)| out_result(*k, points, f.zones, f.start)))
+    }
+}
+
+/// The format of a CloudWatch export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// The JSON of `aws cloudwatch get-metric-data`
+    /// ([`to_get_metric_data_json`]).
+    Json,
+    /// The CSV [`parse_csv`] reads ([`to_csv`]).
+    Csv,
+}
+
+/// Most datapoints [`ExportWriter`] holds for a run written while it goes
+/// (`mmesim run --metrics-format cloudwatch-json` or `cloudwatch-csv`):
+/// 2²³, about 130 MiB. Both formats list each series whole, so every
+/// datapoint is held until the run ends; a run with more (two weeks of an
+/// endpoint with 20 instances, all dimensions) stops with an error naming
+/// the limit. CloudWatch itself returns at most 100,800 datapoints per
+/// `get-metric-data` call. The tidy CSV (`--metrics-format csv`) is written
+/// as the run goes and has no such limit.
+pub const MAX_EXPORT_DATAPOINTS: usize = 1 << 23;
+
+/// Writes a run's per-minute metrics in a CloudWatch format: a
+/// [`MinuteSink`] for [`Scenario::run_into`](crate::Scenario::run_into)
+/// that keeps each minute's datapoints (8 bytes of minute, 8 of value;
+/// no rows) and writes the file when the run ends, at most
+/// [`MAX_EXPORT_DATAPOINTS`] of them
+/// ([`unbounded`](ExportWriter::unbounded) lifts the limit). The same
+/// bytes as [`to_get_metric_data_json`] and [`to_csv`]. Errors name
+/// `origin` (the file).
+pub struct ExportWriter<W: Write> {
+    out: Option<W>,
+    format: ExportFormat,
+    opts: ExportOptions,
+    origin: String,
+    zones: Vec<String>,
+    /// (dimension order key, metric index, statistic) → (minute, value).
+    groups: BTreeMap<GroupKey, Vec<(u64, f64)>>,
+    held: usize,
+    limit: usize,
+}
+
+impl<W: Write> ExportWriter<W> {
+    /// A writer of `format` into `out`, holding at most
+    /// [`MAX_EXPORT_DATAPOINTS`]; `origin` names it in errors.
+    pub fn new(out: W, format: ExportFormat, opts: &ExportOptions, origin: impl Into<String>) -> Self {
+        ExportWriter {
+            out: Some(out),
+            format,
+            opts: opts.clone(),
+            origin: origin.into(),
+            zones: Vec::new(),
+            groups: BTreeMap::new(),
+            held: 0,
+            limit: MAX_EXPORT_DATAPOINTS,
+        }
+    }
+
+    /// The same writer without the limit on datapoints held (its memory
+    /// then grows with the run, as the run's rows in memory do).
+    pub fn unbounded(mut self) -> Self {
+        self.limit = usize::MAX;
+        self
+    }
+
+    /// At most `limit` datapoints held (for tests).
+    #[doc(hidden)]
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The underlying writer, once [`end`](MinuteSink::end) has written
+    /// the file (`None` if it was taken already).
+    pub fn into_inner(self) -> Option<W> {
+        self.out
+    }
+
+    fn write(&mut self) -> Result<(), Error> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let start = self.opts.start_unix_s - self.opts.start_unix_s.rem_euclid(60);
+        for points in self.groups.values_mut() {
+            points.sort_by_key(|p| std::cmp::Reverse(p.0));
+        }
+        let origin = &self.origin;
+        let io = |e: std::io::Error| Error::io_in(origin.clone(), format!("cannot write: {e}"));
+        match self.format {
+            ExportFormat::Json => {
+                let file = OutFile { groups: &self.groups, zones: &self.zones, start };
+                serde_json::to_writer_pretty(&mut *out, &file).map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)?;
+            }
+            ExportFormat::Csv => {
+                let mut w = csv::Writer::from_writer(&mut *out);
+                let csv_err = |e: csv::Error| Error::io_in(origin.clone(), format!("cannot write: {e}"));
+                w.write_record(["timestamp", "metric", "dimension", "statistic", "value"]).map_err(csv_err)?;
+                for (&(dk, di, mi, st), points) in &self.groups {
+                    let metric = METRIC_NAMES.get(mi).copied().unwrap_or("Unknown");
+                    let dimension = match dk {
+                        0 => String::new(),
+                        1 => format!("zone={}", self.zones.get(di as usize).map_or("?", String::as_str)),
+                        _ => format!("instance={di}"),
+                    };
+                    let statistic = st.to_string();
+                    for p in points.iter().rev() {
+                        let t = format_rfc3339(start + 60 * p.0 as i64);
+                        w.write_record([t.as_str(), metric, &dimension, &statistic, &p.1.to_string()])
+                            .map_err(csv_err)?;
+                    }
+                }
+                w.flush().map_err(io)?;
+            }
+        }
+        out.flush().map_err(io)
+    }
+}
+
+impl<W: Write> MinuteSink for ExportWriter<W> {
+    fn begin(&mut self, zones: &[String]) -> Result<(), SinkError> {
+        self.zones = zones.to_vec();
+        Ok(())
+    }
+
+    fn rows(&mut self, rows: &[MetricRow]) -> Result<(), SinkError> {
+        // Instances in service per (dimension, minute): LoadedModelCount's
+        // Average is per instance.
+        let instances: BTreeMap<(Dimension, u64), f64> =
+            rows.iter().filter(|r| r.metric == "InstanceCount").map(|r| ((r.dimension, r.minute), r.value)).collect();
+        for r in rows {
+            let (dk, di) = match r.dimension {
+                Dimension::Endpoint => (0u8, 0u32),
+                Dimension::Zone(z) => (1, u32::from(z)),
+                Dimension::Instance(i) => (2, i),
+            };
+            if dk != 0 && !self.opts.all_dimensions {
+                continue;
+            }
+            let mi = METRIC_NAMES.iter().position(|m| *m == r.metric).unwrap_or(usize::MAX);
+            for &st in statistics_of(r.metric) {
+                let v = match st {
+                    Statistic::SampleCount => r.samples as f64,
+                    _ if MICROSECOND_METRICS.contains(&r.metric) => r.value * 1000.0,
+                    _ if r.metric == "CPUUtilization" => r.value * f64::from(self.opts.vcpus.max(1)),
+                    Statistic::Average if r.metric == "LoadedModelCount" => match r.dimension {
+                        Dimension::Instance(_) => r.value,
+                        d => r.value / instances.get(&(d, r.minute)).copied().unwrap_or(1.0).max(1.0),
+                    },
+                    _ => r.value,
+                };
+                if self.held >= self.limit {
+                    return Err(Box::new(Error::invalid_in(
+                        self.origin.clone(),
+                        format!(
+                            "the CloudWatch formats hold every datapoint until the run ends, at most {} \
+                             (MAX_EXPORT_DATAPOINTS), and this run has more (at minute {}): write the tidy CSV \
+                             (--metrics-format csv, written as the run goes), only the endpoint's series \
+                             (--metrics-endpoint-only), or a shorter run",
+                            self.limit, r.minute
+                        ),
+                    )));
+                }
+                self.held += 1;
+                self.groups.entry((dk, di, mi, st)).or_default().push((r.minute, v));
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), SinkError> {
+        self.write().map_err(|e| Box::new(e) as SinkError)
+    }
+}
+
+/// One series of the JSON, its points newest first.
+fn out_result((dk, di, mi, st): GroupKey, points: &[(u64, f64)], zones: &[String], start: i64) -> OutResult {
+    let metric = METRIC_NAMES.get(mi).copied().unwrap_or("Unknown");
+    let (dimension, id_dim) = match dk {
+        0 => ("endpoint".to_string(), String::new()),
+        1 => (format!("zone={}", zones.get(di as usize).map_or("?", String::as_str)), format!("_z{di}")),
+        _ => (format!("instance={di}"), format!("_i{di}")),
+    };
+    let id_stat = match st {
+        Statistic::Average => "avg".to_string(),
+        Statistic::Sum => "sum".to_string(),
+        Statistic::SampleCount => "n".to_string(),
+        other => other.to_string().to_lowercase().replace('.', "_"),
+    };
+    OutResult {
+        id: format!("{}_{id_stat}{id_dim}", metric.to_lowercase()),
+        label: label(metric, st, &dimension),
+        timestamps: points.iter().map(|p| format_rfc3339(start + 60 * p.0 as i64)).collect(),
+        values: points.iter().map(|p| p.1).collect(),
+        status_code: "Complete",
+    }
+}
+
+/// Writes all of `result`'s rows in `format` into memory.
+fn export(result: &RunResult, opts: &ExportOptions, format: ExportFormat) -> String {
+    let zones: Vec<String> = result.report.zones.iter().map(|z| z.name.clone()).collect();
+    let mut w = ExportWriter::new(Vec::new(), format, opts, "export").unbounded();
+    // Writing to memory cannot fail, and the writer holds any number.
+    let _ = w.begin(&zones).and_then(|()| w.rows(&result.metrics)).and_then(|()| w.end());
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The run's per-minute metrics ([`RunResult::metrics`]) as the JSON of
@@ -684,96 +915,18 @@ struct OutFile {
 /// dimension order (endpoint, zones, instances), then metric order, then
 /// statistic; each newest first; times in microseconds. Deterministic: the
 /// same run gives the same bytes. Empty series if the run recorded no
-/// metrics.
+/// metrics. [`ExportWriter`] writes the same while the run goes.
 pub fn to_get_metric_data_json(result: &RunResult, opts: &ExportOptions) -> String {
-    let results = written_series(result, opts);
-    let file = OutFile { metric_data_results: results, messages: Vec::new() };
-    let mut s = serde_json::to_string_pretty(&file).unwrap_or_default();
-    s.push('\n');
-    s
+    export(result, opts, ExportFormat::Json)
 }
 
 /// The run's per-minute metrics as the CSV [`parse_csv`] reads
 /// (`timestamp,metric,dimension,statistic,value`; an empty dimension for
 /// the endpoint): the same series, values and units as
-/// [`to_get_metric_data_json`], each oldest first.
+/// [`to_get_metric_data_json`], each oldest first. Written with the `csv`
+/// crate: a zone name with a comma, a quote or a line break is quoted.
 pub fn to_csv(result: &RunResult, opts: &ExportOptions) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(["timestamp", "metric", "dimension", "statistic", "value"]);
-    for r in written_series(result, opts) {
-        let mut parts = r.label.splitn(3, ' ');
-        let (metric, statistic) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let dimension = parts.next().unwrap_or("");
-        for (t, v) in r.timestamps.iter().zip(&r.values).rev() {
-            let _ = w.write_record([t.as_str(), metric, dimension, statistic, &v.to_string()]);
-        }
-    }
-    // Writing to a Vec cannot fail.
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// The series written, in order, each newest first.
-fn written_series(result: &RunResult, opts: &ExportOptions) -> Vec<OutResult> {
-    let zones: Vec<&str> = result.report.zones.iter().map(|z| z.name.as_str()).collect();
-    let start = opts.start_unix_s - opts.start_unix_s.rem_euclid(60);
-    // (dimension order key, metric index, statistic) → (minute, value) points.
-    let mut groups: BTreeMap<GroupKey, Vec<(u64, f64)>> = BTreeMap::new();
-    // Instances in service per (dimension, minute): LoadedModelCount's
-    // Average is per instance.
-    let instances: BTreeMap<(Dimension, u64), f64> = result
-        .metrics
-        .iter()
-        .filter(|r| r.metric == "InstanceCount")
-        .map(|r| ((r.dimension, r.minute), r.value))
-        .collect();
-    for r in &result.metrics {
-        let (dk, di) = match r.dimension {
-            Dimension::Endpoint => (0u8, 0u32),
-            Dimension::Zone(z) => (1, u32::from(z)),
-            Dimension::Instance(i) => (2, i),
-        };
-        if dk != 0 && !opts.all_dimensions {
-            continue;
-        }
-        let mi = METRIC_NAMES.iter().position(|m| *m == r.metric).unwrap_or(usize::MAX);
-        for &st in statistics_of(r.metric) {
-            let v = match st {
-                Statistic::SampleCount => r.samples as f64,
-                _ if MICROSECOND_METRICS.contains(&r.metric) => r.value * 1000.0,
-                _ if r.metric == "CPUUtilization" => r.value * f64::from(opts.vcpus.max(1)),
-                Statistic::Average if r.metric == "LoadedModelCount" => match r.dimension {
-                    Dimension::Instance(_) => r.value,
-                    d => r.value / instances.get(&(d, r.minute)).copied().unwrap_or(1.0).max(1.0),
-                },
-                _ => r.value,
-            };
-            groups.entry((dk, di, mi, st)).or_default().push((r.minute, v));
-        }
-    }
-    let mut results = Vec::with_capacity(groups.len());
-    for ((dk, di, mi, st), mut points) in groups {
-        let metric = METRIC_NAMES.get(mi).copied().unwrap_or("Unknown");
-        let (dimension, id_dim) = match dk {
-            0 => ("endpoint".to_string(), String::new()),
-            1 => (format!("zone={}", zones.get(di as usize).copied().unwrap_or("?")), format!("_z{di}")),
-            _ => (format!("instance={di}"), format!("_i{di}")),
-        };
-        let id_stat = match st {
-            Statistic::Average => "avg".to_string(),
-            Statistic::Sum => "sum".to_string(),
-            Statistic::SampleCount => "n".to_string(),
-            other => other.to_string().to_lowercase().replace('.', "_"),
-        };
-        points.sort_by_key(|p| std::cmp::Reverse(p.0));
-        results.push(OutResult {
-            id: format!("{}_{id_stat}{id_dim}", metric.to_lowercase()),
-            label: label(metric, st, &dimension),
-            timestamps: points.iter().map(|p| format_rfc3339(start + 60 * p.0 as i64)).collect(),
-            values: points.iter().map(|p| p.1).collect(),
-            status_code: "Complete",
-        });
-    }
-    results
+    export(result, opts, ExportFormat::Csv)
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ pub mod trace;
 pub mod validate;
 
 pub use error::{Error, ErrorKind};
-pub use metrics_csv::metrics_csv;
+pub use metrics_csv::{metrics_csv, MetricsCsvWriter};
 pub use recommend::{recommend, Recommendation, SearchOptions, Targets};
 pub use scenario::{
     BatchingSpec, ClientPreset, ClientSpec, ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario,

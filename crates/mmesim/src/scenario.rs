@@ -1217,15 +1217,45 @@ impl Scenario {
         self.run_with(RunOptions::default())
     }
 
-    /// Runs the scenario with options.
+    /// Runs the scenario with options, keeping every minute's figures
+    /// ([`RunResult::minutes`](mmesim_core::RunResult::minutes)) and, with
+    /// [`RunOptions::record_metrics`], every row
+    /// ([`RunResult::metrics`](mmesim_core::RunResult::metrics)): memory
+    /// grows with the simulated time; [`run_into`](Scenario::run_into)
+    /// streams them.
     pub fn run_with(&self, opts: RunOptions) -> Result<mmesim_core::RunResult, Error> {
+        let mut all = mmesim_core::CollectMinutes::default();
+        let mut out = self.run_into(opts, &mut all)?;
+        out.minutes = all.minutes;
+        out.metrics = all.rows;
+        Ok(out)
+    }
+
+    /// Runs the scenario with options, handing each minute's figures and
+    /// (with [`RunOptions::record_metrics`]) rows to `sink` as they are
+    /// known, keeping none: memory is bounded by the models, the instances
+    /// and the requests in flight, whatever the simulated time
+    /// ([`MetricsCsvWriter`](crate::MetricsCsvWriter),
+    /// [`ExportWriter`](crate::cloudwatch::ExportWriter) and
+    /// [`Timeline`](crate::chart::Timeline) are such sinks). An error from
+    /// the sink ends the run: an [`Error`] it returned comes back as it is,
+    /// another as an I/O error of the scenario.
+    pub fn run_into(
+        &self,
+        opts: RunOptions,
+        sink: &mut dyn mmesim_core::MinuteSink,
+    ) -> Result<mmesim_core::RunResult, Error> {
         let (sim, slot) = self.simulation_watched(opts)?;
-        let mut out = sim.run();
+        let run = sim.run_into(sink);
         if let Some(slot) = slot {
             if let Some(e) = crate::trace::error_met(&slot) {
                 return Err(e);
             }
         }
+        let mut out = run.map_err(|e| match e.downcast::<Error>() {
+            Ok(e) => *e,
+            Err(e) => Error::io_in(self.name.clone(), format!("per-minute output: {e}")),
+        })?;
         out.report.name = self.name.clone();
         Ok(out)
     }

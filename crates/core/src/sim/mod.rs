@@ -24,6 +24,8 @@
 //! memory and disk state, pins, the tiers' byte counts, evictors, the
 //! routing view's copies); the compiler enforces it through field privacy.
 
+#[cfg(test)]
+mod bounded_tests;
 mod cache;
 mod clients;
 mod cpu;
@@ -47,6 +49,7 @@ use crate::{Bytes, CoreError, InstanceId, ModelId, ZoneId};
 use cache::Tiers;
 use event::{Agenda, Event, Link, Next};
 use minute::MinuteBook;
+pub use minute::{run_horizon, CollectMinutes, MinuteSink, SinkError, MAX_PENDING_RUNS, MIN_DRAIN_LIMIT_S};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
 use state::{Feed, Fleet, Inflow, Life, ModelInfo, Requests, NIL};
 
@@ -128,20 +131,44 @@ pub struct TraceRecord {
     pub kind: TraceKind,
 }
 
+/// A run stopped at its horizon ([`run_horizon`]) with work still in
+/// flight: that work is in none of the report's outcomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// When the run stopped (the report's `simulated_s`).
+    pub at: SimTime,
+    /// Requests still in flight (waiting for a model or a slot, in
+    /// service, or waiting to retry): arrived, but neither completed,
+    /// failed nor rejected.
+    pub requests: u64,
+    /// Downloads, loads and unloads under way, launches pending and
+    /// replacements due.
+    pub operations: u64,
+    /// Inference slots (vCPUs on CPU types) still busy: with the requests
+    /// above, or with requests whose clients already gave up (their
+    /// response deadline passed), which the container still finishes.
+    pub busy_slots: u64,
+}
+
 /// What a run produces.
 #[derive(Clone, Debug)]
 pub struct RunResult {
     /// The summary report.
     pub report: Report,
-    /// Endpoint metrics per simulated minute.
+    /// Endpoint metrics per simulated minute (by [`Simulation::run`]; empty
+    /// from [`Simulation::run_into`], whose sink gets them).
     pub minutes: Vec<MinuteMetrics>,
     /// CloudWatch-style rows per minute × metric × (instance, zone,
-    /// endpoint), if [`SimConfig::record_metrics`](crate::SimConfig::record_metrics).
+    /// endpoint), if [`SimConfig::record_metrics`](crate::SimConfig::record_metrics)
+    /// (by [`Simulation::run`]; empty from [`Simulation::run_into`]).
     pub metrics: Vec<MetricRow>,
     /// The event trace, if recorded.
     pub trace: Vec<TraceRecord>,
     /// Events processed (for throughput measurements).
     pub events: u64,
+    /// Set if the run reached its horizon ([`run_horizon`]) with work
+    /// still in flight, and stopped there.
+    pub truncated: Option<Truncation>,
 }
 
 /// A configured run, ready to go: build with [`Simulation::new`] (open
@@ -356,12 +383,45 @@ impl Simulation {
 
     /// Runs to completion: until the source is exhausted (or its arrivals
     /// pass the configured duration; closed loop: no user sends again) and
-    /// every admitted request has ended.
-    pub fn run(mut self) -> RunResult {
+    /// every admitted request has ended, or until the run's horizon
+    /// ([`run_horizon`]: [`RunResult::truncated`] says what was left in
+    /// flight). Keeps every minute in [`RunResult::minutes`] and every row
+    /// in [`RunResult::metrics`]: memory grows with the simulated time;
+    /// [`run_into`](Simulation::run_into) streams them instead.
+    pub fn run(self) -> RunResult {
+        let mut all = CollectMinutes::default();
+        match self.run_into(&mut all) {
+            Ok(mut out) => {
+                out.minutes = all.minutes;
+                out.metrics = all.rows;
+                out
+            }
+            Err(e) => panic!("BUG: collecting minutes cannot fail: {e}"),
+        }
+    }
+
+    /// Runs like [`run`](Simulation::run), handing each minute's figures
+    /// and rows to `sink` as they are known instead of keeping them
+    /// ([`RunResult::minutes`] and [`RunResult::metrics`] stay empty): the
+    /// run's memory is then bounded by its models, instances and requests
+    /// in flight, whatever its simulated time. An error from the sink ends
+    /// the run and is returned.
+    pub fn run_into(mut self, sink: &mut dyn MinuteSink) -> Result<RunResult, SinkError> {
+        sink.begin(&self.cfg.cluster.zones)?;
+        let horizon = run_horizon(self.cfg.duration);
         self.schedule_next_arrival();
         self.start_users();
         self.agenda.push(SimTime::from_secs(60), Event::Minute);
+        let mut truncated = None;
         while let Some(next) = self.agenda.pop() {
+            let at = match &next {
+                Next::Timeout(tm) => tm.at,
+                Next::Event(t, _) => *t,
+            };
+            if at > horizon {
+                truncated = self.truncation(horizon);
+                break;
+            }
             let (t, ev) = match next {
                 Next::Timeout(tm) => {
                     self.advance_to(tm.at);
@@ -430,13 +490,35 @@ impl Simulation {
                 Event::FaultEnd { idx } => self.on_fault_end(idx),
                 Event::Replace { failed } => self.on_replace(failed),
                 Event::Minute => {
-                    self.on_minute();
+                    self.on_minute(sink)?;
                     continue;
                 }
             }
             self.after_work();
         }
-        self.finish()
+        if let Some(t) = truncated {
+            self.now = self.now.max(t.at);
+        }
+        self.finish(truncated, sink)
+    }
+
+    /// What is still in flight at the horizon, if anything.
+    fn truncation(&self, horizon: SimTime) -> Option<Truncation> {
+        let busy_slots: u64 = self
+            .fleet
+            .instances
+            .iter()
+            .filter(|i| matches!(i.life, Life::InService | Life::Draining))
+            .map(|i| i.busy_units() as u64)
+            .sum();
+        let operations = self.ops_in_flight + self.fleet.replacements_due;
+        let requests = self.reqs.live;
+        (requests > 0 || operations > 0 || busy_slots > 0).then_some(Truncation {
+            at: horizon,
+            requests,
+            operations,
+            busy_slots,
+        })
     }
 
     fn advance_to(&mut self, t: SimTime) {

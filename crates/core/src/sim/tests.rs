@@ -13,7 +13,7 @@ use crate::Dist;
 use mmesim_engine::IdList;
 
 /// Least recently used first (front = most recent).
-struct Lru(IdList);
+pub(super) struct Lru(pub(super) IdList);
 impl Evictor for Lru {
     fn name(&self) -> &str {
         "test-lru"
@@ -42,7 +42,7 @@ impl Evictor for Lru {
     }
 }
 
-struct First;
+pub(super) struct First;
 impl Router for First {
     fn name(&self) -> &str {
         "first"
@@ -52,7 +52,7 @@ impl Router for First {
     }
 }
 
-struct Fixed;
+pub(super) struct Fixed;
 impl Autoscaler for Fixed {
     fn name(&self) -> &str {
         "fixed"
@@ -67,7 +67,7 @@ const MB: u64 = 1_000_000;
 /// One instance: `slots` vCPUs, room for `mem_models` models of 1 MB in
 /// memory and `disk_models` on disk; 1 MB/s download and disk read, so a
 /// cold start costs 1 s of download and 1 s of load.
-fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models: usize) -> SimConfig {
+pub(super) fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f64, models: usize) -> SimConfig {
     let ty = InstanceType {
         name: "test".into(),
         vcpus: slots,

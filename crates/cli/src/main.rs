@@ -354,7 +354,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 emit(&mmesim::summary_table(&out.report))?;
             }
             if let Some(t) = &out.truncated {
-                eprintln!("mmesim: warning: {}", truncation_warning(&scenario, &s, t));
+                say!("mmesim: warning: {}", truncation_warning(&scenario, &s, t));
             }
             if let (Some(path), Some(timeline)) = (plot, &sinks.timeline) {
                 let title = format!("{} (seed {})", out.report.name, out.report.seed);

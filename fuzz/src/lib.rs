@@ -1,34 +1,51 @@
 //! Helpers shared by the fuzz targets (`fuzz_targets/*.rs`).
 //!
 //! The readers of traces and exports take paths, as the CLI gives them:
-//! the targets write the fuzzer's bytes to files in a scratch directory of
-//! their own (under the system's temporary directory, one per process) and
-//! call the library exactly as `mmesim` does.
+//! the targets write the fuzzer's bytes to scratch files (one set per
+//! process, removed after each execution) and call the library exactly as
+//! `mmesim` does.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The process's scratch directory, created on first use.
-pub fn scratch_dir() -> &'static Path {
+/// Where the scratch files go: a RAM file system (`/dev/shm`, a hundred
+/// times faster than a disk for files rewritten at every execution)
+/// unless TMPDIR says otherwise.
+fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        // Files are rewritten at every execution: a RAM file system
-        // (`/dev/shm`) is a hundred times faster than a disk's, unless
-        // TMPDIR says where to write.
         let shm = Path::new("/dev/shm");
-        let base =
-            if std::env::var_os("TMPDIR").is_none() && shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
-        let dir = base.join(format!("mmesim-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        dir
+        if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        }
     })
 }
 
-/// Writes `bytes` to the scratch file `name` and returns its path.
-pub fn write_scratch(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = scratch_dir().join(name);
+/// A scratch file holding one execution's input, removed when dropped
+/// (at the end of the execution; a crash leaves it behind).
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes `bytes` to the scratch file `name` (of this process) and
+/// returns it.
+pub fn write_scratch(name: &str, bytes: &[u8]) -> Scratch {
+    let path = scratch_dir().join(format!("mmesim-fuzz-{}-{name}", std::process::id()));
     std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    path
+    Scratch(path)
 }
 
 /// The directory the `sweep` target reads sweeps from: it holds

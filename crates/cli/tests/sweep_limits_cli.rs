@@ -4,7 +4,7 @@
 //! stderr naming the file or option, exit code 1, before any run.
 
 mod common;
-use common::expect_one_line_error as expect_error;
+use common::{expect_one_line_error as expect_error, mmesim};
 use std::path::{Path, PathBuf};
 
 fn temp_dir(test: &str) -> PathBuf {
@@ -67,6 +67,28 @@ fn thread_counts_past_the_limit_are_refused_first() {
         &["cache", "--trace", s(&trace), "--format", "csv", "--policy", "lru", "--size", "10", "--threads", "100000"],
         &[msg],
     );
+}
+
+#[test]
+fn a_working_set_past_2_to_the_64_is_not_a_one_byte_cache() {
+    let dir = temp_dir("cache");
+    let trace = dir.join("big.csv");
+    std::fs::write(
+        &trace,
+        "timestamp_s,object,size_bytes\n0,1,9223372036854775808\n1,2,9223372036854775808\n2,1,9223372036854775808\n",
+    )
+    .unwrap();
+    let args = ["cache", "--trace", s(&trace), "--format", "csv", "--policy", "lru", "--size", "100%"];
+    expect_error(
+        &args,
+        &["big.csv: --size 100%: 100% of the trace's working set of 18446744073709551616 bytes", "largest cache"],
+    );
+    // 10 % of it is a cache of 1.8e18 bytes, not of 1 byte.
+    let out = mmesim(&["cache", "--trace", s(&trace), "--format", "csv", "--policy", "lru", "--size", "10%", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["cache_bytes"], serde_json::json!(1844674407370955264u64));
+    assert_eq!(v[0]["byte_miss_ratio"], serde_json::json!(1.0));
 }
 
 #[test]

@@ -6,9 +6,12 @@
 mod common;
 use common::temp_dir;
 
+use mmesim::eviction::EvictionPolicy;
+use mmesim::replay::{replay_grid, scan_trace, CacheSize, MAX_CACHE_BYTES};
 use mmesim::sweep::{
     check_threads, merge, parse_jsonl, to_csv, with_threads, Row, Shard, Sweep, MAX_POINTS, MAX_THREADS, RUN_CHUNK,
 };
+use mmesim::workload::cachetrace::CacheTraceFormat;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,6 +26,10 @@ fn base(models: usize) -> String {
         s.push_str(&format!("[[models.list]]\nname = \"m{k}\"\nmemory_mib = 100.0\n"));
     }
     s
+}
+
+fn policy(name: &str) -> EvictionPolicy {
+    EvictionPolicy::from_name(name).unwrap()
 }
 
 fn write_sweep(dir: &Path, base_text: &str, axes: &str) -> PathBuf {
@@ -107,6 +114,13 @@ fn thread_counts_past_the_limit_are_refused_before_anything_starts() {
     let sweep = Sweep::from_file(write_sweep(&dir, &base(1), "seed = [1, 2]\n")).unwrap();
     let e = sweep.run(Shard::ALL, Some(5000), &|| panic!("a point ran")).unwrap_err().to_string();
     assert!(e.contains("--threads: 5000 threads; at most 1024"), "{e}");
+
+    let trace = dir.join("t.csv");
+    std::fs::write(&trace, "timestamp_s,object,size_bytes\n0,1,10\n").unwrap();
+    let e = replay_grid(&trace, CacheTraceFormat::Csv, &[EvictionPolicy::Lru], &[CacheSize::Bytes(10)], Some(2000))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--threads: 2000 threads; at most 1024"), "{e}");
 }
 
 /// Counts the writes it is given, and the largest.
@@ -186,4 +200,51 @@ fn a_run_hands_its_rows_over_in_order_a_chunk_at_a_time() {
     // And `run` is the same rows.
     let rows = sweep.run(Shard::parse("2/1000").unwrap(), Some(1), &|| ()).unwrap();
     assert_eq!(rows.iter().map(Row::point).collect::<Vec<_>>(), (1..n as u64).step_by(1000).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_working_set_past_u64_is_summed_exactly_and_a_share_too_large_names_the_trace() {
+    let dir = temp_dir("sweep-limits", "cache");
+    let trace = dir.join("big.csv");
+    // Two objects of 2^63 bytes: a working set of 2^64, which wrapped to 0
+    // and made `100%` a 1-byte cache.
+    std::fs::write(
+        &trace,
+        "timestamp_s,object,size_bytes\n0,1,9223372036854775808\n1,2,9223372036854775808\n2,1,9223372036854775808\n",
+    )
+    .unwrap();
+    let s = scan_trace(&trace, CacheTraceFormat::Csv).unwrap();
+    assert_eq!(s.working_set_bytes, 1u128 << 64);
+    let e = replay_grid(&trace, CacheTraceFormat::Csv, &[EvictionPolicy::Lru], &[CacheSize::Percent(100.0)], None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with(&format!("{}: --size 100%: ", trace.display())), "{e}");
+    assert!(e.contains("working set of 18446744073709551616 bytes"), "{e}");
+    assert!(e.contains(&format!("largest cache, {MAX_CACHE_BYTES} bytes")), "{e}");
+
+    // 20 % of it (3.7e18 bytes) fits: no object does, every request misses.
+    let r = replay_grid(&trace, CacheTraceFormat::Csv, &[policy("arc")], &[CacheSize::Percent(20.0)], None).unwrap();
+    assert_eq!(r[0].cache_bytes, 3689348814741910528);
+    assert_eq!((r[0].misses, r[0].miss_ratio, r[0].byte_miss_ratio), (3, 1.0, 1.0));
+
+    // Byte sums past 2^64 in the byte miss ratio: one miss and four hits of
+    // 2^62 − 1 bytes is 0.2, not a ratio of wrapped sums.
+    let trace = dir.join("hits.csv");
+    let size = MAX_CACHE_BYTES - 1;
+    let lines: String = (0..5).map(|t| format!("{t},7,{size}\n")).collect();
+    std::fs::write(&trace, format!("timestamp_s,object,size_bytes\n{lines}")).unwrap();
+    for p in [policy("lru"), policy("arc"), policy("s3fifo")] {
+        let r = replay_grid(
+            &trace,
+            CacheTraceFormat::Csv,
+            std::slice::from_ref(&p),
+            &[CacheSize::Bytes(MAX_CACHE_BYTES)],
+            None,
+        )
+        .unwrap();
+        assert_eq!((r[0].misses, r[0].byte_miss_ratio), (1, 0.2), "{}", p.name());
+    }
+    // An explicit size past the limit.
+    let e = "5000000000000000000".parse::<CacheSize>().unwrap_err();
+    assert!(e.contains("too large: a cache has at most 4611686018427387904 bytes"), "{e}");
 }

@@ -391,9 +391,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             threads,
             quiet,
         } => {
-            if threads == Some(0) {
-                return Err(mmesim::Error::usage("--threads: must be at least 1"));
-            }
+            mmesim::sweep::check_threads(threads)?;
             check_outputs(&[(&plot, "--plot")])?;
             let s = mmesim::Scenario::from_file(&scenario)?;
             let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
@@ -481,9 +479,7 @@ fn cache(
         format.parse().map_err(|e: mmesim::workload::cachetrace::TraceError| bad("--format", e.to_string()))?;
     let policies = parse_policies(&policy).map_err(|e| bad("--policy", e))?;
     let sizes = parse_sizes(&size).map_err(|e| bad("--size", e))?;
-    if threads == Some(0) {
-        return Err(bad("--threads", "must be at least 1".into()));
-    }
+    mmesim::sweep::check_threads(threads)?;
     check_outputs(&[(&plot, "--plot")])?;
     let started = Instant::now();
     let results = replay_grid(&trace, format, &policies, &sizes, threads)?;
@@ -606,6 +602,96 @@ fn write_rows(rows: &[mmesim::sweep::Row], csv: Option<PathBuf>, jsonl: Option<P
     Ok(())
 }
 
+/// Where `mmesim sweep` writes its rows, one at a time: CSV to `--csv` (or
+/// to stdout when neither file is given), JSON Lines to `--jsonl`.
+struct RowFiles {
+    csv: Option<(mmesim::sweep::CsvRowWriter<Box<dyn std::io::Write>>, String)>,
+    jsonl: Option<(std::io::BufWriter<std::fs::File>, String)>,
+    created: Vec<PathBuf>,
+    rows: u64,
+    /// The CSV goes to standard output.
+    stdout: bool,
+}
+
+impl RowFiles {
+    /// Creates the files (before anything runs, so a bad path fails
+    /// first); on an error, removes those already created.
+    fn create(csv: Option<PathBuf>, jsonl: Option<PathBuf>) -> Result<RowFiles, mmesim::Error> {
+        let mut out = RowFiles { csv: None, jsonl: None, created: Vec::new(), rows: 0, stdout: false };
+        if let Err(e) = out.open(csv, jsonl) {
+            out.remove();
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    fn open(&mut self, csv: Option<PathBuf>, jsonl: Option<PathBuf>) -> Result<(), mmesim::Error> {
+        let cannot = |what: &str, p: &PathBuf| format!("{what}: cannot write {}", p.display());
+        let mut file = |p: &PathBuf, what: &str| {
+            let f = std::fs::File::create(p).map_err(|e| mmesim::Error::usage(format!("{}: {e}", cannot(what, p))))?;
+            self.created.push(p.clone());
+            Ok::<_, mmesim::Error>(std::io::BufWriter::new(f))
+        };
+        let csv_w: Option<(Box<dyn std::io::Write>, String)> = match &csv {
+            Some(p) => Some((Box::new(file(p, "--csv")?), cannot("--csv", p))),
+            None if jsonl.is_none() => {
+                self.stdout = true;
+                Some((Box::new(std::io::stdout()), "cannot write to stdout".into()))
+            }
+            None => None,
+        };
+        let jsonl_w = match &jsonl {
+            Some(p) => Some((file(p, "--jsonl")?, cannot("--jsonl", p))),
+            None => None,
+        };
+        self.csv = csv_w.map(|(w, what)| (mmesim::sweep::CsvRowWriter::new(w), what));
+        self.jsonl = jsonl_w;
+        Ok(())
+    }
+
+    fn write(&mut self, row: &mmesim::sweep::Row) -> Result<(), mmesim::Error> {
+        use std::io::Write;
+        let bad = |what: &str, e: std::io::Error| mmesim::Error::usage(format!("{what}: {e}"));
+        if let Some((w, what)) = &mut self.csv {
+            match w.write(row) {
+                // Standard output closed (`mmesim sweep s.toml | head`):
+                // the rest of the CSV is dropped quietly, as `emit` does.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && self.stdout => self.csv = None,
+                r => r.map_err(|e| bad(what, e))?,
+            }
+        }
+        if let Some((w, what)) = &mut self.jsonl {
+            writeln!(w, "{}", row.to_json_line()).map_err(|e| bad(what, e))?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Flushes the files; the number of rows written.
+    fn finish(&mut self) -> Result<u64, mmesim::Error> {
+        use std::io::Write;
+        let bad = |what: &str, e: std::io::Error| mmesim::Error::usage(format!("{what}: {e}"));
+        if let Some((w, what)) = self.csv.take() {
+            match w.finish().and_then(|mut w| w.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && self.stdout => {}
+                r => r.map_err(|e| bad(&what, e))?,
+            }
+        }
+        if let Some((mut w, what)) = self.jsonl.take() {
+            w.flush().map_err(|e| bad(&what, e))?;
+        }
+        Ok(self.rows)
+    }
+
+    /// Removes the files created (after an error: no partial output).
+    fn remove(self) {
+        drop((self.csv, self.jsonl));
+        for p in &self.created {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// A progress bar on stderr (drawn only when stderr is a terminal): of
 /// `len` steps, or a spinner when the length is unknown.
 fn progress_bar(len: Option<u64>, quiet: bool, template: &str) -> indicatif::ProgressBar {
@@ -631,9 +717,7 @@ fn sweep_cmd(
     quiet: bool,
     list: bool,
 ) -> Result<(), mmesim::Error> {
-    if threads == Some(0) {
-        return Err(mmesim::Error::usage("--threads: must be at least 1"));
-    }
+    mmesim::sweep::check_threads(threads)?;
     let shard = match shard {
         Some(s) => mmesim::Shard::parse(&s)?,
         None => mmesim::Shard::ALL,
@@ -641,19 +725,33 @@ fn sweep_cmd(
     check_outputs(&[(&csv, "--csv"), (&jsonl, "--jsonl")])?;
     let sweep = mmesim::Sweep::from_file(&path)?;
     if list {
-        emit(&mmesim::sweep::to_csv(&sweep.point_rows(shard)))?;
-        return Ok(());
+        // Streamed: memory does not grow with the number of points.
+        return match sweep.write_list(shard, std::io::BufWriter::new(std::io::stdout().lock())) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(mmesim::Error::usage(format!("--list: cannot write to stdout: {e}")))
+            }
+            _ => Ok(()),
+        };
     }
-    let n = sweep.shard_points(shard).len() as u64;
+    let n = sweep.shard_len(shard);
+    // Rows are written as they come, in point order; on an error, the
+    // files this run created are removed.
+    let mut out = RowFiles::create(csv, jsonl)?;
     let pb = progress_bar(Some(n), quiet, "sweep {bar:40} {pos}/{len} [{elapsed_precise}, ETA {eta}]");
     let started = Instant::now();
-    let rows = sweep.run(shard, threads, &|| pb.inc(1))?;
+    let result = sweep.run_each(shard, threads, &|| pb.inc(1), &mut |row| out.write(&row));
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
-    write_rows(&rows, csv, jsonl)?;
+    let rows = match result.and_then(|()| out.finish()) {
+        Ok(rows) => rows,
+        Err(e) => {
+            out.remove();
+            return Err(e);
+        }
+    };
     say!(
         "mmesim: {} of {} points (shard {}/{}) on {} threads in {:.3} s wall",
-        rows.len(),
+        rows,
         sweep.len(),
         shard.index,
         shard.count,

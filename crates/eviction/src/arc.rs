@@ -85,8 +85,10 @@ pub struct ArcCache {
     /// T1, T2, B1, B2: the MRU end is the front, the LRU end the back;
     /// each id's node is kept with its links.
     lists: IdLists<Node, 4>,
-    /// Bytes in each list.
-    bytes: [u64; 4],
+    /// Bytes in each list, in `u128`: the lists together hold up to three
+    /// times the capacity (before the ghosts are trimmed), which need not
+    /// fit a `u64` for a capacity past 2^62.
+    bytes: [u128; 4],
     capacity: u64,
     /// Target bytes for T1.
     p: u64,
@@ -146,10 +148,10 @@ impl ArcCache {
         let list = |l: usize| (l != NONE).then_some(l);
         self.lists.relink_front(id, list(from), list(to)).list = to;
         if let Some(f) = list(from) {
-            self.bytes[f] -= size;
+            self.bytes[f] -= u128::from(size);
         }
         if let Some(t) = list(to) {
-            self.bytes[t] += size;
+            self.bytes[t] += u128::from(size);
         }
     }
 
@@ -159,21 +161,21 @@ impl ArcCache {
     }
 
     /// `size · max(1, num / den)` in integer arithmetic, saturated to u64.
-    fn step(size: u64, num: u64, den: u64) -> u64 {
+    fn step(size: u64, num: u128, den: u128) -> u64 {
         if num > den {
-            u64::try_from(size as u128 * num as u128 / den as u128).unwrap_or(u64::MAX)
+            u64::try_from(u128::from(size).saturating_mul(num) / den).unwrap_or(u64::MAX)
         } else {
             size
         }
     }
 
     fn trim_ghosts(&mut self) {
-        let c = self.capacity;
+        let c = u128::from(self.capacity);
         while self.bytes[T1] + self.bytes[B1] > c {
             let Some(t) = self.lists.back(B1) else { break };
             self.move_to(t, NONE);
         }
-        let total = |a: &Self| a.bytes.iter().sum::<u64>();
+        let total = |a: &Self| a.bytes.iter().sum::<u128>();
         while total(self) > 2 * c {
             let Some(t) = self.lists.back(B2) else { break };
             self.move_to(t, NONE);
@@ -228,7 +230,7 @@ impl Evictor for ArcCache {
     }
 
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let t1_first = !self.lists.is_empty(T1) && (self.bytes[T1] > self.p || self.lists.is_empty(T2));
+        let t1_first = !self.lists.is_empty(T1) && (self.bytes[T1] > u128::from(self.p) || self.lists.is_empty(T2));
         let (first, second) = if t1_first { (T1, T2) } else { (T2, T1) };
         let v = self.lru_unpinned(first, pinned).or_else(|| self.lru_unpinned(second, pinned));
         self.pending = v.unwrap_or(NIL);
@@ -357,9 +359,33 @@ mod tests {
             let b = |l: usize| a.bytes[l];
             assert!(b(T1) + b(B1) <= 10);
             assert!(b(T1) + b(T2) + b(B1) + b(B2) <= 20);
-            assert_eq!(b(T1) + b(T2), c.used());
+            assert_eq!(b(T1) + b(T2), u128::from(c.used()));
             assert!(a.p <= 10);
         }
+    }
+
+    /// A capacity near 2^64 with objects of 2^63 bytes: the lists' byte
+    /// sums (up to three times the capacity) do not wrap, and the bounds
+    /// hold exactly.
+    #[test]
+    fn ghost_bounds_hold_for_a_capacity_near_u64_max() {
+        let cap = u64::MAX;
+        let mut c = SizedCache::new(Bytes(cap), Box::new(ArcCache::new(Bytes(cap))));
+        let t = SimTime::ZERO;
+        for &id in &[0u32, 1, 2, 0, 3, 1, 4, 0, 5, 2, 2, 6, 1, 0, 7, 3] {
+            c.access(id, (1 << 63) + u64::from(id), t, None);
+            let a = c.evictor();
+            let b = |l: usize| a.bytes[l];
+            assert!(b(T1) + b(B1) <= u128::from(cap));
+            assert!(b(T1) + b(T2) + b(B1) + b(B2) <= 2 * u128::from(cap));
+            assert_eq!(b(T1) + b(T2), u128::from(c.used()));
+            assert!(a.p <= cap);
+            // Objects of more than c / 2: one fits T1 ∪ B1, three all four
+            // lists (the wrapped sums let the ghosts pile up).
+            assert!(a.t1_order().len() + a.b1_order().len() <= 1, "{:?} {:?}", a.t1_order(), a.b1_order());
+            assert!(a.t1_order().len() + a.t2_order().len() + a.b1_order().len() + a.b2_order().len() <= 3);
+        }
+        assert!(c.stats().evictions > 0);
     }
 
     /// Pinned objects are skipped; when the chosen list is all pinned the

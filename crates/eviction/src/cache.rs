@@ -13,10 +13,11 @@ pub struct CacheStats {
     pub requests: u64,
     /// Requests that missed.
     pub misses: u64,
-    /// Bytes requested.
-    pub bytes: u64,
+    /// Bytes requested (a `u128`: the sum of any number of `u64` sizes
+    /// fits).
+    pub bytes: u128,
     /// Bytes of the requests that missed.
-    pub miss_bytes: u64,
+    pub miss_bytes: u128,
     /// Objects evicted.
     pub evictions: u64,
     /// Misses not inserted because the object is larger than the cache.
@@ -109,7 +110,7 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
             self.size.resize((i + 1).next_power_of_two(), ABSENT);
         }
         self.stats.requests += 1;
-        self.stats.bytes += size;
+        self.stats.bytes += u128::from(size);
         while let Some(v) = self.evictor.expired(now, &|_| false) {
             self.remove(v);
             on_evict(v);
@@ -119,7 +120,7 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
             return true;
         }
         self.stats.misses += 1;
-        self.stats.miss_bytes += size;
+        self.stats.miss_bytes += u128::from(size);
         if size > self.capacity {
             self.stats.too_large += 1;
             return false;
@@ -162,5 +163,28 @@ impl<E: Evictor + ?Sized> SizedCache<E> {
         self.used -= self.size[v as usize];
         self.size[v as usize] = ABSENT;
         self.evictor.on_remove(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lru::Lru;
+
+    /// Requested and missed bytes are summed past 2^64: one miss and four
+    /// hits of 2^62 − 1 bytes is a byte miss ratio of 0.2 (the `u64` sums
+    /// wrapped to a ratio near 1).
+    #[test]
+    fn byte_counts_past_u64_stay_exact() {
+        let size = (1u64 << 62) - 1;
+        let mut c = SizedCache::new(Bytes(1 << 62), Box::new(Lru::new()));
+        for t in 0..5 {
+            c.access(7, size, SimTime::from_secs(t), None);
+        }
+        let s = c.stats();
+        assert_eq!((s.requests, s.misses), (5, 1));
+        assert_eq!(s.bytes, 5 * u128::from(size));
+        assert_eq!(s.miss_bytes, u128::from(size));
+        assert_eq!(s.byte_miss_ratio(), 0.2);
     }
 }

@@ -646,7 +646,11 @@ impl ExportOptions {
 /// `CPUUtilization` measures the GPU's slots).
 pub fn cpu_utilization_vcpus(s: &crate::Scenario) -> Result<u32, Error> {
     let ty = s.catalog(s.origin())?.get(&s.cluster.instance_type).cloned().ok_or_else(|| {
-        Error::invalid(s.origin(), "cluster.instance_type", format!("unknown instance type `{}`", s.cluster.instance_type))
+        Error::invalid(
+            s.origin(),
+            "cluster.instance_type",
+            format!("unknown instance type `{}`", s.cluster.instance_type),
+        )
     })?;
     Ok(if ty.gpu.is_some() { 1 } else { ty.vcpus.max(1) })
 }

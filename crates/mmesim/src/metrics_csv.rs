@@ -97,16 +97,3 @@ impl<W: Write> MinuteSink for MetricsCsvWriter<W> {
         self.w.flush().map_err(|e| self.err(e.into()))
     }
 }
-
-/// A CSV writer into memory, as the tables of this crate write them: `,`
-/// between fields, `\n` after each record, quotes only around a field that
-/// needs them (one holding a comma, a quote or a line break).
-pub(crate) fn csv_writer(capacity: usize) -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Necessary).from_writer(Vec::with_capacity(capacity))
-}
-
-/// The text `w` wrote.
-pub(crate) fn csv_text(w: csv::Writer<Vec<u8>>) -> String {
-    let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}

@@ -11,6 +11,13 @@ use serde::Serialize;
 use std::path::Path;
 use std::str::FromStr;
 
+/// The largest cache a replay simulates, bytes: 2^62 (4 EiB). Sizes
+/// given in bytes, and shares of a trace's working set (the error names
+/// the trace), are refused above it: no trace needs more, and it keeps
+/// every byte sum of the policies (ARC's four lists together hold up to
+/// three times the capacity) within a `u64`.
+pub const MAX_CACHE_BYTES: u64 = 1 << 62;
+
 /// A cache size: bytes, or a share of the trace's working set (the bytes
 /// of its distinct objects).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,8 +61,8 @@ impl FromStr for CacheSize {
         if !(bytes.is_finite() && bytes >= 1.0) {
             return Err(format!("`{s}`: a cache size must be at least 1 byte"));
         }
-        if bytes > u64::MAX as f64 / 2.0 {
-            return Err(format!("`{s}`: too large"));
+        if bytes > MAX_CACHE_BYTES as f64 {
+            return Err(format!("`{s}`: too large: a cache has at most {MAX_CACHE_BYTES} bytes (4 EiB)"));
         }
         Ok(CacheSize::Bytes(bytes.round() as u64))
     }
@@ -87,8 +94,9 @@ pub struct TraceSummary {
     pub requests: u64,
     /// Distinct objects.
     pub objects: u64,
-    /// Bytes of the distinct objects (each at the size of its first request).
-    pub working_set_bytes: u64,
+    /// Bytes of the distinct objects (each at the size of its first
+    /// request); a `u128`, so the sum of any trace's sizes fits.
+    pub working_set_bytes: u128,
 }
 
 fn trace_err(path: &Path, e: TraceError) -> Error {
@@ -110,7 +118,7 @@ pub fn scan_trace(path: &Path, format: CacheTraceFormat) -> Result<TraceSummary,
         let before = ids.len();
         ids.try_id(r.object).ok_or_else(|| too_many(path))?;
         if ids.len() > before {
-            s.working_set_bytes += r.size;
+            s.working_set_bytes += u128::from(r.size);
         }
     }
     s.objects = ids.len() as u64;
@@ -196,6 +204,9 @@ pub fn replay_one(
 /// Replays every (policy, size) pair, in parallel on `threads` threads
 /// (all cores when `None`); results come in policy-major order whatever
 /// the thread count. Sizes in percent need a pre-pass over the trace.
+/// `threads` is at most [`MAX_THREADS`](crate::sweep::MAX_THREADS), a
+/// capacity at most [`MAX_CACHE_BYTES`] (an error names the trace when a
+/// share of its working set is larger).
 pub fn replay_grid(
     path: &Path,
     format: CacheTraceFormat,
@@ -217,9 +228,24 @@ pub fn replay_grid(
     for p in policies {
         for s in sizes {
             let (bytes, label) = match *s {
+                CacheSize::Bytes(b) if b > MAX_CACHE_BYTES => {
+                    return Err(Error::usage(format!(
+                        "--size: {b} bytes is more than the largest cache, {MAX_CACHE_BYTES} bytes (4 EiB)"
+                    )))
+                }
                 CacheSize::Bytes(b) => (b, b.to_string()),
                 CacheSize::Percent(pct) => {
-                    (((working_set as f64) * pct / 100.0).round().max(1.0) as u64, format!("{pct}%"))
+                    let bytes = ((working_set as f64) * pct / 100.0).round().max(1.0);
+                    if bytes > MAX_CACHE_BYTES as f64 {
+                        return Err(Error::invalid_in(
+                            origin.clone(),
+                            format!(
+                                "--size {pct}%: {pct}% of the trace's working set of {working_set} bytes is \
+                                 more than the largest cache, {MAX_CACHE_BYTES} bytes (4 EiB)"
+                            ),
+                        ));
+                    }
+                    (bytes as u64, format!("{pct}%"))
                 }
             };
             jobs.push((p.clone(), bytes, label));
@@ -237,11 +263,7 @@ pub fn replay_grid(
             byte_miss_ratio: st.byte_miss_ratio(),
         })
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::invalid_in(origin, format!("cannot start threads: {e}")))?;
-    pool.install(|| jobs.par_iter().map(run).collect())
+    crate::sweep::with_threads(threads, || jobs.par_iter().map(run).collect())?
 }
 
 /// The results as a table for a terminal.

@@ -34,6 +34,7 @@ use mmesim_core::Report;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// One axis: a scenario field by dotted path and the values it takes.
@@ -369,22 +370,56 @@ impl Row {
 /// The rows as CSV: a header, then one line per row (fields quoted only
 /// where they must be).
 pub fn to_csv(rows: &[Row]) -> String {
-    let mut w = crate::metrics_csv::csv_writer(256 * (rows.len() + 1));
-    let mut write = || -> csv::Result<()> {
-        if let Some(first) = rows.first() {
-            w.write_record(first.cells.iter().map(|(n, _)| n))?;
-        }
-        for r in rows {
-            for (_, c) in &r.cells {
-                w.write_field(c.text().as_bytes())?;
-            }
-            w.write_record(None::<&[u8]>)?;
-        }
-        Ok(())
-    };
+    let mut w = CsvRowWriter::new(Vec::with_capacity(256 * (rows.len() + 1)));
     // Writing to memory cannot fail.
-    let _ = write();
-    crate::metrics_csv::csv_text(w)
+    for r in rows {
+        let _ = w.write(r);
+    }
+    let bytes = w.finish().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The I/O error behind a CSV writer's error (a broken pipe stays one).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes rows as CSV one at a time, through the `csv` crate: the column
+/// names of the first row as the header, then one line per row, fields
+/// quoted only where they must be (the bytes of [`to_csv`]).
+pub struct CsvRowWriter<W: io::Write> {
+    w: csv::Writer<W>,
+    header: bool,
+}
+
+impl<W: io::Write> CsvRowWriter<W> {
+    /// A writer into `out` (buffered by the writer itself).
+    pub fn new(out: W) -> Self {
+        CsvRowWriter {
+            w: csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Necessary).from_writer(out),
+            header: false,
+        }
+    }
+
+    /// Writes `row` (after the header, before the first row).
+    pub fn write(&mut self, row: &Row) -> io::Result<()> {
+        if !self.header {
+            self.w.write_record(row.cells.iter().map(|(n, _)| n)).map_err(csv_io)?;
+            self.header = true;
+        }
+        for (_, c) in &row.cells {
+            self.w.write_field(c.text().as_bytes()).map_err(csv_io)?;
+        }
+        self.w.write_record(None::<&[u8]>).map_err(csv_io)
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn finish(self) -> io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 /// The rows as JSON Lines: one object per line.
@@ -416,9 +451,26 @@ pub fn parse_jsonl(text: &str, origin: &str) -> Result<Vec<Row>, Error> {
         if !matches!(row.get("point"), Some(Cell::Int(i)) if *i >= 0) || row.points().is_none() {
             return Err(bad("not a sweep row: `point` and `points` must be non-negative integers".into()));
         }
+        check_point(&row).map_err(bad)?;
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// Checks that a row's `points` is a sweep's size (at most [`MAX_POINTS`])
+/// and that its `point` is one of them; the message says which is wrong.
+fn check_point(row: &Row) -> Result<(), String> {
+    let points = row.points().unwrap_or(0);
+    if points > MAX_POINTS {
+        return Err(format!("`points` is {points}; a sweep has at most {MAX_POINTS} points"));
+    }
+    if row.point() >= points {
+        return Err(format!(
+            "`point` {} is not a point of a sweep of {points} (they are numbered from 0)",
+            row.point()
+        ));
+    }
+    Ok(())
 }
 
 /// A JSON object with its keys in file order.
@@ -459,6 +511,7 @@ pub fn merge(shards: Vec<(String, Vec<Row>)>) -> Result<Vec<Row>, Error> {
     let points = first.points().unwrap_or(0);
     let columns: Vec<&str> = first.cells.iter().map(|(n, _)| n.as_str()).collect();
     for (origin, r) in &all {
+        check_point(r).map_err(|m| Error::invalid_in(origin.clone(), m))?;
         if r.points() != Some(points) {
             return Err(Error::invalid_in(
                 origin.clone(),
@@ -485,13 +538,13 @@ pub fn merge(shards: Vec<(String, Vec<Row>)>) -> Result<Vec<Row>, Error> {
             ));
         }
     }
-    if all.len() as u64 != points || all.last().is_some_and(|(_, r)| r.point() >= points) {
-        let have: std::collections::BTreeSet<u64> = all.iter().map(|(_, r)| r.point()).collect();
-        let missing: Vec<u64> = (0..points).filter(|p| !have.contains(p)).collect();
+    // Every point is below `points` and none is there twice: the points
+    // missing are counted, and the first found, without a set of them.
+    if all.len() as u64 != points {
+        let first = all.iter().zip(0u64..).find(|((_, r), k)| r.point() != *k).map_or(all.len() as u64, |(_, k)| k);
         return Err(Error::usage(format!(
-            "merge: {} of the sweep's {points} points are missing (first: point {}); pass every shard",
-            missing.len(),
-            missing.first().copied().unwrap_or(0)
+            "merge: {} of the sweep's {points} points are missing (first: point {first}); pass every shard",
+            points - all.len() as u64
         )));
     }
     Ok(all.into_iter().map(|(_, r)| r).collect())
@@ -633,11 +686,23 @@ impl Sweep {
             }
             axes.push(Axis { path: path.clone(), values: values.clone() });
         }
+        let n = match points_of(&axes) {
+            Some(n) if n <= MAX_POINTS => n,
+            Some(n) => {
+                return Err(Error::invalid(origin, "axes", format!("{n} points; at most {MAX_POINTS} are supported")))
+            }
+            None => {
+                return Err(Error::invalid(
+                    origin,
+                    "axes",
+                    format!(
+                        "more than {} points (the product of the axes' lengths); at most {MAX_POINTS} are supported",
+                        u64::MAX
+                    ),
+                ))
+            }
+        };
         let sweep = Sweep { origin: origin.to_string(), base, base_origin, base_dir: base_dir_of(&base_path), axes };
-        let n = sweep.len();
-        if n > MAX_POINTS {
-            return Err(Error::invalid(origin, "axes", format!("{n} points; at most {MAX_POINTS} are supported")));
-        }
         // Combinations can be invalid where each value alone is not (say,
         // instances outside autoscaling bounds): check every point now,
         // before anything runs.
@@ -652,9 +717,11 @@ impl Sweep {
         &self.axes
     }
 
-    /// Number of points (the product of the axis lengths).
+    /// Number of points (the product of the axis lengths; a sweep has at
+    /// most [`MAX_POINTS`]).
     pub fn len(&self) -> u64 {
-        self.axes.iter().map(|a| a.values.len() as u64).product()
+        // Checked when the sweep was read: the product fits.
+        points_of(&self.axes).unwrap_or(u64::MAX)
     }
 
     /// Whether the sweep has no point (never: axes are non-empty).
@@ -697,49 +764,139 @@ impl Sweep {
     }
 
     /// The points of a shard as rows of their number and parameters only
-    /// (no figures): what `mmesim sweep --list` prints.
+    /// (no figures): what `mmesim sweep --list` prints. This holds every
+    /// row at once; [`write_list`](Sweep::write_list) streams them.
     pub fn point_rows(&self, shard: Shard) -> Vec<Row> {
-        self.shard_points(shard).into_iter().map(|i| Row::head(i, self.len(), &self.params(i))).collect()
+        self.shard_iter(shard).map(|i| Row::head(i, self.len(), &self.params(i))).collect()
+    }
+
+    /// Writes the points of a shard as CSV, one row at a time (number and
+    /// parameters, no figures): what `mmesim sweep --list` prints, the bytes
+    /// of [`to_csv`] of [`point_rows`](Sweep::point_rows) in memory bounded
+    /// by one row.
+    pub fn write_list(&self, shard: Shard, out: impl io::Write) -> io::Result<()> {
+        let mut w = CsvRowWriter::new(out);
+        for i in self.shard_iter(shard) {
+            w.write(&Row::head(i, self.len(), &self.params(i)))?;
+        }
+        w.finish().map(drop)
     }
 
     /// The points of a shard, in order.
     pub fn shard_points(&self, shard: Shard) -> Vec<u64> {
-        (0..self.len()).filter(|&i| shard.contains(i)).collect()
+        self.shard_iter(shard).collect()
+    }
+
+    /// The points of a shard, in order, without holding them.
+    pub fn shard_iter(&self, shard: Shard) -> impl Iterator<Item = u64> {
+        (u64::from(shard.index.max(1) - 1)..self.len()).step_by(shard.count.max(1) as usize)
+    }
+
+    /// Number of points in a shard.
+    pub fn shard_len(&self, shard: Shard) -> u64 {
+        self.len().saturating_sub(u64::from(shard.index.max(1) - 1)).div_ceil(u64::from(shard.count.max(1)))
     }
 
     /// Runs the points of `shard` on `threads` worker threads (`None`: all
-    /// cores), calling `done` after each point (from any thread: drive a
-    /// progress bar with it). Rows come back in point order and do not
-    /// depend on the thread count.
+    /// cores; at most [`MAX_THREADS`]), calling `done` after each point
+    /// (from any thread: drive a progress bar with it). Rows come back in
+    /// point order and do not depend on the thread count. This holds every
+    /// row at once; [`run_each`](Sweep::run_each) streams them.
     pub fn run(&self, shard: Shard, threads: Option<usize>, done: &(dyn Fn() + Sync)) -> Result<Vec<Row>, Error> {
-        let points = self.shard_points(shard);
+        let mut rows = Vec::new();
+        self.run_each(shard, threads, done, &mut |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Runs the points of `shard` like [`run`](Sweep::run), handing each
+    /// row to `sink` in point order as soon as it and every point before it
+    /// are done: points run [`RUN_CHUNK`] at a time in parallel, so memory
+    /// holds at most that many rows whatever the sweep's size. On an error
+    /// (a point's run, or `sink`'s) nothing more is run; rows of the chunks
+    /// before have been handed over.
+    pub fn run_each(
+        &self,
+        shard: Shard,
+        threads: Option<usize>,
+        done: &(dyn Fn() + Sync),
+        sink: &mut dyn FnMut(Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let pool = thread_pool(threads)?;
         let total = self.len();
-        let work = || {
-            points
-                .par_iter()
-                .map(|&i| {
-                    let params = self.params(i);
-                    let out = self.scenario_with(i, &params)?.run()?;
-                    done();
-                    Ok(Row::new(i, total, &params, &Figures::of(&out.report)))
-                })
-                .collect::<Result<Vec<Row>, Error>>()
-        };
-        with_threads(threads, work)?
+        let mut points = self.shard_iter(shard).peekable();
+        let mut chunk: Vec<u64> = Vec::with_capacity(RUN_CHUNK);
+        while points.peek().is_some() {
+            chunk.clear();
+            chunk.extend(points.by_ref().take(RUN_CHUNK));
+            let work = || {
+                chunk
+                    .par_iter()
+                    .map(|&i| {
+                        let params = self.params(i);
+                        let out = self.scenario_with(i, &params)?.run()?;
+                        done();
+                        Ok(Row::new(i, total, &params, &Figures::of(&out.report)))
+                    })
+                    .collect::<Result<Vec<Row>, Error>>()
+            };
+            let rows = match &pool {
+                Some(p) => p.install(work),
+                None => work(),
+            }?;
+            for r in rows {
+                sink(r)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Most worker threads `--threads` may ask for (sweeps, `recommend`,
+/// `mmesim cache`). Runs are CPU-bound and share nothing, so threads past
+/// the machine's cores only cost memory (each has its own stack and its
+/// runs' state); this bounds that, far above any machine's core count.
+pub const MAX_THREADS: usize = 1024;
+
+/// Points of a sweep run at once by [`Sweep::run_each`] (in parallel, their
+/// rows then handed over in order): the most rows held in memory.
+pub const RUN_CHUNK: usize = 4096;
+
+/// Checks a `--threads` value: at least 1, at most [`MAX_THREADS`] (`None`,
+/// all cores, is always fine). The error names `--threads`.
+pub fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    match threads {
+        Some(0) => Err(Error::usage("--threads: must be at least 1")),
+        Some(n) if n > MAX_THREADS => {
+            Err(Error::usage(format!("--threads: {n} threads; at most {MAX_THREADS} are supported")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A pool of `threads` workers (checked by [`check_threads`]), or `None`
+/// for rayon's global pool (all cores).
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<Option<rayon::ThreadPool>, Error> {
+    check_threads(threads)?;
+    match threads {
+        None => Ok(None),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map(Some)
+            .map_err(|e| Error::usage(format!("--threads: cannot start {n} threads: {e}"))),
     }
 }
 
 /// Runs `work` on a pool of `threads` workers (`None`: rayon's global pool,
-/// all cores).
+/// all cores). `threads` must pass [`check_threads`].
 pub fn with_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, Error> {
-    match threads {
-        None => Ok(work()),
-        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| Error::usage(format!("cannot start {n} threads: {e}")))?
-            .install(work)),
-    }
+    Ok(match thread_pool(threads)? {
+        None => work(),
+        Some(p) => p.install(work),
+    })
 }
 
 /// Worker threads of rayon's global pool (all cores, or
@@ -763,8 +920,15 @@ fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>, 
     }
 }
 
-/// Most points a sweep may have.
+/// Most points a sweep may have: every point is checked before anything
+/// runs, and `merge` refuses a row claiming a larger sweep.
 pub const MAX_POINTS: u64 = 10_000_000;
+
+/// The number of points of `axes` (the product of their lengths), `None`
+/// if it does not fit a `u64`.
+fn points_of(axes: &[Axis]) -> Option<u64> {
+    axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64))
+}
 
 fn base_dir_of(base_path: &Path) -> PathBuf {
     base_path.parent().map(Path::to_path_buf).unwrap_or_default()

@@ -10,6 +10,12 @@
 //! Architecture invariant: a failed instance never comes back — its id is
 //! never reused, its pending events are dropped by the run loop, and a
 //! replacement is a new, empty instance with a new id.
+//!
+//! Every change of an instance's life goes through [`Simulation::set_life`]
+//! (or `add_instance`), which keeps the [`Census`]: instances in service,
+//! and launching or in service per zone. So a launch's zone, the fleet's
+//! size and its peak cost O(zones), not O(instances ever launched), and a
+//! scale-out to N instances and back costs O(N log N), not O(N²).
 
 use super::cpu::Job;
 use super::event::Event;
@@ -20,7 +26,59 @@ use crate::model::{FaultKind, ScaleInPick};
 use crate::route::InstanceStatus;
 use crate::{Bytes, InstanceId, ZoneId};
 
+/// Instances per life stage, kept in step with every change of life (the
+/// invariant checker recounts them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Census {
+    /// Instances in service.
+    pub(super) in_service: u32,
+    /// Instances launching or in service, per zone (what counts towards
+    /// the fleet's size and a launch's zone).
+    pub(super) active: Vec<u32>,
+}
+
+impl Census {
+    /// Counts (`+1`) or uncounts (`-1`) an instance of `life` in `zone`.
+    fn count(&mut self, zone: usize, life: Life, delta: i32) {
+        if zone >= self.active.len() {
+            self.active.resize(zone + 1, 0);
+        }
+        let add = |n: &mut u32| *n = n.checked_add_signed(delta).unwrap_or_else(|| panic!("BUG: census below zero"));
+        match life {
+            Life::InService => {
+                add(&mut self.in_service);
+                add(&mut self.active[zone]);
+            }
+            Life::Launching => add(&mut self.active[zone]),
+            Life::Draining | Life::Removed | Life::Failed => {}
+        }
+    }
+
+    /// The census of `lives` (instance life, zone), counted from scratch.
+    pub(super) fn recount(lives: impl Iterator<Item = (Life, usize)>, zones: usize) -> Census {
+        let mut c = Census { in_service: 0, active: vec![0; zones] };
+        for (life, zone) in lives {
+            c.count(zone, life, 1);
+        }
+        c
+    }
+
+    /// Instances launching or in service.
+    fn active_total(&self) -> u32 {
+        self.active.iter().sum()
+    }
+}
+
 impl Simulation {
+    /// Moves an instance to `life`, keeping the census.
+    fn set_life(&mut self, inst: u32, life: Life) {
+        let zone = self.fleet.zone(inst);
+        let it = &mut self.fleet.instances[inst as usize];
+        let was = std::mem::replace(&mut it.life, life);
+        self.fleet.census.count(zone, was, -1);
+        self.fleet.census.count(zone, life, 1);
+    }
+
     /// Adds an empty instance in `zone`; returns its id.
     pub(super) fn add_instance(&mut self, zone: ZoneId, life: Life) -> u32 {
         let id = self.fleet.instances.len() as u32;
@@ -44,6 +102,7 @@ impl Simulation {
         let ty = &self.cfg.cluster.instance_type;
         let (vcpus, on_cpu) = (ty.vcpus, ty.gpu.is_none());
         self.fleet.instances.push(Instance::new(life, slots, vcpus, on_cpu, self.now));
+        self.fleet.census.count(zone.index(), life, 1);
         self.fleet.index.update(&self.fleet.status[id as usize], false);
         id
     }
@@ -139,15 +198,12 @@ impl Simulation {
         }
     }
 
+    /// The up zone with the fewest instances launching or in service (the
+    /// first such zone on a tie); O(zones).
     fn least_populated_up_zone(&self) -> Option<usize> {
         let f = &self.fleet;
-        let mut per_zone = vec![0u32; f.zone_down.len()];
-        for (it, st) in f.instances.iter().zip(&f.status) {
-            if matches!(it.life, Life::Launching | Life::InService) {
-                per_zone[st.zone.index()] += 1;
-            }
-        }
-        (0..per_zone.len()).filter(|&z| f.zone_down[z] == 0).min_by_key(|&z| (per_zone[z], z))
+        let active = |z: usize| f.census.active.get(z).copied().unwrap_or(0);
+        (0..f.zone_down.len()).filter(|&z| f.zone_down[z] == 0).min_by_key(|&z| (active(z), z))
     }
 
     /// Loses an instance: its memory and disk are gone, its requests fail
@@ -157,11 +213,11 @@ impl Simulation {
         let now = self.now;
         let was_launching = self.fleet.instances[inst as usize].life == Life::Launching;
         self.set_flags(inst, false, false);
+        self.set_life(inst, Life::Failed);
         {
             // A launching instance has no busy slot: this adds nothing then.
             let it = &mut self.fleet.instances[inst as usize];
             it.accrue_busy(now);
-            it.life = Life::Failed;
             it.ended_at = Some(now);
         }
         let zone = self.fleet.zone(inst);
@@ -227,9 +283,8 @@ impl Simulation {
             return; // cancelled while launching: counted down then
         }
         self.ops_in_flight -= 1;
-        let it = &mut self.fleet.instances[inst as usize];
-        it.life = Life::InService;
-        it.last_change = now;
+        self.set_life(inst, Life::InService);
+        self.fleet.instances[inst as usize].last_change = now;
         self.set_flags(inst, true, false);
         self.fleet.peak_in_service = self.fleet.peak_in_service.max(self.fleet.in_service());
     }
@@ -237,20 +292,18 @@ impl Simulation {
     /// Takes an instance out for good (drained, or cancelled while
     /// launching); billing stops.
     pub(super) fn remove_instance(&mut self, inst: u32) {
-        let now = self.now;
-        let it = &mut self.fleet.instances[inst as usize];
-        it.life = Life::Removed;
-        it.ended_at = Some(now);
+        self.set_life(inst, Life::Removed);
+        self.fleet.instances[inst as usize].ended_at = Some(self.now);
         self.set_flags(inst, false, false);
     }
 
     /// Applies an autoscaler's desired count: launch cold instances in the
-    /// least-populated zones, or drain the newest ones.
+    /// least-populated zones, or drain the newest ones. O(zones) per launch;
+    /// a scale-in is one pass over the instances and a sort of those in
+    /// service (O(N log N)), however many it drains.
     pub(super) fn scale_to(&mut self, desired: u32) {
-        let active = |i: &Instance| matches!(i.life, Life::Launching | Life::InService);
         // Replacements already on their way count towards the fleet.
-        let current =
-            self.fleet.instances.iter().filter(|i| active(i)).count() as u32 + self.fleet.replacements_due as u32;
+        let current = self.fleet.census.active_total().saturating_add(self.fleet.replacements_due as u32);
         if desired > current {
             for _ in current..desired {
                 // The up zone with the fewest instances; none up: no launch.
@@ -264,37 +317,275 @@ impl Simulation {
             // out of launching and in-service instances.
             let mut excess = current - desired;
             // Pending launches are cancelled first (newest first)…
+            let mut launching = self.fleet.census.active_total() - self.fleet.census.in_service;
             for id in (0..self.fleet.instances.len()).rev() {
-                if excess == 0 {
+                if excess == 0 || launching == 0 {
                     break;
                 }
+                #[cfg(test)]
+                tests::SCANNED.with(|c| c.set(c.get() + 1));
                 if self.fleet.instances[id].life == Life::Launching {
                     self.remove_instance(id as u32);
                     self.ops_in_flight -= 1;
                     excess -= 1;
+                    launching -= 1;
                 }
             }
-            // …then instances in service drain, picked as configured.
-            while excess > 0 {
-                let pick = self.cfg.cluster.scale_in_pick;
-                let f = &self.fleet;
-                let victim =
-                    (0..f.instances.len()).rev().filter(|&i| f.instances[i].life == Life::InService).min_by_key(|&i| {
-                        let newest_first = usize::MAX - i;
-                        match pick {
-                            ScaleInPick::Newest => (0, newest_first),
-                            ScaleInPick::FewestLoaded => (f.status[i].loaded_models as usize, newest_first),
-                            ScaleInPick::FewestOutstanding => (f.status[i].outstanding as usize, newest_first),
-                        }
-                    });
-                let Some(id) = victim else { break };
-                self.fleet.instances[id].life = Life::Draining;
-                self.set_flags(id as u32, true, true);
-                if self.fleet.status[id].outstanding == 0 {
-                    self.remove_instance(id as u32);
+            // …then instances in service drain, picked as configured: the
+            // `excess` smallest keys, each unique (ties go to the newest).
+            // Draining one changes no other's key, so picking them all at
+            // once is picking them one by one.
+            if excess > 0 {
+                let victims = self.drain_picks(excess as usize);
+                for id in victims {
+                    self.set_life(id, Life::Draining);
+                    self.set_flags(id, true, true);
+                    if self.fleet.status[id as usize].outstanding == 0 {
+                        self.remove_instance(id);
+                    }
                 }
-                excess -= 1;
             }
+        }
+    }
+
+    /// The `n` instances in service a scale-in drains, in the order it
+    /// picks them (`cluster.scale_in_pick`, ties newest first): one pass
+    /// and a partial sort, O(N + n log n).
+    fn drain_picks(&self, n: usize) -> Vec<u32> {
+        let f = &self.fleet;
+        let pick = self.cfg.cluster.scale_in_pick;
+        let mut keyed: Vec<(u64, std::cmp::Reverse<u32>)> = (0..f.instances.len())
+            .filter(|&i| f.instances[i].life == Life::InService)
+            .map(|i| {
+                let key = match pick {
+                    ScaleInPick::Newest => 0,
+                    ScaleInPick::FewestLoaded => u64::from(f.status[i].loaded_models),
+                    ScaleInPick::FewestOutstanding => u64::from(f.status[i].outstanding),
+                };
+                (key, std::cmp::Reverse(i as u32))
+            })
+            .collect();
+        #[cfg(test)]
+        tests::SCANNED.with(|c| c.set(c.get() + f.instances.len() as u64));
+        let n = n.min(keyed.len());
+        if n < keyed.len() && n > 0 {
+            keyed.select_nth_unstable(n - 1);
+        }
+        keyed.truncate(n);
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, std::cmp::Reverse(i))| i).collect()
+    }
+
+    /// Panics with `BUG:` if the census differs from a recount.
+    pub(super) fn check_census(&self) {
+        let f = &self.fleet;
+        let lives = f.instances.iter().zip(&f.status).map(|(it, st)| (it.life, st.zone.index()));
+        let zones = f.zone_down.len().max(f.census.active.len());
+        let recount = Census::recount(lives, zones);
+        let mut kept = f.census.clone();
+        kept.active.resize(zones, 0); // zones counted lazily
+        if recount != kept {
+            panic!("BUG: the fleet census {:?} differs from a recount {recount:?}", f.census);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use crate::catalog::Catalog;
+    use crate::evict::{AccessCtx, ObjectMeta};
+    use crate::model::{ClientConfig, ClusterConfig, ModelCacheSetting, ModelSpec, ScaleInPick, SimConfig};
+    use crate::route::{ClusterView, RouteDecision};
+    use crate::scale::FleetStatus;
+    use crate::source::{Arrival, VecSource};
+    use crate::Dist;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Instances visited by the scale-in loops of `scale_to` (the
+        /// launch cancellation and `drain_picks`): the work of scaling in.
+        pub(super) static SCANNED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Never evicts (one model, never short of room); counts its objects.
+    struct Keep(usize);
+    impl Evictor for Keep {
+        fn name(&self) -> &str {
+            "keep"
+        }
+        fn on_insert(&mut self, _: u32, _: ObjectMeta, _: AccessCtx) {
+            self.0 += 1;
+        }
+        fn on_access(&mut self, _: u32, _: AccessCtx) {}
+        fn on_remove(&mut self, _: u32) {
+            self.0 -= 1;
+        }
+        fn victim(&mut self, _: &dyn Fn(u32) -> bool) -> Option<u32> {
+            None
+        }
+        fn len(&self) -> usize {
+            self.0
+        }
+    }
+
+    /// Everything to the oldest instance (which a scale-in keeps).
+    struct Oldest;
+    impl Router for Oldest {
+        fn name(&self) -> &str {
+            "oldest"
+        }
+        fn route(&mut self, _: ModelId, _: &ClusterView<'_>) -> RouteDecision {
+            RouteDecision::To(InstanceId(0))
+        }
+    }
+
+    /// Out to `n` at the end of minute 0, back to 1 at the end of minute 5.
+    struct OutAndIn(u32);
+    impl Autoscaler for OutAndIn {
+        fn name(&self) -> &str {
+            "out-and-in"
+        }
+        fn evaluate(&mut self, m: &MinuteMetrics, _: &FleetStatus) -> Option<u32> {
+            match m.minute {
+                0 => Some(self.0),
+                5 => Some(1),
+                _ => None,
+            }
+        }
+    }
+
+    fn config(pick: ScaleInPick) -> SimConfig {
+        let ty = Catalog::builtin().get("ml.m5.large").cloned().expect("ml.m5.large is in the catalog");
+        SimConfig {
+            cluster: ClusterConfig {
+                instance_type: ty,
+                instances: 1,
+                zones: vec!["a".into(), "b".into(), "c".into()],
+                max_concurrent_downloads: 0,
+                max_concurrent_loads: 0,
+                queue_limit: 100,
+                cpu_per_request: 1,
+                request_timeout: SimDuration::from_secs(60),
+                download_overhead: SimDuration::ZERO,
+                launch_delay: SimDuration::from_secs(60),
+                replace_failed: false,
+                replacement_delay: SimDuration::from_secs(60),
+                scale_in_pick: pick,
+                request_overhead: SimDuration::ZERO,
+                model_cache: ModelCacheSetting::Enabled,
+                gpu_context: Bytes(0),
+                batching: None,
+                service_scale: 1.0,
+            },
+            models: vec![ModelSpec {
+                name: "m".into(),
+                memory: Bytes(1 << 20),
+                artifact: Bytes(1 << 20),
+                service_ms: Dist::Constant { value: 10.0 },
+                load_overhead: SimDuration::ZERO,
+                unload_time: SimDuration::ZERO,
+                payload: Bytes(0),
+                preprocess: SimDuration::ZERO,
+            }],
+            faults: vec![],
+            client: ClientConfig::default(),
+            duration: SimDuration::from_secs(600),
+            warmup: SimDuration::ZERO,
+            seed: 1,
+            record_trace: false,
+            check_invariants: false,
+            record_metrics: false,
+        }
+    }
+
+    /// A request every 10 s for 10 minutes (keeps the minute ticks going).
+    fn run(cfg: SimConfig, n: u32) -> RunResult {
+        let arrivals =
+            (0..60).map(|k| Arrival { time: SimTime::from_secs(10 * k), model: ModelId(0), service: None }).collect();
+        let policies = Policies {
+            router: Box::new(Oldest),
+            autoscaler: Box::new(OutAndIn(n)),
+            evictors: Box::new(|_, _, _| Box::new(Keep(0)) as Box<dyn Evictor>),
+        };
+        match Simulation::new(cfg, Box::new(VecSource::new(arrivals)), policies) {
+            Ok(sim) => sim.run(),
+            Err(e) => panic!("test configuration rejected: {e}"),
+        }
+    }
+
+    /// Scaling out to N instances and back in visits each instance a
+    /// bounded number of times: O(N) for the scale-in, where draining the
+    /// N − 1 one at a time, each the best of a fresh scan, was N²/2.
+    #[test]
+    fn scaling_in_from_n_instances_visits_each_once() {
+        for pick in [ScaleInPick::Newest, ScaleInPick::FewestLoaded, ScaleInPick::FewestOutstanding] {
+            for n in [100u32, 3000] {
+                SCANNED.with(|c| c.set(0));
+                let r = run(config(pick), n);
+                assert_eq!(r.report.fleet.launched, n, "{pick:?}");
+                assert_eq!(r.report.fleet.peak_in_service, n, "{pick:?}");
+                let scanned = SCANNED.with(Cell::get);
+                // One scale-in: at most one visit per instance in each loop.
+                assert!(scanned <= 2 * u64::from(n), "{pick:?}, {n} instances: {scanned} visits");
+                assert!(scanned >= u64::from(n), "{pick:?}, {n} instances: {scanned} visits (not counted?)");
+            }
+        }
+    }
+
+    /// With the invariant checker on (which recounts the census after
+    /// every event), a scale-out and scale-in keep the census exact, and
+    /// the launches spread evenly over the zones.
+    #[test]
+    fn the_census_stays_exact_through_a_scale_out_and_in() {
+        let mut cfg = config(ScaleInPick::FewestOutstanding);
+        cfg.check_invariants = true;
+        let r = run(cfg, 30);
+        assert_eq!(r.report.fleet.launched, 30);
+        assert_eq!(r.report.fleet.peak_in_service, 30);
+    }
+
+    /// Picking the `n` victims at once is picking them one by one, each
+    /// the smallest key of those left, ties newest first.
+    #[test]
+    fn drain_picks_are_the_one_by_one_picks() {
+        for pick in [ScaleInPick::Newest, ScaleInPick::FewestLoaded, ScaleInPick::FewestOutstanding] {
+            let policies = Policies {
+                router: Box::new(Oldest),
+                autoscaler: Box::new(OutAndIn(1)),
+                evictors: Box::new(|_, _, _| Box::new(Keep(0)) as Box<dyn Evictor>),
+            };
+            let mut sim = match Simulation::new(config(pick), Box::new(VecSource::new(vec![])), policies) {
+                Ok(sim) => sim,
+                Err(e) => panic!("{e}"),
+            };
+            let mut x: u64 = 12345;
+            for i in 1..200u32 {
+                let zone = ZoneId((i % 3) as u16);
+                let life = if i % 7 == 0 { Life::Launching } else { Life::InService };
+                let id = sim.add_instance(zone, life);
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                sim.fleet.status[id as usize].loaded_models = ((x >> 33) % 5) as u32;
+                sim.fleet.status[id as usize].outstanding = ((x >> 40) % 4) as u32;
+            }
+            for n in [0usize, 1, 17, 150, 500] {
+                let fast = sim.drain_picks(n);
+                let f = &sim.fleet;
+                let key = |i: usize| match pick {
+                    ScaleInPick::Newest => 0,
+                    ScaleInPick::FewestLoaded => f.status[i].loaded_models as usize,
+                    ScaleInPick::FewestOutstanding => f.status[i].outstanding as usize,
+                };
+                let mut left: Vec<usize> =
+                    (0..f.instances.len()).filter(|&i| f.instances[i].life == Life::InService).collect();
+                let mut slow = Vec::new();
+                while slow.len() < n {
+                    let Some(k) = (0..left.len()).min_by_key(|&k| (key(left[k]), usize::MAX - left[k])) else { break };
+                    slow.push(left.remove(k) as u32);
+                }
+                assert_eq!(fast, slow, "{pick:?}, n = {n}");
+            }
+            sim.check_census();
         }
     }
 }

@@ -182,6 +182,7 @@ impl Simulation {
         if !self.fleet.index.same_members(&FleetIndex::from_statuses(&self.fleet.status)) {
             panic!("BUG: the routing index disagrees with the instance statuses");
         }
+        self.check_census();
         let ended = self.m.completed + self.m.failed_total() + self.m.rejected_total();
         // Not ended: on an instance that still stands (its client has not
         // timed out), or waiting for its client's retry.

@@ -238,6 +238,9 @@ pub(super) struct Fleet {
     /// Replacements scheduled or waiting for a zone.
     pub(super) replacements_due: u64,
     pub(super) peak_in_service: u32,
+    /// Instances per life stage, kept by `fleet.rs` (which makes every
+    /// change of life).
+    pub(super) census: super::fleet::Census,
 }
 
 impl Fleet {
@@ -249,7 +252,7 @@ impl Fleet {
 
     /// Instances in service (not launching, draining or gone).
     pub(super) fn in_service(&self) -> u32 {
-        self.instances.iter().filter(|i| i.life == Life::InService).count() as u32
+        self.census.in_service
     }
 }
 

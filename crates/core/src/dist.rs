@@ -157,10 +157,8 @@ impl Dist {
                         "mean",
                         format!(
                             "`mean`: {} has the scale `mean` / `shape` = {scale:e}, which cannot be sampled \
-                             (it must be a positive normal number, {:e} to {:e}): {hint}",
+                             (it must be a normal floating-point number, about 2.2e-308 to 1.8e308): {hint}",
                             self.describe(),
-                            f64::MIN_POSITIVE,
-                            f64::MAX
                         ),
                     ));
                 }

@@ -309,6 +309,9 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 }
             }
             let mut s = mmesim::Scenario::from_file(&scenario)?;
+            for w in s.warnings() {
+                eprintln!("warning: {}: {w}", scenario.display());
+            }
             if let Some(seed) = seed {
                 s.seed = seed;
             }

@@ -1056,9 +1056,10 @@ impl Scenario {
     }
 
     /// The per-(instance, model) state this endpoint may need at worst,
-    /// bytes: [`peak_instances`](Self::peak_instances) × `n_models` × (the
-    /// core's [`CORE_BYTES_PER_SLOT`] + both tiers'
-    /// [`eviction_bytes_per_model`]). Saturates.
+    /// bytes: the most instances in service at once (`cluster.instances`,
+    /// or the autoscaler's maximum if larger) × `n_models` × (the core's
+    /// [`CORE_BYTES_PER_SLOT`] + both tiers' [`eviction_bytes_per_model`]).
+    /// Saturates.
     pub fn model_state_bytes(&self, n_models: u64) -> u64 {
         let per_slot = CORE_BYTES_PER_SLOT
             + eviction_bytes_per_model(&self.eviction.memory)

@@ -319,6 +319,9 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             }
             check_outputs(&[(&metrics, "--metrics"), (&plot, "--plot")])?;
             let mut s = mmesim::Scenario::from_file(&scenario)?;
+            for w in s.warnings() {
+                say!("warning: {}: {w}", scenario.display());
+            }
             if let Some(seed) = seed {
                 s.seed = seed;
             }

@@ -189,6 +189,24 @@ impl InstanceType {
         if self.storage.size.0 == 0 {
             return Err(ConfigError::invalid("storage.size_gib", "`storage.size_gib` must be positive"));
         }
+        for (key, bytes) in [
+            ("memory_gib", Some(self.memory)),
+            ("reserved_memory_gib", Some(self.reserved_memory)),
+            ("gpu.memory_gib", self.gpu.map(|g| g.memory)),
+            ("storage.size_gib", Some(self.storage.size)),
+        ] {
+            if let Some(b) = bytes.filter(|b| b.0 > MAX_INSTANCE_BYTES) {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!(
+                        "`{key}` must be at most {} GiB (the endpoint's capacity, summed over up to 100,000 \
+                         instances, must fit in 64 bits of bytes), got {}",
+                        MAX_INSTANCE_BYTES >> 30,
+                        b.as_gib()
+                    ),
+                ));
+            }
+        }
         // At least 1 kB/s: slower would make loads outlast any simulation.
         if !(self.storage.read_bytes_per_s.is_finite() && self.storage.read_bytes_per_s >= 1e3) {
             return Err(ConfigError::invalid(
@@ -249,6 +267,14 @@ const GBPS: f64 = 1e9 / 8.0;
 /// that a run's cost (at most `MAX_INSTANCES` × its simulated hours × the
 /// price) is a finite number.
 pub const MAX_PRICE_PER_HOUR: f64 = 1e6;
+
+/// The most memory, reserved memory, GPU memory or disk one instance type
+/// may have, bytes: 100,000 GiB (≈ 98 TiB), four times the largest RAM AWS
+/// sells on one instance (24 TiB) and more than the largest EBS volume
+/// (64 TiB). Capacities are summed over the endpoint's instances (up to
+/// 100,000) in `u64` bytes: 100,000 × 100,000 GiB ≈ 1.07 × 10^19 bytes
+/// still fits, which any more would not be sure to.
+pub const MAX_INSTANCE_BYTES: u64 = 100_000 << 30;
 
 /// Most S3 connections one download may use.
 pub const MAX_DOWNLOAD_STREAMS: u32 = 1 << 16;
@@ -542,5 +568,36 @@ mod tests {
         t.price_per_hour = 0.2;
         c.insert(t);
         assert_eq!(c.get("ml.m5.xlarge").unwrap().price_per_hour, 0.2);
+    }
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    /// Issue 13: `memory_gib = 9e9` passed, and the endpoint's memory
+    /// capacity summed over 100,000 instances wrapped around 2^64; each
+    /// capacity is capped so that the sum fits.
+    #[test]
+    fn capacities_are_capped_so_that_endpoint_sums_fit() {
+        assert!((100_000u128) * (MAX_INSTANCE_BYTES as u128) <= u64::MAX as u128);
+        let base = Catalog::builtin().get("ml.m5.xlarge").cloned().unwrap();
+        let big = InstanceType { memory: Bytes::from_gib(9e9), ..base.clone() };
+        let e = big.validate().unwrap_err();
+        assert_eq!(e.field(), Some("memory_gib"));
+        assert_eq!(
+            e.to_string(),
+            "`memory_gib` must be at most 100000 GiB (the endpoint's capacity, summed over up to 100,000 instances, \
+             must fit in 64 bits of bytes), got 9000000000"
+        );
+        let disk = InstanceType { storage: Storage { size: Bytes::from_gib(1e6), ..base.storage }, ..base.clone() };
+        assert_eq!(disk.validate().unwrap_err().field(), Some("storage.size_gib"));
+        let gpu = InstanceType { gpu: Some(Gpu { count: 1, memory: Bytes::from_gib(2e5), slots: 1 }), ..base.clone() };
+        assert_eq!(gpu.validate().unwrap_err().field(), Some("gpu.memory_gib"));
+        let at_cap = InstanceType { memory: Bytes(MAX_INSTANCE_BYTES), ..base };
+        assert!(at_cap.validate().is_ok());
+        for t in Catalog::builtin().iter() {
+            assert!(t.validate().is_ok(), "{}", t.name);
+        }
     }
 }

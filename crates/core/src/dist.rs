@@ -80,6 +80,37 @@ impl Dist {
                 pos("shape", shape)?;
                 pos("mean", mean)
             }
+        }?;
+        // Each key in range can still make an unusable whole: a mean that
+        // overflows (a lognormal's e^(σ²/2)), or parameters the sampler
+        // refuses (a gamma's scale mean/shape rounding to 0 or ∞).
+        let mean = self.mean();
+        if !mean.is_finite() {
+            let key = match self {
+                Dist::Lognormal { .. } => "sigma",
+                Dist::Uniform { .. } => "max",
+                Dist::Gamma { .. } | Dist::Exponential { .. } => "mean",
+                Dist::Constant { .. } => "value",
+            };
+            return Err(ConfigError::invalid(
+                key,
+                format!("`{key}` makes the mean infinite ({}); the mean must be a finite number", self.describe()),
+            ));
+        }
+        self.try_sampler().map(|_| ())
+    }
+
+    /// The parameters as written, for messages
+    /// (`dist = "gamma", shape = 1e300, mean = 1e-30`).
+    fn describe(&self) -> String {
+        match *self {
+            Dist::Constant { value } => format!("dist = \"constant\", value = {value:e}"),
+            Dist::Exponential { mean } => format!("dist = \"exponential\", mean = {mean:e}"),
+            Dist::Lognormal { median, sigma } => {
+                format!("dist = \"lognormal\", median = {median:e}, sigma = {sigma:e}")
+            }
+            Dist::Uniform { min, max } => format!("dist = \"uniform\", min = {min:e}, max = {max:e}"),
+            Dist::Gamma { shape, mean } => format!("dist = \"gamma\", shape = {shape:e}, mean = {mean:e}"),
         }
     }
 
@@ -100,16 +131,40 @@ impl Dist {
     /// Panics with `BUG:` on parameters that [`validate`](Dist::validate)
     /// rejects.
     pub fn sampler(&self) -> Sampler {
-        let bug = |e: &dyn std::fmt::Debug| -> ! { panic!("BUG: unvalidated distribution {self:?}: {e:?}") };
-        match *self {
+        self.try_sampler().unwrap_or_else(|e| panic!("BUG: unvalidated distribution {self:?}: {e}"))
+    }
+
+    /// The sampler, or the sampler's refusal as an error naming the key
+    /// (what [`validate`](Dist::validate) ends with, so that a validated
+    /// distribution always has a sampler).
+    pub fn try_sampler(&self) -> Result<Sampler, ConfigError> {
+        let refused = |key: &str, e: &dyn std::fmt::Display| {
+            ConfigError::invalid(key, format!("`{key}`: {} cannot be sampled: {e}", self.describe()))
+        };
+        Ok(match *self {
             Dist::Constant { value } => Sampler::Constant(value),
-            Dist::Exponential { mean } => Sampler::Exp(Exp::new(1.0 / mean).unwrap_or_else(|e| bug(&e))),
+            Dist::Exponential { mean } => Sampler::Exp(Exp::new(1.0 / mean).map_err(|e| refused("mean", &e))?),
             Dist::Lognormal { median, sigma } => {
-                Sampler::LogNormal(LogNormal::new(median.ln(), sigma).unwrap_or_else(|e| bug(&e)))
+                Sampler::LogNormal(LogNormal::new(median.ln(), sigma).map_err(|e| refused("sigma", &e))?)
             }
             Dist::Uniform { min, max } => Sampler::Uniform(min, max - min),
-            Dist::Gamma { shape, mean } => Sampler::Gamma(Gamma::new(shape, mean / shape).unwrap_or_else(|e| bug(&e))),
-        }
+            Dist::Gamma { shape, mean } => {
+                let scale = mean / shape;
+                if !(scale.is_normal() && scale > 0.0) {
+                    let hint =
+                        if scale < 1.0 { "raise `mean` or lower `shape`" } else { "lower `mean` or raise `shape`" };
+                    return Err(ConfigError::invalid(
+                        "mean",
+                        format!(
+                            "`mean`: {} has the scale `mean` / `shape` = {scale:e}, which cannot be sampled \
+                             (it must be a normal floating-point number, about 2.2e-308 to 1.8e308): {hint}",
+                            self.describe(),
+                        ),
+                    ));
+                }
+                Sampler::Gamma(Gamma::new(shape, scale).map_err(|e| refused("shape", &e))?)
+            }
+        })
     }
 }
 
@@ -185,5 +240,32 @@ mod tests {
             "`mean` must be a positive number, got -1"
         );
         assert!(Dist::Constant { value: 0.0 }.validate().is_ok());
+    }
+
+    /// Keys each in range whose whole cannot be sampled are refused by
+    /// `validate`, naming the key, instead of panicking in `sampler`.
+    #[test]
+    fn unsamplable_parameters_are_invalid_not_a_panic() {
+        let e = Dist::Gamma { shape: 1e300, mean: 1e-30 }.validate().unwrap_err();
+        assert_eq!(e.field(), Some("mean"));
+        let msg = e.to_string();
+        assert!(msg.starts_with("`mean`: dist = \"gamma\", shape = 1e300, mean = 1e-30"), "{msg}");
+        assert!(msg.contains("scale `mean` / `shape` = 0e0") && msg.contains("raise `mean` or lower `shape`"), "{msg}");
+        assert!(Dist::Gamma { shape: 1e300, mean: 1e-30 }.try_sampler().is_err());
+        // A scale that overflows.
+        let e = Dist::Gamma { shape: 1e-300, mean: 1e300 }.validate().unwrap_err();
+        assert!(e.to_string().contains("lower `mean` or raise `shape`"), "{e}");
+        // A subnormal scale is refused too.
+        assert!(Dist::Gamma { shape: 1e10, mean: 1e-300 }.validate().is_err());
+        // A lognormal whose mean overflows names sigma.
+        let e = Dist::Lognormal { median: 1.0, sigma: 100.0 }.validate().unwrap_err();
+        assert_eq!(e.field(), Some("sigma"));
+        assert!(e.to_string().contains("mean infinite"), "{e}");
+        // Extreme but samplable parameters still pass, and sample.
+        for d in [Dist::Gamma { shape: 1e-3, mean: 1e-3 }, Dist::Gamma { shape: 1e6, mean: 1e6 }] {
+            d.validate().unwrap();
+            let mut rng = RngStreams::new(1).stream(Stream::Service);
+            assert!(d.sampler().sample(&mut rng).is_finite());
+        }
     }
 }

@@ -134,7 +134,8 @@ mod source;
 
 pub use catalog::{
     gp2_read_bytes_per_s, Catalog, Gpu, InstanceType, Storage, StorageKind, A10G_MIB, DEFAULT_DOWNLOAD_STREAMS,
-    DEFAULT_EBS_VOLUME_GIB, MAX_DOWNLOAD_STREAMS, NVME_READ_BYTES_PER_S, S3_STREAM_BYTES_PER_S, T4_MIB,
+    DEFAULT_EBS_VOLUME_GIB, MAX_DOWNLOAD_STREAMS, MAX_INSTANCE_BYTES, NVME_READ_BYTES_PER_S, S3_STREAM_BYTES_PER_S,
+    T4_MIB,
 };
 pub use cw::{Dimension, MetricRow, METRIC_NAMES};
 pub use dist::{Dist, Sampler};

@@ -474,6 +474,11 @@ pub struct EvictionSpec {
 /// Reads a policy given as a bare name (`"gdsf"`) or as a table
 /// (`{ policy = "lruk", k = 3 }`), rejecting any key the named policy does
 /// not take (a typo in a parameter must not pass in silence).
+///
+/// The table goes through a `toml::Value`, which keeps every TOML value as
+/// it is (a JSON value would turn `nan` into null, and the error would be
+/// about the table, not the field); an error inside it names the key
+/// (`` `steps[0].above`: … ``).
 fn strict_policy<'de, D, T>(
     d: D,
     params: fn(&str) -> Option<&'static [&'static str]>,
@@ -484,15 +489,17 @@ where
     T: serde::de::DeserializeOwned,
 {
     use serde::de::Error as _;
-    let v = serde_json::Value::deserialize(d)?;
+    let v = toml::Value::deserialize(d)?;
     let v = match v {
-        serde_json::Value::String(name) => {
+        toml::Value::String(name) => {
             if params(&name).is_none() {
                 return Err(D::Error::custom(format!("unknown policy `{name}`; known: {}", names.join(", "))));
             }
-            serde_json::json!({ "policy": name })
+            let mut t = toml::Table::new();
+            t.insert("policy".into(), toml::Value::String(name));
+            toml::Value::Table(t)
         }
-        serde_json::Value::Object(obj) => {
+        toml::Value::Table(obj) => {
             if let Some(name) = obj.get("policy").and_then(|p| p.as_str()) {
                 if params(name).is_none() {
                     return Err(D::Error::custom(format!(
@@ -514,11 +521,20 @@ where
                     }
                 }
             }
-            serde_json::Value::Object(obj)
+            toml::Value::Table(obj)
         }
         other => return Err(D::Error::custom(format!("expected a policy name or a table, found {other}"))),
     };
-    T::deserialize(v).map_err(D::Error::custom)
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.message().trim().to_string();
+        if path.is_empty() || path == "." {
+            D::Error::custom(message)
+        } else {
+            D::Error::custom(format!("`{path}`: {message}"))
+        }
+    })
 }
 
 fn strict_eviction<'de, D: serde::Deserializer<'de>>(d: D) -> Result<EvictionPolicy, D::Error> {
@@ -548,10 +564,67 @@ pub struct RunOptions {
 /// Longest time any duration may take, seconds (~31.7 years; SimTime
 /// reaches 584 years, so sums of such spans stay representable).
 pub const MAX_SECONDS: f64 = 1e9;
+/// Shortest `duration_s`, seconds: a shorter run is empty at any realistic
+/// rate (and below a nanosecond it has no time at all), yet would report
+/// success.
+pub const MIN_DURATION_S: f64 = 1e-3;
 /// Most instances a scenario may start with.
 pub const MAX_INSTANCES: u32 = 100_000;
-/// Instances × models: each instance keeps a small dense state per model.
-pub const MAX_INSTANCE_MODEL_SLOTS: u64 = 1 << 28;
+/// Instances × models: each instance keeps a dense state per model (see
+/// [`MAX_MODEL_STATE_BYTES`], which binds first with the heavier eviction
+/// policies). 2^24 slots at the lightest policies' 176 bytes each is
+/// 2.9 GB.
+pub const MAX_INSTANCE_MODEL_SLOTS: u64 = 1 << 24;
+/// The most memory the per-(instance, model) state of a run may take at
+/// worst, bytes (4 GiB): instances (the most in service at once: the
+/// initial ones or the autoscaler's maximum) × models × (the core's
+/// [`CORE_BYTES_PER_SLOT`] + what each tier's evictor keeps per model,
+/// [`eviction_bytes_per_model`]). Checked before the run; the state grows
+/// as models are loaded, so without the check a run could abort on
+/// allocation hours in.
+pub const MAX_MODEL_STATE_BYTES: u64 = 4 << 30;
+/// The core's state per (instance, model), bytes, at worst: the model's
+/// residency on the instance (32), its links in the recency list, its
+/// entry in the routing view's copies, with vector growth (measured at
+/// 116 by `tests/state_bytes.rs`).
+pub const CORE_BYTES_PER_SLOT: u64 = 128;
+
+// The endpoint's capacities summed over the instances fit in u64 bytes.
+const _: () = assert!(MAX_INSTANCES as u128 * mmesim_core::MAX_INSTANCE_BYTES as u128 <= u64::MAX as u128);
+
+/// The most bytes an evictor of `policy` keeps per model it has held, at
+/// worst (vector growth included; measured by `tests/state_bytes.rs`,
+/// which checks that these bound what each policy allocates). `lruk`
+/// keeps `k` access times per model.
+pub fn eviction_bytes_per_model(policy: &EvictionPolicy) -> u64 {
+    match *policy {
+        EvictionPolicy::Lru | EvictionPolicy::Fifo | EvictionPolicy::Random => 24,
+        EvictionPolicy::Sieve => 32,
+        EvictionPolicy::Ttl { .. } => 40,
+        EvictionPolicy::S3Fifo { .. } | EvictionPolicy::Arc | EvictionPolicy::Belady { .. } => 64,
+        EvictionPolicy::Lfu | EvictionPolicy::Lfuda => 128,
+        EvictionPolicy::Gds | EvictionPolicy::Gdsf => 160,
+        EvictionPolicy::LruK { k } => 128 + 16 * k as u64,
+        // A policy added later: a generous guess until it is measured.
+        _ => 256,
+    }
+}
+
+/// A setting that is legal but surely a mistake, reported on stderr by
+/// the CLI (`warning: FILE: field: message`); see [`Scenario::warnings`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The dotted path of the field, e.g. `autoscaling.metric`.
+    pub field: String,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
 
 fn finite_nonneg(v: f64) -> bool {
     v.is_finite() && v >= 0.0
@@ -775,6 +848,15 @@ impl Scenario {
                 format!("must be a positive number of seconds up to {MAX_SECONDS:e}, got {}", self.duration_s),
             );
         }
+        if self.duration_s < MIN_DURATION_S {
+            return inv(
+                "duration_s",
+                format!(
+                    "must be at least {MIN_DURATION_S} s (a shorter run holds no request), got {}",
+                    self.duration_s
+                ),
+            );
+        }
         if !finite_nonneg(self.warmup_s) || self.warmup_s >= self.duration_s {
             return inv(
                 "warmup_s",
@@ -834,15 +916,11 @@ impl Scenario {
         }
         let n_models =
             if self.models.list.is_empty() { self.models.count as u64 } else { self.models.list.len() as u64 };
-        if n_models <= mmesim_workload::MAX_MODELS as u64 && c.instances as u64 * n_models > MAX_INSTANCE_MODEL_SLOTS {
-            return inv(
-                "cluster.instances",
-                format!(
-                    "{} instances × {n_models} models is more per-instance model state than supported \
-                     ({MAX_INSTANCE_MODEL_SLOTS})",
-                    c.instances
-                ),
-            );
+        // A trace brings its own models (checked when it is read), unless it
+        // names listed ones.
+        let listed_or_generated = self.workload.trace.is_none() || !self.models.list.is_empty();
+        if n_models <= mmesim_workload::MAX_MODELS as u64 && listed_or_generated {
+            self.check_model_state(origin, n_models)?;
         }
         // The core numbers zones with a u16; check before naming them all.
         let n_zones = match &c.zones {
@@ -855,6 +933,9 @@ impl Scenario {
         let zones = c.zones.names();
         if zones.is_empty() {
             return inv("cluster.zones", "at least one zone is needed".into());
+        }
+        if let Some(i) = zones.iter().position(|z| z.trim().is_empty()) {
+            return inv(&format!("cluster.zones[{i}]"), format!("a zone name must not be empty, got {:?}", zones[i]));
         }
         let mut sorted = zones.clone();
         sorted.sort();
@@ -946,7 +1027,7 @@ impl Scenario {
             }
         }
         if let Some(d) = &self.workload.drift {
-            d.validate().map_err(|e| Error::invalid(origin, "workload.drift", e))?;
+            d.validate_for(n_models).map_err(|e| Error::invalid(origin, "workload.drift", e))?;
         }
         if let Some(t) = &self.workload.trace {
             t.validate().map_err(|e| Error::invalid(origin, "workload.trace", e))?;
@@ -981,6 +1062,93 @@ impl Scenario {
         Ok(())
     }
 
+    /// The most instances in service at once: the initial ones, or the
+    /// autoscaler's maximum.
+    fn peak_instances(&self) -> u64 {
+        let hi = self.autoscaling.bounds().map_or(0, |(_, hi)| hi);
+        self.cluster.instances.max(hi) as u64
+    }
+
+    /// The per-(instance, model) state this endpoint may need at worst,
+    /// bytes: the most instances in service at once (`cluster.instances`,
+    /// or the autoscaler's maximum if larger) × `n_models` × (the core's
+    /// [`CORE_BYTES_PER_SLOT`] + both tiers' [`eviction_bytes_per_model`]).
+    /// Saturates.
+    pub fn model_state_bytes(&self, n_models: u64) -> u64 {
+        let per_slot = CORE_BYTES_PER_SLOT
+            + eviction_bytes_per_model(&self.eviction.memory)
+            + eviction_bytes_per_model(&self.eviction.disk);
+        self.peak_instances().saturating_mul(n_models).saturating_mul(per_slot)
+    }
+
+    /// Refuses an endpoint whose per-(instance, model) state could pass
+    /// [`MAX_INSTANCE_MODEL_SLOTS`] or [`MAX_MODEL_STATE_BYTES`].
+    fn check_model_state(&self, origin: &str, n_models: u64) -> Result<(), Error> {
+        let instances = self.peak_instances();
+        let who = if instances > self.cluster.instances as u64 {
+            format!("{instances} instances (the autoscaling maximum)")
+        } else {
+            format!("{instances} instances")
+        };
+        let slots = instances.saturating_mul(n_models);
+        if slots > MAX_INSTANCE_MODEL_SLOTS {
+            return Err(Error::invalid(
+                origin,
+                "cluster.instances",
+                format!(
+                    "{who} × {n_models} models is {slots} per-instance model states, more than the \
+                     {MAX_INSTANCE_MODEL_SLOTS} supported"
+                ),
+            ));
+        }
+        let bytes = self.model_state_bytes(n_models);
+        if bytes > MAX_MODEL_STATE_BYTES {
+            return Err(Error::invalid(
+                origin,
+                "cluster.instances",
+                format!(
+                    "{who} × {n_models} models with eviction `{}` / `{}` may need {:.1} GiB of per-instance \
+                     model state, more than the {} GiB supported (fewer instances or models, or lighter \
+                     eviction policies)",
+                    self.eviction.memory.name(),
+                    self.eviction.disk.name(),
+                    bytes as f64 / (1u64 << 30) as f64,
+                    MAX_MODEL_STATE_BYTES >> 30
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Settings that are legal but surely a mistake (the CLI prints them on
+    /// stderr as `warning: FILE: field: message`); empty for a scenario
+    /// that does not [`validate`](Self::validate).
+    pub fn warnings(&self) -> Vec<Warning> {
+        use mmesim_autoscaling::TrackedMetric;
+        let mut out = Vec::new();
+        let Ok(cat) = self.catalog(&self.name) else {
+            return out;
+        };
+        let Some(ty) = cat.get(&self.cluster.instance_type) else {
+            return out;
+        };
+        let metric = match &self.autoscaling {
+            AutoscalingPolicy::TargetTracking { metric, .. } | AutoscalingPolicy::Step { metric, .. } => Some(*metric),
+            _ => None,
+        };
+        if metric == Some(TrackedMetric::GPUUtilization) && ty.gpu.is_none() {
+            out.push(Warning {
+                field: "autoscaling.metric".into(),
+                message: format!(
+                    "`GPUUtilization` on `{}`, which has no GPU: CloudWatch publishes no such metric for it, \
+                     and the simulation tracks its vCPUs' utilisation instead (say `CPUUtilization`)",
+                    ty.name
+                ),
+            });
+        }
+        out
+    }
+
     /// The faults, resolved (zones by index, validated).
     pub fn faults(&self, origin: &str) -> Result<Vec<Fault>, Error> {
         let zones = self.cluster.zones.names();
@@ -996,6 +1164,17 @@ impl Scenario {
                     origin,
                     &field("at_s"),
                     format!("must be between 0 and {MAX_SECONDS:e} seconds, got {at_s}"),
+                ));
+            }
+            if at_s >= self.duration_s {
+                return Err(Error::invalid(
+                    origin,
+                    &field("at_s"),
+                    format!(
+                        "{at_s} s is not before the end of the arrivals (duration_s = {} s): the fault would \
+                         only keep the endpoint running, and billed, until it comes",
+                        self.duration_s
+                    ),
                 ));
             }
             if let Some(d) = duration_s {
@@ -1060,19 +1239,7 @@ impl Scenario {
     fn sim_config_with(&self, opts: RunOptions, models: Vec<mmesim_core::ModelSpec>) -> Result<SimConfig, Error> {
         let origin = self.origin();
         self.validate(origin)?;
-        let slots = self.cluster.instances as u64 * models.len() as u64;
-        if slots > MAX_INSTANCE_MODEL_SLOTS {
-            return Err(Error::invalid(
-                origin,
-                "cluster.instances",
-                format!(
-                    "{} instances × {} models is more per-instance model state than supported \
-                     ({MAX_INSTANCE_MODEL_SLOTS})",
-                    self.cluster.instances,
-                    models.len()
-                ),
-            ));
-        }
+        self.check_model_state(origin, models.len() as u64)?;
         let cat = self.catalog(origin)?;
         let ty = cat.get(&self.cluster.instance_type).cloned().ok_or_else(|| {
             Error::invalid(

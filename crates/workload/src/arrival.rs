@@ -16,9 +16,21 @@
 //! Time-varying rates are drawn by thinning (P. A. W. Lewis, G. S. Shedler,
 //! "Simulation of nonhomogeneous Poisson processes by thinning", Naval
 //! Research Logistics Quarterly 26(3), 1979): candidates come from a
-//! Poisson process at the peak rate, and each is kept with probability
-//! rate(t) / peak. The homogeneous Poisson process draws exactly one gap per
-//! arrival and nothing else, so its stream of numbers is the same as ever.
+//! Poisson process at a rate that bounds rate(t), and each is kept with
+//! probability rate(t) / bound. `diurnal` bounds by its peak (at most twice
+//! its mean). `table` bounds each segment between two points by the larger
+//! of its two rates, and redraws at the segment's end (memoryless), so a
+//! brief spike costs candidates only while it lasts: at most about twice
+//! as many candidates as arrivals. The homogeneous Poisson process draws
+//! exactly one gap per arrival and nothing else, so its stream of numbers is
+//! the same as ever.
+//!
+//! Work per simulated second is bounded by the inputs: rates are at most
+//! [`MAX_RATE`] per second, an `mmpp` state's mean sojourn is at least
+//! [`MIN_MMPP_SOJOURN_S`] (at most 1,000 state switches per simulated
+//! second on average), and a repeated table's period is at least
+//! [`MIN_TABLE_REPEAT_S`] (at most one pass over its points per simulated
+//! second).
 
 use mmesim_core::Dist;
 use mmesim_engine::{SimRng, SimTime};
@@ -119,7 +131,22 @@ impl Default for ArrivalProcess {
     }
 }
 
-const MAX_RATE: f64 = 1e9;
+/// The highest arrival rate of any open process, per second (a
+/// `rate_per_s`, a `diurnal` peak, a `table` point, an `mmpp` state).
+pub const MAX_RATE: f64 = 1e9;
+
+/// The shortest mean sojourn of an `mmpp` state, seconds: a state switch
+/// costs draws whether or not a request arrives, so shorter sojourns would
+/// make a run's work grow without any traffic (a sojourn of 1e-12 s never
+/// advances the clock at all). 1 ms allows microbursts, and at most 1,000
+/// switches per simulated second on average.
+pub const MIN_MMPP_SOJOURN_S: f64 = 1e-3;
+
+/// The shortest `repeat_s` of a `table`, seconds: each period the clock
+/// passes every point of the table once, so a shorter period would cost
+/// work per simulated second without bound. A second is finer than any
+/// traffic shape a per-minute metric shows.
+pub const MIN_TABLE_REPEAT_S: f64 = 1.0;
 
 fn rate_ok(name: &'static str, v: f64, positive: bool) -> Result<(), Error> {
     let lower = if positive { v > 0.0 } else { v >= 0.0 };
@@ -224,6 +251,16 @@ impl ArrivalProcess {
                             format!("`states[{i}]`: mean sojourn must be a positive number of seconds, got {}", st[1]),
                         ));
                     }
+                    if st[1] < MIN_MMPP_SOJOURN_S {
+                        return Err(Error::invalid(
+                            format!("states[{i}]"),
+                            format!(
+                                "`states[{i}]`: mean sojourn must be at least {MIN_MMPP_SOJOURN_S} s (every state \
+                                 switch costs work, arrivals or not), got {}",
+                                st[1]
+                            ),
+                        ));
+                    }
                 }
                 if states.iter().all(|st| st[0] == 0.0) {
                     return Err(Error::invalid("states", "`states`: at least one rate must be positive"));
@@ -269,6 +306,15 @@ impl ArrivalProcess {
                         return Err(Error::invalid(
                             "repeat_s",
                             format!("`repeat_s` must be at least the last point's time ({last}), got {r}"),
+                        ));
+                    }
+                    if *r < MIN_TABLE_REPEAT_S {
+                        return Err(Error::invalid(
+                            "repeat_s",
+                            format!(
+                                "`repeat_s` must be at least {MIN_TABLE_REPEAT_S} s (each period passes every \
+                                 point once), got {r}"
+                            ),
                         ));
                     }
                 }
@@ -359,13 +405,41 @@ pub struct ArrivalClock {
     peak: f64,
     rng: SimRng,
     t_ns: u64,
-    /// A table whose last rate is 0 and that does not repeat: no arrival
-    /// ever comes after its last point.
-    ends_at: Option<u64>,
     /// `mmpp`: the states, the current one and when it ends.
     mmpp: Vec<[f64; 2]>,
     state: usize,
     state_end_ns: u64,
+    /// `table`: the points (time in ns, rate), the period in ns, and the
+    /// segment the clock is in.
+    table: Vec<(u64, f64)>,
+    repeat_ns: Option<u64>,
+    seg: Segment,
+    /// Thinning candidates drawn so far (the clock's work).
+    candidates: u64,
+}
+
+/// The stretch of a `table` between two points (or after the last one), in
+/// absolute nanoseconds: the rate goes linearly from `r0` to `r1`, and
+/// candidates come at `peak`, the larger of the two.
+#[derive(Clone, Copy, Debug, Default)]
+struct Segment {
+    start: u64,
+    end: u64,
+    r0: f64,
+    r1: f64,
+    peak: f64,
+}
+
+impl Segment {
+    /// The rate at `t` (within the segment).
+    #[inline]
+    fn rate(&self, t: u64) -> f64 {
+        if self.r0 == self.r1 || self.end <= self.start {
+            return self.r0;
+        }
+        let x = (t - self.start) as f64 / (self.end - self.start) as f64;
+        self.r0 + (self.r1 - self.r0) * x
+    }
 }
 
 impl ArrivalClock {
@@ -392,15 +466,16 @@ impl ArrivalClock {
         }
         let peak = process.peak_rate();
         let exp = Exp::new(peak).unwrap_or_else(|e| panic!("BUG: unvalidated arrival process {process:?}: {e}"));
-        let ends_at = match process {
-            ArrivalProcess::Table { points, repeat_s: None } if points[points.len() - 1][1] == 0.0 => {
-                Some((points[points.len() - 1][0] * 1e9) as u64)
-            }
-            _ => None,
-        };
         let mmpp = match process {
             ArrivalProcess::Mmpp { states } => states.clone(),
             _ => Vec::new(),
+        };
+        let (table, repeat_ns) = match process {
+            ArrivalProcess::Table { points, repeat_s } => (
+                points.iter().map(|p| (SimTime::from_secs_f64(p[0]).as_nanos(), p[1])).collect(),
+                repeat_s.map(|r| SimTime::from_secs_f64(r).as_nanos().max(1)),
+            ),
+            _ => (Vec::new(), None),
         };
         let mut c = ArrivalClock {
             process: process.clone(),
@@ -408,10 +483,13 @@ impl ArrivalClock {
             peak,
             rng,
             t_ns: 0,
-            ends_at,
             mmpp,
             state: 0,
             state_end_ns: 0,
+            table,
+            repeat_ns,
+            seg: Segment::default(),
+            candidates: 0,
         };
         if let Some(first) = c.mmpp.first().copied() {
             c.state_end_ns = c.sojourn_ns(first[1]);
@@ -449,20 +527,84 @@ impl ArrivalClock {
         }
     }
 
+    /// `table`: the segment holding time `t` (the clock's position).
+    fn enter_segment(&mut self, t: u64) {
+        let (base, off) = match self.repeat_ns {
+            Some(r) => (t / r * r, t % r),
+            None => (0, t),
+        };
+        let n = self.table.len();
+        // The first point is at 0, so at least one point is at or before `off`.
+        let i = self.table.partition_point(|p| p.0 <= off).max(1);
+        self.seg = if i < n {
+            let ((t0, r0), (t1, r1)) = (self.table[i - 1], self.table[i]);
+            Segment { start: base + t0, end: base.saturating_add(t1), r0, r1, peak: r0.max(r1) }
+        } else {
+            let (t0, r) = self.table[n - 1];
+            let end = match self.repeat_ns {
+                Some(p) => base.saturating_add(p),
+                None => u64::MAX,
+            };
+            Segment { start: base + t0, end, r0: r, r1: r, peak: r }
+        };
+    }
+
+    /// `table`: thinning within each segment at the segment's peak; a
+    /// candidate that overshoots the segment's end is redrawn there
+    /// (memoryless), so candidates follow the rate's shape, not the table's
+    /// highest point.
+    fn next_table(&mut self) -> Option<SimTime> {
+        loop {
+            if self.t_ns >= self.seg.end {
+                if self.seg.end == u64::MAX {
+                    return None;
+                }
+                self.enter_segment(self.t_ns);
+            }
+            let peak = self.seg.peak;
+            if peak > 0.0 {
+                let u: f64 = self.rng.random();
+                let gap = (-(1.0 - u).ln() / peak * 1e9).round() as u64;
+                let t = self.t_ns.saturating_add(gap);
+                self.candidates += 1;
+                if t < self.seg.end {
+                    self.t_ns = t;
+                    if self.rng.random::<f64>() * peak < self.seg.rate(t) {
+                        return Some(SimTime::from_nanos(t));
+                    }
+                    continue;
+                }
+            }
+            if self.seg.end == u64::MAX {
+                // The last rate is 0 and the table does not repeat.
+                self.t_ns = u64::MAX;
+                return None;
+            }
+            self.t_ns = self.seg.end;
+        }
+    }
+
+    /// Candidate instants drawn so far (for thinned processes, arrivals
+    /// plus rejected candidates; for `poisson`, the arrivals): the clock's
+    /// work.
+    pub fn candidates(&self) -> u64 {
+        self.candidates
+    }
+
     /// The next arrival instant, or `None` once no arrival can come.
     #[inline]
     pub fn next_time(&mut self) -> Option<SimTime> {
-        if let ArrivalProcess::Mmpp { .. } = self.process {
-            return self.next_mmpp();
+        match self.process {
+            ArrivalProcess::Mmpp { .. } => return self.next_mmpp(),
+            ArrivalProcess::Table { .. } => return self.next_table(),
+            _ => {}
         }
         loop {
+            self.candidates += 1;
             let dt = self.exp.sample(&mut self.rng);
             self.t_ns = self.t_ns.saturating_add((dt * 1e9).round() as u64);
             if let ArrivalProcess::Poisson { .. } = self.process {
                 return Some(SimTime::from_nanos(self.t_ns));
-            }
-            if self.ends_at.is_some_and(|e| self.t_ns >= e) {
-                return None;
             }
             let rate = self.process.rate_at(self.t_ns as f64 / 1e9);
             if self.rng.random::<f64>() * self.peak < rate {

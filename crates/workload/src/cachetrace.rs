@@ -14,7 +14,12 @@
 //!   time (`vtime`, 0-based request index) of a cache replay, so a request's
 //!   `next_access` is the index of the record it points at. `−1` (and
 //!   `i64::MAX`, which libCacheSim also reads as "never") become `None`; any
-//!   other value that does not point after its own record is an error.
+//!   other value that does not point after its own record is an error, and
+//!   so is one that points past the trace's last record (found when the
+//!   trace ends: the reader streams). A first record made only of
+//!   printable text is an error too (a text file, such as a CSV trace, read
+//!   as oracle-general): its `next_access_vtime` would be at least
+//!   0x0909…09 ≈ 6.5 × 10^17, past the end of any trace.
 //!   [`write_oracle_general`] writes the inverse, so write → read is exact.
 //! * **csv** ([`CsvCacheReader`]): header `timestamp_s,object,size_bytes`;
 //!   seconds may be fractional; timestamps must not decrease. An object that
@@ -132,6 +137,9 @@ pub struct OracleGeneralReader<R: Read> {
     eof: bool,
     /// Nothing more to yield (end of trace or after an error).
     done: bool,
+    /// The furthest `next_access` seen (0-based) and the 0-based index of
+    /// its record, checked against the trace's length at its end.
+    furthest: Option<(u64, u64)>,
 }
 
 impl<R: Read> OracleGeneralReader<R> {
@@ -145,6 +153,7 @@ impl<R: Read> OracleGeneralReader<R> {
             index: 0,
             eof: false,
             done: false,
+            furthest: None,
         }
     }
 
@@ -191,11 +200,25 @@ impl<R: Read> OracleGeneralReader<R> {
         }
         self.done = true;
         if left == 0 {
-            None
+            match self.furthest {
+                Some((next, at)) if next >= self.index => {
+                    let value = i64::try_from(next + 1).unwrap_or(i64::MAX);
+                    let at = TraceLocation::Record { number: at + 1, offset: at * RECORD_BYTES as u64 };
+                    Some(Err(Error::invalid_record(at, TraceProblem::NextAccessPastEnd { value, records: self.index })))
+                }
+                _ => None,
+            }
         } else {
             Some(Err(Error::invalid_record(self.location(), TraceProblem::Truncated { got: left })))
         }
     }
+}
+
+/// Whether a record is all printable ASCII (or tabs and line ends): text,
+/// which no valid record is (see the [module docs](self)).
+#[cold]
+fn looks_like_text(rec: &[u8; RECORD_BYTES]) -> bool {
+    rec.iter().all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
 #[inline(always)]
@@ -213,6 +236,12 @@ impl<R: Read> Iterator for OracleGeneralReader<R> {
         let Some(rec) = self.buf[self.pos..self.end].first_chunk::<RECORD_BYTES>() else {
             return self.next_slow();
         };
+        if self.index == 0 && looks_like_text(rec) {
+            self.done = true;
+            self.pos = self.end;
+            let start = String::from_utf8_lossy(rec).into_owned();
+            return Some(Err(Error::invalid_record(self.location(), TraceProblem::LooksLikeText { start })));
+        }
         let clock = u32::from_le_bytes(bytes(rec, 0));
         let object = u64::from_le_bytes(bytes(rec, 4));
         let size = u32::from_le_bytes(bytes(rec, 12));
@@ -229,6 +258,11 @@ impl<R: Read> Iterator for OracleGeneralReader<R> {
                 return Some(Err(Error::invalid_record(at, TraceProblem::BadNextAccess { value })));
             }
         };
+        if let Some(n) = next_access {
+            if self.furthest.is_none_or(|(f, _)| n > f) {
+                self.furthest = Some((n, self.index));
+            }
+        }
         self.pos += RECORD_BYTES;
         self.index += 1;
         Some(Ok(CacheRequest {
@@ -682,6 +716,54 @@ mod tests {
             assert!(err.to_string().starts_with("record 2 (byte offset 24): invalid next_access_vtime"), "{err}");
             assert!(it.next().is_none());
         }
+    }
+
+    /// Issue 13: a `next_access_vtime` beyond the last record was taken as
+    /// a real future access (Belady's decisions on it); it is an error
+    /// naming the record, met when the trace ends.
+    #[test]
+    fn oracle_general_next_access_past_the_end() {
+        let mut bytes = write(&[req(1, 9, 10, Some(1)), req(2, 9, 10, None), req(3, 7, 1, None)]);
+        // Record 2 says object 9 comes again at (1-based) record 4 of 3.
+        bytes[40..48].copy_from_slice(&4i64.to_le_bytes());
+        let mut it = OracleGeneralReader::new(&bytes[..]);
+        for _ in 0..3 {
+            assert!(it.next().unwrap().is_ok());
+        }
+        let err = it.next().unwrap().unwrap_err();
+        assert_eq!(err.record(), Some(2));
+        assert_eq!(err.problem(), Some(&TraceProblem::NextAccessPastEnd { value: 4, records: 3 }));
+        assert_eq!(
+            err.to_string(),
+            "record 2 (byte offset 24): next_access_vtime 4 points past the end of the trace, whose last record \
+             is number 3"
+        );
+        assert!(it.next().is_none());
+        // Pointing at the last record is fine.
+        bytes[40..48].copy_from_slice(&3i64.to_le_bytes());
+        assert_eq!(read_all(OracleGeneralReader::new(&bytes[..])).unwrap().len(), 3);
+    }
+
+    /// Issue 13: a CSV file whose length happens to be a multiple of 24
+    /// bytes was read as oracle-general records of nonsense; its first
+    /// record is text, which no valid record is.
+    #[test]
+    fn oracle_general_refuses_text() {
+        let csv = b"timestamp_s,object,size_bytes\n0,1,100\n1,2,2000000\n";
+        let csv = &csv[..csv.len() / RECORD_BYTES * RECORD_BYTES];
+        assert_eq!(csv.len() % RECORD_BYTES, 0);
+        let mut it = OracleGeneralReader::new(csv);
+        let err = it.next().unwrap().unwrap_err();
+        assert_eq!(err.record(), Some(1));
+        assert_eq!(
+            err.to_string(),
+            "record 1 (byte offset 0): this is text, not oracle-general's binary records (it starts with \
+             \"timestamp_s,object,size_\"): is it a CSV trace (format `csv`)?"
+        );
+        assert!(it.next().is_none());
+        // Binary records whose bytes happen to be printable only in part pass.
+        let ok = write(&[req(0x2020_2020, 0x2020_2020_2020_2020, 0x2020_2020, None)]);
+        assert_eq!(read_all(OracleGeneralReader::new(&ok[..])).unwrap().len(), 1);
     }
 
     #[test]

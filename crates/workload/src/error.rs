@@ -308,6 +308,25 @@ pub enum TraceProblem {
         /// The value read.
         value: i64,
     },
+    /// An oracle-general `next_access_vtime` pointing past the trace's last
+    /// record (found at the end of the trace: the reader streams).
+    #[error("next_access_vtime {value} points past the end of the trace, whose last record is number {records}")]
+    NextAccessPastEnd {
+        /// The value read (1-based).
+        value: i64,
+        /// Records in the trace.
+        records: u64,
+    },
+    /// A binary trace whose first record is all text: a text file (a CSV
+    /// trace) read as oracle-general.
+    #[error(
+        "this is text, not oracle-general's binary records (it starts with {start:?}): \
+         is it a CSV trace (format `csv`)?"
+    )]
+    LooksLikeText {
+        /// The first bytes, as text.
+        start: String,
+    },
     /// A CSV trace without even a header line.
     #[error("empty trace: expected the header `{CSV_HEADER}`")]
     MissingHeader,
@@ -441,6 +460,15 @@ pub enum TraceProblem {
         column: &'static str,
         /// The field, lossily decoded (abridged).
         value: String,
+    },
+    /// A trace naming more distinct models (or objects) than a run may
+    /// have.
+    #[error("model {name:?} makes more than {max} distinct models, the most a run may have")]
+    TooManyModels {
+        /// The first name past the limit (abridged).
+        name: String,
+        /// The limit ([`MAX_MODELS`](crate::MAX_MODELS)).
+        max: u32,
     },
     /// A model name that is not among the models of the run.
     #[error("unknown model {name:?}: not among the {known} models of the run")]

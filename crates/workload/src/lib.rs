@@ -86,10 +86,10 @@ pub mod reqtrace;
 
 pub use error::{Error, ErrorKind, TraceLocation, TraceProblem};
 
-pub use arrival::{ArrivalClock, ArrivalProcess, MAX_USERS};
+pub use arrival::{ArrivalClock, ArrivalProcess, MAX_RATE, MAX_USERS, MIN_MMPP_SOJOURN_S, MIN_TABLE_REPEAT_S};
 pub use closed::ClosedClients;
 pub use models::{ModelEntry, ModelsSpec, ServiceSpec, MAX_MIB, MAX_MODELS, MAX_MS, MAX_SERVICE_SCALE};
-pub use popularity::{Drift, DriftMap, ModelPicker, Popularity};
+pub use popularity::{Drift, DriftMap, ModelPicker, Popularity, MAX_RESHUFFLED_RANKS_PER_S};
 
 use mmesim_core::{Arrival, RequestSource};
 use mmesim_engine::{RngStreams, Stream};
@@ -312,6 +312,91 @@ mod tests {
         assert!(Drift::Rotate { every_s: 0.0, by: 1 }.validate().unwrap_err().to_string().contains("every_s"));
     }
 
+    /// Issue 13: a spike of 1e9/s lasting 2 µs in an hour at 1/s used to
+    /// make the thinning draw candidates at 1e9/s for the whole hour
+    /// (3.6e12); now each segment draws at its own peak, so the work
+    /// follows the arrivals (the spike's ~1,000 and the hour's ~3,600).
+    #[test]
+    fn a_brief_table_spike_costs_work_only_while_it_lasts() {
+        let t = ArrivalProcess::Table {
+            points: vec![[0.0, 1.0], [10.0, 1.0], [10.000001, 1e9], [10.000002, 1.0]],
+            repeat_s: None,
+        };
+        t.validate().unwrap();
+        let mut c = ArrivalClock::new(&t, streams().stream(Stream::Arrivals));
+        let (mut spike, mut all) = (0u64, 0u64);
+        while let Some(x) = c.next_time() {
+            if x >= SimTime::from_secs(3600) {
+                break;
+            }
+            all += 1;
+            if x >= SimTime::from_secs(10) && x < SimTime::from_nanos(10_000_002_000) {
+                spike += 1;
+            }
+        }
+        // ∫ over the spike = 2 µs × 5e8/s = 1,000; the rest ≈ 3,600.
+        assert!((spike as f64 - 1000.0).abs() < 5.0 * 1000f64.sqrt(), "{spike}");
+        assert!((all as f64 - 4600.0).abs() < 5.0 * 4600f64.sqrt(), "{all}");
+        // Linear segments: at most twice the arrivals (plus the last draw).
+        assert!(c.candidates() <= 2 * all + 10, "{} candidates for {all} arrivals", c.candidates());
+    }
+
+    /// A repeated table passes its points once per period: the period has a
+    /// floor, and the rates still follow the table period after period.
+    #[test]
+    fn a_repeated_table_has_a_minimum_period_and_keeps_its_shape() {
+        let bad = ArrivalProcess::Table { points: vec![[0.0, 5.0], [1e-10, 1.0]], repeat_s: Some(1e-9) };
+        let e = bad.validate().unwrap_err().to_string();
+        assert_eq!(e, "`repeat_s` must be at least 1 s (each period passes every point once), got 0.000000001");
+        let saw = ArrivalProcess::Table { points: vec![[0.0, 0.0], [10.0, 200.0]], repeat_s: Some(20.0) };
+        check_counts(&saw, 400.0, 5.0);
+        // A ramp up then a flat stretch: no more candidates than twice the arrivals.
+        let ramp = ArrivalProcess::Table { points: vec![[0.0, 0.0], [100.0, 1000.0]], repeat_s: None };
+        let mut c = ArrivalClock::new(&ramp, streams().stream(Stream::Arrivals));
+        let n = std::iter::from_fn(|| c.next_time()).take_while(|t| *t < SimTime::from_secs(200)).count() as u64;
+        assert!(c.candidates() <= 2 * n + 10, "{} candidates for {n} arrivals", c.candidates());
+    }
+
+    /// Issue 13: an mmpp state of 1e-12 s never advanced the clock (the
+    /// sojourn rounds to 0 ns): sojourns have a documented floor.
+    #[test]
+    fn mmpp_sojourns_have_a_floor() {
+        let e = ArrivalProcess::Mmpp { states: vec![[100.0, 1e-12]] }.validate().unwrap_err();
+        assert!(matches!(e.kind(), crate::ErrorKind::Invalid { field, .. } if field == "states[0]"), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "`states[0]`: mean sojourn must be at least 0.001 s (every state switch costs work, arrivals or not), \
+             got 0.000000000001"
+        );
+        let e = ArrivalProcess::Mmpp { states: vec![[100.0, 1.0], [0.0, 1e-9]] }.validate().unwrap_err();
+        assert!(e.to_string().starts_with("`states[1]`: mean sojourn must be at least 0.001 s"), "{e}");
+        // At the floor a run still ends, with the long-run rate.
+        let p = ArrivalProcess::Mmpp { states: vec![[100.0, MIN_MMPP_SOJOURN_S], [300.0, MIN_MMPP_SOJOURN_S]] };
+        p.validate().unwrap();
+        let mut c = ArrivalClock::new(&p, streams().stream(Stream::Arrivals));
+        let n = std::iter::from_fn(|| c.next_time()).take_while(|t| *t < SimTime::from_secs(100)).count() as f64;
+        assert!((n - 20_000.0).abs() < 5.0 * 20_000f64.sqrt() * 2.0, "{n}");
+    }
+
+    /// Issue 13: reshuffling 100,000 models every nanosecond redrew a
+    /// permutation at nearly every arrival; the ranks redrawn per simulated
+    /// second are bounded.
+    #[test]
+    fn reshuffles_are_bounded_by_models_per_period() {
+        let fast = Drift::Reshuffle { every_s: 1e-9 };
+        fast.validate().unwrap();
+        let e = fast.validate_for(100_000).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`every_s` must be at least 0.1 s for 100000 models: each reshuffle redraws every model's rank, \
+             and at most 1e6 ranks are redrawn per simulated second; got 0.000000001"
+        );
+        assert!(Drift::Reshuffle { every_s: 0.1 }.validate_for(100_000).is_ok());
+        assert!(Drift::Reshuffle { every_s: 9.9 }.validate_for(10_000_000).is_err());
+        // Rotation costs O(1) per arrival whatever its period.
+        assert!(Drift::Rotate { every_s: 1e-9, by: 1 }.validate_for(10_000_000).is_ok());
+    }
+
     #[test]
     fn a_table_ending_at_zero_ends_the_workload() {
         let t = ArrivalProcess::Table { points: vec![[0.0, 100.0], [10.0, 0.0]], repeat_s: None };
@@ -425,6 +510,23 @@ mod tests {
         assert!(e.to_string().contains("weibull"), "{e}");
         let e = toml::from_str::<ModelsSpec>("service_ms = \"fast\"").unwrap_err();
         assert!(e.to_string().contains("a number of milliseconds or a distribution"), "{e}");
+    }
+
+    /// Issue 13: two listed models of the same name were accepted (the
+    /// second one unreachable by name); an empty name too.
+    #[test]
+    fn listed_model_names_are_unique_and_not_empty() {
+        let spec: ModelsSpec = toml::from_str(
+            "[[list]]\nname = \"a\"\nmemory_mib = 100.0\n[[list]]\nname = \"b\"\nmemory_mib = 1.0\n\
+             [[list]]\nname = \"a\"\nmemory_mib = 200.0",
+        )
+        .unwrap();
+        let e = spec.validate().unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Invalid { field, .. } if field == "list[2].name"), "{e:?}");
+        assert_eq!(e.to_string(), "list[2] (`a`): `name` is already the name of list[0]; model names must be unique");
+        let spec: ModelsSpec = toml::from_str("[[list]]\nname = \" \"\nmemory_mib = 100.0").unwrap();
+        let e = spec.validate().unwrap_err();
+        assert_eq!(e.to_string(), "list[0] (` `): `name` must not be empty, got \" \"");
     }
 
     #[test]

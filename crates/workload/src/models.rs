@@ -243,8 +243,18 @@ impl ModelsSpec {
         at_most("load_overhead_ms", self.load_overhead_ms, MAX_MS)?;
         nonneg("unload_ms", self.unload_ms)?;
         at_most("unload_ms", self.unload_ms, MAX_MS)?;
+        let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for (i, m) in self.list.iter().enumerate() {
             let at = |e: Error| e.within(&format!("list[{i}]"), &format!("list[{i}] (`{}`): ", m.name));
+            if m.name.trim().is_empty() {
+                return Err(at(Error::invalid("name", format!("`name` must not be empty, got {:?}", m.name))));
+            }
+            if let Some(first) = seen.insert(&m.name, i) {
+                return Err(at(Error::invalid(
+                    "name",
+                    format!("`name` is already the name of list[{first}]; model names must be unique"),
+                )));
+            }
             positive("memory_mib", m.memory_mib).map_err(at)?;
             at_most("memory_mib", m.memory_mib, MAX_MIB).map_err(at)?;
             if let Some(a) = m.artifact_mib {

@@ -111,6 +111,14 @@ impl ModelPicker {
     }
 }
 
+/// The most popularity ranks a `reshuffle` drift may redraw per simulated
+/// second (`models / every_s`): a reshuffle draws a whole new permutation
+/// of the models, so a short period over many models would cost work
+/// without bound (10 million models every nanosecond). At this bound the
+/// shuffles cost about as much as a million arrivals per simulated second;
+/// 10 million models may reshuffle every 10 s, 20 models every 20 µs.
+pub const MAX_RESHUFFLED_RANKS_PER_S: f64 = 1e6;
+
 /// Popularity that drifts: which model holds which popularity rank changes
 /// every `every_s` seconds (`[workload] drift = { kind = "rotate", every_s
 /// = 3600, by = 10 }`).
@@ -150,6 +158,28 @@ impl Drift {
                 "every_s",
                 format!("`every_s` must be a positive number of seconds, got {every}"),
             ));
+        }
+        Ok(())
+    }
+
+    /// [`validate`](Drift::validate), and that a `reshuffle` over
+    /// `n_models` models stays within [`MAX_RESHUFFLED_RANKS_PER_S`]: each
+    /// period redraws all `n_models` ranks, so `every_s` must be at least
+    /// `n_models / MAX_RESHUFFLED_RANKS_PER_S` seconds.
+    pub fn validate_for(&self, n_models: u64) -> Result<(), Error> {
+        self.validate()?;
+        if let Drift::Reshuffle { every_s } = *self {
+            let min = n_models as f64 / MAX_RESHUFFLED_RANKS_PER_S;
+            if every_s < min {
+                return Err(Error::invalid(
+                    "every_s",
+                    format!(
+                        "`every_s` must be at least {min} s for {n_models} models: each reshuffle redraws every \
+                         model's rank, and at most {MAX_RESHUFFLED_RANKS_PER_S:e} ranks are redrawn per simulated \
+                         second; got {every_s}"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -112,7 +112,16 @@ pub fn scan_request_csv(path: &Path) -> Result<RequestTraceScan, TraceError> {
 
 /// [`scan_request_csv`] over any reader (errors name the line only; the
 /// reader need not be buffered).
+///
+/// A trace may name at most [`MAX_MODELS`](crate::MAX_MODELS) distinct
+/// models (each costs the run memory, whether or not it is requested
+/// again): the error names the line of the first model past the limit,
+/// found while reading, before the names take more memory.
 pub fn scan_request_reader<R: Read>(reader: R) -> Result<RequestTraceScan, TraceError> {
+    scan_with_limit(reader, crate::MAX_MODELS)
+}
+
+fn scan_with_limit<R: Read>(reader: R, max_models: u32) -> Result<RequestTraceScan, TraceError> {
     let mut csv = RequestCsv::new(reader)?;
     let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
     let mut scan = RequestTraceScan {
@@ -128,13 +137,11 @@ pub fn scan_request_reader<R: Read>(reader: R) -> Result<RequestTraceScan, Trace
         scan.last_time = rec.time;
         let name = csv.model_str()?;
         if !index.contains_key(name) {
-            let Ok(id) = u32::try_from(scan.models.len()) else {
-                return Err(csv.invalid(TraceProblem::TooLarge {
-                    column: "model",
-                    value: abridge(name.as_bytes()),
-                    max: "4294967295 distinct models",
-                }));
-            };
+            let id = scan.models.len() as u32;
+            if id >= max_models {
+                let name = abridge(name.as_bytes());
+                return Err(csv.invalid(TraceProblem::TooManyModels { name, max: max_models }));
+            }
             index.insert(name.into(), id);
             scan.models.push(name.to_owned());
             scan.first_lines.push(csvio::line(&csv.rdr, &csv.record));
@@ -489,6 +496,31 @@ mod tests {
                 .unwrap();
             assert!(e.to_string().starts_with("invalid trace option `time_scale`"), "{e}");
         }
+    }
+
+    /// Issue 13: a trace of 12 million distinct models was accepted
+    /// (4.35 GB); the distinct models are capped while reading, and the
+    /// error names the line of the first one past the cap.
+    #[test]
+    fn distinct_models_are_capped_while_reading() {
+        let csv = "timestamp_s,model\n0,a\n1,b\n2,a\n\n3,c\n4,d\n";
+        let scan = scan_with_limit(csv.as_bytes(), 2).unwrap_err();
+        assert_eq!(scan.line(), Some(6));
+        assert_eq!(scan.to_string(), "line 6: model \"c\" makes more than 2 distinct models, the most a run may have");
+        assert_eq!(scan_with_limit(csv.as_bytes(), 4).unwrap().models, ["a", "b", "c", "d"]);
+        // The public scan uses the population's cap, and names the file.
+        let dir = std::env::temp_dir().join(format!("mmesim-reqtrace-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.csv");
+        std::fs::write(&path, csv).unwrap();
+        assert_eq!(scan_request_csv(&path).unwrap().models.len(), 4);
+        let e = scan_with_limit(csvio::open_file(&path).unwrap(), 1).unwrap_err().in_file(&path);
+        let want = format!(
+            "{}: line 3: model \"b\" makes more than 1 distinct models, the most a run may have",
+            path.display()
+        );
+        assert_eq!(e.to_string(), want);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

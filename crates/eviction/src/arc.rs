@@ -161,9 +161,12 @@ impl ArcCache {
     }
 
     /// `size · max(1, num / den)` in integer arithmetic, saturated to u64.
+    /// A ghost list whose objects are all of size 0 has `den` = 0 bytes
+    /// while holding the object that hit it: the ratio is then as large as
+    /// `num` bytes make it (read `den` as 1 byte), not a division by zero.
     fn step(size: u64, num: u128, den: u128) -> u64 {
         if num > den {
-            u64::try_from(u128::from(size).saturating_mul(num) / den).unwrap_or(u64::MAX)
+            u64::try_from(u128::from(size).saturating_mul(num) / den.max(1)).unwrap_or(u64::MAX)
         } else {
             size
         }
@@ -345,6 +348,22 @@ mod tests {
     }
 
     /// The ghost lists obey |T1| + |B1| ≤ c and the total ≤ 2c, in bytes.
+    /// Found by fuzzing (`cache_oracle`): object 2 enters at 0 bytes and
+    /// becomes the only ghost of B1 while B2 holds bytes; its return at 200
+    /// bytes divided by B1's 0 bytes and panicked.
+    #[test]
+    fn a_ghost_list_of_zero_byte_objects_does_not_divide_by_zero() {
+        assert_eq!(ArcCache::step(200, 5000, 0), 1_000_000);
+        assert_eq!(ArcCache::step(0, 5000, 0), 0);
+        let mut c = SizedCache::new(Bytes(1000), Box::new(ArcCache::new(Bytes(1000))));
+        let t = SimTime::ZERO;
+        let trace = [(1, 100), (2, 0), (2, 200), (1, 5000), (5, 1000), (1, 100), (2, 100)];
+        let hits: Vec<bool> = trace.iter().map(|&(id, size)| c.access(id, size, t, None)).collect();
+        assert_eq!(c.stats().requests, 7);
+        assert!(c.used() <= 1000 && c.evictor().p() <= Bytes(1000), "{:?}", c.evictor().p());
+        assert_eq!(hits.iter().filter(|h| **h).count() as u64, 7 - c.stats().misses);
+    }
+
     #[test]
     fn ghost_lists_are_bounded() {
         let mut c = SizedCache::new(Bytes(10), Box::new(ArcCache::new(Bytes(10))));

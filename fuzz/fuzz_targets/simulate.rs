@@ -102,7 +102,8 @@ fn range(x: u16, lo: f64, hi: f64) -> f64 {
 }
 
 /// A distribution with its parameters in `[lo, hi]` (a mean or median),
-/// as an inline TOML table. The gamma shape stays in [0.2, 20].
+/// as an inline TOML table. The gamma shape spans [0.01, 1000]: the
+/// scenario's checks refuse what cannot be sampled.
 fn dist(d: &Dist, lo: f64, hi: f64) -> String {
     let a = range(d.a, lo, hi);
     match d.kind % 5 {
@@ -110,7 +111,7 @@ fn dist(d: &Dist, lo: f64, hi: f64) -> String {
         1 => format!("{{ dist = \"exponential\", mean = {a:?} }}"),
         2 => format!("{{ dist = \"lognormal\", median = {a:?}, sigma = {:?} }}", range(d.b, 0.0, 1.5)),
         3 => format!("{{ dist = \"uniform\", min = {a:?}, max = {:?} }}", a + range(d.b, 0.0, hi)),
-        _ => format!("{{ dist = \"gamma\", shape = {:?}, mean = {a:?} }}", range(d.b, 0.2, 20.0)),
+        _ => format!("{{ dist = \"gamma\", shape = {:?}, mean = {a:?} }}", range(d.b, 0.01, 1000.0)),
     }
 }
 
@@ -182,10 +183,9 @@ fn arrival(p: &Params, duration: f64) -> String {
             format!("{{ process = \"table\", points = {points}{repeat} }}")
         }
         3 => {
-            // Sojourns of at least half a second: MMPP with tiny sojourns is
-            // a known, separate issue.
+            // Sojourns down to the scenario's floor (1 ms), up to a minute.
             let states: Vec<String> =
-                (0..3).map(|i| format!("[{:?}, {:?}]", rate(i), range(p.sojourns[i], 0.5, 60.0))).collect();
+                (0..3).map(|i| format!("[{:?}, {:?}]", rate(i), range(p.sojourns[i], 0.001, 60.0))).collect();
             format!("{{ process = \"mmpp\", states = [{}] }}", states.join(", "))
         }
         _ => {

@@ -110,3 +110,26 @@ fn errors_found_at_run_time_name_the_file_not_the_scenario_name() {
     assert!(!line.contains("my-name"), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `synth-trace`'s bad numbers are the command line's (they were prefixed
+/// with the output file, as if it were bad), and `--size inf` is too large,
+/// not "at least 1 byte".
+#[test]
+fn command_line_numbers_are_blamed_on_their_flag() {
+    let dir = common::temp_dir("hardening", "flags");
+    let out = dir.join("t.og");
+    let o = out.to_str().expect("utf-8");
+    let line = expect_one_line_error(&["synth-trace", "--out", o, "--objects", "0"], &["command line", "--objects"]);
+    assert!(!line.contains("t.og"), "{line}");
+    expect_one_line_error(&["synth-trace", "--out", o, "--requests", "1000000000000"], &["--requests", "100000000"]);
+    assert!(!out.exists(), "no file for a refused trace");
+    let trace = dir.join("t.csv");
+    std::fs::write(&trace, "timestamp_s,object,size_bytes\n0,1,10\n").expect("write trace");
+    let t = trace.to_str().expect("utf-8");
+    let line = expect_one_line_error(
+        &["cache", "--trace", t, "--format", "csv", "--policy", "lru", "--size", "inf"],
+        &["--size", "too large"],
+    );
+    assert!(!line.contains("at least 1 byte"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

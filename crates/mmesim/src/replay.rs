@@ -54,15 +54,19 @@ impl FromStr for CacheSize {
             .iter()
             .find_map(|(u, m)| t.strip_suffix(u).map(|n| (n.trim(), *m)))
             .unwrap_or((t.strip_suffix('B').unwrap_or(t).trim(), 1.0));
-        let v: f64 = num.parse().map_err(|_| {
+        let not_a_size = || {
             format!("`{s}`: not a size (bytes, or a number with KiB/MiB/GiB/TiB/KB/MB/GB/TB, or a percentage like 10%)")
-        })?;
-        let bytes = v * mult;
-        if !(bytes.is_finite() && bytes >= 1.0) {
-            return Err(format!("`{s}`: a cache size must be at least 1 byte"));
+        };
+        let v: f64 = num.parse().map_err(|_| not_a_size())?;
+        if v.is_nan() {
+            return Err(not_a_size());
         }
-        if bytes > MAX_CACHE_BYTES as f64 {
+        let bytes = v * mult;
+        if bytes.is_infinite() && bytes > 0.0 || bytes > MAX_CACHE_BYTES as f64 {
             return Err(format!("`{s}`: too large: a cache has at most {MAX_CACHE_BYTES} bytes (4 EiB)"));
+        }
+        if bytes < 1.0 {
+            return Err(format!("`{s}`: a cache size must be at least 1 byte"));
         }
         Ok(CacheSize::Bytes(bytes.round() as u64))
     }
@@ -319,6 +323,11 @@ pub fn parse_sizes(list: &str) -> Result<Vec<CacheSize>, String> {
     Ok(v)
 }
 
+/// The most requests [`synthetic_requests`] makes: the trace is built in
+/// memory (about 60 bytes a request, 6 GB at this bound) before it is
+/// written.
+pub const MAX_SYNTH_REQUESTS: u64 = 100_000_000;
+
 /// A synthetic trace: `requests` independent Zipf(`alpha`) references over
 /// `objects` objects (object `i` has rank `i + 1` and id `i`, or a
 /// scrambled 64-bit id ([`mix64`](mmesim_engine::mix64) of `i`) when `sparse_ids`, like the hashed ids of real
@@ -335,8 +344,11 @@ pub fn synthetic_requests(
 ) -> Result<Vec<mmesim_workload::cachetrace::CacheRequest>, String> {
     use mmesim_engine::{RngStreams, SimTime, Stream};
     use mmesim_workload::{ModelPicker, Popularity};
-    if objects == 0 || requests == 0 {
-        return Err("objects and requests must be at least 1".into());
+    if objects == 0 {
+        return Err("--objects: must be at least 1".into());
+    }
+    if !(1..=MAX_SYNTH_REQUESTS).contains(&requests) {
+        return Err(format!("--requests: must be between 1 and {MAX_SYNTH_REQUESTS}, got {requests}"));
     }
     let pop = Popularity::Zipf { alpha };
     pop.validate().map_err(|e| e.to_string())?;
@@ -373,8 +385,8 @@ pub fn write_synthetic_trace(
     sparse_ids: bool,
 ) -> Result<(), Error> {
     let origin = path.display().to_string();
-    let reqs = synthetic_requests(objects, requests, alpha, object_bytes, seed, sparse_ids)
-        .map_err(|e| Error::invalid_in(origin.clone(), e))?;
+    // Bad parameters are the command line's, not the output file's.
+    let reqs = synthetic_requests(objects, requests, alpha, object_bytes, seed, sparse_ids).map_err(Error::usage)?;
     let file = std::fs::File::create(path).map_err(|e| Error::io_in(origin.clone(), format!("cannot create: {e}")))?;
     mmesim_workload::cachetrace::write_oracle_general(std::io::BufWriter::with_capacity(1 << 20, file), reqs)
         .map_err(|e| Error::io_in(origin, format!("cannot write: {e}")))
@@ -391,6 +403,12 @@ mod tests {
         assert_eq!("2 GB".parse(), Ok(CacheSize::Bytes(2_000_000_000)));
         assert_eq!("10%".parse(), Ok(CacheSize::Percent(10.0)));
         assert!("0".parse::<CacheSize>().unwrap_err().contains("at least 1 byte"));
+        // Infinity is too large, not too small; NaN is not a size at all.
+        for inf in ["inf", "infinity", "1e400", "inf GiB"] {
+            assert!(inf.parse::<CacheSize>().unwrap_err().contains("too large"), "{inf}");
+        }
+        assert!("NaN".parse::<CacheSize>().unwrap_err().contains("not a size"));
+        assert!("-inf".parse::<CacheSize>().unwrap_err().contains("at least 1 byte"));
         assert!("-5".parse::<CacheSize>().is_err());
         assert!("0%".parse::<CacheSize>().is_err());
         assert!("150%".parse::<CacheSize>().is_err());

@@ -8,7 +8,7 @@
 //!   100 simulated seconds: ~200,000 requests, end to end through routing,
 //!   caching and metrics. Throughput is in requests.
 //!
-//! Run: `cargo bench --bench engine`. Figures: docs/PERFORMANCE.md.
+//! Run: `cargo bench -p mmesim-benches --bench engine`. Figures: docs/PERFORMANCE.md.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use mmesim::engine::{EventQueue, RngStreams, SimDuration, SimTime, Stream};

@@ -4,7 +4,7 @@
 //!
 //! The trace: 1,000,000 requests, Zipf(0.9) over 100,000 objects of 1–100
 //! KiB (fixed per object), with next-access times for Belady; the cache
-//! holds 5 % of the working set. Run: `cargo bench --bench eviction`.
+//! holds 5 % of the working set. Run: `cargo bench -p mmesim-benches --bench eviction`.
 //! Figures: docs/PERFORMANCE.md.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

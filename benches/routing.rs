@@ -4,7 +4,7 @@
 //!
 //! The view is fixed while the router decides (as within one simulated
 //! instant), so this measures the decision alone. Run:
-//! `cargo bench --bench routing`. Figures: docs/PERFORMANCE.md.
+//! `cargo bench -p mmesim-benches --bench routing`. Figures: docs/PERFORMANCE.md.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mmesim::core::{

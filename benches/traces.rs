@@ -13,7 +13,7 @@
 //!   rows of 1,444 fields, durations, memory), in invocation rows per
 //!   second.
 //!
-//! Run: `cargo bench --bench traces`. Figures: docs/PERFORMANCE.md.
+//! Run: `cargo bench -p mmesim-benches --bench traces`. Figures: docs/PERFORMANCE.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mmesim::core::RequestSource;

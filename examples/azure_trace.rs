@@ -26,7 +26,7 @@ use mmesim::Scenario;
 use std::path::Path;
 
 fn main() -> Result<(), mmesim::Error> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/traces/azure");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/traces/azure");
     let files = AzureFiles::day(&dir, 1);
     let trace = AzureTrace::open(&files.invocations, &files.durations, &files.memory, &AzureOptions::default(), 7)
         .map_err(|e| mmesim::Error::usage(e.to_string()))?;

@@ -20,7 +20,7 @@
 use mmesim::Scenario;
 
 fn main() -> Result<(), mmesim::Error> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scenarios/quickstart.toml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/scenarios/quickstart.toml");
     let mut scenario = Scenario::from_file(path)?;
     scenario.duration_s = 900.0; // 15 simulated minutes are enough here
 

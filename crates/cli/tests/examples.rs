@@ -15,7 +15,9 @@ fn example(name: &str) -> PathBuf {
 fn run(name: &str) -> String {
     let path = example(name);
     assert!(path.exists(), "{} was not built", path.display());
-    let out = Command::new(&path).output().expect("example starts");
+    // From the repository root, as a user runs them (`cargo run --example`).
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = Command::new(&path).current_dir(root).output().expect("example starts");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{name} failed:\n{stderr}");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -55,4 +57,17 @@ fn azure_trace_holds() {
 fn recommend_holds() {
     let out = run("recommend");
     assert!(out.contains("cheapest"), "{out}");
+}
+
+/// The examples are this package's so that `cargo run --release --example`
+/// reuses the binary's release build. A dev-dependency of this package is
+/// built into the examples and could change the features of a shared
+/// dependency, rebuilding the workspace (docs/ARCHITECTURE.md): keep none.
+#[test]
+fn cli_package_has_no_dev_dependencies() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).expect("manifest");
+    assert!(
+        !manifest.lines().any(|l| l.trim_start().starts_with("[dev-dependencies")),
+        "crates/cli/Cargo.toml has dev-dependencies: the examples would no longer share the binary's build"
+    );
 }

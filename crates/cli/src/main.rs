@@ -330,7 +330,8 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             }
             // Per-minute output is written while the run goes, so that
             // memory does not grow with the simulated time.
-            let mut sinks = RunSinks { metrics: None, timeline: plot.is_some().then(mmesim::chart::Timeline::default) };
+            let timeline = plot.is_some().then(|| mmesim::chart::Timeline::default().with_warmup(s.warmup_s));
+            let mut sinks = RunSinks { metrics: None, timeline };
             if let Some(path) = &metrics {
                 let cw = mmesim::cloudwatch::ExportOptions {
                     start_unix_s,

@@ -38,7 +38,7 @@
 //! Each evaluation is an ordinary scenario run, so a point's figures are
 //! the ones `mmesim sweep` reports for the same type, count and seed.
 
-use crate::chart::ScatterGroup;
+use crate::chart::{ScatterGroup, ScatterPoint};
 use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::sweep::Figures;
@@ -283,7 +283,8 @@ impl Recommendation {
     }
 
     /// Draws every evaluated configuration as cost per hour against worst
-    /// p99 (log scale), passing ones filled, the target as a line and the
+    /// p99 (log scale), passing ones filled, each labelled with its
+    /// instance count (`3×`), the target as a line and the
     /// cost / p99 frontier (the configurations no other beats on both) as a
     /// step line, to `path` as SVG.
     pub fn frontier_svg(&self, path: &Path, title: &str) -> Result<(), Error> {
@@ -295,10 +296,18 @@ impl Recommendation {
             .iter()
             .map(|(ty, es)| ScatterGroup {
                 label: ty.to_string(),
-                points: es.iter().map(|e| (e.cost_per_hour, e.p99_ms, e.passes)).collect(),
+                points: es
+                    .iter()
+                    .map(|e| ScatterPoint {
+                        cost: e.cost_per_hour,
+                        p99_ms: e.p99_ms,
+                        passes: e.passes,
+                        label: format!("{}×", e.instances),
+                    })
+                    .collect(),
             })
             .collect();
-        let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points.iter().map(|p| (p.0, p.1))).collect();
+        let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points.iter().map(|p| (p.cost, p.p99_ms))).collect();
         crate::chart::frontier_svg(path, title, &groups, &frontier(&all), self.targets.p99_ms)
     }
 }

@@ -61,6 +61,7 @@ pub mod chart;
 pub mod cloudwatch;
 mod error;
 mod metrics_csv;
+pub mod overrides;
 pub mod recommend;
 pub mod replay;
 mod scenario;
@@ -71,6 +72,7 @@ pub mod validate;
 
 pub use error::{Error, ErrorKind};
 pub use metrics_csv::{metrics_csv, MetricsCsvWriter};
+pub use overrides::Override;
 pub use recommend::{recommend, Recommendation, SearchOptions, Targets};
 pub use scenario::{eviction_bytes_per_model, Warning, CORE_BYTES_PER_SLOT, MAX_MODEL_STATE_BYTES, MIN_DURATION_S};
 pub use scenario::{

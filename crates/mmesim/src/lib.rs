@@ -22,7 +22,10 @@
 //! meet a p99 target, see [`mod@recommend`]), [`replay`] (cache-only trace
 //! replay), [`validate`] (published figures against a scenario) and
 //! [`calibrate`] (a twin fitted to an endpoint's CloudWatch metrics, read
-//! and written by [`cloudwatch`]).
+//! and written by [`cloudwatch`]). For discovery: [`catalog`] (the
+//! instance types as a table or JSON) and [`policies`] (every policy with
+//! its parameters and defaults); [`overrides`] sets fields of a scenario
+//! file by dotted path (`--set`).
 //!
 //! Key design choice: every scenario field has a documented default and
 //! unknown keys are rejected, so a typo is an error rather than a silently
@@ -57,11 +60,13 @@
 #![warn(missing_docs)]
 
 pub mod calibrate;
+pub mod catalog;
 pub mod chart;
 pub mod cloudwatch;
 mod error;
 mod metrics_csv;
 pub mod overrides;
+pub mod policies;
 pub mod recommend;
 pub mod replay;
 mod scenario;

@@ -697,9 +697,11 @@ impl Scenario {
         let blame = |e: Error| -> Error {
             let culprit = e.field().and_then(|f| overrides.iter().rev().find(|o| o.concerns(f)));
             if culprit.is_none() {
-                // A fault of the file alone is the file's, with its line.
-                if let Err(own) = Scenario::from_file(path) {
-                    return own;
+                // The same fault in the file alone is the file's, with its
+                // line.
+                match Scenario::from_file(path) {
+                    Err(own) if own.field() == e.field() => return own,
+                    _ => {}
                 }
             }
             let why = match culprit {

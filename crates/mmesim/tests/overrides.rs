@@ -173,3 +173,20 @@ fn overrides_compose_with_validation_and_sweep_paths() {
     assert_eq!(t.cluster.instances, 3);
     assert_eq!(t.eviction.memory, EvictionPolicy::Fifo);
 }
+
+#[test]
+fn a_fault_the_overrides_fix_is_not_reported() {
+    // The file's own fault (`models.count = 0`) is fixed by the first
+    // override; the second makes a fault of the combination (2 instances
+    // outside the autoscaling bounds 3–4): that one is reported.
+    let dir = temp_dir("overrides", "fixed");
+    let bad = write(&dir, "bad.toml", &BASE.replace("count = 30", "count = 0"));
+    assert!(Scenario::from_file(&bad).unwrap_err().to_string().contains("`count` must be"));
+    let e = err(
+        &bad,
+        &["models.count=5", "autoscaling={ policy = \"target-tracking\", min_instances = 3, max_instances = 4 }"],
+    );
+    assert!(!e.contains("`count` must be"), "{e}");
+    assert!(e.contains("--set"), "{e}");
+    assert!(Scenario::from_file_with_overrides(&bad, &sets(&["models.count=5"])).is_ok());
+}

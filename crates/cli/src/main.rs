@@ -1,20 +1,28 @@
 //! The `mmesim` command-line tool.
 //!
 //! ```text
-//! mmesim run SCENARIO.toml [--seed N] [--json] [--metrics FILE]
+//! mmesim run SCENARIO.toml [--set PATH=VALUE]… [--seed N] [--json] [--metrics FILE]
 //!              [--metrics-format csv|cloudwatch-json|cloudwatch-csv] [--metrics-start RFC3339]
 //!              [--metrics-endpoint-only] [--plot FILE.svg]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
 //! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet] [--list]
-//! mmesim recommend SCENARIO.toml --p99-ms X [--min-hit H] [--max-errors E] [--types T,…] [--max-instances N]
-//!              [--seeds K] [--survive-zone-loss] [--exhaustive] [--plot FILE.svg] [--json] [--threads N] [--quiet]
+//! mmesim recommend SCENARIO.toml [--set PATH=VALUE]… --p99-ms X [--min-hit H] [--max-errors E] [--types T,…]
+//!              [--max-instances N] [--seeds K] [--survive-zone-loss] [--exhaustive] [--plot FILE.svg] [--json]
+//!              [--threads N] [--quiet]
 //! mmesim merge SHARD.jsonl… [--csv FILE] [--jsonl FILE]
 //! mmesim synth-trace --out FILE [--objects N] [--requests M] [--alpha A] [--object-bytes B] [--seed S] [--sparse-ids]
-//! mmesim validate SCENARIO.toml… [--json]
-//! mmesim calibrate SCENARIO.toml --metrics EXPORT.json|.csv [--out CALIBRATED.toml] [--json]
+//! mmesim validate SCENARIO.toml… [--set PATH=VALUE]… [--json]
+//! mmesim calibrate SCENARIO.toml [--set PATH=VALUE]… --metrics EXPORT.json|.csv [--out CALIBRATED.toml] [--json]
 //!              [--window FROM,TO] [--fix P,…] [--tolerance T] [--quiet]
+//! mmesim catalog [SCENARIO.toml] [--json]
+//! mmesim policies [--json]
 //! ```
+//!
+//! `--set PATH=VALUE` overrides a scenario field by the dotted paths of
+//! sweeps (`cluster.instances=8`, `eviction.memory=gdsf`); VALUE is TOML,
+//! a bare word a string. Every subcommand's `--help` names the section of
+//! docs/guide.md that documents it.
 //!
 //! Exit codes: 0 success, 1 bad input (the message names the file and the
 //! field), 2 bad command line (clap's usage message), 3 a validation figure
@@ -36,11 +44,22 @@ macro_rules! say {
 
 /// Discrete-event simulator of multi-model inference endpoints.
 #[derive(Parser)]
-#[command(name = "mmesim", version, about, long_about = None)]
+#[command(name = "mmesim", version, about, long_about = None, after_help = TOP_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// Where to read on, below the top-level `--help`.
+const TOP_HELP: &str = "Start with README.md (install, a first run); the user guide is docs/guide.md \
+(§2 running, §3 the scenario file, §5 the report). `mmesim catalog` lists the instance types, \
+`mmesim policies` every routing, eviction and autoscaling policy with its parameters.";
+
+/// `--set PATH=VALUE`, the same on every subcommand that reads a scenario.
+const SET_HELP: &str = "Override a scenario field by dotted path, as a sweep does \
+(`cluster.instances=8`, `eviction.memory=gdsf`, `workload.arrival.rate_per_s=50`); VALUE is read as \
+TOML (`8`, `0.5`, `true`, `\"x\"`, `{ dist = \"constant\", value = 30.0 }`), a bare word as a string. \
+Repeatable, applied in order; every check of the scenario applies to the result";
 
 /// The format of `run --metrics`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -57,9 +76,13 @@ enum MetricsFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and print its report.
+    #[command(after_help = "Guide: docs/guide.md §2 (options, --set, exit codes), §3 (the scenario file), \
+§5 (the report, --metrics, --plot).")]
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE", help = SET_HELP)]
+        set: Vec<String>,
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -92,17 +115,22 @@ enum Command {
     /// Run scenarios that reproduce published measurements (their
     /// `[validation]` table) and print published against simulated, with
     /// the relative errors (guide §13, docs/VALIDATION.md).
+    #[command(after_help = "Guide: docs/guide.md §13; the scenarios and their sources: docs/VALIDATION.md.")]
     Validate {
         /// Scenario files with a `[validation]` table
         /// (examples/validation/*.toml).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+        #[arg(long = "set", value_name = "PATH=VALUE", help = SET_HELP)]
+        set: Vec<String>,
         /// Print the comparisons as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Replay a cache trace through eviction policies at cache sizes (no
     /// cluster, no latency): miss ratio and byte miss ratio per pair.
+    #[command(after_help = "Guide: docs/guide.md §8 (the command line, sizes, trace formats, a worked \
+example); the policies: §7 and `mmesim policies`.")]
     Cache {
         /// The trace file.
         #[arg(long)]
@@ -132,6 +160,8 @@ enum Command {
     /// Run a parameter sweep: a base scenario and axes of values for its
     /// fields; the cartesian product runs in parallel. Results (one row per
     /// point) go to CSV and/or JSON Lines.
+    #[command(after_help = "Guide: docs/guide.md §11.5 (the sweep file, its dotted paths), §11.6 (shards \
+over an array job).")]
     Sweep {
         /// The sweep file (TOML: `base`, `[axes]`, optional `[set]`).
         sweep: PathBuf,
@@ -161,10 +191,14 @@ enum Command {
     /// Find the cheapest instance type and count that meet a p99 target
     /// (and a hit-ratio floor): bisection on the count per type, each count
     /// judged over several seeds.
+    #[command(after_help = "Guide: docs/guide.md §11.2 (the search, its table and chart), §11.3 \
+(--survive-zone-loss), §11.4 (--exhaustive); the types searched: `mmesim catalog`, §4.")]
     Recommend {
         /// The scenario file (its models, traffic and policies; its
         /// instance type and count are what is searched).
         scenario: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE", help = SET_HELP)]
+        set: Vec<String>,
         /// Highest acceptable end-to-end p99 latency, ms.
         #[arg(long, allow_hyphen_values = true)]
         p99_ms: f64,
@@ -209,6 +243,7 @@ enum Command {
     },
     /// Join the JSON Lines of sweep shards into the results of the whole
     /// sweep (byte-identical to running it whole).
+    #[command(after_help = "Guide: docs/guide.md §11.6.")]
     Merge {
         /// The shards' JSON Lines files.
         #[arg(required = true)]
@@ -223,9 +258,13 @@ enum Command {
     },
     /// Fit a scenario to an endpoint's CloudWatch metrics: a digital twin
     /// (guide §14).
+    #[command(after_help = "Guide: docs/guide.md §14 (§14.2 getting the metrics out of AWS, §14.5 a \
+walk-through).")]
     Calibrate {
         /// What is known of the endpoint: type, count, models, traffic.
         scenario: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE", help = SET_HELP)]
+        set: Vec<String>,
         /// The endpoint's per-minute metrics: the JSON of `aws cloudwatch
         /// get-metric-data`, or CSV `timestamp,metric,dimension,statistic,value`.
         #[arg(long)]
@@ -253,6 +292,7 @@ enum Command {
     },
     /// Write a synthetic Zipf cache trace in oracle-general form (with
     /// next-access times, so Belady can replay it).
+    #[command(after_help = "Guide: docs/guide.md §8.4.")]
     SynthTrace {
         /// Output file.
         #[arg(long)]
@@ -277,20 +317,51 @@ enum Command {
         #[arg(long)]
         sparse_ids: bool,
     },
+    /// List the instance types: vCPUs, memory, the memory models get, GPU,
+    /// slots, storage, network and download bandwidth, price.
+    #[command(after_help = "Guide: docs/guide.md §4 (every figure's source and the assumptions), §3.5 \
+(defining or overriding a type with [[instance_types]]).")]
+    Catalog {
+        /// Also the types this scenario defines or overrides in
+        /// `[[instance_types]]` (marked `*`).
+        scenario: Option<PathBuf>,
+        /// Print a JSON array (and nothing else) on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every routing, eviction and autoscaling policy by the name a
+    /// scenario uses, with its rule and its parameters (defaults, units).
+    #[command(after_help = "Guide: docs/guide.md §3.8 (routing; compared in §9), §3.9 and §7 (eviction), \
+§3.10 (autoscaling).")]
+    Policies {
+        /// Print a JSON array (and nothing else) on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a command; `Ok(false)` when it ran but its outcome calls for exit
 /// code 3 (`validate`: a figure beyond its pinned bound).
 fn run(cli: Cli) -> Result<bool, mmesim::Error> {
-    if let Command::Validate { scenarios, json } = cli.command {
-        return validate_cmd(scenarios, json);
+    if let Command::Validate { scenarios, set, json } = cli.command {
+        return validate_cmd(scenarios, set, json);
     }
     run_other(cli).map(|()| true)
 }
 
 fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
     match cli.command {
-        Command::Run { scenario, seed, json, metrics, metrics_format, metrics_start, metrics_endpoint_only, plot } => {
+        Command::Run {
+            scenario,
+            set,
+            seed,
+            json,
+            metrics,
+            metrics_format,
+            metrics_start,
+            metrics_endpoint_only,
+            plot,
+        } => {
             let start_unix_s = match metrics_start.as_deref() {
                 None => 0,
                 Some(t) => match mmesim::cloudwatch::parse_rfc3339(t) {
@@ -318,7 +389,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 }
             }
             check_outputs(&[(&metrics, "--metrics"), (&plot, "--plot")])?;
-            let mut s = mmesim::Scenario::from_file(&scenario)?;
+            let (mut s, overrides) = load_scenario(&scenario, &set)?;
             for w in s.warnings() {
                 say!("warning: {}: {w}", scenario.display());
             }
@@ -354,8 +425,9 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             let wall = started.elapsed().as_secs_f64();
             if json {
                 emit(&format!("{}\n", mmesim::to_json(&out.report)))?;
+                say_overrides(&overrides);
             } else {
-                emit(&mmesim::summary_table(&out.report))?;
+                emit(&with_overrides_line(mmesim::summary_table(&out.report), &overrides))?;
             }
             if let Some(t) = &out.truncated {
                 say!("mmesim: warning: {}", truncation_warning(&scenario, &s, t));
@@ -382,6 +454,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
         }
         Command::Recommend {
             scenario,
+            set,
             p99_ms,
             min_hit,
             max_errors,
@@ -397,7 +470,8 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
         } => {
             mmesim::sweep::check_threads(threads)?;
             check_outputs(&[(&plot, "--plot")])?;
-            let s = mmesim::Scenario::from_file(&scenario)?;
+            let (s, overrides) = load_scenario(&scenario, &set)?;
+            say_overrides(&overrides);
             let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
             let opts = mmesim::SearchOptions { types, max_instances, seeds, survive_zone_loss, exhaustive };
             // The number of runs is not known ahead: a spinner and a count.
@@ -437,18 +511,24 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
         Command::SynthTrace { out, objects, requests, alpha, object_bytes, seed, sparse_ids } => {
             mmesim::replay::write_synthetic_trace(&out, objects, requests, alpha, object_bytes, seed, sparse_ids)
         }
-        Command::Validate { scenarios, json } => validate_cmd(scenarios, json).map(|_| ()),
-        Command::Calibrate { scenario, metrics, out, json, window, fix, tolerance, quiet } => {
-            calibrate_cmd(scenario, metrics, out, json, window, fix, tolerance, quiet)
+        Command::Validate { scenarios, set, json } => validate_cmd(scenarios, set, json).map(|_| ()),
+        Command::Calibrate { scenario, set, metrics, out, json, window, fix, tolerance, quiet } => {
+            calibrate_cmd(scenario, set, metrics, out, json, window, fix, tolerance, quiet)
         }
+        Command::Catalog { scenario, json } => catalog_cmd(scenario, json),
+        Command::Policies { json } => policies_cmd(json),
     }
 }
 
 /// `mmesim validate`: `Ok(true)` when every figure is within its bound.
-fn validate_cmd(scenarios: Vec<PathBuf>, json: bool) -> Result<bool, mmesim::Error> {
+fn validate_cmd(scenarios: Vec<PathBuf>, set: Vec<String>, json: bool) -> Result<bool, mmesim::Error> {
     let mut all = Vec::new();
-    for path in &scenarios {
-        let s = mmesim::Scenario::from_file(path)?;
+    let overrides = parse_overrides(&set)?;
+    for (k, path) in scenarios.iter().enumerate() {
+        let s = mmesim::Scenario::from_file_with_overrides(path, &overrides)?;
+        if k == 0 {
+            say_overrides(&overrides);
+        }
         let v = mmesim::validate::validate(&s, &path.display().to_string())?;
         if !json {
             emit(&format!("{}\n", mmesim::validate::table(&v)))?;
@@ -768,6 +848,7 @@ fn sweep_cmd(
 #[allow(clippy::too_many_arguments)]
 fn calibrate_cmd(
     scenario: PathBuf,
+    set: Vec<String>,
     metrics: PathBuf,
     out: Option<PathBuf>,
     json: bool,
@@ -787,7 +868,8 @@ fn calibrate_cmd(
         }
     };
     check_outputs(&[(&out, "--out")])?;
-    let s = mmesim::Scenario::from_file(&scenario)?;
+    let (s, overrides) = load_scenario(&scenario, &set)?;
+    say_overrides(&overrides);
     let export = mmesim::cloudwatch::read_export(&metrics)?;
     let opts = mmesim::calibrate::CalibrateOptions { window_s, tolerance, fixed: fix, ..Default::default() };
     let pb = progress_bar(None, quiet, "calibrate {spinner} sweep {prefix}: {pos} runs, {msg} [{elapsed_precise}]")
@@ -814,6 +896,69 @@ fn calibrate_cmd(
     }
     say!("mmesim: calibrated in {} runs, {wall:.3} s wall", cal.runs);
     Ok(())
+}
+
+/// The `--set` arguments, parsed (an error names the argument).
+fn parse_overrides(set: &[String]) -> Result<Vec<mmesim::Override>, mmesim::Error> {
+    set.iter().map(|a| mmesim::Override::parse(a)).collect()
+}
+
+/// Reads a scenario file with its `--set` overrides applied.
+fn load_scenario(
+    path: &std::path::Path,
+    set: &[String],
+) -> Result<(mmesim::Scenario, Vec<mmesim::Override>), mmesim::Error> {
+    let overrides = parse_overrides(set)?;
+    let s = mmesim::Scenario::from_file_with_overrides(path, &overrides)?;
+    Ok((s, overrides))
+}
+
+/// Says on stderr which overrides a command runs with (nothing without).
+fn say_overrides(overrides: &[mmesim::Override]) {
+    if !overrides.is_empty() {
+        say!("mmesim: with {}", mmesim::overrides::describe(overrides));
+    }
+}
+
+/// The run summary with the overrides at the end of its first line, so a
+/// saved summary says what it ran.
+fn with_overrides_line(summary: String, overrides: &[mmesim::Override]) -> String {
+    if overrides.is_empty() {
+        return summary;
+    }
+    let note = format!(", with {}", mmesim::overrides::describe(overrides));
+    match summary.find('\n') {
+        Some(i) => format!("{}{note}{}", &summary[..i], &summary[i..]),
+        None => format!("{summary}{note}"),
+    }
+}
+
+/// `mmesim catalog [SCENARIO] [--json]`.
+fn catalog_cmd(scenario: Option<PathBuf>, json: bool) -> Result<(), mmesim::Error> {
+    let (catalog, ours) = match &scenario {
+        Some(path) => {
+            let s = mmesim::Scenario::from_file(path)?;
+            let ours: Vec<String> = s.instance_types.iter().map(|t| t.name.clone()).collect();
+            (s.catalog(&path.display().to_string())?, ours)
+        }
+        None => (mmesim::core::Catalog::builtin(), Vec::new()),
+    };
+    let rows = mmesim::catalog::rows(&catalog, &ours);
+    if json {
+        emit(&format!("{}\n", serde_json::to_string_pretty(&rows).unwrap_or_else(|e| panic!("BUG: {e}"))))
+    } else {
+        emit(&mmesim::catalog::table(&rows))
+    }
+}
+
+/// `mmesim policies [--json]`.
+fn policies_cmd(json: bool) -> Result<(), mmesim::Error> {
+    if json {
+        let j = mmesim::policies::to_json();
+        emit(&format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_else(|e| panic!("BUG: {e}"))))
+    } else {
+        emit(&mmesim::policies::table())
+    }
 }
 
 fn main() -> ExitCode {

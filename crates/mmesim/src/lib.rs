@@ -22,7 +22,10 @@
 //! meet a p99 target, see [`mod@recommend`]), [`replay`] (cache-only trace
 //! replay), [`validate`] (published figures against a scenario) and
 //! [`calibrate`] (a twin fitted to an endpoint's CloudWatch metrics, read
-//! and written by [`cloudwatch`]).
+//! and written by [`cloudwatch`]). For discovery: [`catalog`] (the
+//! instance types as a table or JSON) and [`policies`] (every policy with
+//! its parameters and defaults); [`overrides`] sets fields of a scenario
+//! file by dotted path (`--set`).
 //!
 //! Key design choice: every scenario field has a documented default and
 //! unknown keys are rejected, so a typo is an error rather than a silently
@@ -57,10 +60,13 @@
 #![warn(missing_docs)]
 
 pub mod calibrate;
+pub mod catalog;
 pub mod chart;
 pub mod cloudwatch;
 mod error;
 mod metrics_csv;
+pub mod overrides;
+pub mod policies;
 pub mod recommend;
 pub mod replay;
 mod scenario;
@@ -71,6 +77,7 @@ pub mod validate;
 
 pub use error::{Error, ErrorKind};
 pub use metrics_csv::{metrics_csv, MetricsCsvWriter};
+pub use overrides::Override;
 pub use recommend::{recommend, Recommendation, SearchOptions, Targets};
 pub use scenario::{eviction_bytes_per_model, Warning, CORE_BYTES_PER_SLOT, MAX_MODEL_STATE_BYTES, MIN_DURATION_S};
 pub use scenario::{

@@ -672,6 +672,55 @@ impl Scenario {
         Ok(s)
     }
 
+    /// Reads a scenario file with fields overridden by dotted path
+    /// (`mmesim run s.toml --set cluster.instances=8`, see
+    /// [`crate::overrides`]), then parses and validates the result as
+    /// [`from_file`](Scenario::from_file) does; relative paths stay
+    /// relative to the file. An error the overrides cause names the `--set`
+    /// argument; an error of the file alone is reported as the file's.
+    pub fn from_file_with_overrides(
+        path: impl AsRef<Path>,
+        overrides: &[crate::overrides::Override],
+    ) -> Result<Scenario, Error> {
+        let path = path.as_ref();
+        if overrides.is_empty() {
+            return Scenario::from_file(path);
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let origin = path.display().to_string();
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| crate::error::toml_error(&origin, &text, "", &e))?;
+        for o in overrides {
+            o.apply(&mut table)?;
+        }
+        // Says which `--set` an error comes from, or that it came with them.
+        let blame = |e: Error| -> Error {
+            let culprit = e.field().and_then(|f| overrides.iter().rev().find(|o| o.concerns(f)));
+            if culprit.is_none() {
+                // The same fault in the file alone is the file's, with its
+                // line.
+                match Scenario::from_file(path) {
+                    Err(own) if own.field() == e.field() => return own,
+                    _ => {}
+                }
+            }
+            let why = match culprit {
+                Some(o) => format!("(from --set `{}`)", o.arg),
+                None => format!("(with {})", crate::overrides::describe(overrides)),
+            };
+            Error::with_kind(e.kind().clone(), format!("{} {why}", e.message())).with_source(e)
+        };
+        let mut s: Scenario = serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+            let field = e.path().to_string();
+            blame(crate::error::toml_error(&origin, "", &field, e.inner()))
+        })?;
+        s.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        s.source = Some(table);
+        s.validate(&origin).map_err(blame)?;
+        s.origin = Some(origin);
+        Ok(s)
+    }
+
     /// What errors met while running this scenario name: the file it was
     /// read from, or (built another way) its `name`.
     pub fn origin(&self) -> &str {

@@ -159,7 +159,7 @@ impl Cell {
     }
 }
 
-fn inline_toml(v: &toml::Value) -> String {
+pub(crate) fn inline_toml(v: &toml::Value) -> String {
     match v {
         toml::Value::Table(t) => {
             let parts: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {}", inline_toml(v))).collect();

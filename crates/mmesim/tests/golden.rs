@@ -42,13 +42,60 @@ fn check_block(file: &str, lang: &str, first_line: &str, actual: &str) {
     );
 }
 
+/// `n` with a comma every three digits, as the docs write counts.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks (or, with UPDATE_GOLDEN, rewrites) the figure quoted in prose
+/// between `before` and `after` in `file` (line breaks in the prose count
+/// as spaces).
+fn check_prose(file: &str, before: &str, after: &str, actual: &str) {
+    let path = root().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let flat = text.replace('\n', " ");
+    let start = flat.find(before).unwrap_or_else(|| panic!("{file}: no {before:?} in the prose")) + before.len();
+    let len = flat[start..].find(after).unwrap_or_else(|| panic!("{file}: no {after:?} after {before:?}"));
+    let quoted = &text[start..start + len];
+    if quoted == actual {
+        return;
+    }
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let updated = format!("{}{}{}", &text[..start], actual, &text[start + len..]);
+        std::fs::write(&path, updated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("updated {file}");
+        return;
+    }
+    panic!("{file}: the prose says {quoted:?} after {before:?}, the code gives {actual:?}");
+}
+
+#[test]
+fn thousands_separates_by_three() {
+    assert_eq!(thousands(0), "0");
+    assert_eq!(thousands(999), "999");
+    assert_eq!(thousands(3689), "3,689");
+    assert_eq!(thousands(1234567), "1,234,567");
+}
+
 #[test]
 fn quickstart_outputs_quoted_in_the_docs_are_current() {
     let s = mmesim::Scenario::from_file(root().join("examples/scenarios/quickstart.toml"))
         .unwrap_or_else(|e| panic!("{e}"));
     let out =
         s.run_with(mmesim::RunOptions { record_metrics: true, ..Default::default() }).unwrap_or_else(|e| panic!("{e}"));
-    let csv: String = mmesim::metrics_csv(&out).lines().take(20).map(|l| format!("{l}\n")).collect();
+    let all_rows = mmesim::metrics_csv(&out);
+    let csv: String = all_rows.lines().take(20).map(|l| format!("{l}\n")).collect();
+    // §5.4 counts the quickstart's rows in prose: "… gives 3,689 rows and the header".
+    let rows = all_rows.lines().count() - 1;
+    check_prose("docs/guide.md", "minutes including the drain) gives ", " rows and", &thousands(rows as u64));
     check_block("docs/guide.md", "text", "minute,time_s,metric,dimension,value,sample_count", &csv);
     let report = out.report;
     let summary = mmesim::summary_table(&report);

@@ -508,6 +508,72 @@ mod tests {
     }
 
     #[test]
+    fn serde_words_become_plain_words() {
+        let cases = [
+            ("invalid type: string \"x\", expected u32", "expected a whole number ≥ 0, found \"x\""),
+            // A string found may hold `, expected`.
+            ("invalid type: string \"a, expected b\", expected f64", "expected a number, found \"a, expected b\""),
+            ("invalid type: string \"q\\\"\", expected f64", "expected a number, found \"q\\\"\""),
+            ("invalid value: integer `70000`, expected u16", "expected a whole number from 0 to 65535, found 70000"),
+            ("invalid value: integer `-1`, expected u8", "expected a whole number ≥ 0, found -1"),
+            (
+                "invalid value: integer `3000000000`, expected i32",
+                "expected a whole number from -2147483648 to 2147483647, found 3000000000",
+            ),
+            ("invalid type: floating point `1.5`, expected i64", "expected a whole number, found 1.5"),
+            ("invalid type: map, expected a sequence", "expected a list `[…]`, found a table"),
+            ("invalid type: sequence, expected a map", "expected a table `{ … }`, found a list"),
+            ("invalid type: integer `1`, expected a boolean", "expected true or false, found 1"),
+            ("invalid type: boolean `true`, expected struct GpuSpec", "expected a table `{ … }`, found true"),
+            (
+                "invalid type: unit value, expected internally tagged enum Dist",
+                "expected a table `{ … }`, found nothing",
+            ),
+            (
+                "`policy`: invalid type: integer `5`, expected variant identifier",
+                "`policy`: expected a name in quotes, found 5",
+            ),
+            (
+                "invalid length 3, expected an array of length 2",
+                "expected a list of 2 values `[…, …]`, found a list of 3 values",
+            ),
+            ("invalid type: character `c`, expected path string", "expected a file path in quotes, found 'c'"),
+            ("unknown variant `x`, expected `a` or `b`", "unknown name `x`, expected `a` or `b`"),
+            ("wanted string or table", "expected a name in quotes"),
+            (
+                "data did not match any variant of untagged enum Foo",
+                "this value has none of the forms this field takes",
+            ),
+            // Nothing to translate: as it is.
+            ("missing field `dist`", "missing field `dist`"),
+            ("unknown field `x`, expected `a`", "unknown field `x`, expected `a`"),
+        ];
+        for (serde, plain_words) in cases {
+            assert_eq!(plain(serde), plain_words, "{serde}");
+            // Translating twice changes nothing.
+            assert_eq!(plain(&plain(serde)), plain_words, "{serde}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("a\0b\u{1b}[31m\tc\n".into()), "a\\0b\\u{1b}[31m\\tc\\n");
+        assert_eq!(escape_controls("plain é €".into()), "plain é €");
+        let e = Error::invalid("s.toml", "name", "bad `\u{7}`");
+        assert_eq!(e.to_string(), "s.toml: `name`: bad `\\u{7}`");
+    }
+
+    #[test]
+    fn text_of_names_the_first_bad_byte() {
+        assert_eq!(text_of("f", b"ok \xc3\xa9".to_vec()).unwrap(), "ok é");
+        let msg = |b: &[u8]| text_of("f", b.to_vec()).unwrap_err().to_string();
+        assert_eq!(msg(b"ab\0c"), "f: not a text file (a NUL byte at byte offset 2)");
+        assert_eq!(msg(b"a\0b\xff"), "f: not a text file (a NUL byte at byte offset 1)");
+        assert_eq!(msg(b"a\xffb\0"), "f: not a UTF-8 text file (byte 0xFF at byte offset 1)");
+        assert_eq!(msg(b"ab\xe2\x82"), "f: not a UTF-8 text file (byte 0xE2 at byte offset 2)");
+    }
+
+    #[test]
     fn line_and_column() {
         let t = "a = 1\nbb = 2\n";
         assert_eq!(line_col(t, 0), (1, 1));

@@ -498,10 +498,10 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             check_outputs(&[(&csv, "--csv"), (&jsonl, "--jsonl")])?;
             let mut parts = Vec::new();
             for path in &shards {
-                let text = std::fs::read_to_string(path)
+                let bytes = std::fs::read(path)
                     .map_err(|e| mmesim::Error::usage(format!("cannot read shard {}: {e}", path.display())))?;
                 let origin = path.display().to_string();
-                parts.push((origin.clone(), mmesim::sweep::parse_jsonl(&text, &origin)?));
+                parts.push((origin.clone(), mmesim::sweep::parse_jsonl_bytes(bytes, &origin)?));
             }
             let rows = mmesim::sweep::merge(parts)?;
             write_rows(&rows, csv, jsonl)?;

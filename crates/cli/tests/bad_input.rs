@@ -355,3 +355,43 @@ fn bad_traces_name_the_trace_file_and_line() {
     assert!(err.contains("none.csv: cannot open trace: "), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn binary_file_read_as_csv_is_one_line() {
+    // An oracle-general trace (binary records, NUL bytes from the start)
+    // read as CSV by `cache --format csv`, by a scenario's CSV trace, and
+    // given as a scenario, a sweep, a shard and a metrics export: one line
+    // naming the file and the first NUL byte, exit code 1, no NUL byte
+    // (no binary content) on stderr.
+    let dir = temp_dir("binary_file_read_as_csv_is_one_line");
+    let og = dir.join("trace.og");
+    let ogs = og.to_str().unwrap();
+    let out = mmesim(&["synth-trace", "--out", ogs, "--objects", "10", "--requests", "100"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let hint = "; for libCacheSim's binary traces use the format `oracle-general`";
+    let check = |args: &[&str], want: &str| {
+        let out = mmesim(args);
+        assert!(!out.stderr.contains(&0), "a NUL byte on stderr for {args:?}");
+        let line = expect_one_line_error(args, &[]);
+        assert_eq!(line, format!("error: {want}"), "{args:?}");
+    };
+    let nul0 = format!("{ogs}: not a text file (a NUL byte at byte offset 0)");
+    check(&["cache", "--trace", ogs, "--format", "csv", "--policy", "lru", "--size", "10"], &format!("{nul0}{hint}"));
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(&scenario, "[workload]\ntrace = { format = \"csv\", path = \"trace.og\" }\n").unwrap();
+    check(&["run", scenario.to_str().unwrap()], &format!("{nul0}{hint}"));
+    check(&["run", ogs], &nul0);
+    check(&["sweep", ogs], &nul0);
+    check(&["merge", ogs], &nul0);
+    let endpoint = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/calibrate/endpoint.toml");
+    check(&["calibrate", endpoint, "--metrics", ogs], &nul0);
+    // Not UTF-8 (Latin-1 text): the byte, in hex, and where.
+    let latin1 = dir.join("latin1.csv");
+    std::fs::write(&latin1, b"timestamp_s,object,size_bytes\n0,caf\xe9,1\n").unwrap();
+    let l1 = latin1.to_str().unwrap();
+    check(
+        &["cache", "--trace", l1, "--format", "csv", "--policy", "lru", "--size", "10"],
+        &format!("{l1}: not a UTF-8 text file (byte 0xE9 at byte offset 35){hint}"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,7 +9,12 @@ use serde::{Deserialize, Serialize};
 /// A distribution of non-negative values (milliseconds, mebibytes, …: the
 /// unit is the field's, e.g. `service_ms`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    tag = "dist",
+    rename_all = "lowercase",
+    deny_unknown_fields,
+    expecting = "a distribution such as { dist = \"lognormal\", median = 30.0, sigma = 1.0 }"
+)]
 pub enum Dist {
     /// Always `value`.
     Constant {

@@ -482,7 +482,8 @@ struct GmdResult {
 /// in errors.
 pub fn parse_get_metric_data_json(text: &str, origin: &str) -> Result<Export, Error> {
     let file: GmdFile = serde_json::from_str(text).map_err(|e| {
-        Error::parse(origin, format!("line {}, column {}: not get-metric-data JSON: {e}", e.line(), e.column()))
+        let what = crate::error::json_message(&e);
+        Error::parse(origin, format!("line {}, column {}: not get-metric-data JSON: {what}", e.line(), e.column()))
     })?;
     let mut raws = Vec::with_capacity(file.metric_data_results.len());
     for (i, r) in file.metric_data_results.into_iter().enumerate() {
@@ -540,9 +541,7 @@ pub fn parse_get_metric_data_json(text: &str, origin: &str) -> Result<Export, Er
 pub fn read_export(path: &std::path::Path) -> Result<Export, Error> {
     let origin = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::parse(&origin, format!("not UTF-8 text (byte {}): not a metrics export", e.utf8_error().valid_up_to()))
-    })?;
+    let text = crate::error::text_of(&origin, bytes)?;
     if text.trim_start().starts_with('{') {
         parse_get_metric_data_json(&text, &origin)
     } else {

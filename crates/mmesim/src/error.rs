@@ -63,8 +63,11 @@ pub struct Error {
 }
 
 impl Error {
+    /// The one constructor: control characters in the message (from a
+    /// value or a line the user wrote) are escaped (`\0`, `\u{1b}`), so the
+    /// message stays one printable line.
     pub(crate) fn with_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), source: None }
+        Error { kind, message: escape_controls(message.into()), source: None }
     }
 
     /// Attaches the cause, reachable through `source()`.
@@ -189,8 +192,14 @@ pub(crate) fn toml_error(origin: &str, text: &str, path: &str, inner: &toml::de:
     }
     // Some TOML messages span lines ("invalid table header\nduplicate key
     // …"): keep the error on one line.
-    let lines: Vec<&str> = inner.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    msg.push_str(&lines.join(": "));
+    let mut what = plain(&one_line(inner.message()));
+    // toml hands a date or time to serde as a table: say what it is.
+    if let Some(span) = inner.span() {
+        if text.get(span).is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
+            what = what.replace("found a table", "found a date or time");
+        }
+    }
+    msg.push_str(&what);
     if let Some((l, _)) = at {
         if let Some(src) = text.lines().nth(l - 1) {
             let src = src.trim();
@@ -201,6 +210,245 @@ pub(crate) fn toml_error(origin: &str, text: &str, path: &str, inner: &toml::de:
     }
     let kind = ErrorKind::Parse { file: origin.into(), line: at.map(|(l, _)| l), column: at.map(|(_, c)| c), field };
     Error::with_kind(kind, msg).with_source(inner.clone())
+}
+
+/// Reads the text file at `path`: one that cannot be read is an I/O error;
+/// one with a NUL byte or bytes that are not UTF-8 (a binary file) is a
+/// parse error naming the first such byte, its content never quoted.
+pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    text_of(&path.display().to_string(), bytes)
+}
+
+/// `bytes` as text, or a parse error of `origin`: `not a text file (a NUL
+/// byte at byte offset 12)`, `not a UTF-8 text file (byte 0xFF at byte
+/// offset 3)`.
+pub(crate) fn text_of(origin: &str, bytes: Vec<u8>) -> Result<String, Error> {
+    let nul = bytes.iter().position(|&b| b == 0);
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            return Err(match nul {
+                Some(i) if i < at => not_text(origin, i, 0),
+                _ => not_text(origin, at, bytes[at]),
+            });
+        }
+    };
+    match nul {
+        Some(i) => Err(not_text(origin, i, 0)),
+        None => Ok(text),
+    }
+}
+
+/// The parse error of a file that is not text: `byte` (0 for NUL) at
+/// `offset`.
+fn not_text(origin: &str, offset: usize, byte: u8) -> Error {
+    let message = match byte {
+        0 => format!("not a text file (a NUL byte at byte offset {offset})"),
+        b => format!("not a UTF-8 text file (byte 0x{b:02X} at byte offset {offset})"),
+    };
+    Error::parse(origin, message)
+}
+
+/// A serde_json error's message in plain words ([`plain`], JSON's names:
+/// an object, not a table), without the ` at line L column C` it ends with
+/// (callers say where themselves).
+pub(crate) fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    plain(text.strip_suffix(&at).unwrap_or(&text))
+        .replace("a table `{ … }`", "an object `{ … }`")
+        .replace("found a table", "found an object")
+}
+
+/// `message` on one line: its non-blank lines, trimmed, joined by `: `.
+pub(crate) fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.join(": ")
+}
+
+/// `s` with every control character escaped as Rust writes it in a string
+/// (`\0`, `\t`, `\u{1b}`): a value quoted from a file cannot break the
+/// line, move the cursor or ring a bell.
+pub(crate) fn escape_controls(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A message of serde's (through toml, serde_json or a `toml::Value`) in
+/// words a user knows, the field and the value kept: `invalid type: string
+/// "x", expected u32` becomes `expected a whole number ≥ 0, found "x"`,
+/// `expected internally tagged enum Dist` a table, `a sequence` a list
+/// `[…]`, `a map` a table `{ … }`, `variant identifier` a name in quotes.
+/// Text before the serde part (`` `policy`: ``) is kept; a message with
+/// nothing to translate is returned as it is, so translating twice changes
+/// nothing.
+pub(crate) fn plain(message: &str) -> String {
+    // serde: `invalid type: UNEXP, expected EXP`, `invalid value: UNEXP,
+    // expected EXP`, `invalid length N, expected EXP`.
+    for (head, is_value) in [("invalid type: ", false), ("invalid value: ", true)] {
+        if let Some(at) = message.find(head) {
+            let rest = &message[at + head.len()..];
+            if let Some((unexp, exp)) = split_unexpected(rest) {
+                let found = plain_found(unexp);
+                let expected = plain_expected(exp, is_value.then_some(unexp));
+                return format!("{}expected {expected}, found {found}", &message[..at]);
+            }
+        }
+    }
+    if let Some(at) = message.find("invalid length ") {
+        let rest = &message[at + "invalid length ".len()..];
+        if let Some((n, exp)) = rest.split_once(", expected ") {
+            if let Ok(n) = n.parse::<u64>() {
+                let values = if n == 1 { "value" } else { "values" };
+                return format!(
+                    "{}expected {}, found a list of {n} {values}",
+                    &message[..at],
+                    plain_expected(exp, None)
+                );
+            }
+        }
+    }
+    // serde: `unknown variant `x`, expected one of …` (a name not among an
+    // enum's).
+    if let Some(at) = message.find("unknown variant `") {
+        let mut out = message.to_string();
+        out.replace_range(at..at + "unknown variant".len(), "unknown name");
+        return out;
+    }
+    // toml: a name (`scale_in_pick = 3`) given as something else.
+    if let Some(at) = message.find("wanted string or table") {
+        let mut out = message.to_string();
+        out.replace_range(at..at + "wanted string or table".len(), "expected a name in quotes");
+        return out;
+    }
+    // serde: an untagged enum whose value matched none of its forms.
+    if let Some(at) = message.find("data did not match any variant of untagged enum ") {
+        return format!("{}this value has none of the forms this field takes", &message[..at]);
+    }
+    message.to_string()
+}
+
+/// Splits `UNEXP, expected EXP` where UNEXP is one of serde's
+/// `Unexpected` (a string in it, Debug-quoted, may hold `, expected`).
+fn split_unexpected(rest: &str) -> Option<(&str, &str)> {
+    let start = if let Some(s) = rest.strip_prefix("string \"") {
+        // Skip to the closing quote of the Debug-quoted string.
+        let mut escaped = false;
+        let mut end = None;
+        for (i, c) in s.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some("string \"".len() + i + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        end?
+    } else if let Some(tick) = rest.find('`') {
+        // `integer `5``, `floating point `1.5``, `boolean `true``.
+        let close = rest[tick + 1..].find('`')?;
+        tick + 1 + close + 1
+    } else {
+        0
+    };
+    let sep = rest[start..].find(", expected ")? + start;
+    Some((&rest[..sep], &rest[sep + ", expected ".len()..]))
+}
+
+/// serde's `Unexpected` (what was found) in words: a number or a quoted
+/// string as written, a list, a table.
+fn plain_found(unexp: &str) -> String {
+    for kind in ["integer ", "floating point ", "boolean ", "character ", "unsigned integer ", "signed integer "] {
+        if let Some(v) = unexp.strip_prefix(kind) {
+            let v = v.trim_matches('`');
+            return if kind == "character " { format!("'{v}'") } else { v.to_string() };
+        }
+    }
+    if let Some(v) = unexp.strip_prefix("string ") {
+        return v.to_string();
+    }
+    match unexp {
+        "sequence" => "a list",
+        "map" => "a table",
+        "unit value" | "unit" => "nothing",
+        "Option value" => "an optional value",
+        "bytes" | "byte array" => "bytes",
+        "newtype struct" | "enum" | "unit variant" | "newtype variant" | "tuple variant" | "struct variant" => {
+            "a value of another kind"
+        }
+        other => other,
+    }
+    .to_string()
+}
+
+/// serde's `Expected` (a Rust type, or an `expecting` text) in words.
+/// `found` is the value of an `invalid value` error (an integer out of a
+/// type's range), to name the range when it matters.
+fn plain_expected(exp: &str, found: Option<&str>) -> String {
+    let negative = found.is_some_and(|f| f.starts_with("integer `-"));
+    let range = |max: u64| {
+        if found.is_some() && !negative {
+            format!("a whole number from 0 to {max}")
+        } else {
+            "a whole number ≥ 0".to_string()
+        }
+    };
+    let signed = |min: i64, max: i64| {
+        if found.is_some() {
+            format!("a whole number from {min} to {max}")
+        } else {
+            "a whole number".to_string()
+        }
+    };
+    match exp {
+        "u8" => return range(u8::MAX.into()),
+        "u16" => return range(u16::MAX.into()),
+        "u32" => return range(u32::MAX.into()),
+        "u64" | "usize" | "u128" => return "a whole number ≥ 0".into(),
+        "i8" => return signed(i8::MIN.into(), i8::MAX.into()),
+        "i16" => return signed(i16::MIN.into(), i16::MAX.into()),
+        "i32" => return signed(i32::MIN.into(), i32::MAX.into()),
+        "i64" | "isize" | "i128" => return "a whole number".into(),
+        "f32" | "f64" => return "a number".into(),
+        "a boolean" => return "true or false".into(),
+        "a string" | "a borrowed string" | "string" => return "a string in quotes".into(),
+        "path string" => return "a file path in quotes".into(),
+        "a character" | "a char" => return "one character in quotes".into(),
+        "a sequence" | "sequence" => return "a list `[…]`".into(),
+        "a map" | "map" => return "a table `{ … }`".into(),
+        "variant identifier" | "field identifier" => return "a name in quotes".into(),
+        "unit" => return "nothing".into(),
+        "option" => return "a value".into(),
+        _ => {}
+    }
+    if exp.starts_with("struct ") || exp.starts_with("internally tagged enum ") {
+        return "a table `{ … }`".into();
+    }
+    if exp.starts_with("enum ") || exp.starts_with("adjacently tagged enum ") {
+        return "a name in quotes".into();
+    }
+    for (head, tail) in [("an array of length ", ""), ("a tuple of size ", ""), ("a tuple of ", " elements")] {
+        if let Some(n) = exp.strip_prefix(head).and_then(|r| r.strip_suffix(tail)).and_then(|n| n.parse::<u64>().ok()) {
+            return format!("a list of {n} values `[{}]`", vec!["…"; n.min(4) as usize].join(", "));
+        }
+    }
+    exp.to_string()
 }
 
 #[cfg(test)]
@@ -257,6 +505,72 @@ mod tests {
         assert_eq!(e.kind(), &ErrorKind::Usage);
         assert_eq!(e.to_string(), "command line: --threads: must be at least 1");
         assert!(e.source().is_none());
+    }
+
+    #[test]
+    fn serde_words_become_plain_words() {
+        let cases = [
+            ("invalid type: string \"x\", expected u32", "expected a whole number ≥ 0, found \"x\""),
+            // A string found may hold `, expected`.
+            ("invalid type: string \"a, expected b\", expected f64", "expected a number, found \"a, expected b\""),
+            ("invalid type: string \"q\\\"\", expected f64", "expected a number, found \"q\\\"\""),
+            ("invalid value: integer `70000`, expected u16", "expected a whole number from 0 to 65535, found 70000"),
+            ("invalid value: integer `-1`, expected u8", "expected a whole number ≥ 0, found -1"),
+            (
+                "invalid value: integer `3000000000`, expected i32",
+                "expected a whole number from -2147483648 to 2147483647, found 3000000000",
+            ),
+            ("invalid type: floating point `1.5`, expected i64", "expected a whole number, found 1.5"),
+            ("invalid type: map, expected a sequence", "expected a list `[…]`, found a table"),
+            ("invalid type: sequence, expected a map", "expected a table `{ … }`, found a list"),
+            ("invalid type: integer `1`, expected a boolean", "expected true or false, found 1"),
+            ("invalid type: boolean `true`, expected struct GpuSpec", "expected a table `{ … }`, found true"),
+            (
+                "invalid type: unit value, expected internally tagged enum Dist",
+                "expected a table `{ … }`, found nothing",
+            ),
+            (
+                "`policy`: invalid type: integer `5`, expected variant identifier",
+                "`policy`: expected a name in quotes, found 5",
+            ),
+            (
+                "invalid length 3, expected an array of length 2",
+                "expected a list of 2 values `[…, …]`, found a list of 3 values",
+            ),
+            ("invalid type: character `c`, expected path string", "expected a file path in quotes, found 'c'"),
+            ("unknown variant `x`, expected `a` or `b`", "unknown name `x`, expected `a` or `b`"),
+            ("wanted string or table", "expected a name in quotes"),
+            (
+                "data did not match any variant of untagged enum Foo",
+                "this value has none of the forms this field takes",
+            ),
+            // Nothing to translate: as it is.
+            ("missing field `dist`", "missing field `dist`"),
+            ("unknown field `x`, expected `a`", "unknown field `x`, expected `a`"),
+        ];
+        for (serde, plain_words) in cases {
+            assert_eq!(plain(serde), plain_words, "{serde}");
+            // Translating twice changes nothing.
+            assert_eq!(plain(&plain(serde)), plain_words, "{serde}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("a\0b\u{1b}[31m\tc\n".into()), "a\\0b\\u{1b}[31m\\tc\\n");
+        assert_eq!(escape_controls("plain é €".into()), "plain é €");
+        let e = Error::invalid("s.toml", "name", "bad `\u{7}`");
+        assert_eq!(e.to_string(), "s.toml: `name`: bad `\\u{7}`");
+    }
+
+    #[test]
+    fn text_of_names_the_first_bad_byte() {
+        assert_eq!(text_of("f", b"ok \xc3\xa9".to_vec()).unwrap(), "ok é");
+        let msg = |b: &[u8]| text_of("f", b.to_vec()).unwrap_err().to_string();
+        assert_eq!(msg(b"ab\0c"), "f: not a text file (a NUL byte at byte offset 2)");
+        assert_eq!(msg(b"a\0b\xff"), "f: not a text file (a NUL byte at byte offset 1)");
+        assert_eq!(msg(b"a\xffb\0"), "f: not a UTF-8 text file (byte 0xFF at byte offset 1)");
+        assert_eq!(msg(b"ab\xe2\x82"), "f: not a UTF-8 text file (byte 0xE2 at byte offset 2)");
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub struct Scenario {
 
 /// A zone by index (`0`) or by name (`"zone-b"`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, expecting = "a zone index (0, 1, …) or a zone name")]
+#[serde(untagged, expecting = "expected a zone index (0, 1, …) or a zone name in quotes")]
 pub enum ZoneRef {
     /// By index.
     Index(i64),
@@ -103,7 +103,12 @@ pub enum ZoneRef {
 
 /// A `[[faults]]` entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    expecting = "a fault such as { kind = \"zone-outage\", zone = 0, at_s = 600.0 }"
+)]
 pub enum FaultSpec {
     /// Every instance of a zone fails; the zone takes no instance while out.
     ZoneOutage {
@@ -191,7 +196,7 @@ impl ClientSpec {
 
 /// Availability zones: a count (named `zone-a`, `zone-b`, …) or names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, expecting = "expected a number of zones or a list of zone names")]
+#[serde(untagged, expecting = "expected a number of zones (1, 2, …) or a list of zone names [\"a\", \"b\"]")]
 pub enum Zones {
     /// This many zones.
     Count(u32),
@@ -661,7 +666,7 @@ impl Scenario {
     /// Reads, parses and validates a scenario file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::error::read_text(path)?;
         let de = toml::Deserializer::new(&text);
         let origin = path.display().to_string();
         let mut s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| from_toml(&origin, &text, e))?;

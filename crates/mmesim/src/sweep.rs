@@ -432,16 +432,33 @@ pub fn to_jsonl(rows: &[Row]) -> String {
     out
 }
 
+/// [`parse_jsonl`] of a file's bytes: a file with a NUL byte or bytes
+/// that are not UTF-8 (not a shard) is an error naming the first such
+/// byte, in one line.
+pub fn parse_jsonl_bytes(bytes: Vec<u8>, origin: &str) -> Result<Vec<Row>, Error> {
+    parse_jsonl(&crate::error::text_of(origin, bytes)?, origin)
+}
+
 /// Reads JSON Lines written by [`to_jsonl`]; `origin` names the file in
-/// errors.
+/// errors. Text with a NUL byte is not a shard.
 pub fn parse_jsonl(text: &str, origin: &str) -> Result<Vec<Row>, Error> {
+    if let Some(i) = text.find('\0') {
+        return Err(Error::parse(origin, format!("not a text file (a NUL byte at byte offset {i})")));
+    }
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let bad = |m: String| Error::parse(origin, format!("line {}: {m}", i + 1));
-        let cells: OrderedObject = serde_json::from_str(line).map_err(|e| bad(format!("not a JSON object: {e}")))?;
+        let cells: OrderedObject = serde_json::from_str(line).map_err(|e| {
+            let what = crate::error::json_message(&e);
+            let at = match e.column() {
+                0 => format!("line {}", i + 1),
+                c => format!("line {}, column {c}", i + 1),
+            };
+            Error::parse(origin, format!("{at}: not a JSON object: {what}"))
+        })?;
         let mut row = Vec::with_capacity(cells.0.len());
         for (k, v) in cells.0 {
             let c = Cell::from_json(&v).ok_or_else(|| bad(format!("`{k}`: expected a number, string or boolean")))?;
@@ -612,7 +629,7 @@ impl Sweep {
     /// Reads and validates a sweep file (and its base scenario).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Sweep, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::error::read_text(path)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Sweep::from_toml_str(&text, &path.display().to_string(), &dir)
     }
@@ -631,9 +648,10 @@ impl Sweep {
             None => return Err(Error::invalid(origin, "base", "missing: the scenario file the sweep varies")),
         };
         let base_path = dir.join(&base_rel);
-        let base_text = std::fs::read_to_string(&base_path)
+        let base_bytes = std::fs::read(&base_path)
             .map_err(|e| Error::io_in(origin, format!("`base`: cannot read `{}`: {e}", base_path.display())))?;
         let base_origin = base_path.display().to_string();
+        let base_text = crate::error::text_of(&base_origin, base_bytes)?;
         // The base must be a valid scenario on its own.
         Scenario::from_toml_str(&base_text, &base_origin)?;
         let mut base: toml::Table =
@@ -940,8 +958,7 @@ pub(crate) fn scenario_of(t: &toml::Table, dir: &Path) -> Result<Scenario, Strin
     let v = toml::Value::Table(t.clone());
     let mut s: Scenario = serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
-        let msg: Vec<String> = e.inner().message().lines().map(|l| l.trim().to_string()).collect();
-        let msg = msg.join(": ");
+        let msg = crate::error::plain(&crate::error::one_line(e.inner().message()));
         if path.is_empty() || path == "." {
             msg
         } else {

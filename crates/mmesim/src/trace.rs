@@ -40,7 +40,11 @@ fn d_scale() -> f64 {
 
 /// `[workload] trace = { format = …, … }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "format", deny_unknown_fields)]
+#[serde(
+    tag = "format",
+    deny_unknown_fields,
+    expecting = "a trace such as { format = \"csv\", path = \"requests.csv\" }"
+)]
 pub enum TraceSpec {
     /// `timestamp_s,model[,service_ms]`.
     #[serde(rename = "csv")]

@@ -43,7 +43,12 @@ use crate::Error;
 /// An arrival process as written in a scenario
 /// (`arrival = { process = "poisson", rate_per_s = 200.0 }`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "process", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "process",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    expecting = "an arrival process such as { process = \"poisson\", rate_per_s = 100.0 }"
+)]
 #[non_exhaustive]
 pub enum ArrivalProcess {
     /// A homogeneous Poisson process: exponential inter-arrival times.

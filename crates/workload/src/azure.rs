@@ -399,7 +399,7 @@ struct PendingApp {
 
 /// A CSV reader over the file at `path`.
 fn open_csv(path: &Path) -> Result<CsvReader<File>, TraceError> {
-    Ok(csvio::reader(csvio::open_file(path)?))
+    Ok(csvio::reader(csvio::open_file(path)?, false))
 }
 
 /// Reads and checks a header of `n` columns named `name(i)`.

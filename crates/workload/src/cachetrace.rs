@@ -379,7 +379,7 @@ impl<R: Read> CsvCacheReader<R> {
     /// the header, failing with the line number if it is missing or not
     /// `timestamp_s,object,size_bytes`.
     pub fn new(inner: R) -> Result<Self, TraceError> {
-        let mut rdr = csvio::reader(inner);
+        let mut rdr = csvio::reader(inner, true);
         let mut record = ByteRecord::new();
         if !csvio::read_header(&mut rdr, &mut record)? {
             return Err(Error::invalid_record(TraceLocation::Line(1), TraceProblem::MissingHeader));

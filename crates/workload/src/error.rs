@@ -54,6 +54,20 @@ pub enum ErrorKind {
         /// What is wrong.
         problem: TraceProblem,
     },
+    /// A file read as text that is not: a NUL byte, or a byte that is not
+    /// UTF-8 (a binary file, say an oracle-general trace read as CSV). Its
+    /// bytes are never quoted.
+    NotText {
+        /// The file, when known.
+        path: Option<PathBuf>,
+        /// The byte offset (0-based) of the first such byte.
+        offset: u64,
+        /// That byte (0 for a NUL byte).
+        byte: u8,
+        /// Whether the message suggests libCacheSim's binary format
+        /// (readers of cache and request traces, which may be in it).
+        binary_hint: bool,
+    },
     /// A trace file changed while it was being replayed (it no longer
     /// matches the first pass over it).
     Changed {
@@ -108,6 +122,12 @@ impl Error {
         Error::new(ErrorKind::Record { path: None, at, problem }, None)
     }
 
+    /// A file read as text that is not: a NUL byte (`byte` 0) or a byte
+    /// that is not UTF-8 at byte `offset`.
+    pub fn not_text(offset: u64, byte: u8, binary_hint: bool) -> Self {
+        Error::new(ErrorKind::NotText { path: None, offset, byte, binary_hint }, None)
+    }
+
     /// A trace file changed while it was replayed.
     pub fn changed(path: &Path) -> Self {
         Error::new(ErrorKind::Changed { path: path.to_owned() }, None)
@@ -143,7 +163,10 @@ impl Error {
     /// Names the file `path`, unless the error already names one or is not
     /// about a place in a file.
     pub fn in_file(mut self, path: &Path) -> Error {
-        if let ErrorKind::Io { path: p @ None, .. } | ErrorKind::Record { path: p @ None, .. } = &mut self.inner.kind {
+        if let ErrorKind::Io { path: p @ None, .. }
+        | ErrorKind::Record { path: p @ None, .. }
+        | ErrorKind::NotText { path: p @ None, .. } = &mut self.inner.kind
+        {
             *p = Some(path.to_owned());
         }
         self
@@ -153,7 +176,9 @@ impl Error {
     pub fn path(&self) -> Option<&Path> {
         match &self.inner.kind {
             ErrorKind::Open { path } | ErrorKind::Changed { path } => Some(path),
-            ErrorKind::Io { path, .. } | ErrorKind::Record { path, .. } => path.as_deref(),
+            ErrorKind::Io { path, .. } | ErrorKind::Record { path, .. } | ErrorKind::NotText { path, .. } => {
+                path.as_deref()
+            }
             _ => None,
         }
     }
@@ -224,6 +249,17 @@ impl fmt::Display for Message<'_> {
             ErrorKind::Record { path, at, problem } => {
                 in_file(f, path)?;
                 write!(f, "{at}: {problem}")
+            }
+            ErrorKind::NotText { path, offset, byte, binary_hint } => {
+                in_file(f, path)?;
+                match byte {
+                    0 => write!(f, "not a text file (a NUL byte at byte offset {offset})")?,
+                    b => write!(f, "not a UTF-8 text file (byte 0x{b:02X} at byte offset {offset})")?,
+                }
+                if *binary_hint {
+                    f.write_str("; for libCacheSim's binary traces use the format `oracle-general`")?;
+                }
+                Ok(())
             }
             ErrorKind::Changed { path } => {
                 if self.with_path {

@@ -15,7 +15,12 @@ use crate::Error;
 /// Model `i` (0-based, in the order the models are generated or listed)
 /// has popularity rank `i + 1`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "dist",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    expecting = "a popularity such as { dist = \"zipf\", alpha = 0.8 }"
+)]
 #[non_exhaustive]
 pub enum Popularity {
     /// Zipf: P(rank k) ∝ k^−α.
@@ -129,7 +134,12 @@ pub const MAX_RESHUFFLED_RANKS_PER_S: f64 = 1e6;
 ///             random permutation drawn from (seed, k) alone
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    expecting = "a drift such as { kind = \"rotate\", every_s = 3600.0, by = 10 }"
+)]
 #[non_exhaustive]
 pub enum Drift {
     /// Shift the ranking by `by` models every period: the hot set moves on

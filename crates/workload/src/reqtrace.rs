@@ -246,7 +246,7 @@ struct RequestCsv<R: Read> {
 
 impl<R: Read> RequestCsv<R> {
     fn new(reader: R) -> Result<Self, TraceError> {
-        let mut rdr = csvio::reader(reader);
+        let mut rdr = csvio::reader(reader, true);
         let mut record = ByteRecord::new();
         if !csvio::read_header(&mut rdr, &mut record)? {
             let problem = TraceProblem::NoHeader { expected: REQUEST_CSV_HEADER.to_owned() };

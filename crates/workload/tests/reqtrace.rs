@@ -147,8 +147,13 @@ fn bad_fields_name_the_line_and_column() {
     check("1, ,1", 3, "empty `model`");
     check("1,a", 3, "2 fields, expected 3 (`timestamp_s,model,service_ms`)");
     check("\n\n1,a,1,2", 5, "4 fields, expected 3 (`timestamp_s,model,service_ms`)");
+    // A byte that is not UTF-8 makes the whole file not text (one line,
+    // its byte offset, never the bytes themselves).
     let e = scan_request_reader(&b"timestamp_s,model\n1,\xff\n"[..]).unwrap_err();
-    assert_eq!(e.to_string(), "line 2: `model` is not valid UTF-8: \"\u{fffd}\"");
+    assert_eq!(
+        e.to_string(),
+        "not a UTF-8 text file (byte 0xFF at byte offset 20); for libCacheSim's binary traces use the format `oracle-general`"
+    );
     let e = scan_request_reader("timestamp_s,object,size_bytes\n".as_bytes()).unwrap_err();
     assert_eq!(
         e.to_string(),

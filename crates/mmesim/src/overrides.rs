@@ -137,7 +137,9 @@ mod tests {
         ] {
             let e = Override::parse(arg).unwrap_err();
             let s = e.to_string();
-            assert!(s.starts_with(&format!("command line: --set `{arg}`: ")), "{s}");
+            // Control characters in a message are escaped (a newline as `\n`).
+            let shown = arg.replace('\n', "\\n");
+            assert!(s.starts_with(&format!("command line: --set `{shown}`: ")), "{s}");
             assert!(s.contains(needle), "{arg}: {s}");
         }
     }

@@ -96,7 +96,7 @@ fn errors_name_the_set_argument() {
     assert!(e.ends_with("(from --set `cluster.instancez=8`)"), "{e}");
     // A value of the wrong type.
     let e = err(&base, &["cluster.instances=many"]);
-    assert!(e.contains("`cluster.instances`: invalid type: string \"many\""), "{e}");
+    assert!(e.contains("`cluster.instances`: expected a whole number ≥ 0, found \"many\""), "{e}");
     assert!(e.ends_with("(from --set `cluster.instances=many`)"), "{e}");
     // A range check after parsing.
     let e = err(&base, &["name=x", "cluster.instances=0"]);
@@ -114,7 +114,7 @@ fn errors_name_the_set_argument() {
     );
     // Below a string (which a policy name would be): the field's type error.
     let e = err(&base, &["name.first=x"]);
-    assert_eq!(e, format!("{f}: `name`: invalid type: map, expected a string (from --set `name.first=x`)"));
+    assert_eq!(e, format!("{f}: `name`: expected a string in quotes, found a table (from --set `name.first=x`)"));
 }
 
 #[test]

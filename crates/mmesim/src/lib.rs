@@ -60,6 +60,7 @@ pub mod calibrate;
 pub mod chart;
 pub mod cloudwatch;
 mod error;
+pub mod fmt;
 mod metrics_csv;
 pub mod recommend;
 pub mod replay;

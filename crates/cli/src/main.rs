@@ -3,7 +3,7 @@
 //! ```text
 //! mmesim run SCENARIO.toml [--set PATH=VALUE]… [--seed N] [--json] [--metrics FILE]
 //!              [--metrics-format csv|cloudwatch-json|cloudwatch-csv] [--metrics-start RFC3339]
-//!              [--metrics-endpoint-only] [--plot FILE.svg]
+//!              [--metrics-endpoint-only] [--plot FILE.svg] [--quiet]
 //! mmesim cache --trace FILE --format oracle-general|csv --policy P[,P…] --size BYTES|PCT%[,…]
 //!              [--json] [--plot MRC.svg] [--threads N]
 //! mmesim sweep SWEEP.toml [--csv FILE] [--jsonl FILE] [--shard K/N] [--threads N] [--quiet] [--list]
@@ -24,9 +24,14 @@
 //! a bare word a string. Every subcommand's `--help` names the section of
 //! docs/guide.md that documents it.
 //!
+//! An output file given as `-` is standard output (`--metrics -`, `--plot -`,
+//! `--csv -`, `--jsonl -`, `--out -`); at most one output goes there, and
+//! the text report it displaces goes to standard error.
+//!
 //! Exit codes: 0 success, 1 bad input (the message names the file and the
 //! field), 2 bad command line (clap's usage message), 3 a validation figure
-//! beyond its pinned error bound.
+//! beyond its pinned error bound, 4 `recommend` found no configuration that
+//! meets the targets.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -111,6 +116,10 @@ enum Command {
         /// time, fault windows shaded, to this SVG file.
         #[arg(long)]
         plot: Option<PathBuf>,
+        /// No progress bar and no wall-clock line on stderr (warnings
+        /// still show).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Run scenarios that reproduce published measurements (their
     /// `[validation]` table) and print published against simulated, with
@@ -340,13 +349,21 @@ walk-through).")]
     },
 }
 
-/// Runs a command; `Ok(false)` when it ran but its outcome calls for exit
-/// code 3 (`validate`: a figure beyond its pinned bound).
-fn run(cli: Cli) -> Result<bool, mmesim::Error> {
-    if let Command::Validate { scenarios, set, json } = cli.command {
-        return validate_cmd(scenarios, set, json);
+/// Exit code of `validate` when a figure is beyond its pinned bound.
+const EXIT_BEYOND_BOUND: u8 = 3;
+/// Exit code of `recommend` when no configuration meets the targets.
+const EXIT_NO_CONFIGURATION: u8 = 4;
+
+/// Runs a command; the exit code its outcome calls for (0, or
+/// [`EXIT_BEYOND_BOUND`], [`EXIT_NO_CONFIGURATION`]).
+fn run(cli: Cli) -> Result<u8, mmesim::Error> {
+    match cli.command {
+        Command::Validate { scenarios, set, json } => {
+            Ok(if validate_cmd(scenarios, set, json)? { 0 } else { EXIT_BEYOND_BOUND })
+        }
+        command @ Command::Recommend { .. } => Ok(if recommend_cmd(command)? { 0 } else { EXIT_NO_CONFIGURATION }),
+        command => run_other(Cli { command }).map(|()| 0),
     }
-    run_other(cli).map(|()| true)
 }
 
 fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
@@ -361,6 +378,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             metrics_start,
             metrics_endpoint_only,
             plot,
+            quiet,
         } => {
             let start_unix_s = match metrics_start.as_deref() {
                 None => 0,
@@ -389,6 +407,7 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 }
             }
             check_outputs(&[(&metrics, "--metrics"), (&plot, "--plot")])?;
+            one_stdout(&[(json, "--json"), (is_stdout(&metrics), "--metrics -"), (is_stdout(&plot), "--plot -")])?;
             let (mut s, overrides) = load_scenario(&scenario, &set)?;
             for w in s.warnings() {
                 say!("warning: {}: {w}", scenario.display());
@@ -397,21 +416,32 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
                 s.seed = seed;
             }
             if let Some(line) = mmesim::trace::describe(&s)? {
-                say!("mmesim: {line}");
+                if !quiet {
+                    say!("mmesim: {line}");
+                }
             }
             // Per-minute output is written while the run goes, so that
             // memory does not grow with the simulated time.
-            let timeline = plot.is_some().then(|| mmesim::chart::Timeline::default().with_warmup(s.warmup_s));
-            let mut sinks = RunSinks { metrics: None, timeline };
+            let mut sinks = RunSinks {
+                metrics: None,
+                timeline: plot.is_some().then(|| mmesim::chart::Timeline::default().with_warmup(s.warmup_s)),
+                progress: RunProgress::new(s.duration_s, quiet),
+            };
             if let Some(path) = &metrics {
                 let cw = mmesim::cloudwatch::ExportOptions {
                     start_unix_s,
                     all_dimensions: !metrics_endpoint_only,
                     vcpus: mmesim::cloudwatch::cpu_utilization_vcpus(&s)?,
                 };
-                let file = std::fs::File::create(path)
-                    .map_err(|e| mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display())))?;
-                let (out, origin) = (std::io::BufWriter::new(file), path.display().to_string());
+                let (out, origin): (Box<dyn std::io::Write>, String) = if path.as_os_str() == "-" {
+                    (Box::new(QuietStdout), "--metrics -: standard output".to_string())
+                } else {
+                    let file = std::fs::File::create(path).map_err(|e| {
+                        mmesim::Error::usage(format!("--metrics: cannot write {}: {e}", path.display()))
+                    })?;
+                    (Box::new(file), path.display().to_string())
+                };
+                let out = std::io::BufWriter::new(out);
                 use mmesim::cloudwatch::{ExportFormat, ExportWriter};
                 sinks.metrics = Some(match metrics_format {
                     MetricsFormat::Csv => Box::new(mmesim::MetricsCsvWriter::new(out, origin)),
@@ -421,11 +451,20 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             }
             let started = Instant::now();
             let opts = mmesim::RunOptions { record_metrics: metrics.is_some(), ..Default::default() };
-            let out = s.run_into(opts, &mut sinks)?;
+            let out = s.run_into(opts, &mut sinks);
+            if let Some(p) = &sinks.progress {
+                p.bar.finish_and_clear();
+            }
+            let out = out?;
             let wall = started.elapsed().as_secs_f64();
             if json {
                 emit(&format!("{}\n", mmesim::to_json(&out.report)))?;
-                say_overrides(&overrides);
+                if !quiet {
+                    say_overrides(&overrides);
+                }
+            } else if is_stdout(&metrics) || is_stdout(&plot) {
+                // Standard output carries the data: the summary goes aside.
+                say!("{}", with_overrides_line(mmesim::summary_table(&out.report), &overrides).trim_end());
             } else {
                 emit(&with_overrides_line(mmesim::summary_table(&out.report), &overrides))?;
             }
@@ -434,16 +473,18 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
             }
             if let (Some(path), Some(timeline)) = (plot, &sinks.timeline) {
                 let title = format!("{} (seed {})", out.report.name, out.report.seed);
-                timeline.svg(&path, &title, &out.report.faults)?;
+                svg_out(&path, "--plot", |p| timeline.svg(p, &title, &out.report.faults))?;
             }
             // Wall-clock figures go to stderr, never into the report.
-            say!(
-                "mmesim: {} requests, {} events in {:.3} s wall ({:.2} M requests/s)",
-                out.report.requests.arrived,
-                out.events,
-                wall,
-                out.report.requests.arrived as f64 / wall.max(1e-9) / 1e6
-            );
+            if !quiet {
+                say!(
+                    "mmesim: {} requests, {} events in {:.3} s wall ({:.2} M requests/s)",
+                    out.report.requests.arrived,
+                    out.events,
+                    wall,
+                    out.report.requests.arrived as f64 / wall.max(1e-9) / 1e6
+                );
+            }
             Ok(())
         }
         Command::Cache { trace, format, policy, size, json, plot, threads } => {
@@ -452,50 +493,11 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
         Command::Sweep { sweep, csv, jsonl, shard, threads, quiet, list } => {
             sweep_cmd(sweep, csv, jsonl, shard, threads, quiet, list)
         }
-        Command::Recommend {
-            scenario,
-            set,
-            p99_ms,
-            min_hit,
-            max_errors,
-            types,
-            max_instances,
-            seeds,
-            survive_zone_loss,
-            exhaustive,
-            plot,
-            json,
-            threads,
-            quiet,
-        } => {
-            mmesim::sweep::check_threads(threads)?;
-            check_outputs(&[(&plot, "--plot")])?;
-            let (s, overrides) = load_scenario(&scenario, &set)?;
-            say_overrides(&overrides);
-            let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
-            let opts = mmesim::SearchOptions { types, max_instances, seeds, survive_zone_loss, exhaustive };
-            // The number of runs is not known ahead: a spinner and a count.
-            let pb = progress_bar(None, quiet, "recommend {spinner} {pos} runs [{elapsed_precise}]");
-            let started = Instant::now();
-            let work = || mmesim::recommend(&s, &targets, &opts, &|| pb.inc(1));
-            let rec = mmesim::sweep::with_threads(threads, work)??;
-            pb.finish_and_clear();
-            let wall = started.elapsed().as_secs_f64();
-            if json {
-                emit(&format!("{}\n", serde_json::to_string_pretty(&rec).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
-            } else {
-                emit(&rec.table())?;
-            }
-            if let Some(path) = plot {
-                let title = format!("{}: cost against p99 (target {} ms)", s.name, p99_ms);
-                rec.frontier_svg(&path, &title)?;
-            }
-            let runs: u32 = rec.evaluated.iter().map(|e| e.runs).sum();
-            say!("mmesim: {} configurations, {runs} runs in {wall:.3} s wall", rec.evaluated.len());
-            Ok(())
-        }
+        // `run` calls `recommend_cmd` itself, for its exit code.
+        Command::Recommend { .. } => recommend_cmd(cli.command).map(|_| ()),
         Command::Merge { shards, csv, jsonl } => {
             check_outputs(&[(&csv, "--csv"), (&jsonl, "--jsonl")])?;
+            one_stdout(&[(is_stdout(&csv), "--csv -"), (is_stdout(&jsonl), "--jsonl -")])?;
             let mut parts = Vec::new();
             for path in &shards {
                 let bytes = std::fs::read(path)
@@ -518,6 +520,59 @@ fn run_other(cli: Cli) -> Result<(), mmesim::Error> {
         Command::Catalog { scenario, json } => catalog_cmd(scenario, json),
         Command::Policies { json } => policies_cmd(json),
     }
+}
+
+/// `mmesim recommend`: `Ok(true)` when a configuration meets the targets
+/// (the table says which); `Ok(false)` when none does, after printing
+/// what was tried (exit code [`EXIT_NO_CONFIGURATION`]).
+fn recommend_cmd(command: Command) -> Result<bool, mmesim::Error> {
+    let Command::Recommend {
+        scenario,
+        set,
+        p99_ms,
+        min_hit,
+        max_errors,
+        types,
+        max_instances,
+        seeds,
+        survive_zone_loss,
+        exhaustive,
+        plot,
+        json,
+        threads,
+        quiet,
+    } = command
+    else {
+        unreachable!("BUG: recommend_cmd called with another command")
+    };
+    mmesim::sweep::check_threads(threads)?;
+    check_outputs(&[(&plot, "--plot")])?;
+    one_stdout(&[(json, "--json"), (is_stdout(&plot), "--plot -")])?;
+    let (s, overrides) = load_scenario(&scenario, &set)?;
+    say_overrides(&overrides);
+    let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
+    let opts = mmesim::SearchOptions { types, max_instances, seeds, survive_zone_loss, exhaustive };
+    // The number of runs is not known ahead: a spinner and a count.
+    let pb = progress_bar(None, quiet, "recommend {spinner} {pos} runs [{elapsed_precise}]");
+    let started = Instant::now();
+    let work = || mmesim::recommend(&s, &targets, &opts, &|| pb.inc(1));
+    let rec = mmesim::sweep::with_threads(threads, work)??;
+    pb.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    if json {
+        emit(&format!("{}\n", serde_json::to_string_pretty(&rec).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
+    } else if is_stdout(&plot) {
+        say!("{}", rec.table().trim_end());
+    } else {
+        emit(&rec.table())?;
+    }
+    if let Some(path) = plot {
+        let title = format!("{}: cost against p99 (target {} ms)", s.name, p99_ms);
+        svg_out(&path, "--plot", |p| rec.frontier_svg(p, &title))?;
+    }
+    let runs: u32 = rec.evaluated.iter().map(|e| e.runs).sum();
+    say!("mmesim: {} configurations, {runs} runs in {wall:.3} s wall", rec.evaluated.len());
+    Ok(rec.cheapest().is_some())
 }
 
 /// `mmesim validate`: `Ok(true)` when every figure is within its bound.
@@ -565,11 +620,14 @@ fn cache(
     let sizes = parse_sizes(&size).map_err(|e| bad("--size", e))?;
     mmesim::sweep::check_threads(threads)?;
     check_outputs(&[(&plot, "--plot")])?;
+    one_stdout(&[(json, "--json"), (is_stdout(&plot), "--plot -")])?;
     let started = Instant::now();
     let results = replay_grid(&trace, format, &policies, &sizes, threads)?;
     let wall = started.elapsed().as_secs_f64();
     if json {
         emit(&format!("{}\n", serde_json::to_string_pretty(&results).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
+    } else if is_stdout(&plot) {
+        say!("{}", replay_table(&results).trim_end());
     } else {
         emit(&replay_table(&results))?;
     }
@@ -595,7 +653,7 @@ fn cache(
             .collect();
         let x_label = if percent { "cache size (% of working set)" } else { "cache size (MiB)" };
         let title = format!("Miss ratio curve: {}", trace.display());
-        mmesim::chart::line_chart_svg(&path, &title, x_label, "miss ratio", &series, true)?;
+        svg_out(&path, "--plot", |p| mmesim::chart::line_chart_svg(p, &title, x_label, "miss ratio", &series, true))?;
     }
     let requests: u64 = results.iter().map(|r| r.requests).sum();
     say!(
@@ -614,26 +672,101 @@ fn cache(
 /// have. Any other write error is one.
 fn emit(text: &str) -> Result<(), mmesim::Error> {
     use std::io::Write;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static CLOSED: AtomicBool = AtomicBool::new(false);
-    if CLOSED.load(Ordering::Relaxed) {
-        return Ok(());
-    }
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            CLOSED.store(true, Ordering::Relaxed);
-            Ok(())
+    QuietStdout
+        .write_all(text.as_bytes())
+        .and_then(|()| QuietStdout.flush())
+        .map_err(|e| mmesim::Error::usage(format!("cannot write to standard output: {e}")))
+}
+
+/// Set once standard output is found closed (a broken pipe).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Standard output, where a closed pipe (`mmesim … | head -1`) is not an
+/// error: from the first broken pipe on, what is written is dropped,
+/// quietly, and the command goes on (its files are still written) and
+/// exits as it would have. Any other write error is one.
+struct QuietStdout;
+
+impl std::io::Write for QuietStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use std::sync::atomic::Ordering;
+        if STDOUT_CLOSED.load(Ordering::Relaxed) {
+            return Ok(buf.len());
         }
-        Err(e) => Err(mmesim::Error::usage(format!("cannot write to standard output: {e}"))),
+        match std::io::stdout().lock().write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(buf.len())
+            }
+            r => r,
+        }
     }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        if STDOUT_CLOSED.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match std::io::stdout().lock().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+/// The output path `-`: standard output.
+fn is_stdout(path: &Option<PathBuf>) -> bool {
+    path.as_deref().is_some_and(|p| p.as_os_str() == "-")
+}
+
+/// Refuses, before any work, more than one of the outputs `(given, flag)`
+/// on standard output.
+fn one_stdout(outputs: &[(bool, &str)]) -> Result<(), mmesim::Error> {
+    let on: Vec<&str> = outputs.iter().filter(|(given, _)| *given).map(|(_, flag)| *flag).collect();
+    if on.len() > 1 {
+        return Err(mmesim::Error::usage(format!(
+            "{}: each writes to standard output; give all but one of them a file",
+            on.join(" and ")
+        )));
+    }
+    Ok(())
+}
+
+/// Draws an SVG with `draw` to `path`, or to standard output when `path`
+/// is `-` (drawn into a temporary file first: the chart writers take a
+/// path).
+fn svg_out(
+    path: &std::path::Path,
+    flag: &str,
+    draw: impl FnOnce(&std::path::Path) -> Result<(), mmesim::Error>,
+) -> Result<(), mmesim::Error> {
+    if path.as_os_str() != "-" {
+        return draw(path);
+    }
+    let tmp = std::env::temp_dir().join(format!("mmesim-{}-stdout.svg", std::process::id()));
+    let drawn = draw(&tmp).map_err(|e| {
+        mmesim::Error::usage(format!("{flag} -: {}", e.to_string().replace(&tmp.display().to_string(), "stdout")))
+    });
+    let svg = drawn.and_then(|()| {
+        std::fs::read_to_string(&tmp)
+            .map_err(|e| mmesim::Error::usage(format!("{flag} -: cannot read the drawn chart back: {e}")))
+    });
+    let _ = std::fs::remove_file(&tmp);
+    emit(&svg?)
 }
 
 /// Checks, before any work, that `path` (given to `flag`) can be written:
 /// its directory exists, it is not a directory, and it can be opened for
-/// writing. A file that does not exist yet is not left behind.
+/// writing. A file that does not exist yet is not left behind. `-`
+/// (standard output) is always fine.
 fn check_output(path: &std::path::Path, flag: &str) -> Result<(), mmesim::Error> {
+    if path.as_os_str() == "-" {
+        // Standard output.
+        return Ok(());
+    }
     let bad = |msg: String| Err(mmesim::Error::usage(format!("{flag}: {msg}")));
     if path.is_dir() {
         return bad(format!("{} is a directory", path.display()));
@@ -678,10 +811,20 @@ fn write_rows(rows: &[mmesim::sweep::Row], csv: Option<PathBuf>, jsonl: Option<P
         emit(&mmesim::sweep::to_csv(rows))?;
     }
     if let Some(p) = &csv {
-        write_file(p, &mmesim::sweep::to_csv(rows), "--csv")?;
+        let text = mmesim::sweep::to_csv(rows);
+        if is_stdout(&csv) {
+            emit(&text)?;
+        } else {
+            write_file(p, &text, "--csv")?;
+        }
     }
     if let Some(p) = &jsonl {
-        write_file(p, &mmesim::sweep::to_jsonl(rows), "--jsonl")?;
+        let text = mmesim::sweep::to_jsonl(rows);
+        if is_stdout(&jsonl) {
+            emit(&text)?;
+        } else {
+            write_file(p, &text, "--jsonl")?;
+        }
     }
     Ok(())
 }
@@ -690,7 +833,7 @@ fn write_rows(rows: &[mmesim::sweep::Row], csv: Option<PathBuf>, jsonl: Option<P
 /// to stdout when neither file is given), JSON Lines to `--jsonl`.
 struct RowFiles {
     csv: Option<(mmesim::sweep::CsvRowWriter<Box<dyn std::io::Write>>, String)>,
-    jsonl: Option<(std::io::BufWriter<std::fs::File>, String)>,
+    jsonl: Option<(std::io::BufWriter<Box<dyn std::io::Write>>, String)>,
     created: Vec<PathBuf>,
     rows: u64,
     /// The CSV goes to standard output.
@@ -711,13 +854,16 @@ impl RowFiles {
 
     fn open(&mut self, csv: Option<PathBuf>, jsonl: Option<PathBuf>) -> Result<(), mmesim::Error> {
         let cannot = |what: &str, p: &PathBuf| format!("{what}: cannot write {}", p.display());
-        let mut file = |p: &PathBuf, what: &str| {
+        let mut file = |p: &PathBuf, what: &str| -> Result<Box<dyn std::io::Write>, mmesim::Error> {
+            if p.as_os_str() == "-" {
+                return Ok(Box::new(QuietStdout));
+            }
             let f = std::fs::File::create(p).map_err(|e| mmesim::Error::usage(format!("{}: {e}", cannot(what, p))))?;
             self.created.push(p.clone());
-            Ok::<_, mmesim::Error>(std::io::BufWriter::new(f))
+            Ok(Box::new(std::io::BufWriter::new(f)))
         };
         let csv_w: Option<(Box<dyn std::io::Write>, String)> = match &csv {
-            Some(p) => Some((Box::new(file(p, "--csv")?), cannot("--csv", p))),
+            Some(p) => Some((file(p, "--csv")?, cannot("--csv", p))),
             None if jsonl.is_none() => {
                 self.stdout = true;
                 Some((Box::new(std::io::stdout()), "cannot write to stdout".into()))
@@ -725,7 +871,7 @@ impl RowFiles {
             None => None,
         };
         let jsonl_w = match &jsonl {
-            Some(p) => Some((file(p, "--jsonl")?, cannot("--jsonl", p))),
+            Some(p) => Some((std::io::BufWriter::new(file(p, "--jsonl")?), cannot("--jsonl", p))),
             None => None,
         };
         self.csv = csv_w.map(|(w, what)| (mmesim::sweep::CsvRowWriter::new(w), what));
@@ -807,6 +953,7 @@ fn sweep_cmd(
         None => mmesim::Shard::ALL,
     };
     check_outputs(&[(&csv, "--csv"), (&jsonl, "--jsonl")])?;
+    one_stdout(&[(is_stdout(&csv), "--csv -"), (is_stdout(&jsonl), "--jsonl -")])?;
     let sweep = mmesim::Sweep::from_file(&path)?;
     if list {
         // Streamed: memory does not grow with the number of points.
@@ -868,6 +1015,7 @@ fn calibrate_cmd(
         }
     };
     check_outputs(&[(&out, "--out")])?;
+    one_stdout(&[(json, "--json"), (is_stdout(&out), "--out -")])?;
     let (s, overrides) = load_scenario(&scenario, &set)?;
     say_overrides(&overrides);
     let export = mmesim::cloudwatch::read_export(&metrics)?;
@@ -887,10 +1035,14 @@ fn calibrate_cmd(
     let wall = started.elapsed().as_secs_f64();
     if json {
         emit(&format!("{}\n", serde_json::to_string_pretty(&cal).unwrap_or_else(|e| panic!("BUG: {e}"))))?;
+    } else if is_stdout(&out) {
+        say!("{}", mmesim::calibrate::table(&cal).trim_end());
     } else {
         emit(&mmesim::calibrate::table(&cal))?;
     }
-    if let Some(path) = &out {
+    if is_stdout(&out) {
+        emit(&cal.scenario_toml)?;
+    } else if let Some(path) = &out {
         std::fs::write(path, &cal.scenario_toml)
             .map_err(|e| mmesim::Error::usage(format!("--out: cannot write {}: {e}", path.display())))?;
     }
@@ -964,8 +1116,7 @@ fn policies_cmd(json: bool) -> Result<(), mmesim::Error> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(3),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             say!("error: {e}");
             ExitCode::from(1)
@@ -973,11 +1124,58 @@ fn main() -> ExitCode {
     }
 }
 
-/// Where `mmesim run` sends the minutes: the `--metrics` file's writer and
-/// the `--plot` timeline, each bounded in memory.
+/// Where `mmesim run` sends the minutes: the `--metrics` file's writer,
+/// the `--plot` timeline and the progress bar, each bounded in memory.
 struct RunSinks {
     metrics: Option<Box<dyn mmesim::core::MinuteSink>>,
     timeline: Option<mmesim::chart::Timeline>,
+    progress: Option<RunProgress>,
+}
+
+/// The progress bar of `mmesim run` on a terminal: simulated seconds of
+/// the scenario's duration, then the drain, with requests simulated per
+/// wall-clock second. Moved once per simulated minute; absent (no cost)
+/// when stderr is not a terminal or with `--quiet`.
+struct RunProgress {
+    bar: indicatif::ProgressBar,
+    duration_s: f64,
+    started: Instant,
+    requests: u64,
+}
+
+impl RunProgress {
+    fn new(duration_s: f64, quiet: bool) -> Option<RunProgress> {
+        use std::io::IsTerminal;
+        if quiet || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = progress_bar(
+            Some(duration_s.ceil() as u64),
+            false,
+            "run [{elapsed_precise}] {wide_bar} {pos}/{len} simulated s, {msg}",
+        );
+        bar.set_message("starting");
+        // A minute can take a while to simulate: keep the clock moving.
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Some(RunProgress { bar, duration_s, started: Instant::now(), requests: 0 })
+    }
+
+    /// One more simulated minute, with its arrivals.
+    fn minute(&mut self, m: &mmesim::core::MinuteMetrics) {
+        self.requests += m.invocations;
+        let simulated_s = (m.minute + 1) as f64 * 60.0;
+        let rate = self.requests as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let rate =
+            if rate >= 1e6 { format!("{:.2} M requests/s", rate / 1e6) } else { format!("{rate:.0} requests/s") };
+        if simulated_s < self.duration_s {
+            self.bar.set_position(simulated_s as u64);
+            self.bar.set_message(rate);
+        } else {
+            // Arrivals are over: the run drains what is in flight.
+            self.bar.set_position(self.duration_s.ceil() as u64);
+            self.bar.set_message(format!("draining at {simulated_s:.0} s, {rate}"));
+        }
+    }
 }
 
 impl mmesim::core::MinuteSink for RunSinks {
@@ -988,6 +1186,9 @@ impl mmesim::core::MinuteSink for RunSinks {
     fn minute(&mut self, minute: &mmesim::core::MinuteMetrics) -> Result<(), mmesim::core::SinkError> {
         if let Some(t) = &mut self.timeline {
             t.add(minute);
+        }
+        if let Some(p) = &mut self.progress {
+            p.minute(minute);
         }
         self.metrics.as_mut().map_or(Ok(()), |m| m.minute(minute))
     }

@@ -143,8 +143,8 @@ pub use error::{ConfigError, ConfigErrorKind, CoreError, CoreErrorKind};
 pub use evict::{AccessCtx, Evictor, ObjectMeta};
 pub use ids::{Bytes, InstanceId, ModelId, ZoneId};
 pub use metrics::{
-    CacheCounts, FailReason, FaultWindow, FleetSummary, LatencySummary, LoadingWaitSummary, QueueWaitSummary, Report,
-    RequestCounts, ZoneSummary,
+    CacheCounts, FailReason, FaultWindow, FleetSummary, LatencySummary, LoadingWaitSummary, ModelsSummary,
+    QueueWaitSummary, Report, RequestCounts, ZoneSummary,
 };
 pub use model::{
     Batching, ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelSpec, ScaleInPick, SimConfig,

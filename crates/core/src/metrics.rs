@@ -125,6 +125,30 @@ pub struct CacheCounts {
     pub expired: u64,
 }
 
+/// The models against the fleet's model memory: the first sizing fact
+/// (do they fit?). Fixed by the scenario, before anything runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ModelsSummary {
+    /// Models in the population (generated, listed, or declared by the
+    /// trace).
+    pub count: u64,
+    /// Σ of the models' footprints in the memory tier (RAM, or GPU memory
+    /// on GPU types), bytes.
+    pub footprint_bytes: u64,
+    /// Σ of what the memory tier holds for each loaded model besides its
+    /// footprint: the container's per-model worker (`model_overhead`) on
+    /// CPU types; 0 on GPU types, where that overhead is host RAM.
+    pub overhead_bytes: u64,
+    /// Which memory the models load into: `"ram"` (CPU types) or `"gpu"`.
+    pub tier: String,
+    /// One instance's memory tier, bytes: RAM × watermark − reserved on CPU
+    /// types; on GPU types the usable GPU memory less the CUDA context.
+    pub tier_bytes_per_instance: u64,
+    /// Instances at the start of the run (what the tier is multiplied by;
+    /// an autoscaler may change it later).
+    pub instances_at_start: u32,
+}
+
 /// Fleet figures.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FleetSummary {
@@ -227,6 +251,8 @@ pub struct Report {
     pub instance_hours: f64,
     /// Fleet figures.
     pub fleet: FleetSummary,
+    /// The models' footprint against the fleet's model memory.
+    pub models: ModelsSummary,
     /// Per-zone breakdown.
     pub zones: Vec<ZoneSummary>,
     /// Faults injected (seconds from the start).

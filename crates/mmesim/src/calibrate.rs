@@ -1339,6 +1339,16 @@ pub fn calibrate(
     })
 }
 
+/// A signed error that rounds to zero is written `+0.0 %`, never `-0.0 %`
+/// (a difference in the 13th digit, such as between the JSON and the CSV
+/// export of the same metrics, is no difference).
+fn plus_zero(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| matches!(c, '0' | '.' | ' ' | '%')) => format!("+{rest}"),
+        _ => s,
+    }
+}
+
 fn num(v: f64) -> String {
     let a = v.abs();
     if a < 1e-9 {
@@ -1396,8 +1406,8 @@ pub fn table(c: &Calibration) -> String {
     for m in &c.metrics {
         let e = match m.error {
             None => "—".to_string(),
-            Some(e) if m.absolute => format!("{e:+.3}"),
-            Some(e) => format!("{:+.1} %", e * 100.0),
+            Some(e) if m.absolute => plus_zero(format!("{e:+.3}")),
+            Some(e) => plus_zero(format!("{:+.1} %", e * 100.0)),
         };
         let v = |x: Option<f64>| x.map_or("—".to_string(), num);
         s.push_str(&format!(

@@ -813,8 +813,8 @@ impl<W: Write> ExportWriter<W> {
                     let statistic = st.to_string();
                     for p in points.iter().rev() {
                         let t = format_rfc3339(start + 60 * p.0 as i64);
-                        w.write_record([t.as_str(), metric, &dimension, &statistic, &p.1.to_string()])
-                            .map_err(csv_err)?;
+                        let v = crate::fmt::Clean(p.1).to_string();
+                        w.write_record([t.as_str(), metric, &dimension, &statistic, &v]).map_err(csv_err)?;
                     }
                 }
                 w.flush().map_err(io)?;

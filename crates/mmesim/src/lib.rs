@@ -64,6 +64,7 @@ pub mod catalog;
 pub mod chart;
 pub mod cloudwatch;
 mod error;
+pub mod fmt;
 mod metrics_csv;
 pub mod overrides;
 pub mod policies;

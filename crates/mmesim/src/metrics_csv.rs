@@ -8,8 +8,9 @@ use std::io::Write;
 /// The run's CloudWatch-style rows as CSV: header
 /// `minute,time_s,metric,dimension,value,sample_count`; the dimension is
 /// `endpoint`, `zone=NAME` or `instance=ID`. Rows come minute by minute,
-/// instances first, then zones, then the endpoint. Values are written with
-/// Rust's shortest round-trip formatting, so the same run gives the same
+/// instances first, then zones, then the endpoint. Values are rounded to
+/// 12 significant digits ([`clean`](crate::fmt::clean): no binary noise)
+/// and written in their shortest form, so the same run gives the same
 /// bytes. Written with the `csv` crate: a field is quoted only when it must
 /// be (a zone name with a comma, a quote or a line break). The same bytes
 /// as [`MetricsCsvWriter`] writes while the run goes.
@@ -73,7 +74,7 @@ impl<W: Write> MetricsCsvWriter<W> {
                 }
                 Dimension::Instance(i) => self.put(&format_args!("instance={i}"))?,
             }
-            self.put(&r.value)?;
+            self.put(&crate::fmt::Clean(r.value))?;
             self.put(&r.samples)?;
             self.w.write_record(None::<&[u8]>)?;
         }

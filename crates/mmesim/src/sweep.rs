@@ -149,11 +149,14 @@ impl Cell {
         }
     }
 
-    /// The text of a CSV field (before any quoting): a string as it is,
-    /// anything else as in JSON.
+    /// The text of a CSV field (before any quoting): a string as it is, a
+    /// number [`clean`](crate::fmt::clean)ed (12 significant digits, no
+    /// binary noise) and written as JSON writes it, anything else as in
+    /// JSON.
     fn text(&self) -> Cow<'_, str> {
         match self {
             Cell::Str(s) => Cow::Borrowed(s),
+            Cell::Float(f) => Cow::Owned(crate::fmt::csv_json_style(*f)),
             other => Cow::Owned(other.to_json().to_string()),
         }
     }

@@ -24,7 +24,7 @@ use super::{Simulation, Tier, TraceKind};
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::pipe::Pipe;
 use crate::route::{DiskState, MemState, ModelCopy};
-use crate::{Bytes, InstanceId, ModelCacheSetting};
+use crate::{Bytes, ClusterConfig, InstanceId, ModelCacheSetting};
 use mmesim_engine::{IdList, SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -167,17 +167,26 @@ impl Tiers {
     }
 }
 
+/// The memory tier of one instance of `c`'s type, bytes: the type's model
+/// memory, less the CUDA context on GPU types.
+pub(super) fn memory_tier_bytes(c: &ClusterConfig) -> u64 {
+    let ty = &c.instance_type;
+    match ty.gpu {
+        Some(_) => ty.model_memory().0.saturating_sub(c.gpu_context.0),
+        None => ty.model_memory().0,
+    }
+}
+
 impl Simulation {
     /// Empty tiers for a new instance (its id is the next index).
     pub(super) fn add_tiers(&mut self, id: u32) {
         let ty = &self.cfg.cluster.instance_type;
         let c = &self.cfg.cluster;
         let or_vcpus = |n: u32| if n == 0 { ty.vcpus } else { n };
-        let (mem_cap, host_cap) = match ty.gpu {
-            Some(_) => {
-                (ty.model_memory().0.saturating_sub(c.gpu_context.0), ty.memory.0.saturating_sub(ty.reserved_memory.0))
-            }
-            None => (ty.model_memory().0, u64::MAX),
+        let mem_cap = memory_tier_bytes(c);
+        let host_cap = match ty.gpu {
+            Some(_) => ty.memory.0.saturating_sub(ty.reserved_memory.0),
+            None => u64::MAX,
         };
         let t = InstanceTiers {
             mem_cap,

@@ -26,8 +26,9 @@ use super::event::Event;
 use super::state::Life;
 use super::{RunResult, Simulation, Truncation};
 use crate::cw::{Dimension, MetricRow, MinuteAcc};
-use crate::metrics::{FleetSummary, Report};
+use crate::metrics::{FleetSummary, ModelsSummary, Report};
 use crate::scale::{FleetStatus, MinuteMetrics};
+use crate::Bytes;
 use mmesim_engine::{SimDuration, SimTime};
 
 /// What a [`MinuteSink`] reports when it cannot take more (a file that
@@ -329,6 +330,23 @@ impl Simulation {
     /// Closes the last, partial minute, gives the sink the minutes of the
     /// run, and builds the report. A run stopped at its horizon with work
     /// in flight (`truncated`) ends there.
+    /// The models against the memory tier of the fleet at the start.
+    fn models_summary(&self) -> ModelsSummary {
+        let ty = &self.cfg.cluster.instance_type;
+        // What each loaded model costs in the tier beyond its footprint.
+        let per_model = ty.tier_footprint(Bytes::ZERO).0;
+        let count = self.models.len() as u64;
+        let tier = if ty.gpu.is_some() { "gpu" } else { "ram" };
+        ModelsSummary {
+            count,
+            footprint_bytes: self.models.iter().fold(0u64, |a, m| a.saturating_add(m.memory.saturating_sub(per_model))),
+            overhead_bytes: per_model.saturating_mul(count),
+            tier: tier.to_string(),
+            tier_bytes_per_instance: super::cache::memory_tier_bytes(&self.cfg.cluster),
+            instances_at_start: self.cfg.cluster.instances,
+        }
+    }
+
     pub(super) fn finish(
         mut self,
         truncated: Option<Truncation>,
@@ -349,6 +367,7 @@ impl Simulation {
         // those still held are left out.
         self.book.release(end.as_secs_f64().ceil() as u64, sink)?;
         sink.end()?;
+        let models = self.models_summary();
         let mut life_ns: u128 = 0;
         let mut busy: u128 = 0;
         let mut cap: u128 = 0;
@@ -394,6 +413,7 @@ impl Simulation {
                 replacements: m.replacements,
                 retries: m.retries,
             },
+            models,
             zones: {
                 let mut z = f.zones.clone();
                 for zs in &mut z {

@@ -11,8 +11,8 @@ use mmesim::sweep::{merge, parse_jsonl, to_csv, to_jsonl};
 fuzz_target!(|data: &[u8]| {
     let mut parts = Vec::new();
     for (i, shard) in data.split(|&b| b == 0).enumerate() {
-        // The CLI reads shards with `read_to_string`: not UTF-8 is an
-        // I/O error.
+        // The CLI refuses a shard that is not text (a NUL byte, bad
+        // UTF-8) before parsing (`parse_jsonl_bytes`): only text gets here.
         let Ok(text) = std::str::from_utf8(shard) else { return };
         let origin = format!("shard-{}.jsonl", i + 1);
         let rows = parse_jsonl(text, &origin);

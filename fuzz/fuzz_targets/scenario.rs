@@ -11,8 +11,8 @@ use libfuzzer_sys::fuzz_target;
 use mmesim::workload::ArrivalProcess;
 
 fuzz_target!(|data: &[u8]| {
-    // `Scenario::from_file` reads the file with `read_to_string`: bytes
-    // that are not UTF-8 are an I/O error before any parsing.
+    // `Scenario::from_file` refuses a file that is not text (a NUL byte,
+    // bad UTF-8) with one line before any parsing: only text gets here.
     let Ok(text) = std::str::from_utf8(data) else { return };
     let s = mmesim::Scenario::from_toml_str(text, "fuzz.toml");
     mmesim_fuzz::debug("scenario", &s);

@@ -110,11 +110,28 @@ pub(super) enum Next {
 pub(super) struct Agenda {
     q: EventQueue<Event>,
     timeouts: VecDeque<Timer>,
+    /// The `(time, sequence)` key of the one pending open-loop arrival: the
+    /// source yields arrivals one at a time, so at most one is ever
+    /// scheduled, and it is kept beside the heap (issue 15) instead of
+    /// going through it. Its key is taken from the same sequence counter,
+    /// so the order of events is exactly what it would be in the heap.
+    arrival: Option<(SimTime, u64)>,
 }
 
 impl Agenda {
     pub(super) fn new() -> Self {
-        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new() }
+        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new(), arrival: None }
+    }
+
+    /// Schedules the next open-loop arrival at `at`; panics with `BUG:` if
+    /// one is already pending (the source yields them one at a time).
+    #[inline]
+    pub(super) fn push_arrival(&mut self, at: SimTime) {
+        if self.arrival.is_some() {
+            panic!("BUG: a second arrival scheduled while one is pending");
+        }
+        let seq = self.q.take_seq();
+        self.arrival = Some((at, seq));
     }
 
     /// Schedules `ev` at `at`.
@@ -137,7 +154,16 @@ impl Agenda {
     /// both are empty.
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Next> {
-        let timer_first = match (self.timeouts.front(), self.q.peek_key()) {
+        let heap = self.q.peek_key();
+        if let Some(a) = self.arrival {
+            let before_heap = heap.is_none_or(|key| a < key);
+            let before_timer = self.timeouts.front().is_none_or(|tm| a < (tm.at, tm.seq));
+            if before_heap && before_timer {
+                self.arrival = None;
+                return Some(Next::Event(a.0, Event::Arrival));
+            }
+        }
+        let timer_first = match (self.timeouts.front(), heap) {
             (None, None) => return None,
             (Some(_), None) => true,
             (None, Some(_)) => false,
@@ -180,6 +206,31 @@ mod tests {
         a.push(at(7), Event::Fault { idx: 3 }); // pushed after the 7 s timeout
         assert_eq!(pops(&mut a), ["fault 2@3", "fault 0@5", "timeout r1@5", "fault 1@5", "timeout r2@7", "fault 3@7"]);
         assert!(a.pop().is_none());
+    }
+
+    #[test]
+    fn the_pending_arrival_merges_by_time_then_insertion_order() {
+        let mut a = Agenda::new();
+        a.push(at(5), Event::Fault { idx: 0 });
+        a.push_arrival(at(5)); // same time, scheduled later: after fault 0
+        a.arm_timeout(at(5), 1, 0); // after the arrival
+        a.push(at(5), Event::Fault { idx: 1 }); // last of the 5 s ones
+        a.push(at(2), Event::Fault { idx: 2 });
+        assert_eq!(pops(&mut a), ["fault 2@2", "fault 0@5", "Arrival", "timeout r1@5", "fault 1@5"]);
+        // Once popped, the next arrival may be scheduled, even earlier
+        // than events already in the heap.
+        a.push(at(9), Event::Fault { idx: 3 });
+        a.push_arrival(at(8));
+        assert_eq!(pops(&mut a), ["Arrival", "fault 3@9"]);
+        assert!(a.pop().is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "BUG: a second arrival scheduled while one is pending")]
+    fn two_pending_arrivals_are_a_bug() {
+        let mut a = Agenda::new();
+        a.push_arrival(at(1));
+        a.push_arrival(at(2));
     }
 
     #[test]

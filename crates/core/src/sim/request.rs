@@ -41,7 +41,7 @@ impl Simulation {
                     panic!("BUG: request source produced model {} of {}", a.model, self.models.len());
                 }
                 self.inflow.next = Some(a);
-                self.agenda.push(a.time, Event::Arrival);
+                self.agenda.push_arrival(a.time);
             }
             _ => self.inflow.done = true,
         }

@@ -59,3 +59,103 @@ fn the_readmes_wall_clock_claims_name_their_command() {
     }
     assert!(claims >= 2, "README's recommend and cache timings are expected ({claims} found)");
 }
+
+/// Runs `mmesim args` from the repository's root, as the docs' commands are.
+fn mmesim_at_root(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mmesim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("run mmesim")
+}
+
+/// The command of a ```sh block, its line continuations joined, split into
+/// words (the docs' recommend commands quote nothing).
+fn words(block: &str) -> Vec<String> {
+    block.replace("\\\n", " ").split_whitespace().map(str::to_string).collect()
+}
+
+/// Every `mmesim recommend` block of the guide that is followed by its
+/// output (a ```text block starting `targets`) prints exactly that output
+/// (`--plot` left out: the charts are not compared here).
+#[test]
+fn the_guides_recommend_tables_are_their_commands_output() {
+    let guide = root_file("docs/guide.md");
+    let mut checked = 0;
+    let mut rest = guide.as_str();
+    while let Some(i) = rest.find("```sh\nmmesim recommend ") {
+        let block = &rest[i + "```sh\n".len()..];
+        let end = block.find("```").expect("closed sh block");
+        let (cmd, after) = (&block[..end], &block[end + 3..]);
+        rest = after;
+        let Some(out) = after.strip_prefix("\n\n```text\ntargets") else { continue };
+        let quoted = format!("targets{}", &out[..out.find("```").expect("closed text block")]);
+        let mut args: Vec<String> = Vec::new();
+        let mut it = words(cmd).into_iter().skip(1);
+        while let Some(w) = it.next() {
+            if w == "--plot" {
+                it.next();
+            } else {
+                args.push(w);
+            }
+        }
+        if !args.iter().any(|a| a == "-q") {
+            args.push("-q".into());
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = mmesim_at_root(&argv);
+        assert!(run.status.success(), "{argv:?}: {}", String::from_utf8_lossy(&run.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout).trim_end(),
+            quoted.trim_end(),
+            "docs/guide.md: the output quoted after `mmesim {}` is stale",
+            argv.join(" ")
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "the guide's recommend walk-through quotes at least 4 answers ({checked} found)");
+}
+
+/// The README's sizing paragraph names the answer and the runners-up of
+/// its command: each "N × TYPE at $COST" must be a ranked row, in rank order.
+#[test]
+fn the_readmes_recommendation_is_its_commands_answer() {
+    let readme = root_file("README.md");
+    let start = readme.find("```sh\nmmesim recommend ").expect("README's sizing command") + "```sh\n".len();
+    let cmd = &readme[start..start + readme[start..].find("```").expect("closed block")];
+    let mut args: Vec<String> = words(cmd).into_iter().skip(1).collect();
+    if let Some(p) = args.iter().position(|a| a == "--plot") {
+        args.drain(p..p + 2);
+    }
+    args.extend(["--json".to_string(), "-q".to_string()]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = mmesim_at_root(&argv);
+    assert!(run.status.success(), "{argv:?}: {}", String::from_utf8_lossy(&run.stderr));
+    let rec: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let prose = readme[start..].split("\n\n").nth(1).expect("the paragraph after the command").replace('\n', " ");
+    let mut at = 0;
+    let mut named = 0;
+    for row in rec["ranked"].as_array().expect("ranked") {
+        let cost = row["cost_per_hour"].as_f64().expect("cost");
+        let claim = format!(
+            "{} × {} at ${:.3}",
+            row["instances"].as_u64().expect("instances"),
+            row["instance_type"].as_str().expect("type"),
+            cost
+        );
+        match prose[at..].find(&claim) {
+            Some(i) => {
+                at += i + claim.len();
+                named += 1;
+            }
+            None => break,
+        }
+    }
+    let claims = prose.matches(" at $").count();
+    assert!(
+        claims >= 3 && named == claims,
+        "README's sizing paragraph names {claims} configurations; only the first {named} are the command's \
+         ranked answers in order: {}",
+        rec["ranked"]
+    );
+}

@@ -146,22 +146,6 @@ fn num(x: f64, decimals: usize) -> String {
     }
 }
 
-/// `x` rounded to a whole number, with thousands separators (`15,109`).
-fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0.0 {
-        out.insert(0, '-');
-    }
-    out
-}
-
 /// The cells of a row, in the columns of [`table`].
 fn cells(r: &TypeRow) -> Vec<String> {
     let name = if r.from_scenario { format!("{} *", r.name) } else { r.name.clone() };
@@ -169,18 +153,18 @@ fn cells(r: &TypeRow) -> Vec<String> {
     let reserved = num(r.reserved_memory_gib, 2);
     let reserved = if gpu_type { format!("{reserved} (unused)") } else { reserved };
     let model_memory = if gpu_type {
-        format!("{} MiB (GPU)", thousands(r.model_memory_mib))
+        format!("{} MiB (GPU)", crate::fmt::thousands(r.model_memory_mib))
     } else {
         format!("{} GiB", num(r.model_memory_mib / 1024.0, 1))
     };
     let gpu = match &r.gpu {
-        Some(g) => format!("{} × {}, {} MiB", g.count, g.model.unwrap_or("GPU"), thousands(g.memory_mib)),
+        Some(g) => format!("{} × {}, {} MiB", g.count, g.model.unwrap_or("GPU"), crate::fmt::thousands(g.memory_mib)),
         None => "—".into(),
     };
     let s = &r.storage;
     let storage = match s.kind {
         "ebs" => format!("EBS gp2 {} GiB", num(s.size_gib, 1)),
-        _ => format!("NVMe {} GB ({} GiB)", thousands(s.size_gb), num(s.size_gib, 1)),
+        _ => format!("NVMe {} GB ({} GiB)", crate::fmt::thousands(s.size_gb), num(s.size_gib, 1)),
     };
     let burst = if r.network_burst_gbps == r.network_gbps { "—".into() } else { num(r.network_burst_gbps, 2) };
     vec![

@@ -57,9 +57,41 @@ impl std::fmt::Display for Clean {
     }
 }
 
+/// `x` rounded to a whole number, with a comma every three digits, as the
+/// tables and the docs' prose write counts and sizes (`15,109`, `-3,689`).
+///
+/// ```
+/// assert_eq!(mmesim::fmt::thousands(3689.0), "3,689");
+/// assert_eq!(mmesim::fmt::thousands(15108.6), "15,109");
+/// assert_eq!(mmesim::fmt::thousands(-1234567.0), "-1,234,567");
+/// ```
+pub fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if x < 0.0 && digits != "0" {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_separates_by_three() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1234567.0), "1,234,567");
+        assert_eq!(thousands(-0.2), "0");
+    }
 
     #[test]
     fn noisy_sums_come_out_as_the_decimal_they_stand_for() {

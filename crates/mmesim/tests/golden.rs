@@ -42,19 +42,6 @@ fn check_block(file: &str, lang: &str, first_line: &str, actual: &str) {
     );
 }
 
-/// `n` with a comma every three digits, as the docs write counts.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Checks (or, with UPDATE_GOLDEN, rewrites) the figure quoted in prose
 /// between `before` and `after` in `file` (line breaks in the prose count
 /// as spaces).
@@ -78,14 +65,6 @@ fn check_prose(file: &str, before: &str, after: &str, actual: &str) {
 }
 
 #[test]
-fn thousands_separates_by_three() {
-    assert_eq!(thousands(0), "0");
-    assert_eq!(thousands(999), "999");
-    assert_eq!(thousands(3689), "3,689");
-    assert_eq!(thousands(1234567), "1,234,567");
-}
-
-#[test]
 fn quickstart_outputs_quoted_in_the_docs_are_current() {
     let s = mmesim::Scenario::from_file(root().join("examples/scenarios/quickstart.toml"))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -95,7 +74,12 @@ fn quickstart_outputs_quoted_in_the_docs_are_current() {
     let csv: String = all_rows.lines().take(20).map(|l| format!("{l}\n")).collect();
     // §5.4 counts the quickstart's rows in prose: "… gives 3,689 rows and the header".
     let rows = all_rows.lines().count() - 1;
-    check_prose("docs/guide.md", "minutes including the drain) gives ", " rows and", &thousands(rows as u64));
+    check_prose(
+        "docs/guide.md",
+        "minutes including the drain) gives ",
+        " rows and",
+        &mmesim::fmt::thousands(rows as f64),
+    );
     check_block("docs/guide.md", "text", "minute,time_s,metric,dimension,value,sample_count", &csv);
     let report = out.report;
     let summary = mmesim::summary_table(&report);

@@ -13,27 +13,15 @@ fn arrived(duration_s: u32, arrival: &str) -> u64 {
     s.run().unwrap_or_else(|e| panic!("{e}")).report.requests.arrived
 }
 
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[test]
 fn guide_arrival_examples_give_the_counts_quoted() {
     let guide = std::fs::read_to_string(GUIDE).unwrap_or_else(|e| panic!("{GUIDE}: {e}"));
     let flat = guide.split_whitespace().collect::<Vec<_>>().join(" ");
     let diurnal =
         arrived(7200, r#"{ process = "diurnal", mean_rate_per_s = 20, peak_to_trough = 3, period_s = 7200 }"#);
-    let quote = format!("and {} in all with seed 42", thousands(diurnal));
+    let quote = format!("and {} in all with seed 42", mmesim::fmt::thousands(diurnal as f64));
     assert!(flat.contains(&quote), "{GUIDE} §3.7 should say {quote:?}");
     let table = arrived(600, r#"{ process = "table", points = [[0, 10], [300, 100], [600, 10]] }"#);
-    let quote = format!("over 600 s gives {} (the integral is 33,000)", thousands(table));
+    let quote = format!("over 600 s gives {} (the integral is 33,000)", mmesim::fmt::thousands(table as f64));
     assert!(flat.contains(&quote), "{GUIDE} §3.7 should say {quote:?}");
 }

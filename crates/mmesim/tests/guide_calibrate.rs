@@ -282,20 +282,6 @@ fn the_csv_export_calibrates_to_the_same_twin() {
     );
 }
 
-/// `x` rounded to a whole number, with a comma every three digits, as the
-/// guide's prose writes counts (`5,920`).
-fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[test]
 fn guide_whatif_sweep_is_current() {
     // `mmesim sweep examples/calibrate/whatif.toml -q | cut -d, -f3,4,9,10,14,19,24` (§14.5).
@@ -326,14 +312,14 @@ fn guide_whatif_sweep_is_current() {
             "hit ratio {:.3}, p99 {:.1} s, {} unloads",
             num(cell(today, 3)),
             num(cell(today, 4)) / 1000.0,
-            thousands(num(cell(today, 5)))
+            mmesim::fmt::thousands(num(cell(today, 5)))
         ),
         "today's endpoint",
     );
     quotes(&section, &format!("hit ratio {:.4} ({} unloads in the run", num(cell(r5, 3)), cell(r5, 5)), "2 × r5");
     quotes(&section, &format!("p99 {:.0} ms, for ${:.3}", num(cell(r5, 4)), num(cell(r5, 6))), "2 × r5");
     quotes(&section, &format!("(hit ratio {:.3}, p99 {:.0} s)", num(cell(m5, 3)), num(cell(m5, 4)) / 1000.0), "2 × m5");
-    quotes(&section, &format!("({} ms against 3,423", thousands(num(cell(today, 4)))), "today's p99");
+    quotes(&section, &format!("({} ms against 3,423", mmesim::fmt::thousands(num(cell(today, 4)))), "today's p99");
 }
 
 #[test]

@@ -61,6 +61,16 @@ pub trait Evictor: Send {
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32>;
     /// Number of objects the evictor is tracking (for invariant checks).
     fn len(&self) -> usize;
+    /// Whether the evictor still keeps something about `id` although it is
+    /// not cached: a ghost entry (ARC's B1/B2, S3-FIFO's ghost queue) that
+    /// changes how `id` is treated if it comes back. The core names each
+    /// instance's models by small per-instance ids that it reuses once a
+    /// model has left both tiers (issue 15); it does not reuse an id the
+    /// evictor still remembers, so a ghost never passes to another model.
+    /// Default: nothing is kept after [`on_remove`](Evictor::on_remove).
+    fn remembers(&self, _id: u32) -> bool {
+        false
+    }
     /// Whether the evictor tracks no object.
     fn is_empty(&self) -> bool {
         self.len() == 0

@@ -35,9 +35,12 @@
 //! ## Key design choices
 //!
 //! * **Dense integer ids** ([`ModelId`], [`InstanceId`]) index flat vectors;
-//!   each instance keeps a per-model *residency* (memory state, disk state,
-//!   pins, wait list). Requests live in a slab that is reused, and wait
-//!   lists are intrusive, so the hot path allocates nothing per request.
+//!   each instance keeps a *residency* (memory state, disk state, pins,
+//!   wait list) only for the models it holds, in small per-instance
+//!   *slots* found by one hash probe when a request is routed, so a
+//!   million-model endpoint costs each instance only what it holds.
+//!   Requests live in a slab that is reused, and wait lists are
+//!   intrusive, so the hot path allocates nothing per request.
 //! * **The simulation is split into rooms** (`sim/`: requests, tiers,
 //!   fleet, minutes), each owning its data; only the tier room writes a
 //!   model's memory and disk state, and field privacy enforces it.

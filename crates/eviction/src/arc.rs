@@ -243,6 +243,10 @@ impl Evictor for ArcCache {
     fn len(&self) -> usize {
         self.lists.len(T1) + self.lists.len(T2)
     }
+
+    fn remembers(&self, id: u32) -> bool {
+        matches!(self.list_of(id), B1 | B2)
+    }
 }
 
 #[cfg(test)]
@@ -380,7 +384,15 @@ mod tests {
             assert!(b(T1) + b(T2) + b(B1) + b(B2) <= 20);
             assert_eq!(b(T1) + b(T2), u128::from(c.used()));
             assert!(a.p <= 10);
+            // Exactly the ghosts are remembered.
+            for y in 0..40 {
+                assert_eq!(a.remembers(y), matches!(a.list_of(y), B1 | B2), "id {y}");
+            }
         }
+        let a = c.evictor();
+        assert!(!a.b1_order().is_empty() || !a.b2_order().is_empty(), "the trace leaves ghosts");
+        assert!(a.b1_order().iter().chain(&a.b2_order()).all(|&g| a.remembers(g)));
+        assert!(a.t1_order().iter().chain(&a.t2_order()).all(|&g| !a.remembers(g)));
     }
 
     /// A capacity near 2^64 with objects of 2^63 bytes: the lists' byte

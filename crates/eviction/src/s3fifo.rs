@@ -290,6 +290,10 @@ impl Evictor for S3Fifo {
     fn len(&self) -> usize {
         self.lists.len(SMALL) + self.lists.len(MAIN)
     }
+
+    fn remembers(&self, id: u32) -> bool {
+        self.queue_of(id) == Queue::Ghost
+    }
 }
 
 #[cfg(test)]
@@ -365,8 +369,12 @@ mod tests {
         assert_eq!((s.small_order(), s.main_order()), (vec![3], vec![2, 1]));
         s.on_remove(3);
         assert_eq!(s.ghost_order(), vec![3]);
+        // The ghost is remembered (the core must not hand its id to
+        // another model); cached and unknown ids are not.
+        assert!(s.remembers(3) && !s.remembers(1) && !s.remembers(9));
         s.on_insert(3, meta(), ctx());
         assert_eq!((s.small_order(), s.main_order(), s.ghost_order()), (vec![], vec![3, 2, 1], vec![]));
+        assert!(!s.remembers(3));
     }
 
     /// In a cache: objects requested three times survive a long scan of

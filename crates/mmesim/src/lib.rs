@@ -80,7 +80,9 @@ pub use error::{Error, ErrorKind};
 pub use metrics_csv::{metrics_csv, MetricsCsvWriter};
 pub use overrides::Override;
 pub use recommend::{recommend, Recommendation, SearchOptions, Targets};
-pub use scenario::{eviction_bytes_per_model, Warning, CORE_BYTES_PER_SLOT, MAX_MODEL_STATE_BYTES, MIN_DURATION_S};
+pub use scenario::{
+    eviction_bytes_per_model, models_held_at_once, Warning, CORE_BYTES_PER_SLOT, MAX_MODEL_STATE_BYTES, MIN_DURATION_S,
+};
 pub use scenario::{
     BatchingSpec, ClientPreset, ClientSpec, ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario,
     StorageSpec, WorkloadSpec, Zones, MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,

@@ -575,24 +575,29 @@ pub const MAX_SECONDS: f64 = 1e9;
 pub const MIN_DURATION_S: f64 = 1e-3;
 /// Most instances a scenario may start with.
 pub const MAX_INSTANCES: u32 = 100_000;
-/// Instances × models: each instance keeps a dense state per model (see
-/// [`MAX_MODEL_STATE_BYTES`], which binds first with the heavier eviction
-/// policies). 2^24 slots at the lightest policies' 176 bytes each is
-/// 2.9 GB.
+/// Instances × the models one instance can hold at once
+/// ([`models_held_at_once`]): an instance keeps state only for the models
+/// it has to do with (issue 15), so this binds only for fleets of huge
+/// disks full of tiny models (see also [`MAX_MODEL_STATE_BYTES`], which
+/// binds first with the heavier eviction policies). 2^24 slots at the
+/// lightest policies' 176 bytes each is 2.9 GB.
 pub const MAX_INSTANCE_MODEL_SLOTS: u64 = 1 << 24;
 /// The most memory the per-(instance, model) state of a run may take at
 /// worst, bytes (4 GiB): instances (the most in service at once: the
-/// initial ones or the autoscaler's maximum) × models × (the core's
+/// initial ones or the autoscaler's maximum) × the models one instance can
+/// hold at once ([`models_held_at_once`]) × (the core's
 /// [`CORE_BYTES_PER_SLOT`] + what each tier's evictor keeps per model,
 /// [`eviction_bytes_per_model`]). Checked before the run; the state grows
 /// as models are loaded, so without the check a run could abort on
 /// allocation hours in.
 pub const MAX_MODEL_STATE_BYTES: u64 = 4 << 30;
-/// The core's state per (instance, model), bytes, at worst: the model's
-/// residency on the instance (32), its links in the recency list, its
-/// entry in the routing view's copies, with vector growth (measured at
-/// 116 by `tests/state_bytes.rs`).
-pub const CORE_BYTES_PER_SLOT: u64 = 128;
+/// The core's state per (instance, model) the instance holds, bytes, at
+/// worst: the model's residency in its slot (40), the slot's entry in the
+/// instance's hash index, its links in the recency list, its entry in the
+/// routing view's copies, with vector and table growth (with `lru` on
+/// both tiers, evictors included, measured at 209 bytes per slot by
+/// `tests/state_bytes.rs`; 116 + 48 before issue 15's sparse slots).
+pub const CORE_BYTES_PER_SLOT: u64 = 192;
 
 // The endpoint's capacities summed over the instances fit in u64 bytes.
 const _: () = assert!(MAX_INSTANCES as u128 * mmesim_core::MAX_INSTANCE_BYTES as u128 <= u64::MAX as u128);
@@ -613,6 +618,27 @@ pub fn eviction_bytes_per_model(policy: &EvictionPolicy) -> u64 {
         // A policy added later: a generous guess until it is measured.
         _ => 256,
     }
+}
+
+/// About the most models one instance of type `ty` has to do with at once,
+/// which bounds its per-model state (issue 15): the artifacts its disk
+/// holds (every model in memory is on disk too), as many again remembered
+/// by the disk tier's evictor and as many as the memory tier holds
+/// remembered by the memory tier's (ghosts are bounded by their tier's
+/// capacity), and one per request its queue can hold; at most all the
+/// models. Tiers are counted full of models of the population's mean
+/// sizes, so this is an estimate, like the evictors' bytes: a disk holding
+/// only the smallest models, or a long backlog of downloads whose waiters
+/// all timed out (their models stay queued), can pass it.
+pub fn models_held_at_once(models: &[mmesim_core::ModelSpec], ty: &mmesim_core::InstanceType, queue_limit: u32) -> u64 {
+    let n = models.len() as u64;
+    let fit = |cap: u64, total: u128| match total {
+        0 => n,
+        t => (cap as u128 * n as u128 / t).min(n as u128) as u64,
+    };
+    let on_disk = fit(ty.storage.size.0, models.iter().map(|m| m.artifact.0 as u128).sum());
+    let in_memory = fit(ty.model_memory().0, models.iter().map(|m| m.memory.0 as u128).sum());
+    on_disk.saturating_mul(2).saturating_add(in_memory).saturating_add(queue_limit as u64).min(n)
 }
 
 /// A setting that is legal but surely a mistake, reported on stderr by
@@ -970,12 +996,9 @@ impl Scenario {
         }
         let n_models =
             if self.models.list.is_empty() { self.models.count as u64 } else { self.models.list.len() as u64 };
-        // A trace brings its own models (checked when it is read), unless it
-        // names listed ones.
-        let listed_or_generated = self.workload.trace.is_none() || !self.models.list.is_empty();
-        if n_models <= mmesim_workload::MAX_MODELS as u64 && listed_or_generated {
-            self.check_model_state(origin, n_models)?;
-        }
+        // The per-instance model state is checked when the models' sizes
+        // are known (`sim_config_with`): an instance holds only the models
+        // its disk has room for.
         // The core numbers zones with a u16; check before naming them all.
         let n_zones = match &c.zones {
             Zones::Count(n) => *n as usize,
@@ -1136,7 +1159,8 @@ impl Scenario {
     }
 
     /// Refuses an endpoint whose per-(instance, model) state could pass
-    /// [`MAX_INSTANCE_MODEL_SLOTS`] or [`MAX_MODEL_STATE_BYTES`].
+    /// [`MAX_INSTANCE_MODEL_SLOTS`] or [`MAX_MODEL_STATE_BYTES`], when
+    /// each instance holds at most `n_models` at once.
     fn check_model_state(&self, origin: &str, n_models: u64) -> Result<(), Error> {
         let instances = self.peak_instances();
         let who = if instances > self.cluster.instances as u64 {
@@ -1150,8 +1174,8 @@ impl Scenario {
                 origin,
                 "cluster.instances",
                 format!(
-                    "{who} × {n_models} models is {slots} per-instance model states, more than the \
-                     {MAX_INSTANCE_MODEL_SLOTS} supported"
+                    "{who} × {n_models} models each can hold at once is {slots} per-instance model \
+                     states, more than the {MAX_INSTANCE_MODEL_SLOTS} supported"
                 ),
             ));
         }
@@ -1161,7 +1185,7 @@ impl Scenario {
                 origin,
                 "cluster.instances",
                 format!(
-                    "{who} × {n_models} models with eviction `{}` / `{}` may need {:.1} GiB of per-instance \
+                    "{who} × {n_models} models each can hold at once, with eviction `{}` / `{}`, may need {:.1} GiB of per-instance \
                      model state, more than the {} GiB supported (fewer instances or models, or lighter \
                      eviction policies)",
                     self.eviction.memory.name(),
@@ -1293,7 +1317,6 @@ impl Scenario {
     fn sim_config_with(&self, opts: RunOptions, models: Vec<mmesim_core::ModelSpec>) -> Result<SimConfig, Error> {
         let origin = self.origin();
         self.validate(origin)?;
-        self.check_model_state(origin, models.len() as u64)?;
         let cat = self.catalog(origin)?;
         let ty = cat.get(&self.cluster.instance_type).cloned().ok_or_else(|| {
             Error::invalid(
@@ -1302,6 +1325,7 @@ impl Scenario {
                 format!("unknown instance type `{}`", self.cluster.instance_type),
             )
         })?;
+        self.check_model_state(origin, models_held_at_once(&models, &ty, self.cluster.queue_limit))?;
         let c = &self.cluster;
         Ok(SimConfig {
             cluster: ClusterConfig {

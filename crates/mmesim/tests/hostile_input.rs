@@ -73,29 +73,54 @@ fn a_capacity_whose_endpoint_sum_overflows_is_refused() {
 
 /// Finding 8: instances × models near the old cap (2^28) aborted on
 /// allocation; the state is estimated per eviction policy and refused
-/// past 4 GiB, before the run.
+/// past 4 GiB, before the run. Since issue 15 an instance keeps state only
+/// for the models it holds, so the estimate counts the models one
+/// instance can hold at once (`models_held_at_once`: its disk full of the
+/// smallest model, ghosts, its queue), not the whole population.
 #[test]
 fn per_instance_model_state_is_bounded_before_the_run() {
-    // Past the slot cap (2^24).
-    let (msg, field) = refused("[cluster]\ninstances = 1000\n[models]\ncount = 20000\n");
+    use mmesim::RunOptions;
+    let refused_at_run = |text: &str| {
+        let s = Scenario::from_toml_str(text, "h.toml").unwrap_or_else(|e| panic!("{e}"));
+        let e = s.sim_config(RunOptions::default()).expect_err(text);
+        let field = match e.kind() {
+            ErrorKind::Invalid { field, .. } => field.clone(),
+            k => panic!("{k:?}"),
+        };
+        (e.to_string(), field)
+    };
+    // What the old dense state refused (1,000 × 20,000 = 2 × 10^7 slots)
+    // now runs: a default model is hundreds of MiB, so an instance holds a
+    // few hundred at once.
+    let s = Scenario::from_toml_str("[cluster]\ninstances = 1000\n[models]\ncount = 20000\n", "h.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.sim_config(RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    // 1 MiB models on ml.m5.xlarge's 100 GiB volume and 14 GiB of model
+    // memory: 2 × 102,400 + 14,336 + the queue's 1,000 = 220,136 each (of
+    // 300,000), past the slot cap (2^24) on 2,000 instances.
+    let tiny = "[models]\ncount = 300000\nmemory_mib = { dist = \"constant\", value = 1.0 }\n";
+    let (msg, field) = refused_at_run(&format!("[cluster]\ninstances = 2000\n{tiny}"));
     assert_eq!(field.as_deref(), Some("cluster.instances"));
-    assert!(msg.contains("1000 instances × 20000 models is 20000000 per-instance model states"), "{msg}");
+    assert!(msg.starts_with("h.toml: "), "{msg}");
+    assert!(msg.contains("2000 instances × 220136 models each can hold at once is 440272000"), "{msg}");
     // 2,000 × 1,000 is within the slot cap with lru, but lruk keeps 64
-    // access times per model: 2 × 10^6 × 2,432 bytes ≈ 4.5 GiB.
+    // access times per model: 2 × 10^6 × 2,496 bytes ≈ 4.6 GiB.
     let endpoint = "[cluster]\ninstances = 2000\n[models]\ncount = 1000\n";
-    Scenario::from_toml_str(endpoint, "h.toml").expect("lru fits");
-    let (msg, field) = refused(&format!(
+    Scenario::from_toml_str(endpoint, "h.toml")
+        .and_then(|s| s.sim_config(RunOptions::default()))
+        .unwrap_or_else(|e| panic!("lru fits: {e}"));
+    let (msg, field) = refused_at_run(&format!(
         "{endpoint}[eviction]\nmemory = {{ policy = \"lruk\", k = 64 }}\ndisk = {{ policy = \"lruk\", k = 64 }}\n"
     ));
     assert_eq!(field.as_deref(), Some("cluster.instances"));
-    assert!(msg.contains("with eviction `lruk` / `lruk` may need 4.5 GiB"), "{msg}");
+    assert!(msg.contains("with eviction `lruk` / `lruk`, may need 4.6 GiB"), "{msg}");
     assert!(msg.contains("more than the 4 GiB supported"), "{msg}");
     // The autoscaler's maximum counts, not just the initial fleet.
-    let (msg, _) = refused(
-        "[cluster]\ninstances = 1\n[models]\ncount = 200000\n\
-         [autoscaling]\npolicy = \"target-tracking\"\nmin_instances = 1\nmax_instances = 100\n",
-    );
-    assert!(msg.contains("100 instances (the autoscaling maximum) × 200000 models"), "{msg}");
+    let (msg, _) = refused_at_run(&format!(
+        "[cluster]\ninstances = 1\n{tiny}\
+         [autoscaling]\npolicy = \"target-tracking\"\nmin_instances = 1\nmax_instances = 300\n"
+    ));
+    assert!(msg.contains("300 instances (the autoscaling maximum) × 220136 models"), "{msg}");
 }
 
 /// Finding 8: reshuffling 100,000 models every nanosecond redrew a whole

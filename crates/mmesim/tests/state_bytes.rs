@@ -147,3 +147,44 @@ fn core_estimate_bounds_a_run_that_loads_every_model_everywhere() {
     // And the estimate is not wildly pessimistic.
     assert!(per_slot >= estimate as f64 / 2.0, "{per_slot:.1} bytes per (instance, model), estimated {estimate}");
 }
+
+/// Peak heap bytes of a run of 200,000 requests cycling over `models`
+/// 1 MiB models on 16 instances whose disks hold about 100 of them.
+fn run_cycling_over(models: u32) -> (usize, u64) {
+    let text = format!(
+        "duration_s = 100000.0\n\
+         [cluster]\ninstance_type = \"small\"\ninstances = 16\nqueue_limit = 100000\nrequest_timeout_s = 1e6\n\
+         [[instance_types]]\nname = \"small\"\nvcpus = 4\nmemory_gib = 2.05\n\
+         storage = {{ kind = \"nvme\", size_gib = 0.1, read_mb_per_s = 1e6 }}\n\
+         download_mb_per_s = 1e6\nprice_per_hour = 1.0\n\
+         [models]\ncount = {models}\nmemory_mib = {{ dist = \"constant\", value = 1.0 }}\nservice_ms = 1.0\n\
+         load_overhead_ms = 0.0\n\
+         [routing]\npolicy = \"round-robin\"\n"
+    );
+    let s = Scenario::from_toml_str(&text, "sparse.toml").unwrap_or_else(|e| panic!("{e}"));
+    let arrivals: Vec<Arrival> = (0..200_000u32)
+        .map(|i| Arrival { time: SimTime::from_millis(i as u64 + 1), model: ModelId(i % models), service: None })
+        .collect();
+    let source = Box::new(VecSource::new(arrivals));
+    let (bytes, out) = peak_during(|| {
+        let sim = s.simulation_with_source(RunOptions::default(), source).unwrap_or_else(|e| panic!("{e}"));
+        sim.run()
+    });
+    (bytes, out.report.cache.disk_evictions)
+}
+
+/// Issue 15: an instance keeps state only for the models it holds, so a
+/// hundred times the models costs only their own records (the model
+/// table, the routing view's list heads, the popularity), not instances ×
+/// models. Dense per-(instance, model) state cost 16 × (116 + 48) = 2,624
+/// bytes per model here.
+#[test]
+fn per_instance_state_follows_the_models_held_not_the_population() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (small, evicted_small) = run_cycling_over(1_000);
+    let (big, evicted_big) = run_cycling_over(100_000);
+    // Both endpoints churn their disks (the cycle is longer than a disk).
+    assert!(evicted_small > 100_000 && evicted_big > 100_000, "{evicted_small} {evicted_big}");
+    let per_model = (big as f64 - small as f64) / 99_000.0;
+    assert!(per_model < 300.0, "{per_model:.1} bytes per model");
+}

@@ -1,10 +1,13 @@
 //! The memory and disk tiers of every instance: the only writer of model
 //! state.
 //!
-//! Owns [`Tiers`]: per instance, each model's [`Residency`] (memory and
-//! disk state, pins, waiters, recency), the tiers' byte accounting, the
-//! download and load queues, the shared links, the two evictors and the
-//! recency list; and the routing view's list of copies per model. Every
+//! Owns [`Tiers`]: per instance, the [`Residency`] (memory and disk state,
+//! pins, waiters, recency) of each model it holds, in the model's slot
+//! (`slots.rs`: everything per instance is indexed by slot, and a slot is
+//! released — `retire` — once its model has left both tiers, no request
+//! waits for it and no evictor remembers it), the tiers' byte accounting,
+//! the download and load queues, the shared links, the two evictors and
+//! the recency list; and the routing view's list of copies per model. Every
 //! change of a model on an instance is a method here — `ensure_model`,
 //! `pump_downloads`, `pump_loads`, `start_unload`, the room makers, expiry —
 //! so the pinning and accounting rules live in one place.
@@ -19,7 +22,8 @@
 
 use super::cpu::Job;
 use super::event::{Event, Link};
-use super::state::{Life, ModelInfo, NIL};
+use super::slots::SlotTable;
+use super::state::{Life, NIL};
 use super::{Simulation, Tier, TraceKind};
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::pipe::Pipe;
@@ -28,9 +32,12 @@ use crate::{Bytes, ClusterConfig, InstanceId, ModelCacheSetting};
 use mmesim_engine::{IdList, SimDuration, SimTime};
 use std::collections::VecDeque;
 
-/// One model's state on one instance.
+/// One model's state on one instance, in the instance's slot for it
+/// (`slots.rs`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Residency {
+    /// The model (`NIL` in a free slot).
+    pub(super) model: u32,
     pub(super) mem: MemState,
     pub(super) disk: DiskState,
     /// Requests queued for a slot or being served for this model here.
@@ -45,18 +52,40 @@ pub(super) struct Residency {
     last_used: SimTime,
     /// Start of the download, load or unload under way (for their times).
     t0: SimTime,
+    /// Idle but remembered by an evictor: listed in `InstanceTiers::limbo`.
+    pub(super) in_limbo: bool,
 }
 
-const ABSENT: Residency = Residency {
-    mem: MemState::Absent,
-    disk: DiskState::Absent,
-    pins: 0,
-    head: NIL,
-    tail: NIL,
-    reload: false,
-    last_used: SimTime::ZERO,
-    t0: SimTime::ZERO,
-};
+impl Residency {
+    /// A free slot.
+    pub(super) const FREE: Residency = Residency::absent(NIL);
+
+    /// `model`, absent from both tiers, with no one waiting.
+    pub(super) const fn absent(model: u32) -> Residency {
+        Residency {
+            model,
+            mem: MemState::Absent,
+            disk: DiskState::Absent,
+            pins: 0,
+            head: NIL,
+            tail: NIL,
+            reload: false,
+            last_used: SimTime::ZERO,
+            t0: SimTime::ZERO,
+            in_limbo: false,
+        }
+    }
+
+    /// Nothing of the model is here, on its way or waited for: its slot
+    /// may go (unless an evictor remembers it).
+    pub(super) fn idle(&self) -> bool {
+        self.mem == MemState::Absent
+            && self.disk == DiskState::Absent
+            && self.pins == 0
+            && self.head == NIL
+            && !self.reload
+    }
+}
 
 /// One instance's memory and disk tiers.
 pub(super) struct InstanceTiers {
@@ -82,11 +111,26 @@ pub(super) struct InstanceTiers {
     /// Most bytes per second one download moves (its S3 connections).
     download_cap: f64,
     disk_io: Pipe,
-    models: Vec<Residency>,
+    /// The models this instance holds, by slot; the evictors, the recency
+    /// list, the queues, the links and CPU jobs name models by slot.
+    slots: SlotTable,
+    /// Idle slots an evictor still remembers (ghosts), released once it
+    /// forgets them (`retire`).
+    limbo: Vec<u32>,
+    /// Slots the last sweep of `limbo` kept: the next sweep comes when the
+    /// list has doubled, so sweeping costs O(1) per retired slot.
+    limbo_kept: usize,
     mem_ev: Box<dyn Evictor>,
     disk_ev: Box<dyn Evictor>,
     loaded: u32,
-    /// Loaded models, most recently used first (for
+    /// Loaded models no request holds (pins == 0): the memory evictor's
+    /// possible victims. When there is none, the room makers do not ask it
+    /// (its `victim` would scan every pinned model to say so).
+    idle_loaded: u32,
+    /// Artifacts on disk whose model is not in memory (nor on its way):
+    /// the disk evictor's possible victims, likewise.
+    idle_artifacts: u32,
+    /// Loaded models' slots, most recently used first (for
     /// `InstanceStatus::lru_last_used`).
     recency: IdList,
     /// Earliest pending `Expiry` event per tier (memory, disk).
@@ -95,11 +139,22 @@ pub(super) struct InstanceTiers {
 
 /// Read access for the other rooms.
 impl InstanceTiers {
-    pub(super) fn residency(&self, model: u32) -> &Residency {
-        &self.models[model as usize]
+    /// The slot of `model` here, if any.
+    #[inline]
+    pub(super) fn slot_of(&self, model: u32) -> Option<u32> {
+        self.slots.find(model)
     }
-    pub(super) fn residencies(&self) -> &[Residency] {
-        &self.models
+    /// The residency in `slot`.
+    pub(super) fn residency(&self, slot: u32) -> &Residency {
+        self.slots.get(slot)
+    }
+    /// `(slot, residency)` of every slot in use.
+    pub(super) fn residencies(&self) -> impl Iterator<Item = (u32, &Residency)> + '_ {
+        self.slots.in_use()
+    }
+    /// Idle slots kept for an evictor's ghosts.
+    pub(super) fn limbo(&self) -> &[u32] {
+        &self.limbo
     }
     pub(super) fn mem_cap(&self) -> u64 {
         self.mem_cap
@@ -119,12 +174,17 @@ impl InstanceTiers {
     pub(super) fn loaded(&self) -> u32 {
         self.loaded
     }
+    /// Loaded models no request holds, and artifacts on disk whose model
+    /// is not in memory.
+    pub(super) fn idle_counts(&self) -> (u32, u32) {
+        (self.idle_loaded, self.idle_artifacts)
+    }
     /// Downloads, loads and unloads under way.
     pub(super) fn ops_under_way(&self) -> u64 {
-        let unloading = self.models.iter().filter(|s| s.mem == MemState::Unloading).count() as u64;
+        let unloading = self.slots.all().iter().filter(|s| s.mem == MemState::Unloading).count() as u64;
         self.downloads_active as u64 + self.loads_active as u64 + unloading
     }
-    /// Loaded models, most recent first.
+    /// Slots of the loaded models, most recent first.
     pub(super) fn recency(&self) -> impl Iterator<Item = u32> + '_ {
         self.recency.iter()
     }
@@ -206,10 +266,14 @@ impl Simulation {
             net: Pipe::new(ty.download_bytes_per_s),
             download_cap: ty.download_cap_bytes_per_s(),
             disk_io: Pipe::new(ty.storage.read_bytes_per_s),
-            models: vec![ABSENT; self.models.len()],
+            slots: SlotTable::default(),
+            limbo: Vec::new(),
+            limbo_kept: 0,
             mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, Bytes(mem_cap)),
             disk_ev: (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size),
             loaded: 0,
+            idle_loaded: 0,
+            idle_artifacts: 0,
             recency: IdList::new(),
             expiry_armed: [None, None],
         };
@@ -220,27 +284,40 @@ impl Simulation {
     }
 
     /// An access context for an evictor: now, and the next virtual time.
+    /// An access context for an evictor: now, and the next virtual time.
     fn ctx(&mut self) -> AccessCtx {
         let c = AccessCtx { now: self.now, vtime: self.vtime, next_access: None };
         self.vtime += 1;
         c
     }
 
+    /// The model in `slot` of `inst`.
+    #[inline]
+    fn model_in(&self, inst: u32, slot: u32) -> u32 {
+        self.tiers.inst[inst as usize].slots.get(slot).model
+    }
+
     // ----- requests meet the tiers ------------------------------------------
 
-    /// A request found its model loaded: the memory evictor and the recency
-    /// list see the access.
-    pub(super) fn touch_hit(&mut self, inst: u32, model: u32) {
+    /// The slot of `model` on `inst`, made if the instance has none (a
+    /// request is about to wait for it).
+    pub(super) fn slot_for(&mut self, inst: u32, model: u32) -> u32 {
+        self.tiers.inst[inst as usize].slots.find_or_add(model)
+    }
+
+    /// A request found the model in `slot` loaded: the memory evictor and
+    /// the recency list see the access.
+    pub(super) fn touch_hit(&mut self, inst: u32, slot: u32) {
         let ctx = self.ctx();
-        self.tiers.inst[inst as usize].mem_ev.on_access(model, ctx);
-        self.recency_touch(inst, model, false);
+        self.tiers.inst[inst as usize].mem_ev.on_access(slot, ctx);
+        self.recency_touch(inst, slot, false);
         self.arm_expiry(inst, Tier::Memory);
     }
 
-    /// A request waits for `model` on `inst`: link it behind the model's
-    /// waiters. `true` if it joins a load already under way.
-    pub(super) fn add_waiter(&mut self, inst: u32, model: u32, r: u32) -> bool {
-        let s = &mut self.tiers.inst[inst as usize].models[model as usize];
+    /// A request waits for the model in `slot` on `inst`: link it behind the
+    /// model's waiters. `true` if it joins a load already under way.
+    pub(super) fn add_waiter(&mut self, inst: u32, slot: u32, r: u32) -> bool {
+        let s = self.tiers.inst[inst as usize].slots.get_mut(slot);
         let joined = matches!(s.mem, MemState::Pending | MemState::Loading);
         if s.tail == NIL {
             s.head = r;
@@ -251,26 +328,31 @@ impl Simulation {
         joined
     }
 
-    /// A request of `model` holds it in memory (queued for a slot or in
-    /// service).
-    pub(super) fn pin(&mut self, inst: u32, model: u32) {
-        self.tiers.inst[inst as usize].models[model as usize].pins += 1;
+    /// A request holds the model in `slot` in memory (queued for a slot or
+    /// in service).
+    pub(super) fn pin(&mut self, inst: u32, slot: u32) {
+        let it = &mut self.tiers.inst[inst as usize];
+        let s = it.slots.get_mut(slot);
+        s.pins += 1;
+        if s.pins == 1 {
+            it.idle_loaded -= 1;
+        }
     }
 
-    /// A request of `model` let go of it; an unpinned model may be unloaded
-    /// for queued work or expire.
-    pub(super) fn unpin(&mut self, inst: u32, model: u32) {
+    /// A request let go of the model in `slot`; an unpinned model may be
+    /// unloaded for queued work or expire.
+    pub(super) fn unpin(&mut self, inst: u32, slot: u32) {
         let it = &mut self.tiers.inst[inst as usize];
-        let s = &mut it.models[model as usize];
+        let s = it.slots.get_mut(slot);
         s.pins -= 1;
         if s.pins == 0 {
+            it.idle_loaded += 1;
             if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled && s.mem == MemState::Loaded && s.head == NIL
             {
                 // No cache: unload now; the artifact goes when it ends.
-                self.start_unload(inst, model);
+                self.start_unload(inst, slot);
                 return;
             }
-            let it = &mut self.tiers.inst[inst as usize];
             if !it.load_queue.is_empty() || !it.download_queue.is_empty() {
                 self.pump_downloads(inst);
                 self.pump_loads(inst);
@@ -282,16 +364,16 @@ impl Simulation {
     // ----- recency and the routing view -------------------------------------
 
     /// Puts a loaded model at the head of the instance's recency list.
-    fn recency_touch(&mut self, inst: u32, model: u32, insert: bool) {
+    fn recency_touch(&mut self, inst: u32, slot: u32, insert: bool) {
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
-        it.models[model as usize].last_used = now;
+        it.slots.get_mut(slot).last_used = now;
         // Only a change at the least-recent end moves `lru_last_used`.
-        let lru_changes = it.recency.back() == Some(model) || it.recency.is_empty();
+        let lru_changes = it.recency.back() == Some(slot) || it.recency.is_empty();
         if insert {
-            it.recency.push_front(model);
-        } else if it.recency.front() != Some(model) {
-            it.recency.move_to_front(model);
+            it.recency.push_front(slot);
+        } else if it.recency.front() != Some(slot) {
+            it.recency.move_to_front(slot);
         }
         if lru_changes {
             self.sync_lru_age(inst);
@@ -300,13 +382,14 @@ impl Simulation {
 
     fn sync_lru_age(&mut self, inst: u32) {
         let it = &self.tiers.inst[inst as usize];
-        self.fleet.status[inst as usize].lru_last_used = it.recency.back().map(|m| it.models[m as usize].last_used);
+        self.fleet.status[inst as usize].lru_last_used = it.recency.back().map(|x| it.slots.get(x).last_used);
     }
 
-    /// Brings the routing view's copy of `model` on `inst` up to date.
-    fn sync_copy(&mut self, inst: u32, model: u32) {
-        let s = self.tiers.inst[inst as usize].models[model as usize];
-        let list = &mut self.tiers.copies[model as usize];
+    /// Brings the routing view's copy of the model in `slot` on `inst` up
+    /// to date.
+    fn sync_copy(&mut self, inst: u32, slot: u32) {
+        let s = *self.tiers.inst[inst as usize].slots.get(slot);
+        let list = &mut self.tiers.copies[s.model as usize];
         let pos = list.iter().position(|c| c.instance.0 == inst);
         let gone = s.mem == MemState::Absent && s.disk == DiskState::Absent;
         match (pos, gone) {
@@ -329,16 +412,38 @@ impl Simulation {
         st.loaded_models = it.loaded;
     }
 
+    // ----- slots come and go ------------------------------------------------
+
+    /// The model in `slot` may have left the instance for good: if it is
+    /// idle, its slot is released — or, while an evictor still remembers
+    /// it (a ghost), kept in the limbo list until it forgets.
+    fn retire(&mut self, inst: u32, slot: u32) {
+        let it = &mut self.tiers.inst[inst as usize];
+        let s = it.slots.get(slot);
+        if !s.idle() || s.in_limbo {
+            return; // in use, or listed already: the next sweep decides
+        }
+        if it.mem_ev.remembers(slot) || it.disk_ev.remembers(slot) {
+            it.slots.get_mut(slot).in_limbo = true;
+            it.limbo.push(slot);
+            if it.limbo.len() > 2 * it.limbo_kept + 64 {
+                sweep_limbo(it);
+            }
+        } else {
+            it.slots.release(slot);
+        }
+    }
+
     // ----- keep-alive expiry ------------------------------------------------
 
     /// Schedules an `Expiry` check for when the tier's keep-alive evictor
     /// says its next unpinned object idles out (nothing for other policies).
     fn arm_expiry(&mut self, inst: u32, tier: Tier) {
         let it = &self.tiers.inst[inst as usize];
-        let models = &it.models;
+        let slots = &it.slots;
         let next = match tier {
-            Tier::Memory => it.mem_ev.next_expiry(&|x| models[x as usize].pins > 0),
-            Tier::Disk => it.disk_ev.next_expiry(&|x| models[x as usize].mem != MemState::Absent),
+            Tier::Memory => it.mem_ev.next_expiry(&|x| slots.get(x).pins > 0),
+            Tier::Disk => it.disk_ev.next_expiry(&|x| slots.get(x).mem != MemState::Absent),
         };
         let Some(t) = next else { return };
         let t = t.max(self.now);
@@ -369,20 +474,21 @@ impl Simulation {
         let mut any = false;
         loop {
             let it = &mut self.tiers.inst[inst as usize];
-            let models = &it.models;
+            let slots = &it.slots;
             let v = match tier {
-                Tier::Memory => it.mem_ev.expired(now, &|x| models[x as usize].pins > 0),
-                Tier::Disk => it.disk_ev.expired(now, &|x| models[x as usize].mem != MemState::Absent),
+                Tier::Memory => it.mem_ev.expired(now, &|x| slots.get(x).pins > 0),
+                Tier::Disk => it.disk_ev.expired(now, &|x| slots.get(x).mem != MemState::Absent),
             };
             let Some(v) = v else { break };
             any = true;
             match tier {
                 Tier::Memory => {
-                    let s = it.models[v as usize];
+                    let s = it.slots.get(v);
                     if s.mem != MemState::Loaded || s.pins > 0 {
                         panic!(
-                            "BUG: evictor `{}` let model {v} expire in state {:?} with {} pins",
+                            "BUG: evictor `{}` let slot {v} (model {}) expire in state {:?} with {} pins",
                             it.mem_ev.name(),
+                            s.model,
                             s.mem,
                             s.pins
                         );
@@ -404,25 +510,26 @@ impl Simulation {
 
     // ----- download → load --------------------------------------------------
 
-    /// A request wants `model` in memory on `inst`: start (or join) the path
-    /// download → load.
-    pub(super) fn ensure_model(&mut self, inst: u32, model: u32) {
+    /// A request wants the model in `slot` in memory on `inst`: start (or
+    /// join) the path download → load.
+    pub(super) fn ensure_model(&mut self, inst: u32, slot: u32) {
         let it = &mut self.tiers.inst[inst as usize];
-        let s = &mut it.models[model as usize];
+        let s = it.slots.get_mut(slot);
         match s.mem {
             MemState::Absent => {
                 s.mem = MemState::Pending;
                 match s.disk {
                     DiskState::Present => {
-                        it.load_queue.push_back(model);
-                        self.sync_copy(inst, model);
+                        it.idle_artifacts -= 1;
+                        it.load_queue.push_back(slot);
+                        self.sync_copy(inst, slot);
                         self.pump_loads(inst);
                     }
-                    DiskState::Pending | DiskState::Downloading => self.sync_copy(inst, model),
+                    DiskState::Pending | DiskState::Downloading => self.sync_copy(inst, slot),
                     DiskState::Absent => {
                         s.disk = DiskState::Pending;
-                        it.download_queue.push_back(model);
-                        self.sync_copy(inst, model);
+                        it.download_queue.push_back(slot);
+                        self.sync_copy(inst, slot);
                         self.pump_downloads(inst);
                     }
                 }
@@ -439,7 +546,8 @@ impl Simulation {
             if it.downloads_active >= it.max_downloads {
                 break;
             }
-            let Some(&model) = it.download_queue.front() else { break };
+            let Some(&slot) = it.download_queue.front() else { break };
+            let model = it.slots.get(slot).model;
             let art = self.models[model as usize].artifact;
             if !self.make_disk_room(inst, art) {
                 break;
@@ -448,19 +556,26 @@ impl Simulation {
             it.download_queue.pop_front();
             it.disk_used += art;
             it.downloads_active += 1;
-            it.models[model as usize].disk = DiskState::Downloading;
-            it.models[model as usize].t0 = self.now;
-            self.sync_copy(inst, model);
+            let s = it.slots.get_mut(slot);
+            s.disk = DiskState::Downloading;
+            s.t0 = self.now;
+            self.sync_copy(inst, slot);
             self.m.cache.downloads += 1;
             self.ops_in_flight += 1;
             self.record(inst, model, TraceKind::DownloadStart);
             let overhead = self.cfg.cluster.download_overhead;
             if overhead == SimDuration::ZERO {
-                self.start_transfer(inst, Link::Net, model, art);
+                self.start_transfer(inst, Link::Net, slot, art);
             } else {
-                self.agenda.push(self.now + overhead, Event::TransferStart { inst, model });
+                self.agenda.push(self.now + overhead, Event::TransferStart { inst, slot });
             }
         }
+    }
+
+    /// A download's fixed overhead has passed: its bytes start to flow.
+    pub(super) fn on_transfer_start(&mut self, inst: u32, slot: u32) {
+        let bytes = self.models[self.model_in(inst, slot) as usize].artifact;
+        self.start_transfer(inst, Link::Net, slot, bytes);
     }
 
     /// Frees disk room for `need` bytes: deletes unpinned artifacts at once;
@@ -473,13 +588,15 @@ impl Simulation {
             if free >= need {
                 return true;
             }
-            let models = &it.models;
-            if let Some(v) = it.disk_ev.victim(&|x| models[x as usize].mem != MemState::Absent) {
-                self.delete_artifact(inst, v, "proposed");
-                continue;
+            let slots = &it.slots;
+            if it.idle_artifacts > 0 {
+                if let Some(v) = it.disk_ev.victim(&|x| slots.get(x).mem != MemState::Absent) {
+                    self.delete_artifact(inst, v, "proposed");
+                    continue;
+                }
             }
-            if free + it.disk_unpinning >= need {
-                return false; // unloads under way will unpin enough
+            if free + it.disk_unpinning >= need || it.idle_loaded == 0 {
+                return false; // unloads under way will unpin enough, or none can start
             }
             match self.mem_victim(inst) {
                 Some(v) => self.start_unload(inst, v),
@@ -492,28 +609,38 @@ impl Simulation {
     /// or because it idled out); `why` is for the `BUG:` message.
     fn delete_artifact(&mut self, inst: u32, v: u32, why: &str) {
         let it = &mut self.tiers.inst[inst as usize];
-        let s = &mut it.models[v as usize];
+        let s = it.slots.get_mut(v);
         if s.disk != DiskState::Present || s.mem != MemState::Absent {
-            panic!("BUG: disk evictor `{}` {why} artifact {v} in state {:?}/{:?}", it.disk_ev.name(), s.disk, s.mem);
+            panic!(
+                "BUG: disk evictor `{}` {why} slot {v} (model {}) in state {:?}/{:?}",
+                it.disk_ev.name(),
+                s.model,
+                s.disk,
+                s.mem
+            );
         }
-        it.disk_ev.on_remove(v);
+        let model = s.model;
         s.disk = DiskState::Absent;
-        it.disk_used -= self.models[v as usize].artifact;
+        it.idle_artifacts -= 1;
+        it.disk_ev.on_remove(v);
+        it.disk_used -= self.models[model as usize].artifact;
         self.m.cache.disk_evictions += 1;
         self.sync_copy(inst, v);
-        self.record(inst, v, TraceKind::DiskEvict);
+        self.record(inst, model, TraceKind::DiskEvict);
+        self.retire(inst, v);
     }
 
     /// The memory evictor's proposal, checked: loaded and unpinned.
     fn mem_victim(&mut self, inst: u32) -> Option<u32> {
         let it = &mut self.tiers.inst[inst as usize];
-        let models = &it.models;
-        let v = it.mem_ev.victim(&|x| models[x as usize].pins > 0)?;
-        let s = models[v as usize];
+        let slots = &it.slots;
+        let v = it.mem_ev.victim(&|x| slots.get(x).pins > 0)?;
+        let s = slots.get(v);
         if s.mem != MemState::Loaded || s.pins > 0 {
             panic!(
-                "BUG: memory evictor `{}` proposed model {v} in state {:?} with {} pins",
+                "BUG: memory evictor `{}` proposed slot {v} (model {}) in state {:?} with {} pins",
                 it.mem_ev.name(),
+                s.model,
                 s.mem,
                 s.pins
             );
@@ -521,25 +648,29 @@ impl Simulation {
         Some(v)
     }
 
-    fn on_download_done(&mut self, inst: u32, model: u32) {
-        let info: &ModelInfo = &self.models[model as usize];
-        let meta = ObjectMeta { size: Bytes(info.artifact), reload_cost: info.download_time.as_secs_f64() };
+    fn on_download_done(&mut self, inst: u32, slot: u32) {
+        let model = self.model_in(inst, slot);
+        let meta = ObjectMeta {
+            size: Bytes(self.models[model as usize].artifact),
+            reload_cost: self.download_time(model).as_secs_f64(),
+        };
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
         it.downloads_active -= 1;
-        let took = (now - it.models[model as usize].t0).as_millis_f64();
-        self.fleet.instances[inst as usize].acc.downloading.add(took);
-        let s = &mut it.models[model as usize];
+        let s = it.slots.get_mut(slot);
+        let took = (now - s.t0).as_millis_f64();
         s.disk = DiskState::Present;
-        it.disk_ev.on_insert(model, meta, ctx);
+        let pending = s.mem == MemState::Pending;
+        it.idle_artifacts += u32::from(s.mem == MemState::Absent);
+        self.fleet.instances[inst as usize].acc.downloading.add(took);
+        it.disk_ev.on_insert(slot, meta, ctx);
         self.arm_expiry(inst, Tier::Disk);
-        let it = &mut self.tiers.inst[inst as usize];
-        if it.models[model as usize].mem == MemState::Pending {
-            it.load_queue.push_back(model);
+        if pending {
+            self.tiers.inst[inst as usize].load_queue.push_back(slot);
         }
-        self.sync_copy(inst, model);
+        self.sync_copy(inst, slot);
         self.record(inst, model, TraceKind::DownloadEnd);
         self.pump_loads(inst);
         self.pump_downloads(inst);
@@ -551,7 +682,8 @@ impl Simulation {
             if it.loads_active >= it.max_loads {
                 break;
             }
-            let Some(&model) = it.load_queue.front() else { break };
+            let Some(&slot) = it.load_queue.front() else { break };
+            let model = it.slots.get(slot).model;
             let size = self.models[model as usize].memory;
             let art = self.models[model as usize].artifact;
             // On GPU types the artifact is staged in host RAM while it
@@ -570,10 +702,11 @@ impl Simulation {
                 it.host_staging += art;
             }
             it.loads_active += 1;
-            it.models[model as usize].mem = MemState::Loading;
-            it.models[model as usize].t0 = self.now;
-            it.disk_ev.on_access(model, ctx);
-            self.sync_copy(inst, model);
+            let s = it.slots.get_mut(slot);
+            s.mem = MemState::Loading;
+            s.t0 = self.now;
+            it.disk_ev.on_access(slot, ctx);
+            self.sync_copy(inst, slot);
             self.sync_status(inst);
             self.m.cache.loads += 1;
             self.ops_in_flight += 1;
@@ -581,17 +714,18 @@ impl Simulation {
             let zone = self.fleet.zone(inst);
             self.fleet.zones[zone].loads += 1;
             self.record(inst, model, TraceKind::LoadStart);
-            self.start_transfer(inst, Link::Disk, model, art);
+            self.start_transfer(inst, Link::Disk, slot, art);
         }
     }
 
-    /// Starts moving `bytes` for `model` on one of `inst`'s shared links.
-    pub(super) fn start_transfer(&mut self, inst: u32, link: Link, model: u32, bytes: u64) {
+    /// Starts moving `bytes` for the model in `slot` on one of `inst`'s
+    /// shared links.
+    pub(super) fn start_transfer(&mut self, inst: u32, link: Link, slot: u32, bytes: u64) {
         let it = &mut self.tiers.inst[inst as usize];
         // A download moves over its S3 connections: at most their rate.
         let (at, gen) = match link {
-            Link::Net => it.net.start_capped(self.now, model, bytes, it.download_cap),
-            Link::Disk => it.disk_io.start(self.now, model, bytes),
+            Link::Net => it.net.start_capped(self.now, slot, bytes, it.download_cap),
+            Link::Disk => it.disk_io.start(self.now, slot, bytes),
         };
         self.agenda.push(at, Event::LinkDone { inst, link, gen });
     }
@@ -614,17 +748,17 @@ impl Simulation {
         if let Some((at, gen)) = next {
             self.agenda.push(at, Event::LinkDone { inst, link, gen });
         }
-        for &model in &done {
+        for &slot in &done {
             match link {
-                Link::Net => self.on_download_done(inst, model),
+                Link::Net => self.on_download_done(inst, slot),
                 Link::Disk => {
-                    let overhead = self.models[model as usize].load_overhead;
+                    let overhead = self.models[self.model_in(inst, slot) as usize].load_overhead;
                     if overhead == SimDuration::ZERO {
-                        self.on_load_done(inst, model);
+                        self.on_load_done(inst, slot);
                     } else {
                         // Deserialising takes a vCPU, shared with requests.
                         let work = self.cpu_work(overhead);
-                        self.cpu_start(inst, Job::Load(model), work, 1);
+                        self.cpu_start(inst, Job::Load(slot), work, 1);
                     }
                 }
             }
@@ -644,8 +778,8 @@ impl Simulation {
             if free >= need {
                 return true;
             }
-            if free + it.mem_unloading >= need {
-                return false;
+            if free + it.mem_unloading >= need || it.idle_loaded == 0 {
+                return false; // unloads under way will free enough, or none can start
             }
             match self.mem_victim(inst) {
                 Some(v) => self.start_unload(inst, v),
@@ -654,67 +788,71 @@ impl Simulation {
         }
     }
 
-    fn start_unload(&mut self, inst: u32, model: u32) {
+    fn start_unload(&mut self, inst: u32, slot: u32) {
+        let model = self.model_in(inst, slot);
         let info = &self.models[model as usize];
         let (size, art, ut) = (info.memory, info.artifact, info.unload_time);
         let it = &mut self.tiers.inst[inst as usize];
-        let s = &mut it.models[model as usize];
+        let s = it.slots.get_mut(slot);
         if s.pins > 0 || s.mem != MemState::Loaded {
             panic!("BUG: unloading model {model} on instance {inst} with {} pins in state {:?}", s.pins, s.mem);
         }
-        it.mem_ev.on_remove(model);
         s.mem = MemState::Unloading;
         s.t0 = self.now;
+        it.mem_ev.on_remove(slot);
         it.loaded -= 1;
-        it.recency.remove(model);
+        it.idle_loaded -= 1;
+        it.recency.remove(slot);
         self.sync_lru_age(inst);
         let it = &mut self.tiers.inst[inst as usize];
         it.mem_unloading += size;
         it.disk_unpinning += art;
-        self.sync_copy(inst, model);
+        self.sync_copy(inst, slot);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::UnloadStart);
         self.ops_in_flight += 1;
-        self.agenda.push(self.now + ut, Event::UnloadDone { inst, model });
+        self.agenda.push(self.now + ut, Event::UnloadDone { inst, slot });
     }
 
-    pub(super) fn on_unload_done(&mut self, inst: u32, model: u32) {
+    pub(super) fn on_unload_done(&mut self, inst: u32, slot: u32) {
+        let model = self.model_in(inst, slot);
         let info = &self.models[model as usize];
         let (size, art) = (info.memory, info.artifact);
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
-        let took = (now - it.models[model as usize].t0).as_millis_f64();
-        self.fleet.instances[inst as usize].acc.unloading.add(took);
         it.mem_used -= size;
         it.mem_unloading -= size;
         it.disk_unpinning -= art;
-        let s = &mut it.models[model as usize];
+        let s = it.slots.get_mut(slot);
+        let took = (now - s.t0).as_millis_f64();
         s.mem = MemState::Absent;
         let reload = std::mem::take(&mut s.reload);
+        let on_disk = s.disk == DiskState::Present;
+        it.idle_artifacts += u32::from(on_disk);
+        self.fleet.instances[inst as usize].acc.unloading.add(took);
         self.m.cache.unloads += 1;
         self.ops_in_flight -= 1;
         self.m.minute.unloads += 1;
         let zone = self.fleet.zone(inst);
         self.fleet.zones[zone].unloads += 1;
-        self.sync_copy(inst, model);
+        self.sync_copy(inst, slot);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::UnloadEnd);
         self.arm_expiry(inst, Tier::Disk);
         if reload {
-            self.ensure_model(inst, model);
-        } else if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled
-            && self.tiers.inst[inst as usize].models[model as usize].disk == DiskState::Present
-        {
-            self.delete_artifact(inst, model, "deleted uncached");
+            self.ensure_model(inst, slot);
+        } else if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled && on_disk {
+            self.delete_artifact(inst, slot, "deleted uncached");
         }
         self.pump_downloads(inst);
         self.pump_loads(inst);
     }
 
-    pub(super) fn on_load_done(&mut self, inst: u32, model: u32) {
+    pub(super) fn on_load_done(&mut self, inst: u32, slot: u32) {
+        let model = self.model_in(inst, slot);
+        let reload = self.load_time(model) + self.download_time(model);
         let info = &self.models[model as usize];
-        let meta =
-            ObjectMeta { size: Bytes(info.memory), reload_cost: (info.load_time + info.download_time).as_secs_f64() };
+        let meta = ObjectMeta { size: Bytes(info.memory), reload_cost: reload.as_secs_f64() };
         let art = info.artifact;
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
@@ -724,16 +862,17 @@ impl Simulation {
         if it.host_cap != u64::MAX {
             it.host_staging -= art;
         }
-        let took = (now - it.models[model as usize].t0).as_millis_f64();
-        self.fleet.instances[inst as usize].acc.loading.add(took);
         it.loaded += 1;
-        let s = &mut it.models[model as usize];
+        it.idle_loaded += 1; // until its waiters pin it
+        let s = it.slots.get_mut(slot);
+        let took = (now - s.t0).as_millis_f64();
         s.mem = MemState::Loaded;
         let waiters = std::mem::replace(&mut s.head, NIL);
         s.tail = NIL;
-        it.mem_ev.on_insert(model, meta, ctx);
-        self.recency_touch(inst, model, true);
-        self.sync_copy(inst, model);
+        self.fleet.instances[inst as usize].acc.loading.add(took);
+        it.mem_ev.on_insert(slot, meta, ctx);
+        self.recency_touch(inst, slot, true);
+        self.sync_copy(inst, slot);
         self.sync_status(inst);
         self.record(inst, model, TraceKind::LoadEnd);
         self.admit_waiters(inst, waiters);
@@ -749,13 +888,18 @@ impl Simulation {
     pub(super) fn lose_tiers(&mut self, inst: u32) -> u64 {
         let it = &mut self.tiers.inst[inst as usize];
         let lost = it.ops_under_way();
-        let touched: Vec<u32> = (0..it.models.len() as u32)
-            .filter(|&m| {
-                let s = &it.models[m as usize];
-                s.mem != MemState::Absent || s.disk != DiskState::Absent
-            })
+        // By model id, as the copies were always dropped (the order of
+        // the routing view's lists depends on it).
+        let mut touched: Vec<u32> = it
+            .slots
+            .in_use()
+            .filter(|(_, s)| s.mem != MemState::Absent || s.disk != DiskState::Absent)
+            .map(|(_, s)| s.model)
             .collect();
-        it.models.iter_mut().for_each(|s| *s = ABSENT);
+        touched.sort_unstable();
+        it.slots.clear();
+        it.limbo = Vec::new();
+        it.limbo_kept = 0;
         it.download_queue.clear();
         it.load_queue.clear();
         it.net.clear();
@@ -763,10 +907,34 @@ impl Simulation {
         (it.mem_used, it.mem_unloading, it.disk_used, it.disk_unpinning) = (0, 0, 0, 0);
         it.host_staging = 0;
         (it.downloads_active, it.loads_active, it.loaded) = (0, 0, 0);
+        (it.idle_loaded, it.idle_artifacts) = (0, 0);
         it.recency.clear();
         for m in touched {
-            self.sync_copy(inst, m);
+            let list = &mut self.tiers.copies[m as usize];
+            if let Some(p) = list.iter().position(|c| c.instance.0 == inst) {
+                list.swap_remove(p);
+            }
         }
         lost
     }
+}
+
+/// Releases the limbo's slots that are idle and no longer remembered, and
+/// drops from it the ones in use again; keeps the rest.
+fn sweep_limbo(it: &mut InstanceTiers) {
+    let mut limbo = std::mem::take(&mut it.limbo);
+    limbo.retain(|&slot| {
+        let s = it.slots.get_mut(slot);
+        if !s.idle() {
+            s.in_limbo = false; // in use again: `retire` lists it anew
+            return false;
+        }
+        if it.mem_ev.remembers(slot) || it.disk_ev.remembers(slot) {
+            return true;
+        }
+        it.slots.release(slot); // clears `in_limbo` with the rest
+        false
+    });
+    it.limbo_kept = limbo.len();
+    it.limbo = limbo;
 }

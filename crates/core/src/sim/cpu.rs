@@ -37,7 +37,8 @@ use mmesim_engine::{SimDuration, SimTime};
 pub(super) enum Job {
     /// Request slab entry `r` in service.
     Req(u32),
-    /// The load of model `m` deserialising (its fixed overhead).
+    /// The load of the model in slot `s` of the instance deserialising
+    /// (its fixed overhead).
     Load(u32),
 }
 

@@ -32,8 +32,9 @@ pub(super) enum Event {
     UserSends { user: u32 },
     /// Closed loop: user `user`'s request leaves its client process.
     ClientReady { user: u32 },
-    /// A download's fixed overhead has passed: its bytes start to flow.
-    TransferStart { inst: u32, model: u32 },
+    /// A download's fixed overhead has passed: its bytes start to flow
+    /// (`slot`: the model's slot on the instance).
+    TransferStart { inst: u32, slot: u32 },
     /// The earliest transfer on a link should be done (stale unless `gen`
     /// is the link's current generation).
     LinkDone { inst: u32, link: Link, gen: u32 },
@@ -43,8 +44,8 @@ pub(super) enum Event {
     /// The earliest job(s) on an instance's shared vCPUs should be done
     /// (stale unless `gen` is the CPU's current generation).
     CpuDone { inst: u32, gen: u32 },
-    /// An unload ends: its memory is free.
-    UnloadDone { inst: u32, model: u32 },
+    /// An unload ends: its memory is free (`slot`: the model's slot).
+    UnloadDone { inst: u32, slot: u32 },
     /// Request `req` (a slab index) finishes its service.
     ServiceDone { inst: u32, req: u32 },
     /// A launched instance is ready to serve.

@@ -21,6 +21,11 @@ impl Simulation {
     /// Checks every invariant of the model; panics with `BUG:` on a
     /// violation. O(instances × models): for tests.
     pub(super) fn check_invariants(&self) {
+        // Copies in the routing view per instance.
+        let mut listed_at = vec![0usize; self.fleet.instances.len()];
+        for c in self.tiers.copies().iter().flatten() {
+            listed_at[c.instance.index()] += 1;
+        }
         for (i, it) in self.fleet.instances.iter().enumerate() {
             let bug = |what: String| -> ! { panic!("BUG: instance {i} at {}: {what}", self.now) };
             let status = &self.fleet.status[i];
@@ -45,13 +50,20 @@ impl Simulation {
             }
             let (mut mem, mut disk, mut loaded, mut unloading, mut pins) = (0u64, 0u64, 0u32, 0u64, 0u32);
             let mut present = 0usize;
-            for (m, s) in t.residencies().iter().enumerate() {
+            let mut held = 0usize;
+            let (mut idle_loaded, mut idle_artifacts) = (0u32, 0u32);
+            for (slot, s) in t.residencies() {
+                let m = s.model as usize;
                 let info = &self.models[m];
+                if t.slot_of(s.model) != Some(slot) {
+                    bug(format!("slot {slot} holds model {m}, which the index puts in {:?}", t.slot_of(s.model)));
+                }
                 if matches!(s.mem, MemState::Loading | MemState::Loaded | MemState::Unloading) {
                     mem += info.memory;
                 }
                 if s.mem == MemState::Loaded {
                     loaded += 1;
+                    idle_loaded += u32::from(s.pins == 0);
                 }
                 if s.mem == MemState::Unloading {
                     unloading += info.memory;
@@ -69,6 +81,7 @@ impl Simulation {
                 }
                 if s.disk == DiskState::Present {
                     present += 1;
+                    idle_artifacts += u32::from(s.mem == MemState::Absent);
                 }
                 if s.pins > 0 && s.mem != MemState::Loaded {
                     bug(format!("model {m} pinned {} times but {:?}", s.pins, s.mem));
@@ -76,9 +89,31 @@ impl Simulation {
                 pins += s.pins;
                 let listed = self.tiers.copies()[m].iter().filter(|c| c.instance.index() == i).count();
                 let expect = usize::from(s.mem != MemState::Absent || s.disk != DiskState::Absent);
+                held += expect;
                 if listed != expect {
                     bug(format!("model {m} listed {listed} times in the routing view"));
                 }
+                // A slot is kept only while the instance has something to
+                // do with its model, or listed for an evictor's ghost.
+                if s.idle() && !s.in_limbo {
+                    bug(format!("slot {slot} (model {m}) idle but neither released nor in the limbo list"));
+                }
+            }
+            if (idle_loaded, idle_artifacts) != t.idle_counts() {
+                bug(format!(
+                    "{idle_loaded} loaded models unpinned and {idle_artifacts} artifacts without their model \
+                     in memory, counted {:?}",
+                    t.idle_counts()
+                ));
+            }
+            if held != listed_at[i] {
+                bug(format!("{} copies in the routing view, {held} models held", listed_at[i]));
+            }
+            let limbo = t.limbo();
+            if limbo.iter().any(|&x| !t.residency(x).in_limbo)
+                || t.residencies().filter(|(_, s)| s.in_limbo).count() != limbo.len()
+            {
+                bug(format!("the limbo list {limbo:?} and the slots' marks disagree"));
             }
             if mem != t.mem_used() || disk != t.disk_used() || loaded != t.loaded() || unloading != t.mem_unloading() {
                 bug(format!(
@@ -96,8 +131,9 @@ impl Simulation {
             let mut listed = 0u32;
             for x in t.recency() {
                 listed += 1;
-                if t.residency(x).mem != MemState::Loaded {
-                    bug(format!("model {x} in the recency list but {:?}", t.residency(x).mem));
+                let s = t.residency(x);
+                if s.mem != MemState::Loaded {
+                    bug(format!("slot {x} (model {}) in the recency list but {:?}", s.model, s.mem));
                 }
             }
             if listed != loaded {
@@ -146,9 +182,12 @@ impl Simulation {
                         cpu_reqs += 1;
                         demand += if it.serve_on_cpu { self.cfg.cluster.cpu_per_request } else { 1 };
                     }
-                    Job::Load(m) => {
-                        if t.residency(m).mem != MemState::Loading {
-                            bug(format!("CPU deserialises model {m}, which is not loading"));
+                    Job::Load(x) => {
+                        if t.residency(x).mem != MemState::Loading {
+                            bug(format!(
+                                "CPU deserialises slot {x} (model {}), which is not loading",
+                                t.residency(x).model
+                            ));
                         }
                         cpu_loads += 1;
                         demand += 1;

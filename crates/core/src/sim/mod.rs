@@ -34,6 +34,7 @@ mod fleet;
 mod invariants;
 mod minute;
 mod request;
+mod slots;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -45,9 +46,9 @@ use crate::model::{FaultKind, SimConfig};
 use crate::route::{RejectReason, Router};
 use crate::scale::{Autoscaler, MinuteMetrics};
 use crate::source::{ClosedLoop, RequestSource};
-use crate::{Bytes, CoreError, InstanceId, ModelId, ZoneId};
+use crate::{Bytes, CoreError, InstanceId, ModelId, Sampler, ZoneId};
 use cache::Tiers;
-use event::{Agenda, Event, Link, Next};
+use event::{Agenda, Event, Next};
 use minute::MinuteBook;
 pub use minute::{run_horizon, CollectMinutes, MinuteSink, SinkError, MAX_PENDING_RUNS, MIN_DRAIN_LIMIT_S};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
@@ -178,6 +179,8 @@ pub struct Simulation {
     cfg: SimConfig,
     /// The models, read-only after setup.
     models: Vec<ModelInfo>,
+    /// The models' service-time samplers (`ModelInfo::service`).
+    services: Vec<Sampler>,
     /// Each model's memory footprint (the routing view's copy).
     model_memory: Vec<Bytes>,
     agenda: Agenda,
@@ -218,6 +221,23 @@ fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
 }
 
 impl Simulation {
+    /// Uncontended download time of `model` (the fixed overhead, then its
+    /// artifact at the type's full bandwidth): its disk-tier reload cost.
+    fn download_time(&self, model: u32) -> SimDuration {
+        let ty = &self.cfg.cluster.instance_type;
+        let art = self.models[model as usize].artifact;
+        self.cfg.cluster.download_overhead + dur_for(art, ty.download_bytes_per_s.min(ty.download_cap_bytes_per_s()))
+    }
+
+    /// Uncontended load time of `model` (its artifact at the disk's full
+    /// throughput, then the fixed overhead).
+    fn load_time(&self, model: u32) -> SimDuration {
+        let info = &self.models[model as usize];
+        info.load_overhead + dur_for(info.artifact, self.cfg.cluster.instance_type.storage.read_bytes_per_s)
+    }
+}
+
+impl Simulation {
     /// Validates the configuration and sets up the initial fleet, for open
     /// arrivals from `source`.
     pub fn new(cfg: SimConfig, source: Box<dyn RequestSource>, policies: Policies) -> Result<Simulation, CoreError> {
@@ -245,7 +265,7 @@ impl Simulation {
         Simulation::build(cfg, Feed::Closed(clients), policies)
     }
 
-    fn build(cfg: SimConfig, feed: Feed, policies: Policies) -> Result<Simulation, CoreError> {
+    fn build(mut cfg: SimConfig, feed: Feed, policies: Policies) -> Result<Simulation, CoreError> {
         let ty = &cfg.cluster.instance_type;
         ty.validate().map_err(|e| CoreError::invalid(format!("instance type `{}`", ty.name), e))?;
         if cfg.models.is_empty() {
@@ -276,24 +296,38 @@ impl Simulation {
                 ty.name
             )));
         }
-        let mut models = Vec::with_capacity(cfg.models.len());
-        for (i, ms) in cfg.models.iter().enumerate() {
-            ms.service_ms
-                .validate()
-                .map_err(|e| CoreError::invalid(format!("model {i} (`{}`) service_ms", ms.name), e))?;
+        // The specs are consumed as the run's own records are made, and
+        // models with the same service distribution share one sampler
+        // (generated populations have one): the specs of a million-model
+        // endpoint are not kept beside them (issue 15).
+        let specs = std::mem::take(&mut cfg.models);
+        let mut models = Vec::with_capacity(specs.len());
+        let mut services: Vec<(crate::Dist, Sampler)> = Vec::new();
+        for (i, ms) in specs.into_iter().enumerate() {
+            // The last few distributions are searched, so a population of
+            // all-different ones costs O(1) per model, not O(n).
+            let recent = services.len().saturating_sub(8);
+            let service = match services[recent..].iter().rposition(|(d, _)| *d == ms.service_ms) {
+                Some(k) => recent + k,
+                None => {
+                    ms.service_ms
+                        .validate()
+                        .map_err(|e| CoreError::invalid(format!("model {i} (`{}`) service_ms", ms.name), e))?;
+                    services.push((ms.service_ms.clone(), ms.service_ms.sampler()));
+                    services.len() - 1
+                }
+            };
             models.push(ModelInfo {
                 memory: ty.tier_footprint(ms.memory).0,
                 artifact: ms.artifact.0,
-                service: ms.service_ms.sampler(),
-                download_time: cfg.cluster.download_overhead
-                    + dur_for(ms.artifact.0, ty.download_bytes_per_s.min(ty.download_cap_bytes_per_s())),
-                load_time: ms.load_overhead + dur_for(ms.artifact.0, ty.storage.read_bytes_per_s),
+                service: service as u32,
                 load_overhead: ms.load_overhead,
                 unload_time: ms.unload_time,
                 overhead: cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s),
                 preprocess: ms.preprocess,
             });
         }
+        let services = services.into_iter().map(|(_, s)| s).collect();
         let model_memory = models.iter().map(|m| Bytes(m.memory)).collect();
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
@@ -310,6 +344,7 @@ impl Simulation {
         let mut sim = Simulation {
             tiers: Tiers::new(models.len()),
             models,
+            services,
             model_memory,
             agenda: Agenda::new(),
             now: SimTime::ZERO,
@@ -458,10 +493,7 @@ impl Simulation {
                 }
                 Event::UserSends { user } => self.on_user_sends(user),
                 Event::ClientReady { user } => self.on_client_ready(user),
-                Event::TransferStart { inst, model } => {
-                    let bytes = self.models[model as usize].artifact;
-                    self.start_transfer(inst, Link::Net, model, bytes);
-                }
+                Event::TransferStart { inst, slot } => self.on_transfer_start(inst, slot),
                 Event::LinkDone { inst, link, gen } => {
                     if !self.on_link_done(inst, link, gen) {
                         continue; // stale: the link's shares changed since
@@ -477,7 +509,7 @@ impl Simulation {
                         continue; // stale: the CPU's shares changed since
                     }
                 }
-                Event::UnloadDone { inst, model } => self.on_unload_done(inst, model),
+                Event::UnloadDone { inst, slot } => self.on_unload_done(inst, slot),
                 Event::ServiceDone { inst, req } => self.on_service_done(inst, req),
                 Event::InstanceReady { inst } => self.on_instance_ready(inst),
                 Event::Expiry { inst, tier } => {

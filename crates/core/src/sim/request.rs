@@ -64,7 +64,7 @@ impl Simulation {
         let model = a.model.0;
         // Drawn for every arrival, whatever happens to it, so the service
         // stream never depends on a policy.
-        let drawn = self.models[model as usize].service.sample(&mut self.inflow.service_rng);
+        let drawn = self.services[self.models[model as usize].service as usize].sample(&mut self.inflow.service_rng);
         let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
         let scale = self.cfg.cluster.service_scale;
         if scale != 1.0 {
@@ -80,6 +80,7 @@ impl Simulation {
             seq,
             model,
             inst: NIL,
+            slot: NIL,
             arrival: self.now,
             ready: self.now,
             service,
@@ -130,7 +131,8 @@ impl Simulation {
         } else {
             None
         };
-        let hit = tiers.residency(model).mem == MemState::Loaded;
+        let slot = tiers.slot_of(model);
+        let hit = slot.is_some_and(|s| tiers.residency(s).mem == MemState::Loaded);
         if req.measured {
             self.m.measured_routed += 1;
             self.m.measured_hits += hit as u64;
@@ -157,6 +159,10 @@ impl Simulation {
             return self.reject_or_retry(req, existing, RejectReason::Throttled);
         }
         req.inst = inst;
+        req.slot = match slot {
+            Some(s) => s,
+            None => self.slot_for(inst, model),
+        };
         req.hit = hit;
         req.ready = self.now;
         req.started = self.now;
@@ -174,8 +180,9 @@ impl Simulation {
         let st = &mut self.fleet.status[inst as usize];
         st.outstanding += 1;
         self.fleet.index.load_changed(inst, st.outstanding - 1, st.outstanding);
+        let slot = req.slot;
         if hit {
-            self.touch_hit(inst, model);
+            self.touch_hit(inst, slot);
             self.model_ready(inst, r);
             // The response is due within the timeout, whatever happens; a
             // request that starts now and must end in time, even at the
@@ -186,13 +193,13 @@ impl Simulation {
                 self.arm_timeout(r);
             }
         } else {
-            if self.add_waiter(inst, model, r) {
+            if self.add_waiter(inst, slot, r) {
                 self.m.cache.joined_in_flight += 1;
             }
             self.fleet.instances[inst as usize].queued += 1;
             self.reqs.slab[r as usize].state = ReqState::WaitModel;
             self.arm_timeout(r);
-            self.ensure_model(inst, model);
+            self.ensure_model(inst, slot);
         }
     }
 
@@ -307,8 +314,8 @@ impl Simulation {
     /// a GPU type its CPU work (payload decoding, pre-processing) runs
     /// first, then it queues for the GPU.
     fn model_ready(&mut self, inst: u32, r: u32) {
-        let model = self.reqs.slab[r as usize].model;
-        self.pin(inst, model);
+        let Req { model, slot, .. } = self.reqs.slab[r as usize];
+        self.pin(inst, slot);
         let pre = self.models[model as usize].preprocess;
         if !self.fleet.instances[inst as usize].serve_on_cpu && pre > SimDuration::ZERO {
             self.reqs.slab[r as usize].state = ReqState::Preprocessing;
@@ -338,7 +345,7 @@ impl Simulation {
         let req = self.reqs.slab[r as usize];
         if req.abandoned {
             self.reqs.free(r);
-            self.unpin(inst, req.model);
+            self.unpin(inst, req.slot);
             self.release_outstanding(inst);
             return;
         }
@@ -513,7 +520,7 @@ impl Simulation {
             // Its client timed out: counted then; the work frees its
             // resources only now.
             self.reqs.free(r);
-            self.unpin(inst, req.model);
+            self.unpin(inst, req.slot);
             self.release_outstanding(inst);
             return;
         }
@@ -547,7 +554,7 @@ impl Simulation {
         }
         self.record(inst, req.model, TraceKind::Completed { seq: req.seq, latency, hit: req.hit });
         self.reqs.free(r);
-        self.unpin(inst, req.model);
+        self.unpin(inst, req.slot);
         self.request_left(inst);
     }
 
@@ -629,7 +636,7 @@ impl Simulation {
         self.count_failure(&req, req.inst, FailReason::Timeout);
         if req.state == ReqState::WaitSlot {
             self.fleet.status[req.inst as usize].queued_for_slot -= 1;
-            self.unpin(req.inst, req.model);
+            self.unpin(req.inst, req.slot);
         }
         self.request_left(req.inst);
         true

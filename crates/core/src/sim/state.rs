@@ -13,7 +13,6 @@ use crate::cw::MinuteAcc;
 use crate::metrics::{FaultWindow, ZoneSummary};
 use crate::route::{FleetIndex, InstanceStatus};
 use crate::source::{Arrival, ClosedLoop, RequestSource};
-use crate::Sampler;
 use mmesim_engine::{SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
 
@@ -21,16 +20,17 @@ use std::collections::VecDeque;
 pub(super) const NIL: u32 = u32::MAX;
 
 /// A model as the run sees it: sizes, service time and derived times.
+/// One per model, so kept small (56 bytes): a million-model endpoint
+/// holds a million of them (issue 15).
 pub(super) struct ModelInfo {
     /// What the model costs in the memory tier once loaded (its footprint
     /// plus the container's per-model overhead on CPU types).
     pub(super) memory: u64,
     pub(super) artifact: u64,
-    pub(super) service: Sampler,
-    /// Uncontended download time (overhead + artifact at full bandwidth).
-    pub(super) download_time: SimDuration,
-    /// Uncontended load time (artifact at full disk throughput + overhead).
-    pub(super) load_time: SimDuration,
+    /// Its service-time distribution: an index into
+    /// `Simulation::services`, where models with the same distribution
+    /// share one sampler.
+    pub(super) service: u32,
     pub(super) load_overhead: SimDuration,
     pub(super) unload_time: SimDuration,
     /// Time each request spends outside the model: the fixed request
@@ -39,6 +39,8 @@ pub(super) struct ModelInfo {
     /// CPU work per request besides inference, at the type's speed.
     pub(super) preprocess: SimDuration,
 }
+
+const _: () = assert!(std::mem::size_of::<ModelInfo>() <= 56, "one per model: keep it small");
 
 /// Where an instance is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +159,10 @@ pub(super) struct Req {
     pub(super) seq: u64,
     pub(super) model: u32,
     pub(super) inst: u32,
+    /// The model's slot on `inst` (`slots.rs`), set when it is admitted
+    /// there: the request holds it from then on, so nothing after routing
+    /// looks the model up again.
+    pub(super) slot: u32,
     pub(super) arrival: SimTime,
     /// When its model was ready (slot wait counts from here).
     pub(super) ready: SimTime,
@@ -305,6 +311,7 @@ mod tests {
             seq,
             model: 0,
             inst: NIL,
+            slot: NIL,
             arrival: SimTime::ZERO,
             ready: SimTime::ZERO,
             service: SimDuration::ZERO,

@@ -314,8 +314,10 @@ pub(crate) struct Metrics {
     pub client_latency: Histogram<u64>,
     pub client_latency_sum_ns: u128,
     pub client_latency_n: u64,
+    /// Slot waits of completed, measured requests that waited (> 0).
     pub queue_wait: Histogram<u64>,
     pub queue_wait_sum_ns: u128,
+    /// Completed, measured requests that waited (the rest waited 0).
     pub waited: u64,
     pub loading_wait: Histogram<u64>,
     pub loading_wait_sum_ns: u128,
@@ -399,10 +401,14 @@ impl Metrics {
         if self.latency_n == 0 {
             return QueueWaitSummary::default();
         }
+        // The histogram holds the waits only (the hot path skips the
+        // zeros); the requests that did not wait are added back here.
+        let mut all = self.queue_wait.clone();
+        all.saturating_record_n(0, self.latency_n - self.waited);
         QueueWaitSummary {
             mean: self.queue_wait_sum_ns as f64 / self.latency_n as f64 / 1e6,
-            p50: ns_to_ms(self.queue_wait.value_at_quantile(0.5)),
-            p99: ns_to_ms(self.queue_wait.value_at_quantile(0.99)),
+            p50: ns_to_ms(all.value_at_quantile(0.5)),
+            p99: ns_to_ms(all.value_at_quantile(0.99)),
             waited_fraction: self.waited as f64 / self.latency_n as f64,
         }
     }

@@ -185,8 +185,16 @@ impl FleetIndex {
     #[inline]
     pub(crate) fn load_changed(&mut self, id: u32, old: u32, new: u32) {
         if self.level.get(id as usize) == Some(&old) {
-            self.bucket_remove(id);
-            self.bucket_insert(id, new);
+            // Unlinked from `old`, linked at the back of `new`: one relink.
+            self.level[id as usize] = new;
+            self.buckets.transfer_back(old as usize, new as usize, id);
+            if new < self.min {
+                self.min = new;
+            } else {
+                while (self.min as usize) < self.buckets.lists() && self.buckets.is_empty(self.min as usize) {
+                    self.min += 1;
+                }
+            }
         }
     }
 

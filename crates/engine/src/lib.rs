@@ -36,7 +36,7 @@
 //! use mmesim_engine::{EventQueue, SimTime, SimDuration, RngStreams, Stream};
 //! use rand::Rng;
 //!
-//! #[derive(Debug, PartialEq)]
+//! #[derive(Clone, Copy, Debug, PartialEq)]
 //! enum Ev { Ping(u32), Pong }
 //!
 //! let mut q = EventQueue::new();
@@ -69,4 +69,4 @@ mod time;
 pub use idlist::{IdList, IdListIter, IdLists};
 pub use queue::EventQueue;
 pub use rng::{mix64, RngStreams, SimRng, Stream};
-pub use time::{SimDuration, SimTime};
+pub use time::{ceil_to_u64, round_to_u64, SimDuration, SimTime};

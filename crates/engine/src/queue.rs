@@ -1,33 +1,32 @@
-//! The event queue: a binary heap keyed by `(time, sequence)`.
+//! The event queue: a 4-ary heap keyed by `(time, sequence)`.
 
 use crate::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
+/// A pending event and its key: `time` in the high 64 bits, the sequence
+/// number in the low ones, so one integer comparison orders by
+/// `(time, sequence)`.
+#[derive(Clone, Copy)]
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn time(&self) -> SimTime {
+        SimTime::from_nanos((self.key >> 64) as u64)
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+
+#[inline(always)]
+fn key(time: SimTime, seq: u64) -> u128 {
+    (time.as_nanos() as u128) << 64 | seq as u128
 }
-impl<E> Ord for Entry<E> {
-    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest
-    /// `(time, seq)` first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
+
+/// Children per node. Four halve the heap's depth against a binary heap
+/// and keep a node's children in one or two cache lines
+/// (`benches/engine.rs`, `event_loop/hold`; docs/PERFORMANCE.md).
+const ARITY: usize = 4;
 
 /// A priority queue of events ordered by `(time, sequence number)`.
 ///
@@ -37,30 +36,34 @@ impl<E> Ord for Entry<E> {
 /// a timestamp (which integer nanoseconds make common: a zero-length unload,
 /// a batch of arrivals in one trace second).
 ///
+/// Events are small plain values (`Copy`: an enum of ids), moved by copy
+/// as they sift through a 4-ary heap whose entries compare by one `u128`.
+///
 /// Architecture invariant: `pop` never returns an event earlier than the one
 /// it returned before, provided no event is pushed into the past. The queue
 /// itself does not check that; the model driving it does (`mmesim-core`
 /// panics with `BUG:` if time would go backwards).
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// A 4-ary min-heap by key: the children of `i` are `4i + 1 ..= 4i + 4`.
+    heap: Vec<Entry<E>>,
     next_seq: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        EventQueue { heap: Vec::new(), next_seq: 0 }
     }
 
     /// An empty queue with room for `n` events before it reallocates.
     pub fn with_capacity(n: usize) -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(n), next_seq: 0 }
+        EventQueue { heap: Vec::with_capacity(n), next_seq: 0 }
     }
 
     /// Schedules `event` at `time`.
@@ -68,13 +71,55 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        let e = Entry { key: key(time, seq), event };
+        // Sift up: move parents down into the hole until `e` fits.
+        let mut i = self.heap.len();
+        self.heap.push(e);
+        while i > 0 {
+            let parent = (i - 1) / ARITY;
+            let p = self.heap[parent];
+            if p.key <= e.key {
+                break;
+            }
+            self.heap[i] = p;
+            i = parent;
+        }
+        self.heap[i] = e;
     }
 
     /// Removes and returns the earliest event (FIFO among equal times).
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let last = self.heap.pop()?;
+        let Some(&top) = self.heap.first() else { return Some((last.time(), last.event)) };
+        // Sift `last` down from the root: move the least child up into
+        // the hole until `last` fits.
+        let n = self.heap.len();
+        let mut i = 0;
+        loop {
+            let first = ARITY * i + 1;
+            if first >= n {
+                break;
+            }
+            let best = if first + ARITY <= n {
+                // A full family (the usual case): a tournament of pairs,
+                // no loop, no bounds checks past the one slice.
+                let k: &[Entry<E>; ARITY] = self.heap[first..first + ARITY].try_into().expect("ARITY entries");
+                let (a, ka) = if k[1].key < k[0].key { (1, k[1].key) } else { (0, k[0].key) };
+                let (b, kb) = if k[3].key < k[2].key { (3, k[3].key) } else { (2, k[2].key) };
+                first + if kb < ka { b } else { a }
+            } else {
+                (first + 1..n).fold(first, |m, c| if self.heap[c].key < self.heap[m].key { c } else { m })
+            };
+            let b = self.heap[best];
+            if last.key <= b.key {
+                break;
+            }
+            self.heap[i] = b;
+            i = best;
+        }
+        self.heap[i] = last;
+        Some((top.time(), top.event))
     }
 
     /// Reserves the next sequence number without pushing anything: for a
@@ -90,13 +135,13 @@ impl<E> EventQueue<E> {
     /// The `(time, seq)` key of the earliest event, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(SimTime, u64)> {
-        self.heap.peek().map(|e| (e.time, e.seq))
+        self.heap.first().map(|e| (e.time(), e.key as u64))
     }
 
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.first().map(|e| e.time())
     }
 
     /// Number of pending events.
@@ -165,6 +210,31 @@ mod tests {
             expected.sort_by_key(|&(t, _)| t); // stable
             let got: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
             prop_assert_eq!(got, expected);
+        }
+
+        /// Interleaved pushes and pops give exactly what an ordered map
+        /// keyed by `(time, push number)` gives: the heap's shape never
+        /// shows.
+        #[test]
+        fn interleaved_ops_match_an_ordered_map(ops in proptest::collection::vec((0u8..3, 0u64..40), 1..600)) {
+            let mut q = EventQueue::new();
+            let mut model = std::collections::BTreeMap::new();
+            let mut now = 0;
+            for (i, (op, dt)) in ops.into_iter().enumerate() {
+                if op == 0 {
+                    let got = q.pop();
+                    let want = model.pop_first().map(|((t, _), v)| (SimTime::from_nanos(t), v));
+                    prop_assert_eq!(got, want);
+                    if let Some((t, _)) = got {
+                        now = t.as_nanos();
+                    }
+                } else {
+                    q.push(SimTime::from_nanos(now + dt), i);
+                    model.insert((now + dt, i), i);
+                }
+                prop_assert_eq!(q.len(), model.len());
+                prop_assert_eq!(q.peek_time(), model.keys().next().map(|&(t, _)| SimTime::from_nanos(t)));
+            }
         }
 
         /// Interleaved pushes (never into the past) and pops never make

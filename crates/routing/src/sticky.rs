@@ -41,6 +41,10 @@ use mmesim_core::{ClusterView, InstanceId, MemState, ModelId, RejectReason, Rout
 #[derive(Clone, Debug)]
 pub struct Sticky {
     spill_factor: f64,
+    /// `(slots, limit(slots))` of the last limit computed: a fleet has
+    /// one or two slot counts, so the bound is computed once, not per
+    /// request.
+    bound: (u32, u32),
     ring: HashRing,
 }
 
@@ -48,7 +52,12 @@ impl Sticky {
     /// A sticky router that spills once the least-loaded copy's slot load
     /// reaches `spill_factor × slots`.
     pub fn new(spill_factor: f64) -> Self {
-        Sticky { spill_factor, ring: HashRing::new() }
+        Sticky { spill_factor, bound: (0, Self::limit(spill_factor, 0)), ring: HashRing::new() }
+    }
+
+    /// `max(1, ceil(spill_factor × slots))`.
+    fn limit(spill_factor: f64, slots: u32) -> u32 {
+        (spill_factor * slots as f64).ceil().max(1.0) as u32
     }
 }
 
@@ -74,8 +83,10 @@ impl Router for Sticky {
         }
         if let Some((load, _, h)) = loaded {
             let slots = view.instance(InstanceId(h)).slots;
-            let limit = (self.spill_factor * slots as f64).ceil().max(1.0) as u32;
-            if load < limit {
+            if slots != self.bound.0 {
+                self.bound = (slots, Self::limit(self.spill_factor, slots));
+            }
+            if load < self.bound.1 {
                 return RouteDecision::To(InstanceId(h));
             }
         }

@@ -33,7 +33,7 @@
 //! second).
 
 use mmesim_core::Dist;
-use mmesim_engine::{SimRng, SimTime};
+use mmesim_engine::{round_to_u64, SimRng, SimTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
@@ -504,7 +504,7 @@ impl ArrivalClock {
 
     fn sojourn_ns(&mut self, mean_s: f64) -> u64 {
         let u: f64 = self.rng.random();
-        (-(1.0 - u).ln() * mean_s * 1e9).round() as u64
+        round_to_u64(-(1.0 - u).ln() * mean_s * 1e9)
     }
 
     /// `mmpp`: Poisson at the state's rate until the state ends (memoryless,
@@ -514,7 +514,7 @@ impl ArrivalClock {
             let rate = self.mmpp[self.state][0];
             if rate > 0.0 {
                 let u: f64 = self.rng.random();
-                let gap = (-(1.0 - u).ln() / rate * 1e9).round() as u64;
+                let gap = round_to_u64(-(1.0 - u).ln() / rate * 1e9);
                 let t = self.t_ns.saturating_add(gap);
                 if t < self.state_end_ns {
                     self.t_ns = t;
@@ -569,7 +569,7 @@ impl ArrivalClock {
             let peak = self.seg.peak;
             if peak > 0.0 {
                 let u: f64 = self.rng.random();
-                let gap = (-(1.0 - u).ln() / peak * 1e9).round() as u64;
+                let gap = round_to_u64(-(1.0 - u).ln() / peak * 1e9);
                 let t = self.t_ns.saturating_add(gap);
                 self.candidates += 1;
                 if t < self.seg.end {
@@ -607,7 +607,7 @@ impl ArrivalClock {
         loop {
             self.candidates += 1;
             let dt = self.exp.sample(&mut self.rng);
-            self.t_ns = self.t_ns.saturating_add((dt * 1e9).round() as u64);
+            self.t_ns = self.t_ns.saturating_add(round_to_u64(dt * 1e9));
             if let ArrivalProcess::Poisson { .. } = self.process {
                 return Some(SimTime::from_nanos(self.t_ns));
             }

@@ -30,7 +30,7 @@
 
 use super::event::Event;
 use super::Simulation;
-use mmesim_engine::{SimDuration, SimTime};
+use mmesim_engine::{ceil_to_u64, round_to_u64, SimDuration, SimTime};
 
 /// What a CPU job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,8 +175,7 @@ impl Cpu {
         let min = self.jobs.iter().map(|j| j.finish_v).fold(f64::INFINITY, f64::min);
         self.armed = Some(min);
         let left = (min - self.v).max(0.0);
-        let ns = (left / self.rate()).ceil();
-        Arm::Shared(now + SimDuration::from_nanos(ns as u64), self.gen)
+        Arm::Shared(now + SimDuration::from_nanos(ceil_to_u64(left / self.rate())), self.gen)
     }
 
     /// A job's own event (CPU not shared): `false` if stale (the job is
@@ -238,7 +237,7 @@ impl Cpu {
             self.armed = None;
             self.gen = self.gen.wrapping_add(1);
             for j in &mut self.jobs {
-                let due = now + SimDuration::from_nanos((j.finish_v - self.v).max(0.0).ceil() as u64);
+                let due = now + SimDuration::from_nanos(ceil_to_u64(j.finish_v - self.v));
                 j.due = Some(due);
                 rearm.push((due, j.job));
             }
@@ -269,7 +268,7 @@ impl Simulation {
         if speed == 1.0 {
             d
         } else {
-            SimDuration::from_nanos((d.as_nanos() as f64 / speed).round() as u64)
+            SimDuration::from_nanos(round_to_u64(d.as_nanos() as f64 / speed))
         }
     }
 

@@ -553,6 +553,7 @@ impl Simulation {
         })
     }
 
+    #[inline]
     fn advance_to(&mut self, t: SimTime) {
         if t < self.now {
             panic!("BUG: time went backwards: {} after {}", t, self.now);
@@ -561,6 +562,7 @@ impl Simulation {
         self.events += 1;
     }
 
+    #[inline]
     fn after_work(&mut self) {
         self.last_work = self.now;
         if self.cfg.check_invariants {

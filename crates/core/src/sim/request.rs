@@ -21,7 +21,7 @@ use crate::metrics::FailReason;
 use crate::route::{ClusterView, MemState, RejectReason, RouteDecision};
 use crate::source::Arrival;
 use crate::ModelId;
-use mmesim_engine::SimDuration;
+use mmesim_engine::{ceil_to_u64, round_to_u64, SimDuration};
 
 impl Simulation {
     /// Draws the next arrival from the source (if any, and before the
@@ -68,7 +68,7 @@ impl Simulation {
         let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
         let scale = self.cfg.cluster.service_scale;
         if scale != 1.0 {
-            service = SimDuration::from_nanos((service.as_nanos() as f64 * scale).round() as u64);
+            service = SimDuration::from_nanos(round_to_u64(service.as_nanos() as f64 * scale));
         }
         let measured = self.now.as_nanos() >= self.cfg.warmup.as_nanos();
         self.m.arrived += 1;
@@ -336,7 +336,7 @@ impl Simulation {
         } else {
             q.service
         };
-        let worst = SimDuration::from_nanos((full.as_nanos() as f64 * self.worst_slowdown).ceil() as u64);
+        let worst = SimDuration::from_nanos(ceil_to_u64(full.as_nanos() as f64 * self.worst_slowdown));
         self.now + worst <= deadline
     }
 
@@ -399,9 +399,9 @@ impl Simulation {
             let mut time = service;
             if let Some(b) = self.cfg.cluster.batching {
                 let extra = self.batch_behind(inst, r, model, b.max_batch - 1);
-                time = SimDuration::from_nanos(
-                    (service.as_nanos() as f64 * (1.0 + b.marginal * extra as f64)).round() as u64
-                );
+                time = SimDuration::from_nanos(round_to_u64(
+                    service.as_nanos() as f64 * (1.0 + b.marginal * extra as f64),
+                ));
             }
             self.agenda.push(now + time, Event::ServiceDone { inst, req: r });
         }
@@ -544,10 +544,14 @@ impl Simulation {
             self.m.latency.saturating_record(l);
             self.m.latency_sum_ns += l as u128;
             self.m.latency_n += 1;
+            // Only waits are recorded: the summary adds the zeros of the
+            // requests that did not wait (`latency_n - waited`).
             let w = req.slot_wait.as_nanos();
-            self.m.queue_wait.saturating_record(w);
-            self.m.queue_wait_sum_ns += w as u128;
-            self.m.waited += (w > 0) as u64;
+            if w > 0 {
+                self.m.queue_wait.saturating_record(w);
+                self.m.queue_wait_sum_ns += w as u128;
+                self.m.waited += 1;
+            }
             if req.user != NIL {
                 self.record_client_latency(req.user, self.models[req.model as usize].overhead);
             }

@@ -43,7 +43,9 @@ pub struct AccessCtx {
 ///   those the caller does not report as pinned. It must not forget the
 ///   object: the caller removes it (and calls `on_remove`) or not. Proposing
 ///   is kept apart from removing so the core can skip pinned models and so
-///   unloads can take time.
+///   unloads can take time;
+/// * [`on_unpin`](Evictor::on_unpin) when a pinned object stops being
+///   pinned.
 ///
 /// Architecture invariant: an evictor never proposes an object that is not
 /// in the cache, nor one `pinned` returns `true` for.
@@ -59,6 +61,13 @@ pub trait Evictor: Send {
     /// Proposes the object to evict next, skipping pinned ones; `None` when
     /// every cached object is pinned (or the cache is empty).
     fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32>;
+    /// `id`, cached and pinned until now, is no longer pinned: `pinned`
+    /// returns `false` for it from now on. A caller that reports pins to
+    /// [`victim`](Evictor::victim) calls this on every such change, so a
+    /// policy may set pinned objects aside instead of walking past them on
+    /// every call (LRU does: its `victim` is amortised O(log n) however
+    /// many objects are pinned at its tail). Default: nothing.
+    fn on_unpin(&mut self, _id: u32) {}
     /// Number of objects the evictor is tracking (for invariant checks).
     fn len(&self) -> usize;
     /// Whether the evictor still keeps something about `id` although it is

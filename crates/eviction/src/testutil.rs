@@ -30,8 +30,8 @@ pub(crate) fn costed(size: u64, cost: f64) -> ObjectMeta {
     ObjectMeta { size: Bytes(size), reload_cost: cost }
 }
 
-/// The contract under a random protocol with pinning, proposals not acted
-/// on and removals of objects never proposed: a proposal is cached and
+/// The contract under a random protocol with pinning (unpins reported),
+/// proposals not acted on and removals of objects never proposed: a proposal is cached and
 /// unpinned, `None` only when everything cached is pinned; `len` follows
 /// the cache contents. 20000 steps over ids 0..24 from a fixed seed.
 pub(crate) fn check_random_protocol(ev: &mut dyn Evictor) {
@@ -41,6 +41,9 @@ pub(crate) fn check_random_protocol(ev: &mut dyn Evictor) {
         x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (x >> 33) % n
     };
+    // Pins as last reported to `victim`: an object pinned then and not
+    // now is reported unpinned first (the protocol's `on_unpin`).
+    let mut last_mask = 0u64;
     for step in 0..20000u64 {
         let id = rnd(24) as u32;
         let ctx = at(step);
@@ -57,6 +60,12 @@ pub(crate) fn check_random_protocol(ev: &mut dyn Evictor) {
             _ => {
                 let mask = if rnd(8) == 0 { u64::MAX } else { rnd(1 << 24) | rnd(1 << 24) };
                 let pinned = |v: u32| mask & (1 << v) != 0;
+                for v in 0..24u32 {
+                    if present[v as usize] && last_mask & (1 << v) != 0 && !pinned(v) {
+                        ev.on_unpin(v);
+                    }
+                }
+                last_mask = mask;
                 match ev.victim(&pinned) {
                     Some(v) => {
                         assert!(present[v as usize] && !pinned(v), "proposed {v}");

@@ -77,6 +77,9 @@ fn run(policy: &EvictionPolicy, ops: &[Op], capacity: u64, seed: u64, unit: bool
                 if !l.is_empty() {
                     let x = l[k % l.len()] as usize;
                     pinned[x] = !pinned[x];
+                    if !pinned[x] {
+                        ev.on_unpin(x as u32);
+                    }
                 }
             }
             Op::Drop { k } => {

@@ -346,9 +346,10 @@ impl Simulation {
         let s = it.slots.get_mut(slot);
         s.pins -= 1;
         if s.pins == 0 {
+            let (mem, head) = (s.mem, s.head);
             it.idle_loaded += 1;
-            if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled && s.mem == MemState::Loaded && s.head == NIL
-            {
+            it.mem_ev.on_unpin(slot);
+            if self.cfg.cluster.model_cache == ModelCacheSetting::Disabled && mem == MemState::Loaded && head == NIL {
                 // No cache: unload now; the artifact goes when it ends.
                 self.start_unload(inst, slot);
                 return;
@@ -828,7 +829,11 @@ impl Simulation {
         s.mem = MemState::Absent;
         let reload = std::mem::take(&mut s.reload);
         let on_disk = s.disk == DiskState::Present;
-        it.idle_artifacts += u32::from(on_disk);
+        if on_disk {
+            // The artifact's model left memory: it may be deleted now.
+            it.idle_artifacts += 1;
+            it.disk_ev.on_unpin(slot);
+        }
         self.fleet.instances[inst as usize].acc.unloading.add(took);
         self.m.cache.unloads += 1;
         self.ops_in_flight -= 1;

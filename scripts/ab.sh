@@ -2,7 +2,8 @@
 # A/B timing of two mmesim binaries on one scenario, on one core, runs
 # interleaved (A B A B …) so both see the same machine noise. Prints each
 # run's simulated requests per wall second and peak RSS, then the medians
-# and the best runs, and their ratios B/A.
+# and the best runs, their ratios B/A, and the median ratio of the
+# interleaved pairs.
 #
 #   scripts/ab.sh BASELINE_BIN CANDIDATE_BIN SCENARIO [RUNS]
 #
@@ -28,6 +29,11 @@ for i in $(seq "$runs"); do
 done
 ma=$(printf '%s\n' "${ra[@]}" | median); mb=$(printf '%s\n' "${rb[@]}" | median)
 echo "median M requests/s: A $ma  B $mb  ratio B/A $(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.2f", b/a}')"
+# The median of the ratios of each interleaved pair: a run and its
+# neighbour see about the same load from other tenants, so this ratio
+# varies least between sessions.
+mr=$(for i in "${!ra[@]}"; do awk -v a="${ra[$i]}" -v b="${rb[$i]}" 'BEGIN{print b/a}'; done | median)
+echo "median of pair ratios B/A: $(awk -v r="$mr" 'BEGIN{printf "%.2f", r}')"
 # The best run of each: interference from other tenants only slows a run
 # down, so on a shared machine the best is the steadier figure.
 xa=$(printf '%s\n' "${ra[@]}" | sort -g | tail -1); xb=$(printf '%s\n' "${rb[@]}" | sort -g | tail -1)

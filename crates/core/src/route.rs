@@ -241,10 +241,24 @@ impl FleetIndex {
     }
 }
 
+/// One model's copies as the simulation keeps them: up to two inline, so
+/// the routing view of a large population costs one cache line per model
+/// looked up, not a pointer to follow (most models of a million-model
+/// endpoint have at most one copy).
+pub(crate) type CopyList = smallvec::SmallVec<[ModelCopy; 2]>;
+
+/// Where a view's copies live: the simulation's inline lists, or plain
+/// vectors given to [`ClusterView::new`].
+#[derive(Clone, Copy)]
+pub(crate) enum Copies<'a> {
+    Inline(&'a [CopyList]),
+    Vecs(&'a [Vec<ModelCopy>]),
+}
+
 /// The read-only view a [`Router`] decides on.
 pub struct ClusterView<'a> {
     pub(crate) instances: &'a [InstanceStatus],
-    pub(crate) copies: &'a [Vec<ModelCopy>],
+    pub(crate) copies: Copies<'a>,
     pub(crate) model_memory: &'a [Bytes],
     pub(crate) fleet: &'a FleetIndex,
     pub(crate) now: SimTime,
@@ -260,7 +274,7 @@ impl<'a> ClusterView<'a> {
         fleet: &'a FleetIndex,
         now: SimTime,
     ) -> Self {
-        ClusterView { instances, copies, model_memory, fleet, now }
+        ClusterView { instances, copies: Copies::Vecs(copies), model_memory, fleet, now }
     }
     /// Indexes over the accepting instances.
     #[inline]
@@ -282,7 +296,10 @@ impl<'a> ClusterView<'a> {
     /// it, in no particular order (break ties by id for stability).
     #[inline]
     pub fn copies(&self, model: ModelId) -> &'a [ModelCopy] {
-        &self.copies[model.index()]
+        match self.copies {
+            Copies::Inline(l) => &l[model.index()],
+            Copies::Vecs(l) => &l[model.index()],
+        }
     }
     /// A model's memory footprint.
     #[inline]

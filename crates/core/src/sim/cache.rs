@@ -27,7 +27,7 @@ use super::state::{Life, NIL};
 use super::{Simulation, Tier, TraceKind};
 use crate::evict::{AccessCtx, Evictor, ObjectMeta};
 use crate::pipe::Pipe;
-use crate::route::{DiskState, MemState, ModelCopy};
+use crate::route::{CopyList, DiskState, MemState, ModelCopy};
 use crate::{Bytes, ClusterConfig, InstanceId, ModelCacheSetting};
 use mmesim_engine::{IdList, SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -206,14 +206,14 @@ impl InstanceTiers {
 pub(super) struct Tiers {
     inst: Vec<InstanceTiers>,
     /// Per model, the instances holding it (loaded, loading or on disk).
-    copies: Vec<Vec<ModelCopy>>,
+    copies: Vec<CopyList>,
     /// Reused buffer for transfers completed together.
     scratch: Vec<u32>,
 }
 
 impl Tiers {
     pub(super) fn new(models: usize) -> Self {
-        Tiers { inst: Vec::new(), copies: vec![Vec::new(); models], scratch: Vec::new() }
+        Tiers { inst: Vec::new(), copies: vec![CopyList::new(); models], scratch: Vec::new() }
     }
     #[inline]
     pub(super) fn get(&self, inst: u32) -> &InstanceTiers {
@@ -222,7 +222,7 @@ impl Tiers {
     pub(super) fn iter(&self) -> impl Iterator<Item = &InstanceTiers> {
         self.inst.iter()
     }
-    pub(super) fn copies(&self) -> &[Vec<ModelCopy>] {
+    pub(super) fn copies(&self) -> &[CopyList] {
         &self.copies
     }
 }

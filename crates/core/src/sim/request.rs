@@ -105,7 +105,7 @@ impl Simulation {
         let model = req.model;
         let view = ClusterView {
             instances: &self.fleet.status,
-            copies: self.tiers.copies(),
+            copies: crate::route::Copies::Inline(self.tiers.copies()),
             model_memory: &self.model_memory,
             fleet: &self.fleet.index,
             now: self.now,

@@ -92,6 +92,15 @@ pub trait Evictor: Send {
     fn prefetch(&self, _id: u32) -> u64 {
         0
     }
+    /// Whether this is a keep-alive policy, whose objects idle out without
+    /// pressure ([`expired`](Evictor::expired),
+    /// [`next_expiry`](Evictor::next_expiry)). The core asks once, when it
+    /// makes the evictor, and never asks the other two of a policy that
+    /// says `false` (it would ask them on every hit otherwise). Default:
+    /// `false`.
+    fn keeps_alive(&self) -> bool {
+        false
+    }
     /// Keep-alive policies (`ttl`): an unpinned object whose time is up at
     /// `now`, to be removed even without pressure (the caller removes it and
     /// calls `on_remove`, then asks again). Like `victim`, this proposes and

@@ -70,6 +70,9 @@ impl Evictor for Ttl {
     fn len(&self) -> usize {
         self.lru.len()
     }
+    fn keeps_alive(&self) -> bool {
+        true
+    }
     fn expired(&mut self, now: SimTime, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
         self.lru.lru_unpinned(pinned).filter(|&v| now >= self.last[v as usize] + self.ttl)
     }

@@ -135,6 +135,9 @@ pub(super) struct InstanceTiers {
     recency: IdList,
     /// Earliest pending `Expiry` event per tier (memory, disk).
     expiry_armed: [Option<SimTime>; 2],
+    /// Per tier: whether its evictor keeps alive (`Evictor::keeps_alive`),
+    /// so expiries are looked for at all.
+    keeps_alive: [bool; 2],
 }
 
 /// Read access for the other rooms.
@@ -248,6 +251,9 @@ impl Simulation {
             Some(_) => ty.memory.0.saturating_sub(ty.reserved_memory.0),
             None => u64::MAX,
         };
+        let mem_ev = (self.evictors)(InstanceId(id), Tier::Memory, Bytes(mem_cap));
+        let disk_ev = (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size);
+        let keeps_alive = [mem_ev.keeps_alive(), disk_ev.keeps_alive()];
         let t = InstanceTiers {
             mem_cap,
             host_cap,
@@ -269,13 +275,14 @@ impl Simulation {
             slots: SlotTable::default(),
             limbo: Vec::new(),
             limbo_kept: 0,
-            mem_ev: (self.evictors)(InstanceId(id), Tier::Memory, Bytes(mem_cap)),
-            disk_ev: (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size),
+            mem_ev,
+            disk_ev,
             loaded: 0,
             idle_loaded: 0,
             idle_artifacts: 0,
             recency: IdList::new(),
             expiry_armed: [None, None],
+            keeps_alive,
         };
         if self.tiers.inst.len() != id as usize {
             panic!("BUG: tiers for instance {id} added out of order");
@@ -441,6 +448,9 @@ impl Simulation {
     /// says its next unpinned object idles out (nothing for other policies).
     fn arm_expiry(&mut self, inst: u32, tier: Tier) {
         let it = &self.tiers.inst[inst as usize];
+        if !it.keeps_alive[tier as usize] {
+            return;
+        }
         let slots = &it.slots;
         let next = match tier {
             Tier::Memory => it.mem_ev.next_expiry(&|x| slots.get(x).pins > 0),

@@ -562,7 +562,7 @@ impl Simulation {
         self.events += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     fn after_work(&mut self) {
         self.last_work = self.now;
         if self.cfg.check_invariants {

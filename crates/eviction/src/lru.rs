@@ -170,6 +170,9 @@ impl Evictor for Lru {
     }
 
     fn on_unpin(&mut self, id: u32) {
+        if self.parked_len == 0 {
+            return; // the usual case: nothing parked, no table to read
+        }
         if let Some(&r) = self.parked.get(id as usize) {
             if r != 0 {
                 self.unpinned.push(Reverse((r, id)));

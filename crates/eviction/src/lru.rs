@@ -112,8 +112,10 @@ impl Lru {
         self.list.contains(id) || self.is_parked(id)
     }
 
-    /// The least recently used object not `pinned`, without changing
-    /// anything (a walk from the tail; `fifo` and `ttl` use it).
+    /// The least recently used listed object not `pinned`, without
+    /// changing anything: a walk from the tail, for `fifo` and `ttl`,
+    /// which never park (on a plain `lru`, objects `victim` parked are not
+    /// listed: ask `victim`).
     pub fn lru_unpinned(&self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
         self.list.iter_rev().find(|&x| !pinned(x))
     }

@@ -39,7 +39,7 @@ pub fn round_to_u64(x: f64) -> u64 {
     }
     // Truncation is exact; the fraction `x - t` is exact too (it is made
     // of `x`'s own low bits).
-    let t = trunc(x);
+    let t = x as u64;
     t + (x - t as f64 >= 0.5) as u64
 }
 
@@ -53,19 +53,8 @@ pub fn ceil_to_u64(x: f64) -> u64 {
     if x >= u64::MAX as f64 {
         return u64::MAX;
     }
-    let t = trunc(x);
+    let t = x as u64;
     t + ((t as f64) < x) as u64
-}
-
-/// `x as u64` for `0 < x < 2⁶⁴`: through a signed conversion (one
-/// instruction on x86-64) below 2⁶³, where nearly every duration is.
-#[inline(always)]
-fn trunc(x: f64) -> u64 {
-    if x < 9_223_372_036_854_775_808.0 {
-        x as i64 as u64
-    } else {
-        x as u64
-    }
 }
 
 macro_rules! time_common {

@@ -51,8 +51,11 @@ fn most_significant_digits(text: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn sweep() -> Sweep {
-    let dir = temp_dir("clean_numbers", "sweep");
+/// The sweep, written to a directory of `test`'s own: tests run in
+/// parallel threads of one process, and a shared directory was removed
+/// by one test while another read it.
+fn sweep(test: &str) -> Sweep {
+    let dir = temp_dir("clean_numbers", test);
     std::fs::write(dir.join("base.toml"), BASE).unwrap();
     std::fs::write(dir.join("sweep.toml"), SWEEP).unwrap();
     Sweep::from_file(dir.join("sweep.toml")).unwrap_or_else(|e| panic!("{e}"))
@@ -60,7 +63,7 @@ fn sweep() -> Sweep {
 
 #[test]
 fn a_sweep_csv_has_no_fifteen_digit_fractions_and_matches_the_jsonl_to_twelve_digits() {
-    let rows = sweep().run(Shard::ALL, Some(2), &|| {}).unwrap_or_else(|e| panic!("{e}"));
+    let rows = sweep("sweep-csv").run(Shard::ALL, Some(2), &|| {}).unwrap_or_else(|e| panic!("{e}"));
     let csv = to_csv(&rows);
     let jsonl = to_jsonl(&rows);
     // The JSON Lines keep full precision (means and costs have 15+ digits)…
@@ -92,7 +95,7 @@ fn a_sweep_csv_has_no_fifteen_digit_fractions_and_matches_the_jsonl_to_twelve_di
 
 #[test]
 fn merged_shards_give_the_whole_runs_clean_csv_byte_for_byte() {
-    let s = sweep();
+    let s = sweep("merged-shards");
     let whole = to_csv(&s.run(Shard::ALL, Some(1), &|| {}).unwrap());
     let mut parts = Vec::new();
     for k in 1..=2 {

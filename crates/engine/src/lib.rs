@@ -62,11 +62,13 @@
 #![warn(missing_docs)]
 
 mod idlist;
+mod prefetch;
 mod queue;
 mod rng;
 mod time;
 
 pub use idlist::{IdList, IdListIter, IdLists};
+pub use prefetch::prefetch;
 pub use queue::EventQueue;
 pub use rng::{mix64, RngStreams, SimRng, Stream};
 pub use time::{ceil_to_u64, round_to_u64, SimDuration, SimTime};

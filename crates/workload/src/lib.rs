@@ -74,6 +74,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod alias;
 mod arrival;
 pub mod azure;
 pub mod cachetrace;

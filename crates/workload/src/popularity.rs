@@ -3,10 +3,10 @@
 use mmesim_core::ModelId;
 use mmesim_engine::SimRng;
 use rand::Rng;
-use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Zipf};
 use serde::{Deserialize, Serialize};
 
+use crate::alias::{AliasTable, Draw};
 use crate::Error;
 
 /// How requests spread over the models, as written in a scenario
@@ -73,7 +73,13 @@ pub struct ModelPicker {
 enum PickerKind {
     /// Walker's alias method over the exact probabilities: O(1) per draw
     /// with no transcendental function (populations up to `ALIAS_MAX`).
-    Alias(WeightedAliasIndex<f64>),
+    /// The next `AHEAD` draws are taken in advance (same stream, same
+    /// order) and their table entries prefetched; `next` is the oldest.
+    Alias {
+        table: AliasTable,
+        ahead: [Draw; AHEAD],
+        next: usize,
+    },
     /// Rejection-inversion sampling (`rand_distr::Zipf`): O(1) expected,
     /// no table, for very large populations.
     Zipf(Zipf<f64>),
@@ -83,6 +89,11 @@ enum PickerKind {
 /// Largest population drawn through an alias table (16 MB of table).
 const ALIAS_MAX: u32 = 1 << 20;
 
+/// Alias draws taken ahead of their use, so their table entries (with a
+/// large population, misses to main memory) arrive before they are read:
+/// a few arrivals, each some events apart, hide a miss many times over.
+const AHEAD: usize = 4;
+
 impl ModelPicker {
     /// A picker over `n ≥ 1` models.
     ///
@@ -90,11 +101,15 @@ impl ModelPicker {
     /// With `BUG:` if `n == 0` or the popularity is invalid.
     pub fn new(popularity: &Popularity, n: u32, rng: SimRng) -> Self {
         assert!(n > 0, "BUG: popularity over zero models");
+        let mut rng = rng;
         let kind = match *popularity {
-            Popularity::Zipf { .. } if n <= ALIAS_MAX => PickerKind::Alias(
-                WeightedAliasIndex::new(popularity.probabilities(n as usize))
-                    .unwrap_or_else(|e| panic!("BUG: zipf weights over {n} models: {e}")),
-            ),
+            Popularity::Zipf { .. } if n <= ALIAS_MAX => {
+                let table = AliasTable::new(&popularity.probabilities(n as usize))
+                    .unwrap_or_else(|| panic!("BUG: zipf weights over {n} models refused by the alias table"));
+                let ahead = std::array::from_fn(|_| table.draw(&mut rng));
+                ahead.iter().for_each(|&d| table.prefetch(d));
+                PickerKind::Alias { table, ahead, next: 0 }
+            }
             Popularity::Zipf { alpha } => PickerKind::Zipf(
                 Zipf::new(n as f64, alpha).unwrap_or_else(|e| panic!("BUG: unvalidated zipf alpha {alpha}: {e}")),
             ),
@@ -107,8 +122,15 @@ impl ModelPicker {
     /// (`Generated::next_arrival`), which also `ClosedClients` calls.
     #[inline(always)]
     pub fn pick(&mut self) -> ModelId {
-        match &self.kind {
-            PickerKind::Alias(a) => ModelId(a.sample(&mut self.rng) as u32),
+        match &mut self.kind {
+            PickerKind::Alias { table, ahead, next } => {
+                let d = ahead[*next];
+                let later = table.draw(&mut self.rng);
+                table.prefetch(later);
+                ahead[*next] = later;
+                *next = (*next + 1) % AHEAD;
+                ModelId(table.resolve(d))
+            }
             // Zipf samples ranks 1..=n as floats.
             PickerKind::Zipf(z) => ModelId(z.sample(&mut self.rng) as u32 - 1),
             PickerKind::Uniform(n) => ModelId(self.rng.random_range(0..*n)),

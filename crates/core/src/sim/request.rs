@@ -40,6 +40,13 @@ impl Simulation {
                 if a.model.index() >= self.models.len() {
                     panic!("BUG: request source produced model {} of {}", a.model, self.models.len());
                 }
+                // Its model's facts, memory and copies are read when it
+                // arrives, several events from now: start those (with many
+                // models, main-memory) reads now.
+                let m = a.model.index();
+                mmesim_engine::prefetch(&self.models, m);
+                mmesim_engine::prefetch(&self.model_memory, m);
+                mmesim_engine::prefetch(self.tiers.copies(), m);
                 self.inflow.next = Some(a);
                 self.agenda.push_arrival(a.time);
             }

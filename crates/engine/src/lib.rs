@@ -68,7 +68,7 @@ mod rng;
 mod time;
 
 pub use idlist::{IdList, IdListIter, IdLists};
-pub use prefetch::prefetch;
+pub use prefetch::{prefetch, prefetch_ref};
 pub use queue::EventQueue;
 pub use rng::{mix64, RngStreams, SimRng, Stream};
 pub use time::{ceil_to_u64, round_to_u64, SimDuration, SimTime};

@@ -14,8 +14,18 @@
 /// out of bounds or the target has no prefetch instruction.
 #[inline(always)]
 pub fn prefetch<T>(slice: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(x) = slice.get(i) {
+        prefetch_ref(x);
+    }
+}
+
+/// Asks the CPU to bring the cache line holding the start of `x` into its
+/// caches (a field of a struct: the line that field is on). Taking the
+/// reference reads nothing.
+#[inline(always)]
+pub fn prefetch_ref<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         // SAFETY: SSE, the feature `_mm_prefetch` needs, is part of the
         // x86-64 baseline; a prefetch reads nothing into the program and
@@ -23,7 +33,7 @@ pub fn prefetch<T>(slice: &[T], i: usize) {
         unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (slice, i);
+    let _ = x;
 }
 
 #[cfg(test)]
@@ -34,6 +44,7 @@ mod tests {
         super::prefetch(&v, 1);
         super::prefetch(&v, 3);
         super::prefetch::<u64>(&[], 0);
+        super::prefetch_ref(&v[2]);
         assert_eq!(v, [1, 2, 3]);
     }
 }

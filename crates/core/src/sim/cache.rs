@@ -228,6 +228,23 @@ impl Tiers {
     pub(super) fn copies(&self) -> &[CopyList] {
         &self.copies
     }
+    /// Prefetches what routing a request to `inst` reads of its tiers
+    /// before the slot: the capacities and the slot table's header.
+    #[inline(always)]
+    pub(super) fn prefetch_head(&self, inst: usize) {
+        if let Some(t) = self.inst.get(inst) {
+            mmesim_engine::prefetch_ref(&t.mem_cap);
+            mmesim_engine::prefetch_ref(&t.disk_cap);
+            t.slots.prefetch_header();
+        }
+    }
+    /// Prefetches where `inst` keeps the slot of `model`.
+    #[inline(always)]
+    pub(super) fn prefetch_slot_of(&self, inst: usize, model: u32) {
+        if let Some(t) = self.inst.get(inst) {
+            t.slots.prefetch_find(model);
+        }
+    }
 }
 
 /// The memory tier of one instance of `c`'s type, bytes: the type's model

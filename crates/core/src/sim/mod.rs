@@ -34,6 +34,7 @@ mod fleet;
 mod invariants;
 mod minute;
 mod request;
+mod slotindex;
 mod slots;
 mod state;
 #[cfg(test)]
@@ -364,6 +365,9 @@ impl Simulation {
                 feed,
                 done: false,
                 next: None,
+                ahead: [None; 2],
+                primed: false,
+                drawing: true,
                 last: SimTime::ZERO,
                 seq: 0,
                 service_rng: streams.stream(Stream::Service),

@@ -24,14 +24,34 @@ use crate::ModelId;
 use mmesim_engine::{ceil_to_u64, round_to_u64, SimDuration};
 
 impl Simulation {
-    /// Draws the next arrival from the source (if any, and before the
+    /// Takes the next arrival from the source (if any, and before the
     /// configured duration) and schedules it.
+    ///
+    /// The source is read `AHEAD` arrivals ahead (`Inflow::ahead`), and what
+    /// an arrival will read is fetched into the CPU's caches in three steps,
+    /// each an arrival (several events) before the next needs it: when it
+    /// is drawn, its model's facts and copies; one arrival later, the
+    /// routing status and tiers of the instances those copies name; when it
+    /// is scheduled, where those instances' slot maps keep the model. With a
+    /// million models or thousands of instances each is a read from main
+    /// memory. Hints only: the source is asked for exactly the arrivals it
+    /// was asked for without them (up to the first at or after the
+    /// duration), in the same order, and every decision is the same.
     pub(super) fn schedule_next_arrival(&mut self) {
-        if self.inflow.done {
+        if self.inflow.done || !matches!(self.inflow.feed, Feed::Open(_)) {
             return;
         }
-        let Feed::Open(source) = &mut self.inflow.feed else { return };
-        match source.next_arrival() {
+        if !self.inflow.primed {
+            self.inflow.primed = true;
+            self.inflow.ahead = [self.draw_ahead(), self.draw_ahead()];
+        }
+        let next = self.inflow.ahead[0].take();
+        self.inflow.ahead[0] = self.inflow.ahead[1].take();
+        if let Some(a) = self.inflow.ahead[0] {
+            self.prefetch_instances(a.model.index());
+        }
+        self.inflow.ahead[1] = self.draw_ahead();
+        match next {
             Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
                 if a.time < self.inflow.last {
                     panic!("BUG: request source went back in time ({} after {})", a.time, self.inflow.last);
@@ -40,17 +60,60 @@ impl Simulation {
                 if a.model.index() >= self.models.len() {
                     panic!("BUG: request source produced model {} of {}", a.model, self.models.len());
                 }
-                // Its model's facts, memory and copies are read when it
-                // arrives, several events from now: start those (with many
-                // models, main-memory) reads now.
+                self.inflow.next = Some(a);
+                self.agenda.push_arrival(a.time);
+                self.prefetch_slots(a.model.0);
+            }
+            _ => self.inflow.done = true,
+        }
+    }
+
+    /// The source's next arrival, unless it has ended or has given one at
+    /// or after the duration (the last it is asked for); prefetches the
+    /// model's facts and copies.
+    fn draw_ahead(&mut self) -> Option<Arrival> {
+        let Feed::Open(source) = &mut self.inflow.feed else { return None };
+        if !self.inflow.drawing {
+            return None;
+        }
+        let a = source.next_arrival();
+        match a {
+            Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
                 let m = a.model.index();
                 mmesim_engine::prefetch(&self.models, m);
                 mmesim_engine::prefetch(&self.model_memory, m);
                 mmesim_engine::prefetch(self.tiers.copies(), m);
-                self.inflow.next = Some(a);
-                self.agenda.push_arrival(a.time);
             }
-            _ => self.inflow.done = true,
+            _ => self.inflow.drawing = false,
+        }
+        a
+    }
+
+    /// Prefetches the routing status, the request fields and the tiers'
+    /// head of (up to two of) the instances holding `model`: where a
+    /// request for it most likely goes.
+    #[inline]
+    fn prefetch_instances(&self, model: usize) {
+        let Some(list) = self.tiers.copies().get(model) else { return };
+        for c in list.iter().take(2) {
+            let i = c.instance.index();
+            mmesim_engine::prefetch(&self.fleet.status, i);
+            if let Some(it) = self.fleet.instances.get(i) {
+                mmesim_engine::prefetch_ref(&it.acc);
+                mmesim_engine::prefetch_ref(&it.slot_queue);
+                mmesim_engine::prefetch_ref(&it.queued);
+            }
+            self.tiers.prefetch_head(i);
+        }
+    }
+
+    /// Prefetches where the instances holding `model` (up to two) keep its
+    /// slot.
+    #[inline]
+    fn prefetch_slots(&self, model: u32) {
+        let Some(list) = self.tiers.copies().get(model as usize) else { return };
+        for c in list.iter().take(2) {
+            self.tiers.prefetch_slot_of(c.instance.index(), model);
         }
     }
 

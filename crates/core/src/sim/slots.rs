@@ -2,7 +2,7 @@
 //! models the instance holds, not to the model population (issue 15).
 //!
 //! ```text
-//! find(model):        index[model]                      O(1) (hash)
+//! find(model):        index[model]                      O(1) (hash, `slotindex.rs`)
 //! find_or_add(model): index[model], or a free slot (LIFO), or a new one
 //! release(slot):      forget index[model]; the slot goes on the free list
 //! ```
@@ -22,8 +22,8 @@
 //! iterates the hash map, so the run stays deterministic.
 
 use super::cache::Residency;
+use super::slotindex::SlotIndex;
 use super::state::NIL;
-use rustc_hash::FxHashMap;
 
 /// One instance's residencies by slot, and the slot of each model.
 #[derive(Default)]
@@ -31,7 +31,7 @@ pub(super) struct SlotTable {
     /// By slot; a free slot has `model == NIL`.
     slots: Vec<Residency>,
     /// Model id → slot, for the slots in use.
-    index: FxHashMap<u32, u32>,
+    index: SlotIndex,
     /// Free slots, the last freed on top.
     free: Vec<u32>,
 }
@@ -40,7 +40,20 @@ impl SlotTable {
     /// The slot of `model`, if the instance has one for it.
     #[inline]
     pub(super) fn find(&self, model: u32) -> Option<u32> {
-        self.index.get(&model).copied()
+        self.index.get(model)
+    }
+
+    /// Starts reading the table's header (where `find` and `get` start).
+    #[inline(always)]
+    pub(super) fn prefetch_header(&self) {
+        mmesim_engine::prefetch_ref(&self.index);
+        mmesim_engine::prefetch_ref(&self.slots);
+    }
+
+    /// Starts reading where `find(model)` will look.
+    #[inline(always)]
+    pub(super) fn prefetch_find(&self, model: u32) {
+        self.index.prefetch(model);
     }
 
     /// The slot of `model`, made (absent everywhere) if there is none.
@@ -64,7 +77,7 @@ impl SlotTable {
     /// unless the slot is in use.
     pub(super) fn release(&mut self, slot: u32) {
         let model = self.slots[slot as usize].model;
-        if model == NIL || self.index.remove(&model) != Some(slot) {
+        if model == NIL || self.index.remove(model) != Some(slot) {
             panic!("BUG: release of slot {slot}, which holds no model");
         }
         self.slots[slot as usize] = Residency::FREE;

@@ -279,6 +279,14 @@ pub(super) struct Inflow {
     /// request is live may still send again once it ends).
     pub(super) done: bool,
     pub(super) next: Option<Arrival>,
+    /// The source's next answers after `next`, drawn ahead so that what
+    /// they will read can be prefetched (`schedule_next_arrival`).
+    pub(super) ahead: [Option<Arrival>; 2],
+    /// `ahead` has been filled (at the first arrival).
+    pub(super) primed: bool,
+    /// The source may be asked for more: it has not ended, nor given an
+    /// arrival at or after the duration.
+    pub(super) drawing: bool,
     pub(super) last: SimTime,
     /// Arrival sequence numbers handed out so far.
     pub(super) seq: u64,

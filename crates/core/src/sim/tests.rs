@@ -800,3 +800,55 @@ fn slots_remembered_by_a_ghost_are_kept_then_released() {
     // held. Without the release it would be 300.
     assert_eq!(distinct_slots(5), 76);
 }
+
+/// A source that counts how often it is asked and refuses to be asked
+/// after it has said it is spent.
+struct Counting {
+    left: std::collections::VecDeque<Arrival>,
+    asked: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    spent: bool,
+}
+
+impl crate::source::RequestSource for Counting {
+    fn next_arrival(&mut self) -> Option<Arrival> {
+        assert!(!self.spent, "asked again after it ended");
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let a = self.left.pop_front();
+        self.spent = a.is_none();
+        a
+    }
+}
+
+/// The source is read ahead (to prefetch what arrivals will read), but it
+/// is asked for exactly what it was asked for without: up to and including
+/// the first arrival at or after the duration, or until it ends — never
+/// again after either.
+#[test]
+fn reading_ahead_asks_the_source_for_nothing_more() {
+    let asked_for = |times_s: &[u64], duration_s: u64| {
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let left = times_s.iter().map(|&t| Arrival { time: SimTime::from_secs(t), model: ModelId(0), service: None });
+        let source = Counting { left: left.collect(), asked: asked.clone(), spent: false };
+        let mut cfg = config(1, 1, 1, 0.0, 1);
+        cfg.duration = SimDuration::from_secs(duration_s);
+        let policies = Policies {
+            router: Box::new(First),
+            autoscaler: Box::new(Fixed),
+            evictors: Box::new(|_, _, _| Box::new(Lru(IdList::new())) as Box<dyn Evictor>),
+        };
+        let r = match Simulation::new(cfg, Box::new(source), policies) {
+            Ok(sim) => sim.run(),
+            Err(e) => panic!("test configuration rejected: {e}"),
+        };
+        (r.report.requests.arrived, asked.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    // Five arrivals before the duration of 10 s, then one at 10 s (asked
+    // for, not run) and two more never asked for.
+    assert_eq!(asked_for(&[1, 2, 3, 4, 5, 10, 11, 12], 10), (5, 6));
+    // The source ends first: asked once more, to hear it has ended.
+    assert_eq!(asked_for(&[1, 2, 3], 10), (3, 4));
+    assert_eq!(asked_for(&[1], 10), (1, 2));
+    assert_eq!(asked_for(&[], 10), (0, 1));
+    // The first arrival is already past the duration.
+    assert_eq!(asked_for(&[20, 21], 10), (0, 1));
+}

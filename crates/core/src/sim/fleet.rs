@@ -102,6 +102,7 @@ impl Simulation {
         let ty = &self.cfg.cluster.instance_type;
         let (vcpus, on_cpu) = (ty.vcpus, ty.gpu.is_none());
         self.fleet.instances.push(Instance::new(life, slots, vcpus, on_cpu, self.now));
+        self.inflow.prefetch |= self.fleet.instances.len() >= super::PREFETCH_INSTANCES;
         self.fleet.census.count(zone.index(), life, 1);
         self.fleet.index.update(&self.fleet.status[id as usize], false);
         id

@@ -27,7 +27,9 @@ impl Simulation {
     /// Takes the next arrival from the source (if any, and before the
     /// configured duration) and schedules it.
     ///
-    /// The source is read `AHEAD` arrivals ahead (`Inflow::ahead`), and what
+    /// With many models or instances (`Inflow::prefetch`, see
+    /// `PREFETCH_MODELS`), the source is read two arrivals ahead
+    /// (`Inflow::ahead`), and what
     /// an arrival will read is fetched into the CPU's caches in three steps,
     /// each an arrival (several events) before the next needs it: when it
     /// is drawn, its model's facts and copies; one arrival later, the
@@ -41,16 +43,7 @@ impl Simulation {
         if self.inflow.done || !matches!(self.inflow.feed, Feed::Open(_)) {
             return;
         }
-        if !self.inflow.primed {
-            self.inflow.primed = true;
-            self.inflow.ahead = [self.draw_ahead(), self.draw_ahead()];
-        }
-        let next = self.inflow.ahead[0].take();
-        self.inflow.ahead[0] = self.inflow.ahead[1].take();
-        if let Some(a) = self.inflow.ahead[0] {
-            self.prefetch_instances(a.model.index());
-        }
-        self.inflow.ahead[1] = self.draw_ahead();
+        let next = if self.inflow.prefetch { self.next_of_ahead() } else { self.draw_ahead() };
         match next {
             Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
                 if a.time < self.inflow.last {
@@ -62,10 +55,28 @@ impl Simulation {
                 }
                 self.inflow.next = Some(a);
                 self.agenda.push_arrival(a.time);
-                self.prefetch_slots(a.model.0);
+                if self.inflow.prefetch {
+                    self.prefetch_slots(a.model.0);
+                }
             }
             _ => self.inflow.done = true,
         }
+    }
+
+    /// The next arrival through the lookahead buffer, moving each buffered
+    /// one a step closer (`Inflow::ahead`).
+    fn next_of_ahead(&mut self) -> Option<Arrival> {
+        if !self.inflow.primed {
+            self.inflow.primed = true;
+            self.inflow.ahead = [self.draw_ahead(), self.draw_ahead()];
+        }
+        let next = self.inflow.ahead[0].take();
+        self.inflow.ahead[0] = self.inflow.ahead[1].take();
+        if let Some(a) = self.inflow.ahead[0] {
+            self.prefetch_instances(a.model.index());
+        }
+        self.inflow.ahead[1] = self.draw_ahead();
+        next
     }
 
     /// The source's next arrival, unless it has ended or has given one at
@@ -78,13 +89,15 @@ impl Simulation {
         }
         let a = source.next_arrival();
         match a {
-            Some(a) if a.time.as_nanos() < self.cfg.duration.as_nanos() => {
+            Some(a) if a.time.as_nanos() >= self.cfg.duration.as_nanos() => self.inflow.drawing = false,
+            Some(a) if self.inflow.prefetch => {
                 let m = a.model.index();
                 mmesim_engine::prefetch(&self.models, m);
                 mmesim_engine::prefetch(&self.model_memory, m);
                 mmesim_engine::prefetch(self.tiers.copies(), m);
             }
-            _ => self.inflow.drawing = false,
+            Some(_) => {}
+            None => self.inflow.drawing = false,
         }
         a
     }

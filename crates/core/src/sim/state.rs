@@ -284,6 +284,8 @@ pub(super) struct Inflow {
     pub(super) ahead: [Option<Arrival>; 2],
     /// `ahead` has been filled (at the first arrival).
     pub(super) primed: bool,
+    /// Prefetch what arrivals will read (`PREFETCH_MODELS`).
+    pub(super) prefetch: bool,
     /// The source may be asked for more: it has not ended, nor given an
     /// arrival at or after the duration.
     pub(super) drawing: bool,

@@ -825,7 +825,7 @@ impl crate::source::RequestSource for Counting {
 /// again after either.
 #[test]
 fn reading_ahead_asks_the_source_for_nothing_more() {
-    let asked_for = |times_s: &[u64], duration_s: u64| {
+    let asked_for = |times_s: &[u64], duration_s: u64, prefetch: bool| {
         let asked = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let left = times_s.iter().map(|&t| Arrival { time: SimTime::from_secs(t), model: ModelId(0), service: None });
         let source = Counting { left: left.collect(), asked: asked.clone(), spent: false };
@@ -837,18 +837,24 @@ fn reading_ahead_asks_the_source_for_nothing_more() {
             evictors: Box::new(|_, _, _| Box::new(Lru(IdList::new())) as Box<dyn Evictor>),
         };
         let r = match Simulation::new(cfg, Box::new(source), policies) {
-            Ok(sim) => sim.run(),
+            Ok(mut sim) => {
+                assert!(!sim.inflow.prefetch, "one model, one instance: no prefetching");
+                sim.inflow.prefetch = prefetch;
+                sim.run()
+            }
             Err(e) => panic!("test configuration rejected: {e}"),
         };
         (r.report.requests.arrived, asked.load(std::sync::atomic::Ordering::Relaxed))
     };
-    // Five arrivals before the duration of 10 s, then one at 10 s (asked
-    // for, not run) and two more never asked for.
-    assert_eq!(asked_for(&[1, 2, 3, 4, 5, 10, 11, 12], 10), (5, 6));
-    // The source ends first: asked once more, to hear it has ended.
-    assert_eq!(asked_for(&[1, 2, 3], 10), (3, 4));
-    assert_eq!(asked_for(&[1], 10), (1, 2));
-    assert_eq!(asked_for(&[], 10), (0, 1));
-    // The first arrival is already past the duration.
-    assert_eq!(asked_for(&[20, 21], 10), (0, 1));
+    for prefetch in [false, true] {
+        // Five arrivals before the duration of 10 s, then one at 10 s
+        // (asked for, not run) and two more never asked for.
+        assert_eq!(asked_for(&[1, 2, 3, 4, 5, 10, 11, 12], 10, prefetch), (5, 6));
+        // The source ends first: asked once more, to hear it has ended.
+        assert_eq!(asked_for(&[1, 2, 3], 10, prefetch), (3, 4));
+        assert_eq!(asked_for(&[1], 10, prefetch), (1, 2));
+        assert_eq!(asked_for(&[], 10, prefetch), (0, 1));
+        // The first arrival is already past the duration.
+        assert_eq!(asked_for(&[20, 21], 10, prefetch), (0, 1));
+    }
 }

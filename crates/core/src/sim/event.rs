@@ -135,6 +135,12 @@ impl Agenda {
         self.arrival = Some((at, seq));
     }
 
+    /// The request of the earliest deadline armed (for a prefetch).
+    #[inline]
+    pub(super) fn next_timeout_req(&self) -> Option<u32> {
+        self.timeouts.front().map(|t| t.req)
+    }
+
     /// Schedules `ev` at `at`.
     #[inline]
     pub(super) fn push(&mut self, at: SimTime, ev: Event) {

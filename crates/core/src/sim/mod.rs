@@ -477,6 +477,13 @@ impl Simulation {
             let (t, ev) = match next {
                 Next::Timeout(tm) => {
                     self.advance_to(tm.at);
+                    if self.inflow.prefetch {
+                        // Deadlines come in order: the next one's request
+                        // (long idle, so cold) is known now.
+                        if let Some(r) = self.agenda.next_timeout_req() {
+                            mmesim_engine::prefetch(&self.reqs.slab, r as usize);
+                        }
+                    }
                     if self.on_timeout(tm.req, tm.gen) {
                         self.after_work();
                     }

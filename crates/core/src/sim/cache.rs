@@ -205,18 +205,27 @@ impl InstanceTiers {
 }
 
 /// Every instance's tiers, and the routing view's copies of each model.
-#[derive(Default)]
 pub(super) struct Tiers {
     inst: Vec<InstanceTiers>,
     /// Per model, the instances holding it (loaded, loading or on disk).
     copies: Vec<CopyList>,
     /// Reused buffer for transfers completed together.
     scratch: Vec<u32>,
+    /// Every instance's memory and disk tier capacities (one instance
+    /// type per endpoint), bytes.
+    pub(super) mem_cap: u64,
+    pub(super) disk_cap: u64,
 }
 
 impl Tiers {
-    pub(super) fn new(models: usize) -> Self {
-        Tiers { inst: Vec::new(), copies: vec![CopyList::new(); models], scratch: Vec::new() }
+    pub(super) fn new(models: usize, c: &ClusterConfig) -> Self {
+        Tiers {
+            inst: Vec::new(),
+            copies: vec![CopyList::new(); models],
+            scratch: Vec::new(),
+            mem_cap: memory_tier_bytes(c),
+            disk_cap: c.instance_type.storage.size.0,
+        }
     }
     #[inline]
     pub(super) fn get(&self, inst: u32) -> &InstanceTiers {
@@ -229,12 +238,10 @@ impl Tiers {
         &self.copies
     }
     /// Prefetches what routing a request to `inst` reads of its tiers
-    /// before the slot: the capacities and the slot table's header.
+    /// before the slot: the slot table's header.
     #[inline(always)]
     pub(super) fn prefetch_head(&self, inst: usize) {
         if let Some(t) = self.inst.get(inst) {
-            mmesim_engine::prefetch_ref(&t.mem_cap);
-            mmesim_engine::prefetch_ref(&t.disk_cap);
             t.slots.prefetch_header();
         }
     }

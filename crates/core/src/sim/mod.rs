@@ -354,7 +354,7 @@ impl Simulation {
             Feed::Open(_) => (Default::default(), SimDuration::ZERO, Vec::new()),
         };
         let mut sim = Simulation {
-            tiers: Tiers::new(models.len()),
+            tiers: Tiers::new(models.len(), &cfg.cluster),
             models,
             services,
             model_memory,

@@ -244,8 +244,76 @@ impl FleetIndex {
 /// One model's copies as the simulation keeps them: up to two inline, so
 /// the routing view of a large population costs one cache line per model
 /// looked up, not a pointer to follow (most models of a million-model
-/// endpoint have at most one copy).
-pub(crate) type CopyList = smallvec::SmallVec<[ModelCopy; 2]>;
+/// endpoint have at most one copy); and beside the first two, the slot
+/// each instance keeps the model in, so a request routed to one of them
+/// finds its slot in the line the router just read, without the
+/// instance's slot map.
+#[derive(Clone, Debug)]
+pub(crate) struct CopyList {
+    list: smallvec::SmallVec<[ModelCopy; 2]>,
+    /// `slots[k]`: the slot of `list[k]` on its instance (`k < 2`).
+    slots: [u32; 2],
+}
+
+impl CopyList {
+    pub(crate) fn new() -> Self {
+        CopyList { list: smallvec::SmallVec::new(), slots: [u32::MAX; 2] }
+    }
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[ModelCopy] {
+        &self.list
+    }
+    /// The position of `inst`'s copy.
+    #[inline]
+    pub(crate) fn position(&self, inst: u32) -> Option<usize> {
+        self.list.iter().position(|c| c.instance.0 == inst)
+    }
+    /// The slot `inst` keeps the model in, if its copy is one of the first
+    /// two (else look it up in the instance's slot map).
+    #[inline]
+    pub(crate) fn slot_on(&self, inst: u32) -> Option<u32> {
+        let n = self.list.len().min(2);
+        (0..n).find(|&k| self.list[k].instance.0 == inst).map(|k| self.slots[k])
+    }
+    /// Adds a copy, in `slot` on its instance.
+    pub(crate) fn push(&mut self, copy: ModelCopy, slot: u32) {
+        if let Some(s) = self.slots.get_mut(self.list.len()) {
+            *s = slot;
+        }
+        self.list.push(copy);
+    }
+    /// Changes the states of the copy at `p`.
+    pub(crate) fn set_states(&mut self, p: usize, memory: MemState, disk: DiskState) {
+        self.list[p].memory = memory;
+        self.list[p].disk = disk;
+    }
+    /// Removes the copy at `p`, the last taking its place. If that one
+    /// now needs its slot recorded (it moved from beyond the first two
+    /// into them), returns its instance: the caller calls `set_slot(p, …)`.
+    pub(crate) fn swap_remove(&mut self, p: usize) -> Option<InstanceId> {
+        let last = self.list.len() - 1;
+        self.list.swap_remove(p);
+        if p == last {
+            return None;
+        }
+        match (p < 2, last < 2) {
+            (true, true) => {
+                self.slots[p] = self.slots[last];
+                None
+            }
+            (true, false) => Some(self.list[p].instance),
+            _ => None,
+        }
+    }
+    /// Records the slot of the copy at `p` (`p < 2`).
+    pub(crate) fn set_slot(&mut self, p: usize, slot: u32) {
+        self.slots[p] = slot;
+    }
+    /// The slots recorded, with their copies (for the invariant checks).
+    pub(crate) fn recorded(&self) -> impl Iterator<Item = (&ModelCopy, u32)> + '_ {
+        self.list.iter().zip(self.slots)
+    }
+}
 
 /// Where a view's copies live: the simulation's inline lists, or plain
 /// vectors given to [`ClusterView::new`].
@@ -297,7 +365,7 @@ impl<'a> ClusterView<'a> {
     #[inline]
     pub fn copies(&self, model: ModelId) -> &'a [ModelCopy] {
         match self.copies {
-            Copies::Inline(l) => &l[model.index()],
+            Copies::Inline(l) => l[model.index()].as_slice(),
             Copies::Vecs(l) => &l[model.index()],
         }
     }
@@ -362,6 +430,33 @@ pub trait Router: Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_lists_keep_the_slots_of_their_first_two() {
+        let copy = |i| ModelCopy { instance: InstanceId(i), memory: MemState::Loaded, disk: DiskState::Present };
+        let mut l = CopyList::new();
+        for (i, slot) in [(10, 100), (11, 101), (12, 102), (13, 103)] {
+            l.push(copy(i), slot);
+        }
+        let ids = |l: &CopyList| l.as_slice().iter().map(|c| c.instance.0).collect::<Vec<_>>();
+        // Only the first two have their slot recorded.
+        assert_eq!((l.slot_on(10), l.slot_on(11), l.slot_on(12), l.slot_on(9)), (Some(100), Some(101), None, None));
+        // Removing the first moves the fourth (no slot recorded) into it:
+        // the caller is told to record its slot.
+        assert_eq!(l.swap_remove(0), Some(InstanceId(13)));
+        assert_eq!(ids(&l), [13, 11, 12]);
+        l.set_slot(0, 103);
+        assert_eq!((l.slot_on(13), l.slot_on(11)), (Some(103), Some(101)));
+        // Removing beyond the first two, or the last, moves no slot.
+        assert_eq!(l.swap_remove(2), None);
+        assert_eq!(l.swap_remove(1), None);
+        assert_eq!((ids(&l), l.slot_on(13)), (vec![13], Some(103)));
+        // Within the first two, the slot moves with its copy.
+        l.push(copy(14), 104);
+        assert_eq!(l.swap_remove(0), None);
+        assert_eq!((ids(&l), l.slot_on(14), l.slot_on(13)), (vec![14], Some(104), None));
+        assert_eq!(l.recorded().map(|(c, s)| (c.instance.0, s)).collect::<Vec<_>>(), [(14, 104)]);
+    }
 
     fn st(id: u32, outstanding: u32, healthy: bool) -> InstanceStatus {
         InstanceStatus {

@@ -245,11 +245,11 @@ impl Tiers {
             t.slots.prefetch_header();
         }
     }
-    /// Prefetches where `inst` keeps the slot of `model`.
+    /// Prefetches the residency in `slot` on `inst`.
     #[inline(always)]
-    pub(super) fn prefetch_slot_of(&self, inst: usize, model: u32) {
+    pub(super) fn prefetch_residency(&self, inst: usize, slot: u32) {
         if let Some(t) = self.inst.get(inst) {
-            t.slots.prefetch_find(model);
+            t.slots.prefetch_slot(slot);
         }
     }
 }
@@ -422,18 +422,25 @@ impl Simulation {
     fn sync_copy(&mut self, inst: u32, slot: u32) {
         let s = *self.tiers.inst[inst as usize].slots.get(slot);
         let list = &mut self.tiers.copies[s.model as usize];
-        let pos = list.iter().position(|c| c.instance.0 == inst);
+        let pos = list.position(inst);
         let gone = s.mem == MemState::Absent && s.disk == DiskState::Absent;
         match (pos, gone) {
-            (Some(p), true) => {
-                list.swap_remove(p);
-            }
-            (Some(p), false) => {
-                list[p].memory = s.mem;
-                list[p].disk = s.disk;
-            }
-            (None, false) => list.push(ModelCopy { instance: InstanceId(inst), memory: s.mem, disk: s.disk }),
+            (Some(p), true) => self.drop_copy(s.model, p),
+            (Some(p), false) => list.set_states(p, s.mem, s.disk),
+            (None, false) => list.push(ModelCopy { instance: InstanceId(inst), memory: s.mem, disk: s.disk }, slot),
             (None, true) => {}
+        }
+    }
+
+    /// Removes copy `p` of `model` from the routing view, recording the
+    /// slot of the copy that takes its place if it needs one.
+    fn drop_copy(&mut self, model: u32, p: usize) {
+        let list = &mut self.tiers.copies[model as usize];
+        if let Some(moved) = list.swap_remove(p) {
+            let Some(slot) = self.tiers.inst[moved.index()].slots.find(model) else {
+                panic!("BUG: model {model} listed on instance {moved}, which has no slot for it");
+            };
+            self.tiers.copies[model as usize].set_slot(p, slot);
         }
     }
 
@@ -949,9 +956,8 @@ impl Simulation {
         (it.idle_loaded, it.idle_artifacts) = (0, 0);
         it.recency.clear();
         for m in touched {
-            let list = &mut self.tiers.copies[m as usize];
-            if let Some(p) = list.iter().position(|c| c.instance.0 == inst) {
-                list.swap_remove(p);
+            if let Some(p) = self.tiers.copies[m as usize].position(inst) {
+                self.drop_copy(m, p);
             }
         }
         lost

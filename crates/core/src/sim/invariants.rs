@@ -23,8 +23,19 @@ impl Simulation {
     pub(super) fn check_invariants(&self) {
         // Copies in the routing view per instance.
         let mut listed_at = vec![0usize; self.fleet.instances.len()];
-        for c in self.tiers.copies().iter().flatten() {
-            listed_at[c.instance.index()] += 1;
+        for (m, list) in self.tiers.copies().iter().enumerate() {
+            for c in list.as_slice() {
+                listed_at[c.instance.index()] += 1;
+            }
+            for (c, slot) in list.recorded() {
+                let found = self.tiers.get(c.instance.0).slot_of(m as u32);
+                if found != Some(slot) {
+                    panic!(
+                        "BUG: at {}: model {m}'s copy on {} recorded in slot {slot}, held in {found:?}",
+                        self.now, c.instance
+                    );
+                }
+            }
         }
         for (i, it) in self.fleet.instances.iter().enumerate() {
             let bug = |what: String| -> ! { panic!("BUG: instance {i} at {}: {what}", self.now) };
@@ -33,7 +44,7 @@ impl Simulation {
                 if status.accepts() || status.outstanding != 0 {
                     bug("a failed instance still takes requests".into());
                 }
-                if self.tiers.copies().iter().any(|l| l.iter().any(|c| c.instance.index() == i)) {
+                if self.tiers.copies().iter().any(|l| l.as_slice().iter().any(|c| c.instance.index() == i)) {
                     bug("a failed instance still listed as holding a model".into());
                 }
                 continue;
@@ -87,7 +98,7 @@ impl Simulation {
                     bug(format!("model {m} pinned {} times but {:?}", s.pins, s.mem));
                 }
                 pins += s.pins;
-                let listed = self.tiers.copies()[m].iter().filter(|c| c.instance.index() == i).count();
+                let listed = self.tiers.copies()[m].as_slice().iter().filter(|c| c.instance.index() == i).count();
                 let expect = usize::from(s.mem != MemState::Absent || s.disk != DiskState::Absent);
                 held += expect;
                 if listed != expect {

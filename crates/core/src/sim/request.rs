@@ -108,7 +108,7 @@ impl Simulation {
     #[inline]
     fn prefetch_instances(&self, model: usize) {
         let Some(list) = self.tiers.copies().get(model) else { return };
-        for c in list.iter().take(2) {
+        for c in list.as_slice().iter().take(2) {
             let i = c.instance.index();
             mmesim_engine::prefetch(&self.fleet.status, i);
             if let Some(it) = self.fleet.instances.get(i) {
@@ -120,13 +120,13 @@ impl Simulation {
         }
     }
 
-    /// Prefetches where the instances holding `model` (up to two) keep its
-    /// slot.
+    /// Prefetches the model's residency on (up to two of) the instances
+    /// holding it, in the slots recorded beside the copies.
     #[inline]
     fn prefetch_slots(&self, model: u32) {
         let Some(list) = self.tiers.copies().get(model as usize) else { return };
-        for c in list.iter().take(2) {
-            self.tiers.prefetch_slot_of(c.instance.index(), model);
+        for (c, slot) in list.recorded() {
+            self.tiers.prefetch_residency(c.instance.index(), slot);
         }
     }
 
@@ -218,7 +218,13 @@ impl Simulation {
         } else {
             None
         };
-        let slot = tiers.slot_of(model);
+        // The router most often picks an instance holding a copy: the
+        // slot is then beside the copy it just read.
+        let slot = match self.tiers.copies()[model as usize].slot_on(inst) {
+            Some(s) => Some(s),
+            None => tiers.slot_of(model),
+        };
+        debug_assert_eq!(slot, tiers.slot_of(model));
         let hit = slot.is_some_and(|s| tiers.residency(s).mem == MemState::Loaded);
         if req.measured {
             self.m.measured_routed += 1;

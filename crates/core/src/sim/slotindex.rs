@@ -14,8 +14,9 @@
 //! buckets in two places, so with thousands of instances or a million
 //! models — where an instance's table is cold whenever a request reaches
 //! it — one lookup costs two misses to main memory. Here a lookup reads
-//! one entry (and, at most half full, rarely the next), whose address
-//! [`SlotIndex::prefetch`] can compute before the request arrives.
+//! one entry (and, at most half full, rarely the next). Most requests do
+//! not even look: they go to an instance holding a copy of their model,
+//! and the routing view keeps the slot beside the copy (`CopyList`).
 //!
 //! Nothing iterates the table, so its order never reaches a decision.
 
@@ -67,14 +68,6 @@ impl SlotIndex {
                 return None;
             }
             i = (i + 1) & mask;
-        }
-    }
-
-    /// Starts reading the entry where a lookup of `model` begins.
-    #[inline(always)]
-    pub(super) fn prefetch(&self, model: u32) {
-        if !self.entries.is_empty() {
-            mmesim_engine::prefetch(&self.entries, self.home(model));
         }
     }
 

@@ -50,10 +50,10 @@ impl SlotTable {
         mmesim_engine::prefetch_ref(&self.slots);
     }
 
-    /// Starts reading where `find(model)` will look.
+    /// Starts reading the residency in `slot`.
     #[inline(always)]
-    pub(super) fn prefetch_find(&self, model: u32) {
-        self.index.prefetch(model);
+    pub(super) fn prefetch_slot(&self, slot: u32) {
+        mmesim_engine::prefetch(&self.slots, slot as usize);
     }
 
     /// The slot of `model`, made (absent everywhere) if there is none.

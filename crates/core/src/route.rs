@@ -79,7 +79,9 @@ pub struct InstanceStatus {
     pub loaded_models: u32,
     /// When the least recently used loaded model was last used (requested,
     /// or loaded); `None` with no model loaded. The older it is, the less
-    /// the instance's cache is worth (ModelMesh's "cache age").
+    /// the instance's cache is worth (ModelMesh's "cache age"). Kept only
+    /// for a router that reads it ([`Router::reads_lru_age`]); `None`
+    /// otherwise.
     pub lru_last_used: Option<SimTime>,
 }
 
@@ -425,6 +427,14 @@ pub trait Router: Send {
     fn name(&self) -> &str;
     /// Chooses an instance for a request for `model`.
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision;
+    /// Whether the router reads [`InstanceStatus::lru_last_used`]. Keeping
+    /// it means a second recency order per instance beside the memory
+    /// evictor's, updated on every hit; a router that never reads it says
+    /// `false` and the simulation keeps none (the field stays `None`).
+    /// Default: `true`.
+    fn reads_lru_age(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

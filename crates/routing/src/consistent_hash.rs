@@ -105,6 +105,10 @@ impl Router for ConsistentHash {
         "consistent-hash"
     }
 
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let (Some(start), Some(least)) = (self.ring.start(model, view), view.fleet().by_load().next()) else {
             return RouteDecision::Reject(RejectReason::NoHealthyInstance);

@@ -36,6 +36,10 @@ impl Router for LeastOutstanding {
         "least-outstanding"
     }
 
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+
     fn route(&mut self, _model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         match view.fleet().by_load().next() {
             Some(i) => RouteDecision::To(i),

@@ -69,6 +69,10 @@ impl Router for PowerOfTwo {
         "p2c"
     }
 
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let accepting = view.fleet().accepting();
         if accepting.is_empty() {

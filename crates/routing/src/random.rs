@@ -60,6 +60,10 @@ impl Router for RandomRouter {
         "random"
     }
 
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+
     fn route(&mut self, _model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let accepting = view.fleet().accepting();
         if accepting.is_empty() {

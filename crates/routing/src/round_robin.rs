@@ -40,6 +40,10 @@ impl Router for RoundRobin {
         "round-robin"
     }
 
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+
     fn route(&mut self, _model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let accepting = view.fleet().accepting();
         if accepting.is_empty() {

@@ -66,6 +66,10 @@ impl Router for Sticky {
         "sticky"
     }
 
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let mut loaded: Option<(u32, u32, u32)> = None; // (load, outstanding, id)
         let mut coming: Option<(u32, u32, u32)> = None;

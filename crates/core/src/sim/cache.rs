@@ -211,6 +211,11 @@ pub(super) struct Tiers {
     copies: Vec<CopyList>,
     /// Reused buffer for transfers completed together.
     scratch: Vec<u32>,
+    /// Whether the instances keep their recency lists (and
+    /// `InstanceStatus::lru_last_used`): only for a router that reads it
+    /// (`Router::reads_lru_age`). Otherwise the memory evictor's order is
+    /// the only recency order kept.
+    pub(super) recency_kept: bool,
     /// Every instance's memory and disk tier capacities (one instance
     /// type per endpoint), bytes.
     pub(super) mem_cap: u64,
@@ -218,8 +223,9 @@ pub(super) struct Tiers {
 }
 
 impl Tiers {
-    pub(super) fn new(models: usize, c: &ClusterConfig) -> Self {
+    pub(super) fn new(models: usize, c: &ClusterConfig, recency_kept: bool) -> Self {
         Tiers {
+            recency_kept,
             inst: Vec::new(),
             copies: vec![CopyList::new(); models],
             scratch: Vec::new(),
@@ -395,8 +401,12 @@ impl Simulation {
 
     // ----- recency and the routing view -------------------------------------
 
-    /// Puts a loaded model at the head of the instance's recency list.
+    /// Puts a loaded model at the head of the instance's recency list
+    /// (kept only for a router that reads the age of its end).
     fn recency_touch(&mut self, inst: u32, slot: u32, insert: bool) {
+        if !self.tiers.recency_kept {
+            return;
+        }
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
         it.slots.get_mut(slot).last_used = now;
@@ -844,8 +854,10 @@ impl Simulation {
         it.mem_ev.on_remove(slot);
         it.loaded -= 1;
         it.idle_loaded -= 1;
-        it.recency.remove(slot);
-        self.sync_lru_age(inst);
+        if self.tiers.recency_kept {
+            it.recency.remove(slot);
+            self.sync_lru_age(inst);
+        }
         let it = &mut self.tiers.inst[inst as usize];
         it.mem_unloading += size;
         it.disk_unpinning += art;

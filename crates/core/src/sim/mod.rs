@@ -354,7 +354,7 @@ impl Simulation {
             Feed::Open(_) => (Default::default(), SimDuration::ZERO, Vec::new()),
         };
         let mut sim = Simulation {
-            tiers: Tiers::new(models.len(), &cfg.cluster),
+            tiers: Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age()),
             models,
             services,
             model_memory,

@@ -858,3 +858,57 @@ fn reading_ahead_asks_the_source_for_nothing_more() {
         assert_eq!(asked_for(&[20, 21], 10, prefetch), (0, 1));
     }
 }
+
+/// `First`, but saying it never reads the instances' cache age.
+struct FirstAgeless;
+impl Router for FirstAgeless {
+    fn name(&self) -> &str {
+        "first-ageless"
+    }
+    fn route(&mut self, m: ModelId, v: &ClusterView<'_>) -> RouteDecision {
+        First.route(m, v)
+    }
+    fn reads_lru_age(&self) -> bool {
+        false
+    }
+}
+
+/// The recency list (and `lru_last_used`) is kept only for a router that
+/// reads it. The invariant checks (on in these tests) hold either way —
+/// list and age kept and consistent, or both empty — and nothing else
+/// changes: the same trace, event for event, and the same report.
+#[test]
+fn the_recency_list_is_kept_only_for_a_router_that_reads_it() {
+    let run_with = |router: Box<dyn Router>| {
+        let arrivals: Vec<Arrival> = (0..200u32)
+            .map(|k| Arrival {
+                time: SimTime::ZERO + SimDuration::from_millis(5_000 * k as u64),
+                model: ModelId((7 * k + k / 3) % 5),
+                service: None,
+            })
+            .collect();
+        let policies = Policies {
+            router,
+            autoscaler: Box::new(Fixed),
+            evictors: Box::new(|_, _, _| Box::new(Lru(IdList::new())) as Box<dyn Evictor>),
+        };
+        // Room for three of the five models: loads and evictions.
+        let sim = match Simulation::new(config(1, 3, 4, 50.0, 5), Box::new(VecSource::new(arrivals)), policies) {
+            Ok(sim) => sim,
+            Err(e) => panic!("test configuration rejected: {e}"),
+        };
+        let kept = sim.tiers.recency_kept;
+        let r = sim.run();
+        (kept, format!("{:?}", r.trace), format!("{:?}", r.report))
+    };
+    let (kept, trace, report) = run_with(Box::new(First));
+    let (not_kept, trace2, report2) = run_with(Box::new(FirstAgeless));
+    assert!(kept && !not_kept);
+    assert!(
+        trace.matches("UnloadEnd").count() > 50,
+        "the run evicts: {} unloads, {} hits",
+        trace.matches("UnloadEnd").count(),
+        trace.matches("hit: true").count()
+    );
+    assert_eq!((trace, report), (trace2, report2));
+}

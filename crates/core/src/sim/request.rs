@@ -29,16 +29,16 @@ impl Simulation {
     ///
     /// With many models or instances (`Inflow::prefetch`, see
     /// `PREFETCH_MODELS`), the source is read two arrivals ahead
-    /// (`Inflow::ahead`), and what
-    /// an arrival will read is fetched into the CPU's caches in three steps,
-    /// each an arrival (several events) before the next needs it: when it
-    /// is drawn, its model's facts and copies; one arrival later, the
-    /// routing status and tiers of the instances those copies name; when it
-    /// is scheduled, where those instances' slot maps keep the model. With a
-    /// million models or thousands of instances each is a read from main
-    /// memory. Hints only: the source is asked for exactly the arrivals it
-    /// was asked for without them (up to the first at or after the
-    /// duration), in the same order, and every decision is the same.
+    /// (`Inflow::ahead`), and what an arrival will read is fetched into the
+    /// CPU's caches in three steps, each an arrival (several events) before
+    /// the next needs it: when it is drawn, its model's facts and copies;
+    /// one arrival later, the routing status, request fields and slot table
+    /// of the instances those copies name; when it is scheduled, the
+    /// model's residency there (in the slots recorded beside the copies).
+    /// With a million models or thousands of instances each is a read from
+    /// main memory. Hints only: the source is asked for exactly the
+    /// arrivals it was asked for without them (up to the first at or after
+    /// the duration), in the same order, and every decision is the same.
     pub(super) fn schedule_next_arrival(&mut self) {
         if self.inflow.done || !matches!(self.inflow.feed, Feed::Open(_)) {
             return;

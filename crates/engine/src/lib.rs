@@ -26,6 +26,10 @@
 //! list, FIFO queue and bucket list in mmesim (LRU, FIFO, SIEVE, S3-FIFO,
 //! ARC, the fleet's load buckets) is one of them.
 //!
+//! And one hint: [`prefetch`] / [`prefetch_ref`] ask the CPU to start
+//! reading data a model will need soon (with a million models, per-model
+//! arrays outgrow every cache); they never change a result.
+//!
 //! Key design choice: the engine does *not* own the event loop. A model
 //! (the cluster in `mmesim-core`) keeps an `EventQueue<E>` of its own closed
 //! event `enum` and runs a `while let Some((t, e)) = q.pop()` loop with one

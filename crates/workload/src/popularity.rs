@@ -99,9 +99,9 @@ const AHEAD: usize = 4;
 
 /// Populations from which the alias draws are taken ahead: a table of
 /// 16 B per model, 256 KB and more, competes for a core's own caches
-/// (about 1 MB) with the simulation's data (measured: 1.1× with 30,000
-/// models on 8,192 instances); below, drawing ahead would only cost
-/// instructions.
+/// (about 1 MB) with the simulation's data (the 8,192-instance,
+/// 30,000-model row of the scaling table in docs/PERFORMANCE.md is such a
+/// case); below, drawing ahead would only cost instructions.
 const PREFETCH_FROM: u32 = 1 << 14;
 
 impl ModelPicker {

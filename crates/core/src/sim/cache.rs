@@ -88,12 +88,11 @@ impl Residency {
 }
 
 /// One instance's memory and disk tiers.
+/// Its capacities are the endpoint's (`Tiers::mem_cap`, `disk_cap`).
 pub(super) struct InstanceTiers {
-    mem_cap: u64,
     mem_used: u64,
     /// Bytes of models being unloaded (freed when the unload ends).
     mem_unloading: u64,
-    disk_cap: u64,
     disk_used: u64,
     /// Artifact bytes of models being unloaded (they unpin when it ends).
     disk_unpinning: u64,
@@ -159,17 +158,11 @@ impl InstanceTiers {
     pub(super) fn limbo(&self) -> &[u32] {
         &self.limbo
     }
-    pub(super) fn mem_cap(&self) -> u64 {
-        self.mem_cap
-    }
     pub(super) fn mem_used(&self) -> u64 {
         self.mem_used
     }
     pub(super) fn mem_unloading(&self) -> u64 {
         self.mem_unloading
-    }
-    pub(super) fn disk_cap(&self) -> u64 {
-        self.disk_cap
     }
     pub(super) fn disk_used(&self) -> u64 {
         self.disk_used
@@ -215,11 +208,11 @@ pub(super) struct Tiers {
     /// `InstanceStatus::lru_last_used`): only for a router that reads it
     /// (`Router::reads_lru_age`). Otherwise the memory evictor's order is
     /// the only recency order kept.
-    pub(super) recency_kept: bool,
+    recency_kept: bool,
     /// Every instance's memory and disk tier capacities (one instance
     /// type per endpoint), bytes.
-    pub(super) mem_cap: u64,
-    pub(super) disk_cap: u64,
+    mem_cap: u64,
+    disk_cap: u64,
 }
 
 impl Tiers {
@@ -232,6 +225,20 @@ impl Tiers {
             mem_cap: memory_tier_bytes(c),
             disk_cap: c.instance_type.storage.size.0,
         }
+    }
+    /// Every instance's memory tier capacity, bytes.
+    #[inline]
+    pub(super) fn mem_cap(&self) -> u64 {
+        self.mem_cap
+    }
+    /// Every instance's disk tier capacity, bytes.
+    #[inline]
+    pub(super) fn disk_cap(&self) -> u64 {
+        self.disk_cap
+    }
+    /// Whether the instances keep their recency lists.
+    pub(super) fn recency_kept(&self) -> bool {
+        self.recency_kept
     }
     #[inline]
     pub(super) fn get(&self, inst: u32) -> &InstanceTiers {
@@ -276,21 +283,19 @@ impl Simulation {
         let ty = &self.cfg.cluster.instance_type;
         let c = &self.cfg.cluster;
         let or_vcpus = |n: u32| if n == 0 { ty.vcpus } else { n };
-        let mem_cap = memory_tier_bytes(c);
+        let mem_cap = self.tiers.mem_cap;
         let host_cap = match ty.gpu {
             Some(_) => ty.memory.0.saturating_sub(ty.reserved_memory.0),
             None => u64::MAX,
         };
         let mem_ev = (self.evictors)(InstanceId(id), Tier::Memory, Bytes(mem_cap));
-        let disk_ev = (self.evictors)(InstanceId(id), Tier::Disk, ty.storage.size);
+        let disk_ev = (self.evictors)(InstanceId(id), Tier::Disk, Bytes(self.tiers.disk_cap));
         let keeps_alive = [mem_ev.keeps_alive(), disk_ev.keeps_alive()];
         let t = InstanceTiers {
-            mem_cap,
             host_cap,
             host_staging: 0,
             mem_used: 0,
             mem_unloading: 0,
-            disk_cap: ty.storage.size.0,
             disk_used: 0,
             disk_unpinning: 0,
             downloads_active: 0,
@@ -457,7 +462,7 @@ impl Simulation {
     fn sync_status(&mut self, inst: u32) {
         let it = &self.tiers.inst[inst as usize];
         let st = &mut self.fleet.status[inst as usize];
-        st.memory_free = Bytes(it.mem_cap - it.mem_used);
+        st.memory_free = Bytes(self.tiers.mem_cap - it.mem_used);
         st.loaded_models = it.loaded;
     }
 
@@ -636,7 +641,7 @@ impl Simulation {
     fn make_disk_room(&mut self, inst: u32, need: u64) -> bool {
         loop {
             let it = &mut self.tiers.inst[inst as usize];
-            let free = it.disk_cap - it.disk_used;
+            let free = self.tiers.disk_cap - it.disk_used;
             if free >= need {
                 return true;
             }
@@ -826,7 +831,7 @@ impl Simulation {
     fn make_mem_room(&mut self, inst: u32, need: u64) -> bool {
         loop {
             let it = &self.tiers.inst[inst as usize];
-            let free = it.mem_cap - it.mem_used;
+            let free = self.tiers.mem_cap - it.mem_used;
             if free >= need {
                 return true;
             }

@@ -84,7 +84,7 @@ impl Simulation {
         let id = self.fleet.instances.len() as u32;
         let slots = self.cfg.cluster.instance_type.slots();
         self.add_tiers(id);
-        let mem_cap = self.tiers.get(id).mem_cap();
+        let mem_cap = self.tiers.mem_cap();
         self.fleet.status.push(InstanceStatus {
             id: InstanceId(id),
             zone,
@@ -274,7 +274,7 @@ impl Simulation {
         (it.queued, it.slots_busy) = (0, 0);
         let st = &mut self.fleet.status[inst as usize];
         (st.outstanding, st.serving, st.queued_for_slot, st.loaded_models) = (0, 0, 0, 0);
-        st.memory_free = Bytes(self.tiers.get(inst).mem_cap());
+        st.memory_free = Bytes(self.tiers.mem_cap());
         st.lru_last_used = None;
     }
 

@@ -53,11 +53,11 @@ impl Simulation {
             if it.slots_busy > it.slots_total {
                 bug(format!("{} slots busy of {}", it.slots_busy, it.slots_total));
             }
-            if t.mem_used() > t.mem_cap() {
-                bug(format!("memory {} over capacity {}", t.mem_used(), t.mem_cap()));
+            if t.mem_used() > self.tiers.mem_cap() {
+                bug(format!("memory {} over capacity {}", t.mem_used(), self.tiers.mem_cap()));
             }
-            if t.disk_used() > t.disk_cap() {
-                bug(format!("disk {} over capacity {}", t.disk_used(), t.disk_cap()));
+            if t.disk_used() > self.tiers.disk_cap() {
+                bug(format!("disk {} over capacity {}", t.disk_used(), self.tiers.disk_cap()));
             }
             let (mut mem, mut disk, mut loaded, mut unloading, mut pins) = (0u64, 0u64, 0u32, 0u64, 0u32);
             let mut present = 0usize;
@@ -148,11 +148,11 @@ impl Simulation {
                 }
             }
             // Kept only for a router that reads its end's age.
-            let expect = if self.tiers.recency_kept { loaded } else { 0 };
+            let expect = if self.tiers.recency_kept() { loaded } else { 0 };
             if listed != expect {
                 bug(format!("{listed} models in the recency list, {loaded} loaded, expected {expect}"));
             }
-            if !self.tiers.recency_kept && self.fleet.status[i].lru_last_used.is_some() {
+            if !self.tiers.recency_kept() && self.fleet.status[i].lru_last_used.is_some() {
                 bug("an age of the recency list no router reads".into());
             }
             if t.evictor(Tier::Memory).len() != loaded as usize {
@@ -230,7 +230,7 @@ impl Simulation {
             if live as u32 != status.outstanding {
                 bug(format!("{live} live requests but outstanding = {}", status.outstanding));
             }
-            if status.memory_free.0 != t.mem_cap() - t.mem_used() {
+            if status.memory_free.0 != self.tiers.mem_cap() - t.mem_used() {
                 bug("stale memory_free in the routing view".into());
             }
         }

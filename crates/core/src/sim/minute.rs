@@ -268,11 +268,11 @@ impl Simulation {
                 // memory tier is GPU memory on GPU types).
                 let ty = &self.cfg.cluster.instance_type;
                 (acc.mem_used, acc.mem_cap) = match ty.gpu {
-                    Some(_) => (t.mem_used(), t.mem_cap()),
+                    Some(_) => (t.mem_used(), self.tiers.mem_cap()),
                     None => (ty.reserved_memory.0 + t.mem_used(), ty.memory.0),
                 };
                 acc.disk_used = t.disk_used();
-                acc.disk_cap = t.disk_cap();
+                acc.disk_cap = self.tiers.disk_cap();
                 acc.loaded = t.loaded() as u64;
                 acc.instances = 1;
             }

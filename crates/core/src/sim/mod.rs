@@ -221,9 +221,11 @@ pub struct Simulation {
 /// the simulation prefetches what each arrival will read
 /// (`schedule_next_arrival`): the per-model and per-instance data outgrow
 /// the CPU's own caches (a few MB), and the hints then pay for their
-/// instructions (about 150 per arrival; 1.26× at a million models, 1.5× at
-/// 8,192 instances). Below, everything stays in cache and they would only
-/// cost. Hints only: results are the same either way.
+/// instructions (about 150 per arrival). Below, everything stays in cache
+/// and they would only cost: docs/PERFORMANCE.md (issue 15, step 5) has
+/// the scaling table and the instruction counts of `large.toml` with and
+/// without them.
+/// Hints only: results are the same either way.
 pub(super) const PREFETCH_MODELS: usize = 20_000;
 /// See [`PREFETCH_MODELS`].
 pub(super) const PREFETCH_INSTANCES: usize = 512;

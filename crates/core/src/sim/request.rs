@@ -207,13 +207,11 @@ impl Simulation {
         let zone = self.fleet.zone(inst);
         let info = &self.models[model as usize];
         let tiers = self.tiers.get(inst);
-        // Every instance has the type's capacities (read from the
-        // configuration, not from the instance: one cold line fewer).
-        let (mem_cap, disk_cap) = (self.tiers.mem_cap, self.tiers.disk_cap);
-        debug_assert_eq!((mem_cap, disk_cap), (tiers.mem_cap(), tiers.disk_cap()));
-        let fail = if info.memory > mem_cap {
+        // The capacities are the endpoint's, not read from the instance
+        // (one cold line fewer).
+        let fail = if info.memory > self.tiers.mem_cap() {
             Some(FailReason::ModelTooLarge)
-        } else if info.artifact > disk_cap {
+        } else if info.artifact > self.tiers.disk_cap() {
             Some(FailReason::ArtifactTooLarge)
         } else {
             None

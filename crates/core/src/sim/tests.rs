@@ -897,7 +897,7 @@ fn the_recency_list_is_kept_only_for_a_router_that_reads_it() {
             Ok(sim) => sim,
             Err(e) => panic!("test configuration rejected: {e}"),
         };
-        let kept = sim.tiers.recency_kept;
+        let kept = sim.tiers.recency_kept();
         let r = sim.run();
         (kept, format!("{:?}", r.trace), format!("{:?}", r.report))
     };

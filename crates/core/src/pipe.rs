@@ -8,10 +8,10 @@
 //! is split among the others the same way. With one cap `c` for all,
 //! each gets `min(c, rate / n)`. Whenever a transfer
 //! starts or ends the shares change, so the pipe keeps the bytes remaining
-//! per transfer and the time of its last update, and the caller schedules
-//! one completion event for the earliest finisher, tagged with a
-//! generation number: an event whose generation is no longer current is
-//! stale and ignored.
+//! per transfer and the time of its last update, and tells the caller when
+//! its earliest finisher will now be done: the caller keeps exactly one
+//! completion pending per pipe and moves it (the agenda's link entries),
+//! so no completion is ever stale.
 
 use mmesim_engine::{SimDuration, SimTime};
 
@@ -31,13 +31,14 @@ pub(crate) struct Pipe {
     rate: f64,
     active: Vec<Transfer>,
     last: SimTime,
-    gen: u32,
+    /// Scratch for `reshare`'s visiting order (no allocation per call).
+    order: Vec<u32>,
 }
 
 impl Pipe {
     /// A link moving `rate` bytes per second.
     pub fn new(rate: f64) -> Self {
-        Pipe { rate, active: Vec::new(), last: SimTime::ZERO, gen: 0 }
+        Pipe { rate, active: Vec::new(), last: SimTime::ZERO, order: Vec::new() }
     }
 
     /// Transfers under way.
@@ -57,48 +58,51 @@ impl Pipe {
     /// the transfers by increasing cap (ties in start order); each gets
     /// the smaller of its cap and an equal split of what is left.
     fn reshare(&mut self) {
-        let mut order: Vec<usize> = (0..self.active.len()).collect();
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..self.active.len() as u32);
         // A stable sort: equal caps keep start order (determinism).
-        order.sort_by(|&a, &b| self.active[a].cap.total_cmp(&self.active[b].cap));
+        order.sort_by(|&a, &b| self.active[a as usize].cap.total_cmp(&self.active[b as usize].cap));
         let mut left = self.rate;
         let mut n = order.len();
-        for i in order {
+        for &i in &order {
+            let i = i as usize;
             let share = self.active[i].cap.min(left / n as f64);
             self.active[i].share = share;
             left = (left - share).max(0.0);
             n -= 1;
         }
+        self.order = order;
     }
 
     /// Starts moving `bytes` for `id`; returns when the earliest transfer
-    /// will now finish and the new generation.
+    /// will now finish.
     #[allow(dead_code)]
-    pub fn start(&mut self, now: SimTime, id: u32, bytes: u64) -> (SimTime, u32) {
+    pub fn start(&mut self, now: SimTime, id: u32, bytes: u64) -> SimTime {
         self.start_capped(now, id, bytes, f64::INFINITY)
     }
 
     /// Like [`start`](Pipe::start), with the transfer moving at most `cap`
     /// bytes per second (must be positive; `INFINITY` for no cap).
-    pub fn start_capped(&mut self, now: SimTime, id: u32, bytes: u64, cap: f64) -> (SimTime, u32) {
+    pub fn start_capped(&mut self, now: SimTime, id: u32, bytes: u64, cap: f64) -> SimTime {
         self.advance(now);
         self.active.push(Transfer { id, remaining: bytes as f64, cap, share: 0.0 });
         self.reshare();
         self.next(now)
     }
 
-    fn next(&mut self, now: SimTime) -> (SimTime, u32) {
-        self.gen = self.gen.wrapping_add(1);
+    fn next(&self, now: SimTime) -> SimTime {
         let secs = self.active.iter().map(|t| t.remaining.max(0.0) / t.share).fold(f64::INFINITY, f64::min);
         // Round up so that at the event every finisher has really finished.
         let ns = (secs * 1e9).ceil();
-        (now + SimDuration::from_nanos(ns as u64), self.gen)
+        now + SimDuration::from_nanos(ns as u64)
     }
 
-    /// Handles a completion event: `None` if `gen` is stale; otherwise the
-    /// transfers that finished (appended to `done`, in start order) and
-    /// when the next one will, if any.
-    pub fn complete(&mut self, now: SimTime, gen: u32, done: &mut Vec<u32>) -> Option<Option<(SimTime, u32)>> {
-        if gen != self.gen || self.active.is_empty() {
+    /// The earliest finisher's time has come: appends the transfers that
+    /// finished to `done` (in start order) and returns when the next one
+    /// will, if any is left.
+    pub fn complete(&mut self, now: SimTime, done: &mut Vec<u32>) -> Option<SimTime> {
+        if self.active.is_empty() {
             return None;
         }
         self.advance(now);
@@ -112,19 +116,16 @@ impl Pipe {
             }
         });
         if self.active.is_empty() {
-            self.gen = self.gen.wrapping_add(1);
-            Some(None)
+            None
         } else {
             self.reshare();
-            Some(Some(self.next(now)))
+            Some(self.next(now))
         }
     }
 
     /// Drops every transfer (the instance is gone).
-    #[allow(dead_code)]
     pub fn clear(&mut self) {
         self.active.clear();
-        self.gen = self.gen.wrapping_add(1);
     }
 }
 
@@ -147,13 +148,11 @@ mod tests {
     #[test]
     fn two_transfers_share_fairly() {
         let mut p = Pipe::new(100.0);
-        let (t, g) = p.start(s(0.0), 1, 100);
-        assert_eq!(t, s(1.0));
-        let (t, g2) = p.start(s(0.5), 2, 50);
-        assert_eq!(t, s(1.5));
+        assert_eq!(p.start(s(0.0), 1, 100), s(1.0));
+        // B slows A down: the completion moves from 1 to 1.5.
+        assert_eq!(p.start(s(0.5), 2, 50), s(1.5));
         let mut done = Vec::new();
-        assert_eq!(p.complete(s(1.0), g, &mut done), None, "stale event");
-        assert_eq!(p.complete(s(1.5), g2, &mut done), Some(None));
+        assert_eq!(p.complete(s(1.5), &mut done), None);
         assert_eq!(done, vec![1, 2]);
         assert_eq!(p.len(), 0);
     }
@@ -164,14 +163,14 @@ mod tests {
     fn the_short_one_ends_first_then_the_rest_speeds_up() {
         let mut p = Pipe::new(100.0);
         p.start(s(0.0), 1, 300);
-        let (t, g) = p.start(s(0.0), 2, 100);
+        let t = p.start(s(0.0), 2, 100);
         assert_eq!(t, s(2.0));
         let mut done = Vec::new();
-        let (t, g) = p.complete(t, g, &mut done).unwrap().unwrap();
+        let t = p.complete(t, &mut done).unwrap();
         assert_eq!(done, vec![2]);
         assert_eq!(t, s(4.0));
         done.clear();
-        assert_eq!(p.complete(t, g, &mut done), Some(None));
+        assert_eq!(p.complete(t, &mut done), None);
         assert_eq!(done, vec![1]);
     }
 
@@ -185,27 +184,27 @@ mod tests {
     #[test]
     fn a_cap_limits_each_transfer() {
         let mut p = Pipe::new(100.0);
-        let (t, _) = p.start_capped(s(0.0), 1, 60, 30.0);
+        let t = p.start_capped(s(0.0), 1, 60, 30.0);
         assert_eq!(t, s(2.0));
-        let (t, g) = p.start_capped(s(1.0), 2, 60, 30.0);
+        let t = p.start_capped(s(1.0), 2, 60, 30.0);
         assert_eq!(t, s(2.0));
         let mut done = Vec::new();
-        let (t, g) = p.complete(t, g, &mut done).unwrap().unwrap();
+        let t = p.complete(t, &mut done).unwrap();
         assert_eq!(done, vec![1]);
         assert_eq!(t, s(3.0));
         done.clear();
-        assert_eq!(p.complete(t, g, &mut done), Some(None));
+        assert_eq!(p.complete(t, &mut done), None);
         assert_eq!(done, vec![2]);
         done.clear();
         p.start_capped(s(3.0), 3, 150, 40.0);
         p.start_capped(s(3.0), 4, 150, 40.0);
-        let (t, g) = p.start_capped(s(3.0), 5, 15, 40.0);
+        let t = p.start_capped(s(3.0), 5, 15, 40.0);
         assert!(close(t, 3.45), "{t:?}");
-        let (t, g) = p.complete(t, g, &mut done).unwrap().unwrap();
+        let t = p.complete(t, &mut done).unwrap();
         assert_eq!(done, vec![5]);
         assert!(close(t, 6.825), "{t:?}");
         done.clear();
-        assert_eq!(p.complete(t, g, &mut done), Some(None));
+        assert_eq!(p.complete(t, &mut done), None);
         assert_eq!(done, vec![3, 4]);
     }
 
@@ -219,14 +218,14 @@ mod tests {
         let mut p = Pipe::new(100.0);
         p.start_capped(s(0.0), 1, 10, 10.0);
         p.start_capped(s(0.0), 2, 45, 60.0);
-        let (t, g) = p.start(s(0.0), 3, 90);
+        let t = p.start(s(0.0), 3, 90);
         assert_eq!(t, s(1.0));
         let mut done = Vec::new();
-        let (t, g) = p.complete(t, g, &mut done).unwrap().unwrap();
+        let t = p.complete(t, &mut done).unwrap();
         assert_eq!(done, vec![1, 2]);
         assert!(close(t, 1.45), "{t:?}");
         done.clear();
-        assert_eq!(p.complete(t, g, &mut done), Some(None));
+        assert_eq!(p.complete(t, &mut done), None);
         assert_eq!(done, vec![3]);
     }
 }

@@ -26,6 +26,11 @@
 //! list, FIFO queue and bucket list in mmesim (LRU, FIFO, SIEVE, S3-FIFO,
 //! ARC, the fleet's load buckets) is one of them.
 //!
+//! And [`KeyedHeap`]: a min-heap of at most one `(time, sequence)` key
+//! per dense id, moved in place when the id's next event moves (a shared
+//! link's next completion), merged with an `EventQueue` by its owner, so
+//! that rescheduling leaves no stale event behind.
+//!
 //! And one hint: [`prefetch`] / [`prefetch_ref`] ask the CPU to start
 //! reading data a model will need soon (with a million models, per-model
 //! arrays outgrow every cache); they never change a result.
@@ -66,12 +71,14 @@
 #![warn(missing_docs)]
 
 mod idlist;
+mod keyed;
 mod prefetch;
 mod queue;
 mod rng;
 mod time;
 
 pub use idlist::{IdList, IdListIter, IdLists};
+pub use keyed::KeyedHeap;
 pub use prefetch::{prefetch, prefetch_ref};
 pub use queue::EventQueue;
 pub use rng::{mix64, RngStreams, SimRng, Stream};

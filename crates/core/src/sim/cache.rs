@@ -780,17 +780,16 @@ impl Simulation {
     pub(super) fn start_transfer(&mut self, inst: u32, link: Link, slot: u32, bytes: u64) {
         let it = &mut self.tiers.inst[inst as usize];
         // A download moves over its S3 connections: at most their rate.
-        let (at, gen) = match link {
+        let at = match link {
             Link::Net => it.net.start_capped(self.now, slot, bytes, it.download_cap),
             Link::Disk => it.disk_io.start(self.now, slot, bytes),
         };
-        self.agenda.push(at, Event::LinkDone { inst, link, gen });
+        self.agenda.set_link(inst, link, at);
     }
 
     /// Transfers on a link finished: downloads are done; loads have read
-    /// their artifact and spend their fixed overhead next. `false` if the
-    /// event is stale.
-    pub(super) fn on_link_done(&mut self, inst: u32, link: Link, gen: u32) -> bool {
+    /// their artifact and spend their fixed overhead next.
+    pub(super) fn on_link_done(&mut self, inst: u32, link: Link) {
         let mut done = std::mem::take(&mut self.tiers.scratch);
         done.clear();
         let it = &mut self.tiers.inst[inst as usize];
@@ -798,12 +797,8 @@ impl Simulation {
             Link::Net => &mut it.net,
             Link::Disk => &mut it.disk_io,
         };
-        let Some(next) = pipe.complete(self.now, gen, &mut done) else {
-            self.tiers.scratch = done;
-            return false;
-        };
-        if let Some((at, gen)) = next {
-            self.agenda.push(at, Event::LinkDone { inst, link, gen });
+        if let Some(at) = pipe.complete(self.now, &mut done) {
+            self.agenda.set_link(inst, link, at);
         }
         for &slot in &done {
             match link {
@@ -821,7 +816,6 @@ impl Simulation {
             }
         }
         self.tiers.scratch = done;
-        true
     }
 
     // ----- memory room and unloads ------------------------------------------
@@ -972,6 +966,9 @@ impl Simulation {
         (it.downloads_active, it.loads_active, it.loaded) = (0, 0, 0);
         (it.idle_loaded, it.idle_artifacts) = (0, 0);
         it.recency.clear();
+        // Their completions go with them.
+        self.agenda.clear_link(inst, Link::Net);
+        self.agenda.clear_link(inst, Link::Disk);
         for m in touched {
             if let Some(p) = self.tiers.copies[m as usize].position(inst) {
                 self.drop_copy(m, p);

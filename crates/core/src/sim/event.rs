@@ -10,11 +10,12 @@
 //! deterministic.
 
 use super::Tier;
-use mmesim_engine::{EventQueue, SimTime};
+use mmesim_engine::{EventQueue, KeyedHeap, SimTime};
 use std::collections::VecDeque;
 
 /// An instance's shared links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(super) enum Link {
     /// Downloads from the model store.
     Net,
@@ -35,9 +36,10 @@ pub(super) enum Event {
     /// A download's fixed overhead has passed: its bytes start to flow
     /// (`slot`: the model's slot on the instance).
     TransferStart { inst: u32, slot: u32 },
-    /// The earliest transfer on a link should be done (stale unless `gen`
-    /// is the link's current generation).
-    LinkDone { inst: u32, link: Link, gen: u32 },
+    /// The earliest transfer on a link is done. Kept out of the heap, in
+    /// the agenda's one entry per link ([`Agenda::set_link`]): never
+    /// stale.
+    LinkDone { inst: u32, link: Link },
     /// A CPU job (packed `cpu::Job`) on an instance whose vCPUs are not
     /// oversubscribed is done (stale unless still due now).
     JobDone { inst: u32, job: u32 },
@@ -102,15 +104,26 @@ pub(super) enum Next {
     Event(SimTime, Event),
 }
 
-/// The event heap and the timeout FIFO, merged by `(time, sequence)`.
+/// The event heap, the timeout FIFO, the links' completions and the
+/// pending arrival, merged by `(time, sequence)`.
 ///
 /// Timeouts are armed with one fixed timeout from a time that never goes
 /// back, so they come in deadline order: a FIFO holds them at O(1) instead
 /// of the heap's O(log n), and takes its sequence numbers from the heap's
 /// counter so ties still pop in insertion order.
+///
+/// A shared link has at most one completion pending (its earliest
+/// finisher's), which moves whenever a transfer starts or ends. In the
+/// heap, each move left a stale event behind (a tenth of all events in a
+/// thrashing million-model run, issue 15); in a [`KeyedHeap`] of one entry
+/// per link the entry moves instead. A move takes a new sequence number
+/// from the heap's counter, as the push it replaces did, so every event
+/// keeps the place it had.
 pub(super) struct Agenda {
     q: EventQueue<Event>,
     timeouts: VecDeque<Timer>,
+    /// One entry per busy link, by id `2 × instance + link`.
+    links: KeyedHeap,
     /// The `(time, sequence)` key of the one pending open-loop arrival: the
     /// source yields arrivals one at a time, so at most one is ever
     /// scheduled, and it is kept beside the heap (issue 15) instead of
@@ -121,7 +134,25 @@ pub(super) struct Agenda {
 
 impl Agenda {
     pub(super) fn new() -> Self {
-        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new(), arrival: None }
+        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new(), links: KeyedHeap::new(), arrival: None }
+    }
+
+    /// The earliest transfer on `inst`'s `link` will be done at `at`:
+    /// replaces the completion it had pending, if any.
+    #[inline]
+    pub(super) fn set_link(&mut self, inst: u32, link: Link, at: SimTime) {
+        let seq = self.q.take_seq();
+        self.links.set(2 * inst + link as u32, at, seq);
+    }
+
+    /// When `inst`'s `link` will complete its earliest transfer, if busy.
+    pub(super) fn link_due(&self, inst: u32, link: Link) -> Option<SimTime> {
+        self.links.get(2 * inst + link as u32).map(|(t, _)| t)
+    }
+
+    /// `inst`'s `link` has nothing pending any more (idle, or lost).
+    pub(super) fn clear_link(&mut self, inst: u32, link: Link) {
+        self.links.remove(2 * inst + link as u32);
     }
 
     /// Schedules the next open-loop arrival at `at`; panics with `BUG:` if
@@ -157,29 +188,45 @@ impl Agenda {
         self.timeouts.push_back(Timer { at, seq, req, gen });
     }
 
-    /// The earliest of the next timeout and the next event; `None` when
-    /// both are empty.
+    /// The earliest of the next timeout, link completion, arrival and
+    /// heap event; `None` when all are empty.
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Next> {
-        let heap = self.q.peek_key();
-        if let Some(a) = self.arrival {
-            let before_heap = heap.is_none_or(|key| a < key);
-            let before_timer = self.timeouts.front().is_none_or(|tm| a < (tm.at, tm.seq));
-            if before_heap && before_timer {
-                self.arrival = None;
-                return Some(Next::Event(a.0, Event::Arrival));
-            }
+        // Sequence numbers are unique across the four, so strict
+        // comparisons give one total order.
+        #[derive(Clone, Copy)]
+        enum From {
+            Heap,
+            Link,
+            Timer,
+            Arrival,
         }
-        let timer_first = match (self.timeouts.front(), heap) {
-            (None, None) => return None,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (Some(tm), Some(key)) => (tm.at, tm.seq) < key,
+        let mut best: Option<((SimTime, u64), From)> = self.q.peek_key().map(|k| (k, From::Heap));
+        let mut consider = |k: (SimTime, u64), from: From| {
+            if best.is_none_or(|(b, _)| k < b) {
+                best = Some((k, from));
+            }
         };
-        if timer_first {
-            self.timeouts.pop_front().map(Next::Timeout)
-        } else {
-            self.q.pop().map(|(t, ev)| Next::Event(t, ev))
+        if let Some(k) = self.links.peek_key() {
+            consider(k, From::Link);
+        }
+        if let Some(tm) = self.timeouts.front() {
+            consider((tm.at, tm.seq), From::Timer);
+        }
+        if let Some(a) = self.arrival {
+            consider(a, From::Arrival);
+        }
+        match best?.1 {
+            From::Heap => self.q.pop().map(|(t, ev)| Next::Event(t, ev)),
+            From::Link => self.links.pop().map(|(t, id)| {
+                let link = if id % 2 == 0 { Link::Net } else { Link::Disk };
+                Next::Event(t, Event::LinkDone { inst: id / 2, link })
+            }),
+            From::Timer => self.timeouts.pop_front().map(Next::Timeout),
+            From::Arrival => {
+                self.arrival = None;
+                Some(Next::Event(best?.0 .0, Event::Arrival))
+            }
         }
     }
 }
@@ -197,6 +244,9 @@ mod tests {
             .map(|n| match n {
                 Next::Timeout(t) => format!("timeout r{}@{}", t.req, t.at.as_nanos() / 1_000_000_000),
                 Next::Event(t, Event::Fault { idx }) => format!("fault {idx}@{}", t.as_nanos() / 1_000_000_000),
+                Next::Event(t, Event::LinkDone { inst, link }) => {
+                    format!("{link:?} {inst}@{}", t.as_nanos() / 1_000_000_000)
+                }
                 Next::Event(_, e) => format!("{e:?}"),
             })
             .collect()
@@ -230,6 +280,30 @@ mod tests {
         a.push_arrival(at(8));
         assert_eq!(pops(&mut a), ["Arrival", "fault 3@9"]);
         assert!(a.pop().is_none());
+    }
+
+    /// A link's completion moves in place: one entry per link, ordered
+    /// among the heap's events by the sequence number of its last move,
+    /// as the push it replaces would have been; nothing stale pops.
+    #[test]
+    fn link_completions_move_in_place_and_merge_by_time_then_sequence() {
+        let mut a = Agenda::new();
+        a.set_link(0, Link::Net, at(5)); // moved below: not at 5 any more
+        a.push(at(6), Event::Fault { idx: 0 });
+        a.set_link(0, Link::Net, at(6)); // after fault 0 (later sequence)
+        a.set_link(0, Link::Disk, at(6)); // another link of the same instance
+        a.arm_timeout(at(6), 1, 0);
+        a.set_link(1, Link::Disk, at(9));
+        a.set_link(1, Link::Disk, at(2)); // moved earlier
+        a.set_link(2, Link::Net, at(1));
+        a.clear_link(2, Link::Net); // lost with its instance
+        a.clear_link(3, Link::Disk); // never busy: nothing to clear
+        a.push_arrival(at(6));
+        assert_eq!(pops(&mut a), ["Disk 1@2", "fault 0@6", "Net 0@6", "Disk 0@6", "timeout r1@6", "Arrival"]);
+        assert!(a.pop().is_none());
+        // Once popped, a link may be busy again.
+        a.set_link(0, Link::Net, at(7));
+        assert_eq!(pops(&mut a), ["Net 0@7"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! thinking + done = users.
 
 use super::cpu::Job;
+use super::event::Link;
 use super::state::{Feed, Life, ReqState, NIL};
 use super::{Simulation, Tier};
 use crate::route::{DiskState, FleetIndex, MemState};
@@ -46,6 +47,9 @@ impl Simulation {
                 }
                 if self.tiers.copies().iter().any(|l| l.as_slice().iter().any(|c| c.instance.index() == i)) {
                     bug("a failed instance still listed as holding a model".into());
+                }
+                if [Link::Net, Link::Disk].iter().any(|&l| self.agenda.link_due(i as u32, l).is_some()) {
+                    bug("a failed instance still has a link completion pending".into());
                 }
                 continue;
             }
@@ -138,6 +142,17 @@ impl Simulation {
             let (net, downloads, reads, loads) = t.transfers();
             if net > downloads as usize || reads > loads as usize {
                 bug(format!("{net} transfers on the link for {downloads} downloads, {reads} reads for {loads} loads"));
+            }
+            // One completion pending per busy link, none per idle one, never
+            // in the past.
+            for (link, busy) in [(Link::Net, net > 0), (Link::Disk, reads > 0)] {
+                let due = self.agenda.link_due(i as u32, link);
+                if due.is_some() != busy || due.is_some_and(|t| t < self.now) {
+                    bug(format!(
+                        "{link:?} link with {} transfers has its completion at {due:?}",
+                        if busy { "some" } else { "no" }
+                    ));
+                }
             }
             let mut listed = 0u32;
             for x in t.recency() {

@@ -520,11 +520,7 @@ impl Simulation {
                 Event::UserSends { user } => self.on_user_sends(user),
                 Event::ClientReady { user } => self.on_client_ready(user),
                 Event::TransferStart { inst, slot } => self.on_transfer_start(inst, slot),
-                Event::LinkDone { inst, link, gen } => {
-                    if !self.on_link_done(inst, link, gen) {
-                        continue; // stale: the link's shares changed since
-                    }
-                }
+                Event::LinkDone { inst, link } => self.on_link_done(inst, link),
                 Event::JobDone { inst, job } => {
                     if !self.on_job_done(inst, job) {
                         continue; // stale: the CPU was shared since

@@ -58,13 +58,25 @@ impl Pipe {
     /// the transfers by increasing cap (ties in start order); each gets
     /// the smaller of its cap and an equal split of what is left.
     fn reshare(&mut self) {
+        let mut left = self.rate;
+        let mut n = self.active.len();
+        let cap0 = self.active.first().map(|t| t.cap.to_bits());
+        if self.active.iter().all(|t| Some(t.cap.to_bits()) == cap0) {
+            // One cap for all (the usual case: every download has the
+            // type's, every load none): start order is the sorted order.
+            for t in &mut self.active {
+                let share = t.cap.min(left / n as f64);
+                t.share = share;
+                left = (left - share).max(0.0);
+                n -= 1;
+            }
+            return;
+        }
         let mut order = std::mem::take(&mut self.order);
         order.clear();
         order.extend(0..self.active.len() as u32);
         // A stable sort: equal caps keep start order (determinism).
         order.sort_by(|&a, &b| self.active[a as usize].cap.total_cmp(&self.active[b as usize].cap));
-        let mut left = self.rate;
-        let mut n = order.len();
         for &i in &order {
             let i = i as usize;
             let share = self.active[i].cap.min(left / n as f64);

@@ -5,7 +5,7 @@ use crate::SimTime;
 
 const NONE: u32 = u32::MAX;
 
-/// A binary min-heap of `(time, sequence)` keys, at most one per dense
+/// A 4-ary min-heap of `(time, sequence)` keys, at most one per dense
 /// `u32` id, for things that always have exactly one next event — a
 /// shared link's next completion, say — whose time changes while it is
 /// pending.
@@ -37,8 +37,9 @@ const NONE: u32 = u32::MAX;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct KeyedHeap {
-    /// `(key, id)` entries, a binary min-heap by key: the children of `i`
-    /// are `2i + 1` and `2i + 2`. The key packs the time in its high 64
+    /// `(key, id)` entries, a 4-ary min-heap by key (half a binary
+    /// heap's depth, as the event queue): the children of `i` are
+    /// `4i + 1 ..= 4i + 4`. The key packs the time in its high 64
     /// bits and the sequence number in the low ones.
     heap: Vec<(u128, u32)>,
     /// `pos[id]`: the index of `id`'s entry in `heap`, `NONE` if it has
@@ -151,7 +152,7 @@ impl KeyedHeap {
     fn sift_up(&mut self, mut i: usize) {
         let e = self.heap[i];
         while i > 0 {
-            let parent = (i - 1) / 2;
+            let parent = (i - 1) / 4;
             let p = self.heap[parent];
             if p.0 <= e.0 {
                 break;
@@ -168,11 +169,19 @@ impl KeyedHeap {
         let e = self.heap[i];
         let n = self.heap.len();
         loop {
-            let l = 2 * i + 1;
-            if l >= n {
+            let first = 4 * i + 1;
+            if first >= n {
                 break;
             }
-            let c = if l + 1 < n && self.heap[l + 1].0 < self.heap[l].0 { l + 1 } else { l };
+            let c = if first + 4 <= n {
+                // A full family (the usual case): a tournament of pairs.
+                let k: &[(u128, u32); 4] = self.heap[first..first + 4].try_into().expect("4 entries");
+                let (a, ka) = if k[1].0 < k[0].0 { (1, k[1].0) } else { (0, k[0].0) };
+                let (b, kb) = if k[3].0 < k[2].0 { (3, k[3].0) } else { (2, k[2].0) };
+                first + if kb < ka { b } else { a }
+            } else {
+                (first + 1..n).fold(first, |m, c| if self.heap[c].0 < self.heap[m].0 { c } else { m })
+            };
             let child = self.heap[c];
             if e.0 <= child.0 {
                 break;
@@ -227,7 +236,7 @@ mod tests {
         /// ordered map keyed by `(time, seq)` (with an id → key map)
         /// gives, and every id's recorded position is its entry's.
         #[test]
-        fn matches_an_ordered_map(ops in proptest::collection::vec((0u8..4, 0u32..12, 0u64..30), 1..500)) {
+        fn matches_an_ordered_map(ops in proptest::collection::vec((0u8..4, 0u32..40, 0u64..30), 1..500)) {
             let mut h = KeyedHeap::new();
             let mut by_key: BTreeMap<(u64, u64), u32> = BTreeMap::new();
             let mut by_id: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
@@ -258,7 +267,7 @@ mod tests {
                 }
                 prop_assert_eq!(h.len(), by_key.len());
                 prop_assert_eq!(h.peek_key(), by_key.keys().next().map(|&(time, s)| (t(time), s)));
-                for id in 0..12u32 {
+                for id in 0..40u32 {
                     prop_assert_eq!(h.get(id), by_id.get(&id).map(|&(time, s)| (t(time), s)));
                 }
                 for (i, &(_, id)) in h.heap.iter().enumerate() {

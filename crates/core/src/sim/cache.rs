@@ -804,7 +804,7 @@ impl Simulation {
             match link {
                 Link::Net => self.on_download_done(inst, slot),
                 Link::Disk => {
-                    let overhead = self.models[self.model_in(inst, slot) as usize].load_overhead;
+                    let overhead = self.class_of(self.model_in(inst, slot)).load_overhead;
                     if overhead == SimDuration::ZERO {
                         self.on_load_done(inst, slot);
                     } else {
@@ -842,7 +842,8 @@ impl Simulation {
     fn start_unload(&mut self, inst: u32, slot: u32) {
         let model = self.model_in(inst, slot);
         let info = &self.models[model as usize];
-        let (size, art, ut) = (info.memory, info.artifact, info.unload_time);
+        let (size, art) = (info.memory, info.artifact);
+        let ut = self.classes[info.class as usize].unload_time;
         let it = &mut self.tiers.inst[inst as usize];
         let s = it.slots.get_mut(slot);
         if s.pins > 0 || s.mem != MemState::Loaded {

@@ -47,13 +47,13 @@ use crate::model::{FaultKind, SimConfig};
 use crate::route::{RejectReason, Router};
 use crate::scale::{Autoscaler, MinuteMetrics};
 use crate::source::{ClosedLoop, RequestSource};
-use crate::{Bytes, CoreError, InstanceId, ModelId, Sampler, ZoneId};
+use crate::{Bytes, CoreError, InstanceId, ModelId, ZoneId};
 use cache::Tiers;
 use event::{Agenda, Event, Next};
 use minute::MinuteBook;
 pub use minute::{run_horizon, CollectMinutes, MinuteSink, SinkError, MAX_PENDING_RUNS, MIN_DRAIN_LIMIT_S};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
-use state::{Feed, Fleet, Inflow, Life, ModelInfo, Requests, NIL};
+use state::{Feed, Fleet, Inflow, Life, ModelClass, ModelInfo, Requests, NIL};
 
 /// Which tier an evictor serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -180,8 +180,9 @@ pub struct Simulation {
     cfg: SimConfig,
     /// The models, read-only after setup.
     models: Vec<ModelInfo>,
-    /// The models' service-time samplers (`ModelInfo::service`).
-    services: Vec<Sampler>,
+    /// The models' classes (`ModelInfo::class`): service-time sampler and
+    /// fixed times.
+    classes: Vec<ModelClass>,
     /// Each model's memory footprint (the routing view's copy).
     model_memory: Vec<Bytes>,
     agenda: Agenda,
@@ -247,7 +248,14 @@ impl Simulation {
     /// throughput, then the fixed overhead).
     fn load_time(&self, model: u32) -> SimDuration {
         let info = &self.models[model as usize];
-        info.load_overhead + dur_for(info.artifact, self.cfg.cluster.instance_type.storage.read_bytes_per_s)
+        self.classes[info.class as usize].load_overhead
+            + dur_for(info.artifact, self.cfg.cluster.instance_type.storage.read_bytes_per_s)
+    }
+
+    /// The class of `model`: its service sampler and fixed times.
+    #[inline]
+    fn class_of(&self, model: u32) -> &ModelClass {
+        &self.classes[self.models[model as usize].class as usize]
     }
 }
 
@@ -311,37 +319,46 @@ impl Simulation {
             )));
         }
         // The specs are consumed as the run's own records are made, and
-        // models with the same service distribution share one sampler
-        // (generated populations have one): the specs of a million-model
-        // endpoint are not kept beside them (issue 15).
+        // models with the same service distribution and fixed times share
+        // one class (generated populations have one): the specs of a
+        // million-model endpoint are not kept beside them (issue 15).
         let specs = std::mem::take(&mut cfg.models);
         let mut models = Vec::with_capacity(specs.len());
-        let mut services: Vec<(crate::Dist, Sampler)> = Vec::new();
+        let mut classes: Vec<(crate::Dist, ModelClass)> = Vec::new();
         for (i, ms) in specs.into_iter().enumerate() {
-            // The last few distributions are searched, so a population of
+            // The last few classes are searched, so a population of
             // all-different ones costs O(1) per model, not O(n).
-            let recent = services.len().saturating_sub(8);
-            let service = match services[recent..].iter().rposition(|(d, _)| *d == ms.service_ms) {
+            let recent = classes.len().saturating_sub(8);
+            let same = |(d, c): &(crate::Dist, ModelClass)| {
+                *d == ms.service_ms
+                    && c.load_overhead == ms.load_overhead
+                    && c.unload_time == ms.unload_time
+                    && c.preprocess == ms.preprocess
+            };
+            let class = match classes[recent..].iter().rposition(same) {
                 Some(k) => recent + k,
                 None => {
                     ms.service_ms
                         .validate()
                         .map_err(|e| CoreError::invalid(format!("model {i} (`{}`) service_ms", ms.name), e))?;
-                    services.push((ms.service_ms.clone(), ms.service_ms.sampler()));
-                    services.len() - 1
+                    let class = ModelClass {
+                        service: ms.service_ms.sampler(),
+                        load_overhead: ms.load_overhead,
+                        unload_time: ms.unload_time,
+                        preprocess: ms.preprocess,
+                    };
+                    classes.push((ms.service_ms.clone(), class));
+                    classes.len() - 1
                 }
             };
             models.push(ModelInfo {
                 memory: ty.tier_footprint(ms.memory).0,
                 artifact: ms.artifact.0,
-                service: service as u32,
-                load_overhead: ms.load_overhead,
-                unload_time: ms.unload_time,
                 overhead: cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s),
-                preprocess: ms.preprocess,
+                class: class as u32,
             });
         }
-        let services = services.into_iter().map(|(_, s)| s).collect();
+        let classes = classes.into_iter().map(|(_, c)| c).collect();
         let model_memory = models.iter().map(|m| Bytes(m.memory)).collect();
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
@@ -358,7 +375,7 @@ impl Simulation {
         let mut sim = Simulation {
             tiers: Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age()),
             models,
-            services,
+            classes,
             model_memory,
             agenda: Agenda::new(),
             now: SimTime::ZERO,

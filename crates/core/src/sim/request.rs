@@ -147,7 +147,8 @@ impl Simulation {
         let model = a.model.0;
         // Drawn for every arrival, whatever happens to it, so the service
         // stream never depends on a policy.
-        let drawn = self.services[self.models[model as usize].service as usize].sample(&mut self.inflow.service_rng);
+        let class = self.models[model as usize].class as usize;
+        let drawn = self.classes[class].service.sample(&mut self.inflow.service_rng);
         let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
         let scale = self.cfg.cluster.service_scale;
         if scale != 1.0 {
@@ -407,7 +408,7 @@ impl Simulation {
     fn model_ready(&mut self, inst: u32, r: u32) {
         let Req { model, slot, .. } = self.reqs.slab[r as usize];
         self.pin(inst, slot);
-        let pre = self.models[model as usize].preprocess;
+        let pre = self.class_of(model).preprocess;
         if !self.fleet.instances[inst as usize].serve_on_cpu && pre > SimDuration::ZERO {
             self.reqs.slab[r as usize].state = ReqState::Preprocessing;
             let work = self.cpu_work(pre);
@@ -423,7 +424,7 @@ impl Simulation {
     fn ends_in_time(&self, inst: u32, q: &Req) -> bool {
         let deadline = q.started + self.cfg.cluster.request_timeout;
         let full = if self.fleet.instances[inst as usize].serve_on_cpu {
-            self.cpu_work(q.service + self.models[q.model as usize].preprocess)
+            self.cpu_work(q.service + self.class_of(q.model).preprocess)
         } else {
             q.service
         };
@@ -484,7 +485,7 @@ impl Simulation {
         let service = req.service;
         let model = req.model;
         if self.fleet.instances[inst as usize].serve_on_cpu {
-            let work = self.cpu_work(service + self.models[model as usize].preprocess);
+            let work = self.cpu_work(service + self.class_of(model).preprocess);
             self.cpu_start(inst, Job::Req(r), work, k);
         } else {
             let mut time = service;

@@ -1,7 +1,7 @@
 //! The simulation's data, grouped by who writes it.
 //!
-//! Owns the plain types of the run: [`ModelInfo`] (the model catalogue,
-//! read-only after setup), [`Instance`] (life cycle, inference slots,
+//! Owns the plain types of the run: [`ModelInfo`] and [`ModelClass`] (the
+//! model catalogue, read-only after setup), [`Instance`] (life cycle, inference slots,
 //! minute accumulators), [`Requests`] (the request slab), [`Fleet`]
 //! (instances, the routing view's statuses and index, zones, faults) and
 //! [`Inflow`] (the request source, or the closed loop's users). No behaviour beyond slab bookkeeping
@@ -10,6 +10,7 @@
 
 use super::cpu::Cpu;
 use crate::cw::MinuteAcc;
+use crate::dist::Sampler;
 use crate::metrics::{FaultWindow, ZoneSummary};
 use crate::route::{FleetIndex, InstanceStatus};
 use crate::source::{Arrival, ClosedLoop, RequestSource};
@@ -19,28 +20,37 @@ use std::collections::VecDeque;
 /// "No such index" in intrusive links and instance fields.
 pub(super) const NIL: u32 = u32::MAX;
 
-/// A model as the run sees it: sizes, service time and derived times.
-/// One per model, so kept small (56 bytes): a million-model endpoint
-/// holds a million of them (issue 15).
+/// A model as the run sees it: its sizes, the time its requests spend
+/// outside it, and its class. One per model, so kept small: a
+/// million-model endpoint holds a million of them (issue 15), read at
+/// random. 32 bytes, aligned to 32, so a record never straddles two cache
+/// lines (at 56 bytes, three records in four did).
+#[repr(align(32))]
 pub(super) struct ModelInfo {
     /// What the model costs in the memory tier once loaded (its footprint
     /// plus the container's per-model overhead on CPU types).
     pub(super) memory: u64,
     pub(super) artifact: u64,
-    /// Its service-time distribution: an index into
-    /// `Simulation::services`, where models with the same distribution
-    /// share one sampler.
-    pub(super) service: u32,
-    pub(super) load_overhead: SimDuration,
-    pub(super) unload_time: SimDuration,
     /// Time each request spends outside the model: the fixed request
     /// overhead plus the payload over the network.
     pub(super) overhead: SimDuration,
+    /// An index into `Simulation::classes`: models with the same service
+    /// distribution and fixed times share one.
+    pub(super) class: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<ModelInfo>() == 32, "one per model: keep it small");
+
+/// What models of one class share: the service-time sampler and the fixed
+/// times of loads, unloads and pre-processing. A generated population has
+/// one class; a list of models has at most one per model.
+pub(super) struct ModelClass {
+    pub(super) service: Sampler,
+    pub(super) load_overhead: SimDuration,
+    pub(super) unload_time: SimDuration,
     /// CPU work per request besides inference, at the type's speed.
     pub(super) preprocess: SimDuration,
 }
-
-const _: () = assert!(std::mem::size_of::<ModelInfo>() <= 56, "one per model: keep it small");
 
 /// Where an instance is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

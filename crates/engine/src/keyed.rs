@@ -103,6 +103,14 @@ impl KeyedHeap {
         self.heap.first().map(|&(k, _)| unkey(k))
     }
 
+    /// The earliest key packed as
+    /// [`EventQueue::peek_packed`](crate::EventQueue::peek_packed) packs
+    /// it (`u128::MAX` when empty).
+    #[inline]
+    pub fn peek_packed(&self) -> u128 {
+        self.heap.first().map_or(u128::MAX, |&(k, _)| k)
+    }
+
     /// Removes the earliest entry and returns its time and id.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, u32)> {
@@ -267,6 +275,7 @@ mod tests {
                 }
                 prop_assert_eq!(h.len(), by_key.len());
                 prop_assert_eq!(h.peek_key(), by_key.keys().next().map(|&(time, s)| (t(time), s)));
+                prop_assert_eq!(h.peek_packed(), by_key.keys().next().map_or(u128::MAX, |&(time, s)| (time as u128) << 64 | s as u128));
                 for id in 0..40u32 {
                     prop_assert_eq!(h.get(id), by_id.get(&id).map(|&(time, s)| (t(time), s)));
                 }

@@ -138,6 +138,17 @@ impl<E: Copy> EventQueue<E> {
         self.heap.first().map(|e| (e.time(), e.key as u64))
     }
 
+    /// The earliest event's key packed into one integer, `time` in the
+    /// high 64 bits and the sequence number in the low ones (`u128::MAX`
+    /// when empty): one comparison orders it against the keys of other
+    /// queues that take their numbers from this one
+    /// ([`KeyedHeap::peek_packed`](crate::KeyedHeap::peek_packed), a side
+    /// queue's `(time, seq)` packed the same way).
+    #[inline]
+    pub fn peek_packed(&self) -> u128 {
+        self.heap.first().map_or(u128::MAX, |e| e.key)
+    }
+
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
@@ -234,6 +245,10 @@ mod tests {
                 }
                 prop_assert_eq!(q.len(), model.len());
                 prop_assert_eq!(q.peek_time(), model.keys().next().map(|&(t, _)| SimTime::from_nanos(t)));
+                // The packed key's high half is the earliest time (all
+                // ones when empty).
+                let first = model.keys().next().map_or(u128::MAX >> 64, |&(t, _)| t as u128);
+                prop_assert_eq!(q.peek_packed() >> 64, first);
             }
         }
 

@@ -129,12 +129,20 @@ pub(super) struct Agenda {
     /// scheduled, and it is kept beside the heap (issue 15) instead of
     /// going through it. Its key is taken from the same sequence counter,
     /// so the order of events is exactly what it would be in the heap.
-    arrival: Option<(SimTime, u64)>,
+    /// Packed as the heap packs its keys (`time << 64 | seq`); `u128::MAX`
+    /// when none is pending.
+    arrival: u128,
+}
+
+/// `(time, seq)` packed as `EventQueue::peek_packed` packs it.
+#[inline(always)]
+fn packed(at: SimTime, seq: u64) -> u128 {
+    (at.as_nanos() as u128) << 64 | seq as u128
 }
 
 impl Agenda {
     pub(super) fn new() -> Self {
-        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new(), links: KeyedHeap::new(), arrival: None }
+        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new(), links: KeyedHeap::new(), arrival: u128::MAX }
     }
 
     /// The earliest transfer on `inst`'s `link` will be done at `at`:
@@ -159,11 +167,11 @@ impl Agenda {
     /// one is already pending (the source yields them one at a time).
     #[inline]
     pub(super) fn push_arrival(&mut self, at: SimTime) {
-        if self.arrival.is_some() {
+        if self.arrival != u128::MAX {
             panic!("BUG: a second arrival scheduled while one is pending");
         }
         let seq = self.q.take_seq();
-        self.arrival = Some((at, seq));
+        self.arrival = packed(at, seq);
     }
 
     /// The request of the earliest deadline armed (for a prefetch).
@@ -192,41 +200,27 @@ impl Agenda {
     /// heap event; `None` when all are empty.
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Next> {
-        // Sequence numbers are unique across the four, so strict
-        // comparisons give one total order.
-        #[derive(Clone, Copy)]
-        enum From {
-            Heap,
-            Link,
-            Timer,
-            Arrival,
-        }
-        let mut best: Option<((SimTime, u64), From)> = self.q.peek_key().map(|k| (k, From::Heap));
-        let mut consider = |k: (SimTime, u64), from: From| {
-            if best.is_none_or(|(b, _)| k < b) {
-                best = Some((k, from));
-            }
-        };
-        if let Some(k) = self.links.peek_key() {
-            consider(k, From::Link);
-        }
-        if let Some(tm) = self.timeouts.front() {
-            consider((tm.at, tm.seq), From::Timer);
-        }
-        if let Some(a) = self.arrival {
-            consider(a, From::Arrival);
-        }
-        match best?.1 {
-            From::Heap => self.q.pop().map(|(t, ev)| Next::Event(t, ev)),
-            From::Link => self.links.pop().map(|(t, id)| {
+        // Each source's earliest key packed into one integer (`MAX`: none).
+        // Sequence numbers are unique across the four, so the minimum is
+        // one source's, and the comparisons are four integer minimums.
+        let heap = self.q.peek_packed();
+        let link = self.links.peek_packed();
+        let timer = self.timeouts.front().map_or(u128::MAX, |tm| packed(tm.at, tm.seq));
+        let first = heap.min(link).min(timer).min(self.arrival);
+        if first == u128::MAX {
+            None
+        } else if first == self.arrival {
+            self.arrival = u128::MAX;
+            Some(Next::Event(SimTime::from_nanos((first >> 64) as u64), Event::Arrival))
+        } else if first == timer {
+            self.timeouts.pop_front().map(Next::Timeout)
+        } else if first == link {
+            self.links.pop().map(|(t, id)| {
                 let link = if id % 2 == 0 { Link::Net } else { Link::Disk };
                 Next::Event(t, Event::LinkDone { inst: id / 2, link })
-            }),
-            From::Timer => self.timeouts.pop_front().map(Next::Timeout),
-            From::Arrival => {
-                self.arrival = None;
-                Some(Next::Event(best?.0 .0, Event::Arrival))
-            }
+            })
+        } else {
+            self.q.pop().map(|(t, ev)| Next::Event(t, ev))
         }
     }
 }

@@ -752,6 +752,22 @@ impl Scenario {
         Ok(s)
     }
 
+    /// Parses and validates a scenario given as a TOML table (built in
+    /// memory: a Python dict, say); `origin` names it in errors. Relative
+    /// paths in it (a trace file) are relative to the working directory.
+    /// Overrides ([`with_overrides`](Scenario::with_overrides)) work on it
+    /// as on a file's.
+    pub fn from_table(table: toml::Table, origin: &str) -> Result<Scenario, Error> {
+        let mut s: Scenario = serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+            let field = e.path().to_string();
+            crate::error::toml_error(origin, "", &field, e.inner())
+        })?;
+        s.source = Some(table);
+        s.validate(origin)?;
+        s.origin = Some(origin.to_string());
+        Ok(s)
+    }
+
     /// What errors met while running this scenario name: the file it was
     /// read from, or (built another way) its `name`.
     pub fn origin(&self) -> &str {

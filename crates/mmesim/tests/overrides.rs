@@ -190,3 +190,29 @@ fn a_fault_the_overrides_fix_is_not_reported() {
     assert!(e.contains("--set"), "{e}");
     assert!(Scenario::from_file_with_overrides(&bad, &sets(&["models.count=5"])).is_ok());
 }
+
+/// A scenario built from a table in memory (the Python package's
+/// `Scenario.from_dict`) is the file's: the same report to the byte; an
+/// error names the origin given and the field; overrides work on it.
+#[test]
+fn a_table_in_memory_is_its_file() {
+    let dir = temp_dir("overrides", "table");
+    let path = write(&dir, "base.toml", BASE);
+    let table: toml::Table = toml::from_str(BASE).expect("BASE is TOML");
+    let a = Scenario::from_table(table.clone(), "mine").expect("valid");
+    let b = Scenario::from_file(&path).expect("valid");
+    assert_eq!(mmesim::to_json(&a.run().expect("runs").report), mmesim::to_json(&b.run().expect("runs").report));
+    assert_eq!(a.origin(), "mine");
+
+    let mut bad = table.clone();
+    bad["cluster"].as_table_mut().expect("a table").insert("instances".into(), toml::Value::String("two".into()));
+    let e = Scenario::from_table(bad, "mine").expect_err("a string for a count").to_string();
+    assert!(e.starts_with("mine") && e.contains("cluster.instances"), "{e}");
+    let mut typo = table.clone();
+    typo.insert("clutser".into(), toml::Value::Table(toml::Table::new()));
+    let e = Scenario::from_table(typo, "mine").expect_err("unknown key").to_string();
+    assert!(e.contains("clutser"), "{e}");
+
+    let set = std::collections::BTreeMap::from([("cluster.instances".to_string(), toml::Value::Integer(3))]);
+    assert_eq!(a.with_overrides(&set, "mine").expect("valid").cluster.instances, 3);
+}

@@ -142,7 +142,12 @@ fn packed(at: SimTime, seq: u64) -> u128 {
 
 impl Agenda {
     pub(super) fn new() -> Self {
-        Agenda { q: EventQueue::with_capacity(1024), timeouts: VecDeque::new(), links: KeyedHeap::new(), arrival: u128::MAX }
+        Agenda {
+            q: EventQueue::with_capacity(1024),
+            timeouts: VecDeque::new(),
+            links: KeyedHeap::new(),
+            arrival: u128::MAX,
+        }
     }
 
     /// The earliest transfer on `inst`'s `link` will be done at `at`:

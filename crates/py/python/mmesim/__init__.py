@@ -1,0 +1,210 @@
+"""mmesim from Python: simulate multi-model inference endpoints.
+
+The simulator is the Rust crate workspace of mmesim; this package runs it
+in-process (the native module ``mmesim._native``), with the GIL released
+during runs. A run gives the same report as ``mmesim run --json``, field for
+field and value for value.
+
+    import mmesim
+    s = mmesim.Scenario.from_toml("examples/scenarios/quickstart.toml")
+    s.set("cluster.instances", 8)            # dotted paths, as --set
+    r = s.run()
+    r.latency_ms.p99, r.model_cache_hit      # attribute access
+    r.to_dict()                              # the JSON report as a dict
+    r.minutes()                              # per-minute rows: a pandas
+                                             # DataFrame, or a list of dicts
+
+Errors carry the CLI's messages: ``FileNotFoundError`` for a missing file,
+``ValueError`` for a bad field, key or value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from typing import Any, Dict, List, Optional, Union
+
+from . import _native
+
+__all__ = ["Scenario", "Report", "__version__"]
+__version__ = _native.__version__
+
+
+def _has_pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Fields:
+    """A read-only view of a JSON object with attribute access."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: Dict[str, Any]):
+        object.__setattr__(self, "_d", d)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return _wrap(self._d[name])
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return _wrap(self._d[key])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("reports are read-only")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._d
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def keys(self):
+        return self._d.keys()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as plain (nested) dicts and lists: a deep copy."""
+        return json.loads(json.dumps(self._d))
+
+    def __dir__(self):
+        return list(self._d.keys()) + ["to_dict", "keys"]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Fields):
+            return self._d == other._d
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._d!r})"
+
+
+def _wrap(v: Any) -> Any:
+    return _Fields(v) if isinstance(v, dict) else v
+
+
+class Report(_Fields):
+    """A run's report: the fields of ``mmesim run --json``.
+
+    ``r.requests.arrived``, ``r["latency_ms"]["p99"]`` and ``r.to_dict()``
+    all read the same JSON; ``r.json`` is that JSON, byte for byte as the
+    CLI prints it. ``r.minutes()`` gives the per-minute rows of
+    ``mmesim run --metrics`` when the run kept them.
+    """
+
+    __slots__ = ("_json", "_csv")
+
+    def __init__(self, report_json: str, metrics_csv: str = ""):
+        super().__init__(json.loads(report_json))
+        object.__setattr__(self, "_json", report_json)
+        object.__setattr__(self, "_csv", metrics_csv)
+
+    @property
+    def json(self) -> str:
+        """The report exactly as ``mmesim run --json`` prints it."""
+        return self._json
+
+    def minutes(self, as_dataframe: Optional[bool] = None):
+        """The per-minute rows (``mmesim run --metrics``'s CSV): a pandas
+        DataFrame when pandas is installed (or ``as_dataframe=True``), else
+        a list of dicts with numbers as numbers. Needs a run made with
+        ``run(metrics=True)``."""
+        if not self._csv:
+            raise ValueError("this run kept no per-minute rows: run it with run(metrics=True)")
+        if as_dataframe is None:
+            as_dataframe = _has_pandas()
+        if as_dataframe:
+            import pandas as pd
+
+            return pd.read_csv(io.StringIO(self._csv))
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(self._csv))]
+
+
+def _number(s: str) -> Union[int, float, str]:
+    try:
+        return int(s)
+    except ValueError:
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        return s
+
+
+class Scenario:
+    """A validated scenario: the TOML file's tables, with the CLI's defaults
+    and checks.
+
+    Build one with :meth:`from_toml` or :meth:`from_dict`; change it with
+    :meth:`set` (dotted paths, like ``mmesim run --set``); run it with
+    :meth:`run`. Every change is validated at once, and a bad one raises
+    ``ValueError`` naming the field and leaves the scenario as it was.
+    """
+
+    __slots__ = ("_s",)
+
+    def __init__(self, native: "_native.Scenario"):
+        self._s = native
+
+    @staticmethod
+    def from_toml(path: Union[str, "os.PathLike[str]"]) -> "Scenario":
+        """Reads a scenario file (``FileNotFoundError`` if there is none)."""
+        return Scenario(_native.Scenario.from_toml(path))
+
+    @staticmethod
+    def from_dict(d: Dict[str, Any], origin: str = "<dict>") -> "Scenario":
+        """A scenario from a dict shaped like the file
+        (``{"name": "x", "cluster": {"instances": 4}, ...}``); ``origin``
+        names it in error messages."""
+        if not isinstance(d, dict):
+            raise ValueError(f"{origin}: a scenario is a dict of the file's tables, got {type(d).__name__}")
+        return Scenario(_native.Scenario.from_dict(d, origin))
+
+    def set(self, path: str, value: Any) -> "Scenario":
+        """Sets one field by dotted path (``"cluster.instances"``,
+        ``"workload.arrival.rate_per_s"``, ``"faults.0.at_s"``) and
+        validates again; returns the scenario, so calls chain."""
+        self._s = self._s.with_overrides({path: value})
+        return self
+
+    def with_overrides(self, **fields: Any) -> "Scenario":
+        """A copy with fields set: ``s.with_overrides(**{"cluster.instances": 8})``."""
+        return Scenario(self._s.with_overrides(fields))
+
+    @property
+    def name(self) -> str:
+        return self._s.name
+
+    @property
+    def seed(self) -> int:
+        return self._s.seed
+
+    @seed.setter
+    def seed(self, value: int) -> None:
+        self.set("seed", value)
+
+    @property
+    def origin(self) -> str:
+        """The file it was read from, or the origin given to from_dict."""
+        return self._s.origin
+
+    def warnings(self) -> List[str]:
+        """The warnings ``mmesim run`` prints for this scenario."""
+        return self._s.warnings()
+
+    def run(self, metrics: bool = False) -> Report:
+        """Runs the scenario to completion (the GIL is released meanwhile,
+        so threads run scenarios in parallel) and returns its report; with
+        ``metrics=True`` the report also keeps the per-minute rows
+        (:meth:`Report.minutes`)."""
+        report_json, metrics_csv = self._s.run(metrics)
+        return Report(report_json, metrics_csv)
+
+    def __repr__(self) -> str:
+        return f"Scenario(name={self.name!r}, origin={self.origin!r})"

@@ -1,0 +1,185 @@
+//! # mmesim-py: mmesim from Python
+//!
+//! The native half of the Python package `mmesim` (built with maturin from
+//! `crates/py`: `pip install ./crates/py`). It exposes the Rust facade's
+//! scenarios and runs as the extension module `mmesim._native`; the Python
+//! half (`python/mmesim/__init__.py`) wraps them in the package's public
+//! API (`Scenario`, `Report`, pandas DataFrames when pandas is there).
+//!
+//! Main types: [`Scenario`] (a validated scenario: `from_toml`,
+//! `from_dict`, `set`, `run`) and the functions it returns through: a run
+//! hands back the report as the JSON the CLI prints (`mmesim run --json`,
+//! byte for byte) and the per-minute rows as the CSV of `--metrics`, which
+//! the Python side parses. Going through the CLI's own serialisations is the
+//! key design choice: a report seen from Python has exactly the CLI's
+//! fields and values, by construction.
+//!
+//! Errors are the CLI's messages: a file that cannot be read is a
+//! `FileNotFoundError` (or `OSError`), anything else the user gave (a field
+//! out of range, an unknown key, a bad override) a `ValueError`. Runs
+//! release the GIL, so Python threads run scenarios in parallel.
+//!
+//! ```text
+//! import mmesim
+//! s = mmesim.Scenario.from_toml("examples/scenarios/quickstart.toml")
+//! s.set("cluster.instances", 8)
+//! r = s.run()
+//! print(r.latency_ms.p99, r.model_cache_hit)
+//! ```
+#![warn(missing_docs)]
+
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use std::collections::BTreeMap;
+
+/// The Python exception for an error of the facade: the CLI's message,
+/// as a `FileNotFoundError` for a missing file, an `OSError` for another
+/// I/O failure, a `ValueError` for everything else.
+fn py_err(e: mmesim::Error) -> PyErr {
+    let msg = e.to_string();
+    match e.kind() {
+        mmesim::ErrorKind::Io { .. } => {
+            let missing = std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound);
+            if missing {
+                PyFileNotFoundError::new_err(msg)
+            } else {
+                PyOSError::new_err(msg)
+            }
+        }
+        _ => PyValueError::new_err(msg),
+    }
+}
+
+/// A Python value as a TOML value (`where_` names it in errors).
+fn to_toml(v: &Bound<'_, PyAny>, where_: &str) -> PyResult<toml::Value> {
+    // bool before int: a Python bool is an int.
+    if let Ok(b) = v.downcast::<PyBool>() {
+        return Ok(toml::Value::Boolean(b.is_true()));
+    }
+    if v.is_instance_of::<PyInt>() {
+        let i: i64 = v.extract().map_err(|_| PyValueError::new_err(format!("{where_}: integer out of range")))?;
+        return Ok(toml::Value::Integer(i));
+    }
+    if let Ok(f) = v.downcast::<PyFloat>() {
+        return Ok(toml::Value::Float(f.value()));
+    }
+    if let Ok(s) = v.downcast::<PyString>() {
+        return Ok(toml::Value::String(s.to_cow()?.into_owned()));
+    }
+    if let Ok(d) = v.downcast::<PyDict>() {
+        return Ok(toml::Value::Table(to_table(d, where_)?));
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for (i, x) in v.try_iter()?.enumerate() {
+            out.push(to_toml(&x?, &format!("{where_}[{i}]"))?);
+        }
+        return Ok(toml::Value::Array(out));
+    }
+    let ty = v.get_type().name()?.to_string();
+    Err(PyValueError::new_err(format!(
+        "{where_}: a {ty} has no scenario form (use a bool, int, float, str, list or dict)"
+    )))
+}
+
+fn to_table(d: &Bound<'_, PyDict>, where_: &str) -> PyResult<toml::Table> {
+    let mut t = toml::Table::new();
+    for (k, v) in d.iter() {
+        let Ok(key) = k.downcast::<PyString>() else {
+            return Err(PyValueError::new_err(format!("{where_}: keys must be strings, got {}", k.repr()?)));
+        };
+        let key = key.to_cow()?.into_owned();
+        let path = if where_.is_empty() { key.clone() } else { format!("{where_}.{key}") };
+        t.insert(key, to_toml(&v, &path)?);
+    }
+    Ok(t)
+}
+
+/// A validated scenario (see the module notes).
+#[pyclass(module = "mmesim._native", frozen)]
+struct Scenario {
+    inner: mmesim::Scenario,
+}
+
+#[pymethods]
+impl Scenario {
+    /// Reads, parses and validates a scenario file.
+    #[staticmethod]
+    fn from_toml(path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(Scenario { inner: mmesim::Scenario::from_file(&path).map_err(py_err)? })
+    }
+
+    /// Parses and validates a scenario given as a dict of the file's
+    /// tables (`{"cluster": {"instances": 4}, …}`); `origin` names it in
+    /// errors.
+    #[staticmethod]
+    #[pyo3(signature = (d, origin = "<dict>"))]
+    fn from_dict(d: &Bound<'_, PyDict>, origin: &str) -> PyResult<Self> {
+        let table = to_table(d, "")?;
+        Ok(Scenario { inner: mmesim::Scenario::from_table(table, origin).map_err(py_err)? })
+    }
+
+    /// This scenario with fields set by dotted path
+    /// (`{"cluster.instances": 8}`), validated again: a new scenario.
+    fn with_overrides(&self, set: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let mut map = BTreeMap::new();
+        for (k, v) in set.iter() {
+            let path: String = k.extract().map_err(|_| PyValueError::new_err("override paths must be strings"))?;
+            let value = to_toml(&v, &path)?;
+            map.insert(path, value);
+        }
+        let origin = self.inner.origin().to_string();
+        Ok(Scenario { inner: self.inner.with_overrides(&map, &origin).map_err(py_err)? })
+    }
+
+    /// The scenario's `name`.
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+
+    /// The scenario's `seed`.
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// Where the scenario came from (its file, or the origin given).
+    #[getter]
+    fn origin(&self) -> String {
+        self.inner.origin().to_string()
+    }
+
+    /// The warnings the CLI prints for this scenario (legal settings that
+    /// are surely mistakes).
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings().iter().map(|w| w.to_string()).collect()
+    }
+
+    /// Runs the scenario (the GIL released meanwhile) and returns
+    /// `(report_json, metrics_csv)`: the report exactly as
+    /// `mmesim run --json` prints it, and, when `metrics` is true, the
+    /// per-minute rows as `mmesim run --metrics` writes them (else "").
+    #[pyo3(signature = (metrics = false))]
+    fn run(&self, py: Python<'_>, metrics: bool) -> PyResult<(String, String)> {
+        let opts = mmesim::RunOptions { record_metrics: metrics, ..Default::default() };
+        let inner = &self.inner;
+        py.allow_threads(|| {
+            let out = inner.run_with(opts)?;
+            let csv = if metrics { mmesim::metrics_csv(&out) } else { String::new() };
+            Ok((mmesim::to_json(&out.report), csv))
+        })
+        .map_err(py_err)
+    }
+}
+
+/// The extension module `mmesim._native`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Scenario>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,146 @@
+"""The Python package against the CLI: same reports, same errors.
+
+The CLI binary is $MMESIM_CLI (scripts/python-tests.sh builds it and sets
+it: then a missing binary fails the comparisons), else
+target/release/mmesim, without which they are skipped.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import mmesim
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+QUICKSTART = ROOT / "examples" / "scenarios" / "quickstart.toml"
+CLI = pathlib.Path(os.environ.get("MMESIM_CLI", ROOT / "target" / "release" / "mmesim"))
+
+
+def cli_json(*args):
+    if not CLI.exists():
+        if "MMESIM_CLI" in os.environ:
+            pytest.fail(f"MMESIM_CLI={CLI}: no such binary")
+        pytest.skip(f"no CLI binary at {CLI}")
+    out = subprocess.run([str(CLI), "run", *map(str, args), "--json", "-q"], capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def load_toml(path):
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        tomllib = pytest.importorskip("tomli")
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def test_the_report_is_the_clis_json_byte_for_byte():
+    r = mmesim.Scenario.from_toml(QUICKSTART).run()
+    assert r.json.strip() == cli_json(QUICKSTART).strip()
+
+
+def test_overrides_and_seed_match_the_clis_set_and_seed():
+    s = mmesim.Scenario.from_toml(QUICKSTART).set("cluster.instances", 3).set("workload.arrival.rate_per_s", 80.0)
+    s.seed = 7
+    want = cli_json(QUICKSTART, "--set", "cluster.instances=3", "--set", "workload.arrival.rate_per_s=80.0", "--seed", 7)
+    assert s.run().json.strip() == want.strip()
+
+
+def test_a_dict_gives_the_same_report_as_its_file():
+    d = load_toml(QUICKSTART)
+    a = mmesim.Scenario.from_dict(d, origin="quickstart").run()
+    b = mmesim.Scenario.from_toml(QUICKSTART).run()
+    assert a.to_dict() == b.to_dict()
+    assert a.json == b.json
+
+
+def test_fields_read_as_attributes_items_and_dicts():
+    r = mmesim.Scenario.from_toml(QUICKSTART).run()
+    d = json.loads(r.json)
+    assert r.requests.arrived == d["requests"]["arrived"] == r["requests"]["arrived"]
+    assert r.latency_ms.p99 == d["latency_ms"]["p99"]
+    assert r.model_cache_hit == d["model_cache_hit"]
+    assert r.to_dict() == d
+    # Accounting holds, as the CLI's report promises.
+    q = r.requests
+    assert q.arrived == q.completed + q.failed + q.rejected
+    with pytest.raises(AttributeError):
+        r.no_such_field
+    with pytest.raises(AttributeError):
+        r.cost_usd = 0
+
+
+def test_same_scenario_same_seed_same_report_across_threads():
+    s = mmesim.Scenario.from_toml(QUICKSTART)
+    want = s.run().json
+    got = [None] * 4
+
+    def one(i):
+        got[i] = s.run().json
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [want] * 4
+
+
+def test_per_minute_rows_are_the_metrics_csv():
+    r = mmesim.Scenario.from_toml(QUICKSTART).run(metrics=True)
+    rows = r.minutes(as_dataframe=False)
+    assert rows and set(rows[0]) >= {"minute", "metric", "dimension", "value"}
+    endpoint = [x for x in rows if x["dimension"] == "endpoint" and x["metric"] == "Invocations"]
+    # Every request measured or not arrives in some minute's Invocations.
+    assert sum(x["value"] for x in endpoint) == r.requests.arrived
+    with pytest.raises(ValueError, match="metrics=True"):
+        mmesim.Scenario.from_toml(QUICKSTART).run().minutes()
+
+
+def test_per_minute_rows_as_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    r = mmesim.Scenario.from_toml(QUICKSTART).run(metrics=True)
+    df = r.minutes()
+    assert isinstance(df, pd.DataFrame)
+    assert len(df) == len(r.minutes(as_dataframe=False))
+
+
+def test_a_missing_file_is_file_not_found_naming_it():
+    with pytest.raises(FileNotFoundError, match="no-such-scenario.toml"):
+        mmesim.Scenario.from_toml("no-such-scenario.toml")
+
+
+def test_a_bad_value_is_a_value_error_naming_file_and_field_and_changes_nothing():
+    s = mmesim.Scenario.from_toml(QUICKSTART)
+    before = s.run().json
+    with pytest.raises(ValueError, match=r"quickstart.toml.*cluster\.instances"):
+        s.set("cluster.instances", -1)
+    with pytest.raises(ValueError, match=r"cluster\.bogus"):
+        s.set("cluster.bogus", 1)
+    assert s.run().json == before
+
+
+def test_a_bad_dict_is_a_value_error_naming_origin_and_field():
+    d = load_toml(QUICKSTART)
+    d["cluster"]["instances"] = "many"
+    with pytest.raises(ValueError, match=r"mine.*cluster\.instances"):
+        mmesim.Scenario.from_dict(d, origin="mine")
+    d = load_toml(QUICKSTART)
+    d["clutser"] = {}
+    with pytest.raises(ValueError, match="clutser"):
+        mmesim.Scenario.from_dict(d)
+    with pytest.raises(ValueError, match=r"cluster\.instances.*object"):
+        mmesim.Scenario.from_toml(QUICKSTART).set("cluster.instances", object())
+    with pytest.raises(ValueError):
+        mmesim.Scenario.from_dict(["not", "a", "dict"])
+
+
+def test_the_clis_warnings_are_available():
+    s = mmesim.Scenario.from_toml(QUICKSTART)
+    assert isinstance(s.warnings(), list)
+    assert s.name and s.origin.endswith("quickstart.toml")

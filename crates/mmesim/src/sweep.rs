@@ -678,6 +678,29 @@ impl Sweep {
             Some(_) => return Err(Error::invalid(origin, "axes", "expected a table of field paths and value lists")),
             None => return Err(Error::invalid(origin, "axes", "missing: give at least one axis")),
         };
+        Sweep::with_axes(origin, base, base_origin, base_dir_of(&base_path), axes_t)
+    }
+
+    /// A sweep of `base` (a scenario read from TOML, or built from a
+    /// table: the Python package's `mmesim.sweep`) over `axes`, a table of
+    /// dotted paths and value lists as a sweep file's `[axes]`; `origin`
+    /// names it in errors. Checked as a sweep file is.
+    pub fn from_scenario(base: &Scenario, axes: &toml::Table, origin: &str) -> Result<Sweep, Error> {
+        let Some(table) = base.source.clone() else {
+            return Err(Error::invalid_in(origin, "a sweep needs a scenario read from TOML or a table".to_string()));
+        };
+        Sweep::with_axes(origin, table, base.origin().to_string(), base.base_dir().to_path_buf(), axes)
+    }
+
+    /// The sweep of the base table `base` over the axes of `axes_t`, every
+    /// value and every point checked.
+    fn with_axes(
+        origin: &str,
+        base: toml::Table,
+        base_origin: String,
+        base_dir: PathBuf,
+        axes_t: &toml::Table,
+    ) -> Result<Sweep, Error> {
         if axes_t.is_empty() {
             return Err(Error::invalid(origin, "axes", "empty: give at least one axis"));
         }
@@ -701,7 +724,7 @@ impl Sweep {
             for v in values {
                 let mut t = base.clone();
                 set_path(&mut t, path, v.clone()).map_err(|m| Error::invalid(origin, &field, m))?;
-                scenario_of(&t, &base_dir_of(&base_path)).map_err(|m| {
+                scenario_of(&t, &base_dir).map_err(|m| {
                     Error::invalid(origin, &field, format!("{} (with `{path}` = {})", m, inline_toml(v)))
                 })?;
             }
@@ -723,7 +746,7 @@ impl Sweep {
                 ))
             }
         };
-        let sweep = Sweep { origin: origin.to_string(), base, base_origin, base_dir: base_dir_of(&base_path), axes };
+        let sweep = Sweep { origin: origin.to_string(), base, base_origin, base_dir, axes };
         // Combinations can be invalid where each value alone is not (say,
         // instances outside autoscaling bounds): check every point now,
         // before anything runs.

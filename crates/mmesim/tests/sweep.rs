@@ -239,3 +239,28 @@ proptest::proptest! {
         proptest::prop_assert_eq!(count.iter().sum::<u64>(), len);
     }
 }
+
+/// A sweep of a scenario in memory (the Python package's `mmesim.sweep`)
+/// is the sweep file's: the same points and rows to the byte; its errors
+/// name the origin given and the axis.
+#[test]
+fn a_sweep_of_a_scenario_in_memory_is_the_files() {
+    let dir = temp_dir("sweep", "from_scenario");
+    let axes_text = r#"
+"cluster.instances" = [1, 2]
+"seed" = [1, 2]
+"#;
+    let file = Sweep::from_file(write_sweep(&dir, &format!("base = \"scen/base.toml\"\n[axes]\n{axes_text}"))).unwrap();
+    let base = mmesim::Scenario::from_file(dir.join("scen/base.toml")).unwrap();
+    let axes: toml::Table = toml::from_str(axes_text).unwrap();
+    let mem = Sweep::from_scenario(&base, &axes, "mine").unwrap();
+    assert_eq!(mem.len(), 4);
+    let rows = |s: &Sweep| to_csv(&s.run(Shard::ALL, Some(2), &|| {}).unwrap());
+    assert_eq!(rows(&mem), rows(&file));
+
+    let bad: toml::Table = toml::from_str(r#""cluster.instances" = [1, -2]"#).unwrap();
+    let e = Sweep::from_scenario(&base, &bad, "mine").unwrap_err().to_string();
+    assert!(e.starts_with("mine") && e.contains("cluster.instances"), "{e}");
+    let empty = toml::Table::new();
+    assert!(Sweep::from_scenario(&base, &empty, "mine").unwrap_err().to_string().contains("axes"));
+}

@@ -7,10 +7,12 @@
 //! API (`Scenario`, `Report`, pandas DataFrames when pandas is there).
 //!
 //! Main types: [`Scenario`] (a validated scenario: `from_toml`,
-//! `from_dict`, `set`, `run`) and the functions it returns through: a run
+//! `from_dict`, `set`, `run`) and [`sweep()`] (a grid of its variants, run
+//! in parallel), and what they return through: a run
 //! hands back the report as the JSON the CLI prints (`mmesim run --json`,
-//! byte for byte) and the per-minute rows as the CSV of `--metrics`, which
-//! the Python side parses. Going through the CLI's own serialisations is the
+//! byte for byte) and the per-minute rows as the CSV of `--metrics`, a
+//! sweep its rows as the CSV of `mmesim sweep --csv`, which the Python side
+//! parses. Going through the CLI's own serialisations is the
 //! key design choice: a report seen from Python has exactly the CLI's
 //! fields and values, by construction.
 //!
@@ -176,10 +178,36 @@ impl Scenario {
     }
 }
 
+/// Runs a sweep of `base` over `axes` (dotted paths → lists of values, a
+/// sweep file's `[axes]`) on `threads` threads (default: every core), the
+/// GIL released, and returns its rows as `mmesim sweep --csv` writes them.
+#[pyfunction]
+#[pyo3(signature = (base, axes, threads = None, origin = "<sweep>"))]
+fn sweep(
+    py: Python<'_>,
+    base: &Scenario,
+    axes: &Bound<'_, PyDict>,
+    threads: Option<usize>,
+    origin: &str,
+) -> PyResult<String> {
+    let mut table = toml::Table::new();
+    for (k, v) in axes.iter() {
+        let path: String =
+            k.extract().map_err(|_| PyValueError::new_err(format!("{origin}: axis paths must be strings")))?;
+        let value = to_toml(&v, &format!("axes.\"{path}\""))?;
+        table.insert(path, value);
+    }
+    mmesim::sweep::check_threads(threads).map_err(py_err)?;
+    let s = mmesim::Sweep::from_scenario(&base.inner, &table, origin).map_err(py_err)?;
+    py.allow_threads(|| s.run(mmesim::Shard::ALL, threads, &|| {}).map(|rows| mmesim::sweep::to_csv(&rows)))
+        .map_err(py_err)
+}
+
 /// The extension module `mmesim._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

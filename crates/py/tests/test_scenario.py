@@ -144,3 +144,54 @@ def test_the_clis_warnings_are_available():
     s = mmesim.Scenario.from_toml(QUICKSTART)
     assert isinstance(s.warnings(), list)
     assert s.name and s.origin.endswith("quickstart.toml")
+
+
+def cli_sweep_csv(sweep_file):
+    if not CLI.exists():
+        if "MMESIM_CLI" in os.environ:
+            pytest.fail(f"MMESIM_CLI={CLI}: no such binary")
+        pytest.skip(f"no CLI binary at {CLI}")
+    out = subprocess.run([str(CLI), "sweep", str(sweep_file), "--csv", "-", "-q"], capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+AXES = {"cluster.instances": [1, 2], "seed": [1, 2]}
+
+
+def test_a_sweep_gives_the_rows_of_mmesim_sweep(tmp_path):
+    f = tmp_path / "sweep.toml"
+    f.write_text(f'base = "{QUICKSTART.as_posix()}"\n[axes]\n"cluster.instances" = [1, 2]\n"seed" = [1, 2]\n')
+    want = list(csv_rows(cli_sweep_csv(f)))
+    got = mmesim.sweep(mmesim.Scenario.from_toml(QUICKSTART), AXES, threads=2, as_dataframe=False)
+    assert [{k: str(v) for k, v in row.items()} for row in got] == want
+    assert [r["point"] for r in got] == [0, 1, 2, 3]
+    # Each point is its scenario run alone.
+    one = mmesim.Scenario.from_toml(QUICKSTART).set("cluster.instances", 2).set("seed", 1).run()
+    assert got[2]["model_cache_hit"] == pytest.approx(one.model_cache_hit, rel=1e-11)
+
+
+def test_a_sweep_is_the_same_on_one_thread_and_as_a_dataframe():
+    base = mmesim.Scenario.from_toml(QUICKSTART)
+    a = mmesim.sweep(base, AXES, threads=1, as_dataframe=False)
+    b = mmesim.sweep(base, AXES, threads=2, as_dataframe=False)
+    assert a == b
+    pd = pytest.importorskip("pandas")
+    df = mmesim.sweep(base, AXES, threads=2)
+    assert isinstance(df, pd.DataFrame) and list(df["point"]) == [0, 1, 2, 3]
+
+
+def test_a_bad_axis_is_a_value_error_naming_it():
+    base = mmesim.Scenario.from_toml(QUICKSTART)
+    with pytest.raises(ValueError, match=r"cluster\.instances"):
+        mmesim.sweep(base, {"cluster.instances": [1, -2]})
+    with pytest.raises(ValueError, match="axes"):
+        mmesim.sweep(base, {})
+    with pytest.raises(ValueError, match="threads"):
+        mmesim.sweep(base, AXES, threads=0)
+
+
+def csv_rows(text):
+    import csv as _csv
+    import io as _io
+
+    return _csv.DictReader(_io.StringIO(text))

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _native
 
-__all__ = ["Scenario", "Report", "__version__"]
+__all__ = ["Scenario", "Report", "sweep", "__version__"]
 __version__ = _native.__version__
 
 
@@ -117,13 +117,38 @@ class Report(_Fields):
         ``run(metrics=True)``."""
         if not self._csv:
             raise ValueError("this run kept no per-minute rows: run it with run(metrics=True)")
-        if as_dataframe is None:
-            as_dataframe = _has_pandas()
-        if as_dataframe:
-            import pandas as pd
+        return _table(self._csv, as_dataframe)
 
-            return pd.read_csv(io.StringIO(self._csv))
-        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(self._csv))]
+
+def _table(text: str, as_dataframe: Optional[bool]):
+    """CSV text as a pandas DataFrame (by default when pandas is installed)
+    or a list of dicts with numbers as numbers."""
+    if as_dataframe is None:
+        as_dataframe = _has_pandas()
+    if as_dataframe:
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(text))
+    return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
+
+
+def sweep(
+    base: "Scenario",
+    axes: Dict[str, List[Any]],
+    threads: Optional[int] = None,
+    as_dataframe: Optional[bool] = None,
+):
+    """Runs ``base`` at every point of the grid ``axes`` (dotted paths to
+    lists of values, like a sweep file's ``[axes]``: the last axis varies
+    fastest) on ``threads`` threads (default: every core), the GIL released,
+    and returns one row per point: the point's number, its parameters and
+    its figures, exactly the rows of ``mmesim sweep --csv``. A pandas
+    DataFrame when pandas is installed (or ``as_dataframe=True``), else a
+    list of dicts. Every value and every point is checked before anything
+    runs; a bad one raises ``ValueError`` naming its axis."""
+    if not isinstance(axes, dict):
+        raise ValueError(f"axes: a dict of dotted paths to lists of values, got {type(axes).__name__}")
+    return _table(_native.sweep(base._s, axes, threads), as_dataframe)
 
 
 def _number(s: str) -> Union[int, float, str]:

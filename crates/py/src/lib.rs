@@ -7,12 +7,13 @@
 //! API (`Scenario`, `Report`, pandas DataFrames when pandas is there).
 //!
 //! Main types: [`Scenario`] (a validated scenario: `from_toml`,
-//! `from_dict`, `set`, `run`) and [`sweep()`] (a grid of its variants, run
-//! in parallel), and what they return through: a run
+//! `from_dict`, `set`, `run`), [`sweep()`] (a grid of its variants, run
+//! in parallel) and [`cache_replay()`] (a cache trace through eviction
+//! policies), and what they return through: a run
 //! hands back the report as the JSON the CLI prints (`mmesim run --json`,
 //! byte for byte) and the per-minute rows as the CSV of `--metrics`, a
-//! sweep its rows as the CSV of `mmesim sweep --csv`, which the Python side
-//! parses. Going through the CLI's own serialisations is the
+//! sweep its rows as the CSV of `mmesim sweep --csv`, a replay its results
+//! as the JSON of `mmesim cache --json`, which the Python side parses. Going through the CLI's own serialisations is the
 //! key design choice: a report seen from Python has exactly the CLI's
 //! fields and values, by construction.
 //!
@@ -42,9 +43,16 @@ fn py_err(e: mmesim::Error) -> PyErr {
     let msg = e.to_string();
     match e.kind() {
         mmesim::ErrorKind::Io { .. } => {
-            let missing = std::error::Error::source(&e)
-                .and_then(|s| s.downcast_ref::<std::io::Error>())
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound);
+            // The I/O error may be a few causes down (a trace reader's).
+            let mut cause = std::error::Error::source(&e);
+            let mut missing = false;
+            while let Some(c) = cause {
+                if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                    missing = io.kind() == std::io::ErrorKind::NotFound;
+                    break;
+                }
+                cause = c.source();
+            }
             if missing {
                 PyFileNotFoundError::new_err(msg)
             } else {
@@ -203,11 +211,49 @@ fn sweep(
         .map_err(py_err)
 }
 
+/// A list of names or sizes (a string of comma-separated ones, or a list
+/// of strings and numbers) as the CLI's comma-separated argument.
+fn comma_list(v: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    if let Ok(s) = v.downcast::<PyString>() {
+        return Ok(s.to_cow()?.into_owned());
+    }
+    let mut parts = Vec::new();
+    for x in v.try_iter().map_err(|_| PyValueError::new_err(format!("{what}: expected a list or a string")))? {
+        parts.push(x?.str()?.to_cow()?.into_owned());
+    }
+    Ok(parts.join(","))
+}
+
+/// Replays the cache trace at `trace` (`format`: `oracle-general` or
+/// `csv`) through every (policy, size) pair, on `threads` threads, the GIL
+/// released; returns the results as `mmesim cache --json` prints them.
+#[pyfunction]
+#[pyo3(signature = (trace, policies, sizes, format = "oracle-general", threads = None))]
+fn cache_replay(
+    py: Python<'_>,
+    trace: std::path::PathBuf,
+    policies: &Bound<'_, PyAny>,
+    sizes: &Bound<'_, PyAny>,
+    format: &str,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    use mmesim::replay::{parse_policies, parse_sizes, replay_grid};
+    let bad = |what: &str, msg: String| PyValueError::new_err(format!("{what}: {msg}"));
+    let format: mmesim::workload::cachetrace::CacheTraceFormat =
+        format.parse().map_err(|e: mmesim::workload::cachetrace::TraceError| bad("format", e.to_string()))?;
+    let policies = parse_policies(&comma_list(policies, "policies")?).map_err(|e| bad("policies", e))?;
+    let sizes = parse_sizes(&comma_list(sizes, "sizes")?).map_err(|e| bad("sizes", e))?;
+    mmesim::sweep::check_threads(threads).map_err(py_err)?;
+    let results = py.allow_threads(|| replay_grid(&trace, format, &policies, &sizes, threads)).map_err(py_err)?;
+    serde_json::to_string(&results).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
+}
+
 /// The extension module `mmesim._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_replay, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -195,3 +195,46 @@ def csv_rows(text):
     import io as _io
 
     return _csv.DictReader(_io.StringIO(text))
+
+
+def write_csv_trace(path, n=3000):
+    # A deterministic, skewed little trace: object i % k for growing k.
+    lines = ["timestamp_s,object,size_bytes"]
+    for i in range(n):
+        obj = (i * 7919) % (1 + i % 97)
+        lines.append(f"{i // 10},{obj},{100 + 10 * (obj % 5)}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_cache_replay_gives_the_results_of_mmesim_cache(tmp_path):
+    trace = tmp_path / "t.csv"
+    write_csv_trace(trace)
+    if not CLI.exists():
+        if "MMESIM_CLI" in os.environ:
+            pytest.fail(f"MMESIM_CLI={CLI}: no such binary")
+        pytest.skip(f"no CLI binary at {CLI}")
+    out = subprocess.run(
+        [str(CLI), "cache", "--trace", str(trace), "--format", "csv", "--policy", "lru,fifo,belady", "--size", "10%,50%", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    want = json.loads(out.stdout)
+    got = mmesim.cache_replay(trace, ["lru", "fifo", "belady"], ["10%", "50%"], format="csv", threads=2, as_dataframe=False)
+    assert got == want
+    assert [(r["policy"], r["size"]) for r in got] == [(p, s) for p in ["lru", "fifo", "belady"] for s in ["10%", "50%"]]
+    # Belady is optimal: never more misses than LRU at the same size.
+    by = {(r["policy"], r["size"]): r["misses"] for r in got}
+    assert by[("belady", "10%")] <= by[("lru", "10%")]
+    assert mmesim.cache_replay(trace, "lru,fifo,belady", "10%,50%", format="csv", as_dataframe=False) == got
+
+
+def test_a_cache_replay_names_its_bad_input(tmp_path):
+    trace = tmp_path / "t.csv"
+    write_csv_trace(trace, 50)
+    with pytest.raises(ValueError, match="policies.*nope"):
+        mmesim.cache_replay(trace, ["nope"], ["10%"], format="csv")
+    with pytest.raises(ValueError, match="sizes"):
+        mmesim.cache_replay(trace, ["lru"], ["ten"], format="csv")
+    with pytest.raises(ValueError, match="format"):
+        mmesim.cache_replay(trace, ["lru"], ["10%"], format="parquet")
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        mmesim.cache_replay(tmp_path / "missing.csv", ["lru"], ["10%"], format="csv")

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _native
 
-__all__ = ["Scenario", "Report", "sweep", "__version__"]
+__all__ = ["Scenario", "Report", "sweep", "cache_replay", "__version__"]
 __version__ = _native.__version__
 
 
@@ -160,6 +160,34 @@ def _number(s: str) -> Union[int, float, str]:
         return float(s)
     except ValueError:
         return s
+
+
+def cache_replay(
+    trace: Union[str, "os.PathLike[str]"],
+    policies: Union[str, List[str]],
+    sizes: Union[str, List[Union[str, int, float]]],
+    format: str = "oracle-general",
+    threads: Optional[int] = None,
+    as_dataframe: Optional[bool] = None,
+):
+    """Replays a cache trace (``format``: ``"oracle-general"``, libCacheSim's
+    binary records, or ``"csv"``) through every (policy, size) pair, like
+    ``mmesim cache``: ``policies`` are names (``["lru", "gdsf"]`` or
+    ``"all"``), ``sizes`` are cache sizes (``["1%", "10%"]``, ``"512MiB"``,
+    or bytes as numbers). Runs on ``threads`` threads (default: every core),
+    the GIL released, and returns one row per replay in policy-major order,
+    with the fields of ``mmesim cache --json`` (``policy``, ``size``,
+    ``cache_bytes``, ``requests``, ``misses``, ``miss_ratio``, …): a pandas
+    DataFrame when pandas is installed (or ``as_dataframe=True``), else a
+    list of dicts."""
+    rows = json.loads(_native.cache_replay(trace, policies, sizes, format, threads))
+    if as_dataframe is None:
+        as_dataframe = _has_pandas()
+    if as_dataframe:
+        import pandas as pd
+
+        return pd.DataFrame(rows)
+    return rows
 
 
 class Scenario:

@@ -8,12 +8,14 @@
 //!
 //! Main types: [`Scenario`] (a validated scenario: `from_toml`,
 //! `from_dict`, `set`, `run`), [`sweep()`] (a grid of its variants, run
-//! in parallel) and [`cache_replay()`] (a cache trace through eviction
-//! policies), and what they return through: a run
+//! in parallel), [`cache_replay()`] (a cache trace through eviction
+//! policies) and [`recommend()`] (the cheapest configuration meeting
+//! targets), and what they return through: a run
 //! hands back the report as the JSON the CLI prints (`mmesim run --json`,
 //! byte for byte) and the per-minute rows as the CSV of `--metrics`, a
-//! sweep its rows as the CSV of `mmesim sweep --csv`, a replay its results
-//! as the JSON of `mmesim cache --json`, which the Python side parses. Going through the CLI's own serialisations is the
+//! sweep its rows as the CSV of `mmesim sweep --csv`, a replay and a
+//! recommendation as the JSON of `mmesim cache --json` and
+//! `mmesim recommend --json`, which the Python side parses. Going through the CLI's own serialisations is the
 //! key design choice: a report seen from Python has exactly the CLI's
 //! fields and values, by construction.
 //!
@@ -248,12 +250,47 @@ fn cache_replay(
     serde_json::to_string(&results).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
 }
 
+/// Finds the cheapest instance type and count of `base` that meet the
+/// targets, as `mmesim recommend` does (same defaults), the GIL released;
+/// returns the recommendation as `mmesim recommend --json` prints it.
+#[pyfunction]
+#[pyo3(signature = (
+    base, p99_ms, min_hit = None, max_errors = mmesim::Targets::DEFAULT_MAX_ERROR_RATE, types = None,
+    max_instances = 32, seeds = 3, survive_zone_loss = false, exhaustive = false, threads = None
+))]
+#[allow(clippy::too_many_arguments)]
+fn recommend(
+    py: Python<'_>,
+    base: &Scenario,
+    p99_ms: f64,
+    min_hit: Option<f64>,
+    max_errors: f64,
+    types: Option<Vec<String>>,
+    max_instances: u32,
+    seeds: u32,
+    survive_zone_loss: bool,
+    exhaustive: bool,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    mmesim::sweep::check_threads(threads).map_err(py_err)?;
+    let targets = mmesim::Targets { p99_ms, min_hit, max_error_rate: max_errors };
+    let opts =
+        mmesim::SearchOptions { types: types.unwrap_or_default(), max_instances, seeds, survive_zone_loss, exhaustive };
+    let s = &base.inner;
+    let rec = py
+        .allow_threads(|| mmesim::sweep::with_threads(threads, || mmesim::recommend(s, &targets, &opts, &|| {})))
+        .map_err(py_err)?
+        .map_err(py_err)?;
+    serde_json::to_string(&rec).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
+}
+
 /// The extension module `mmesim._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(cache_replay, m)?)?;
+    m.add_function(wrap_pyfunction!(recommend, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

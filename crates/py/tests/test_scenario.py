@@ -238,3 +238,40 @@ def test_a_cache_replay_names_its_bad_input(tmp_path):
         mmesim.cache_replay(trace, ["lru"], ["10%"], format="parquet")
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         mmesim.cache_replay(tmp_path / "missing.csv", ["lru"], ["10%"], format="csv")
+
+
+REC_ARGS = dict(p99_ms=5000.0, min_hit=0.9, types=["ml.m5.xlarge", "ml.r5.xlarge"], max_instances=12, seeds=1)
+
+
+def test_a_recommendation_is_the_clis():
+    if not CLI.exists():
+        if "MMESIM_CLI" in os.environ:
+            pytest.fail(f"MMESIM_CLI={CLI}: no such binary")
+        pytest.skip(f"no CLI binary at {CLI}")
+    out = subprocess.run(
+        [str(CLI), "recommend", str(QUICKSTART), "--p99-ms", "5000", "--min-hit", "0.9",
+         "--types", "ml.m5.xlarge,ml.r5.xlarge", "--max-instances", "12", "--seeds", "1", "--json", "-q"],
+        capture_output=True, text=True, check=True,
+    )
+    want = json.loads(out.stdout)
+    r = mmesim.recommend(mmesim.Scenario.from_toml(QUICKSTART), threads=2, **REC_ARGS)
+    assert r.to_dict() == want
+    ranked = r.table(as_dataframe=False)
+    assert ranked == want["ranked"]
+    # Ranked cheapest first, and every one of them passes.
+    costs = [x["cost_per_hour"] for x in ranked]
+    assert ranked and costs == sorted(costs) and all(x["passes"] for x in ranked)
+    assert r.cheapest == (want["ranked"][0] if want["ranked"] else None)
+
+
+def test_a_recommendation_as_a_dataframe_and_its_errors():
+    pd = pytest.importorskip("pandas")
+    r = mmesim.recommend(mmesim.Scenario.from_toml(QUICKSTART), threads=2, **REC_ARGS)
+    df = r.table()
+    assert isinstance(df, pd.DataFrame) and len(df) == len(r.ranked)
+    with pytest.raises(ValueError, match="which"):
+        r.table("best")
+    with pytest.raises(ValueError, match="max-instances"):
+        mmesim.recommend(mmesim.Scenario.from_toml(QUICKSTART), p99_ms=500.0, max_instances=0)
+    with pytest.raises(ValueError, match="ml.nope"):
+        mmesim.recommend(mmesim.Scenario.from_toml(QUICKSTART), p99_ms=500.0, types=["ml.nope"])

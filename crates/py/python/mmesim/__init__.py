@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _native
 
-__all__ = ["Scenario", "Report", "sweep", "cache_replay", "__version__"]
+__all__ = ["Scenario", "Report", "Recommendation", "sweep", "cache_replay", "recommend", "__version__"]
 __version__ = _native.__version__
 
 
@@ -188,6 +188,76 @@ def cache_replay(
 
         return pd.DataFrame(rows)
     return rows
+
+
+class Recommendation(_Fields):
+    """What ``mmesim recommend --json`` prints: ``targets``, ``seeds``,
+    ``survive_zone_loss``, ``ranked`` (the configurations that meet every
+    target, cheapest first), ``no_fit``, ``evaluated``, ``notes``;
+    ``cheapest`` is the first ranked one (``None`` if none fits) and
+    :meth:`table` a list as a DataFrame."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, text: str):
+        super().__init__(json.loads(text))
+        object.__setattr__(self, "_json", text)
+
+    @property
+    def json(self) -> str:
+        """The recommendation as JSON (``mmesim recommend --json``'s
+        fields)."""
+        return self._json
+
+    @property
+    def cheapest(self) -> Optional[Dict[str, Any]]:
+        ranked = self._d["ranked"]
+        return dict(ranked[0]) if ranked else None
+
+    def table(self, which: str = "ranked", as_dataframe: Optional[bool] = None):
+        """One of the lists (``"ranked"``, ``"no_fit"``, ``"evaluated"``),
+        one row per configuration: a pandas DataFrame when pandas is
+        installed (or ``as_dataframe=True``), else a list of dicts."""
+        if which not in ("ranked", "no_fit", "evaluated"):
+            raise ValueError(f"which: one of ranked, no_fit, evaluated, got {which!r}")
+        rows = [dict(r) for r in self._d[which]]
+        if as_dataframe is None:
+            as_dataframe = _has_pandas()
+        if as_dataframe:
+            import pandas as pd
+
+            return pd.DataFrame(rows, columns=_EVALUATION_COLUMNS if not rows else None)
+        return rows
+
+
+_EVALUATION_COLUMNS = [
+    "instance_type", "instances", "cost_per_hour", "passes", "missed", "p99_ms", "p99_ms_all_zones",
+    "model_cache_hit", "unloads_per_min", "error_rate", "memory_headroom_pct", "vcpu_headroom_pct", "runs",
+]
+
+
+def recommend(
+    base: "Scenario",
+    p99_ms: float,
+    min_hit: Optional[float] = None,
+    max_errors: float = 0.001,
+    types: Optional[List[str]] = None,
+    max_instances: int = 32,
+    seeds: int = 3,
+    survive_zone_loss: bool = False,
+    exhaustive: bool = False,
+    threads: Optional[int] = None,
+) -> Recommendation:
+    """The cheapest instance type and count of ``base`` that meet a p99
+    target (and optionally a hit ratio and an error rate), as
+    ``mmesim recommend`` finds them, with its defaults (§11 of the guide);
+    the GIL released. ``r.table()`` is the ranked list as a DataFrame,
+    ``r.cheapest`` the answer."""
+    return Recommendation(
+        _native.recommend(
+            base._s, p99_ms, min_hit, max_errors, types, max_instances, seeds, survive_zone_loss, exhaustive, threads
+        )
+    )
 
 
 class Scenario:

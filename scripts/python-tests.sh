@@ -18,7 +18,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
-"${pip[@]}" install maturin pytest pandas
+"${pip[@]}" install maturin pytest pandas "dask[distributed]"
 MATURIN_PEP517_ARGS="--profile dev" "${pip[@]}" install --force-reinstall --no-deps ./crates/py
 cargo build --quiet -p mmesim-cli
 MMESIM_CLI=target/debug/mmesim "$venv/bin/python" -m pytest -q -p no:cacheprovider crates/py/tests "$@"

@@ -768,6 +768,16 @@ impl Scenario {
         Ok(s)
     }
 
+    /// The scenario's TOML as read (its file's text as a table, with any
+    /// overrides applied; defaults are not filled in), if it was read from
+    /// TOML or built from a table: with [`from_table`](Scenario::from_table)
+    /// and [`set_base_dir`](Scenario::set_base_dir) it rebuilds the same
+    /// scenario elsewhere (another process: the Python package pickles
+    /// scenarios this way).
+    pub fn source_toml(&self) -> Option<String> {
+        self.source.as_ref().and_then(|t| toml::to_string(t).ok())
+    }
+
     /// What errors met while running this scenario name: the file it was
     /// read from, or (built another way) its `name`.
     pub fn origin(&self) -> &str {

@@ -214,5 +214,11 @@ fn a_table_in_memory_is_its_file() {
     assert!(e.contains("clutser"), "{e}");
 
     let set = std::collections::BTreeMap::from([("cluster.instances".to_string(), toml::Value::Integer(3))]);
-    assert_eq!(a.with_overrides(&set, "mine").expect("valid").cluster.instances, 3);
+    let c = a.with_overrides(&set, "mine").expect("valid");
+    assert_eq!(c.cluster.instances, 3);
+
+    // Its TOML rebuilds it, overrides included: the same report.
+    let text = c.source_toml().expect("built from a table");
+    let d = Scenario::from_table(toml::from_str(&text).expect("TOML"), "again").expect("valid");
+    assert_eq!(mmesim::to_json(&d.run().expect("runs").report), mmesim::to_json(&c.run().expect("runs").report));
 }

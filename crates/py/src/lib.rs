@@ -147,6 +147,24 @@ impl Scenario {
         Ok(Scenario { inner: self.inner.with_overrides(&map, &origin).map_err(py_err)? })
     }
 
+    /// What rebuilds this scenario in another process (pickling):
+    /// `(toml, origin, base_dir)`.
+    fn state(&self) -> PyResult<(String, String, std::path::PathBuf)> {
+        let Some(text) = self.inner.source_toml() else {
+            return Err(PyValueError::new_err(format!("{}: a scenario not read from TOML", self.inner.origin())));
+        };
+        Ok((text, self.inner.origin().to_string(), self.inner.base_dir().to_path_buf()))
+    }
+
+    /// The scenario [`state`](Scenario::state) describes.
+    #[staticmethod]
+    fn from_state(text: &str, origin: &str, base_dir: std::path::PathBuf) -> PyResult<Self> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| PyValueError::new_err(format!("{origin}: {e}")))?;
+        let mut inner = mmesim::Scenario::from_table(table, origin).map_err(py_err)?;
+        inner.set_base_dir(base_dir);
+        Ok(Scenario { inner })
+    }
+
     /// The scenario's `name`.
     #[getter]
     fn name(&self) -> String {
@@ -188,18 +206,9 @@ impl Scenario {
     }
 }
 
-/// Runs a sweep of `base` over `axes` (dotted paths → lists of values, a
-/// sweep file's `[axes]`) on `threads` threads (default: every core), the
-/// GIL released, and returns its rows as `mmesim sweep --csv` writes them.
-#[pyfunction]
-#[pyo3(signature = (base, axes, threads = None, origin = "<sweep>"))]
-fn sweep(
-    py: Python<'_>,
-    base: &Scenario,
-    axes: &Bound<'_, PyDict>,
-    threads: Option<usize>,
-    origin: &str,
-) -> PyResult<String> {
+/// The sweep of `base` over `axes` (dotted paths → lists of values, a
+/// sweep file's `[axes]`), every value and point checked.
+fn sweep_of(base: &Scenario, axes: &Bound<'_, PyDict>, origin: &str) -> PyResult<mmesim::Sweep> {
     let mut table = toml::Table::new();
     for (k, v) in axes.iter() {
         let path: String =
@@ -207,10 +216,54 @@ fn sweep(
         let value = to_toml(&v, &format!("axes.\"{path}\""))?;
         table.insert(path, value);
     }
+    mmesim::Sweep::from_scenario(&base.inner, &table, origin).map_err(py_err)
+}
+
+/// The number of points of the sweep of `base` over `axes` (checked).
+#[pyfunction]
+#[pyo3(signature = (base, axes, origin = "<sweep>"))]
+fn sweep_len(base: &Scenario, axes: &Bound<'_, PyDict>, origin: &str) -> PyResult<u64> {
+    Ok(sweep_of(base, axes, origin)?.len())
+}
+
+/// Runs the sweep of `base` over `axes` on `threads` threads (default:
+/// every core), the GIL released, and returns its rows as
+/// `mmesim sweep --csv` writes them, or with `shard = (k, n)` the rows of
+/// shard `k` of `n` as `mmesim sweep --shard k/n --jsonl` writes them.
+#[pyfunction]
+#[pyo3(signature = (base, axes, threads = None, origin = "<sweep>", shard = None))]
+fn sweep(
+    py: Python<'_>,
+    base: &Scenario,
+    axes: &Bound<'_, PyDict>,
+    threads: Option<usize>,
+    origin: &str,
+    shard: Option<(u32, u32)>,
+) -> PyResult<String> {
     mmesim::sweep::check_threads(threads).map_err(py_err)?;
-    let s = mmesim::Sweep::from_scenario(&base.inner, &table, origin).map_err(py_err)?;
-    py.allow_threads(|| s.run(mmesim::Shard::ALL, threads, &|| {}).map(|rows| mmesim::sweep::to_csv(&rows)))
-        .map_err(py_err)
+    let s = sweep_of(base, axes, origin)?;
+    let part = match shard {
+        None => mmesim::Shard::ALL,
+        Some((k, n)) => mmesim::Shard::parse(&format!("{k}/{n}")).map_err(py_err)?,
+    };
+    py.allow_threads(|| {
+        s.run(part, threads, &|| {}).map(|rows| match shard {
+            None => mmesim::sweep::to_csv(&rows),
+            Some(_) => mmesim::sweep::to_jsonl(&rows),
+        })
+    })
+    .map_err(py_err)
+}
+
+/// Merges the JSON Lines of a sweep's shards (`(origin, text)` each) into
+/// the whole sweep's rows, as `mmesim merge --csv` writes them.
+#[pyfunction]
+fn sweep_merge(parts: Vec<(String, String)>) -> PyResult<String> {
+    let mut shards = Vec::new();
+    for (origin, text) in parts {
+        shards.push((origin.clone(), mmesim::sweep::parse_jsonl(&text, &origin).map_err(py_err)?));
+    }
+    Ok(mmesim::sweep::to_csv(&mmesim::sweep::merge(shards).map_err(py_err)?))
 }
 
 /// A list of names or sizes (a string of comma-separated ones, or a list
@@ -289,6 +342,8 @@ fn recommend(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_len, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_merge, m)?)?;
     m.add_function(wrap_pyfunction!(cache_replay, m)?)?;
     m.add_function(wrap_pyfunction!(recommend, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -275,3 +275,32 @@ def test_a_recommendation_as_a_dataframe_and_its_errors():
         mmesim.recommend(mmesim.Scenario.from_toml(QUICKSTART), p99_ms=500.0, max_instances=0)
     with pytest.raises(ValueError, match="ml.nope"):
         mmesim.recommend(mmesim.Scenario.from_toml(QUICKSTART), p99_ms=500.0, types=["ml.nope"])
+
+
+def test_a_scenario_pickles_as_itself():
+    import pickle
+
+    s = mmesim.Scenario.from_toml(QUICKSTART).set("cluster.instances", 3)
+    t = pickle.loads(pickle.dumps(s))
+    assert t.origin == s.origin and t.run().json == s.run().json
+
+
+def test_a_sweep_on_a_process_pool_is_the_same_sweep():
+    from concurrent.futures import ProcessPoolExecutor
+
+    base = mmesim.Scenario.from_toml(QUICKSTART)
+    want = mmesim.sweep(base, AXES, threads=2, as_dataframe=False)
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        assert mmesim.sweep(base, AXES, executor=ex, as_dataframe=False) == want
+        assert mmesim.sweep(base, AXES, executor=ex, shards=3, as_dataframe=False) == want
+        with pytest.raises(ValueError, match=r"cluster\.instances"):
+            mmesim.sweep(base, {"cluster.instances": [1, -2]}, executor=ex)
+
+
+def test_a_sweep_on_a_dask_cluster_is_the_same_sweep():
+    distributed = pytest.importorskip("dask.distributed")
+    base = mmesim.Scenario.from_toml(QUICKSTART)
+    want = mmesim.sweep(base, AXES, threads=2, as_dataframe=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            assert mmesim.sweep(base, AXES, executor=client, as_dataframe=False) == want

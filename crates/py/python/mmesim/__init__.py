@@ -137,18 +137,38 @@ def sweep(
     axes: Dict[str, List[Any]],
     threads: Optional[int] = None,
     as_dataframe: Optional[bool] = None,
+    executor: Any = None,
+    shards: Optional[int] = None,
 ):
     """Runs ``base`` at every point of the grid ``axes`` (dotted paths to
     lists of values, like a sweep file's ``[axes]``: the last axis varies
-    fastest) on ``threads`` threads (default: every core), the GIL released,
-    and returns one row per point: the point's number, its parameters and
-    its figures, exactly the rows of ``mmesim sweep --csv``. A pandas
-    DataFrame when pandas is installed (or ``as_dataframe=True``), else a
-    list of dicts. Every value and every point is checked before anything
-    runs; a bad one raises ``ValueError`` naming its axis."""
+    fastest) and returns one row per point: the point's number, its
+    parameters and its figures, exactly the rows of ``mmesim sweep --csv``.
+    A pandas DataFrame when pandas is installed (or ``as_dataframe=True``),
+    else a list of dicts. Every value and every point is checked before
+    anything runs; a bad one raises ``ValueError`` naming its axis.
+
+    Without ``executor`` the points run here on ``threads`` threads
+    (default: every core), the GIL released. With one (anything with a
+    ``concurrent.futures``-style ``submit``: a ``ProcessPoolExecutor``, a
+    Dask ``Client``, a Ray executor), the sweep is cut into ``shards``
+    (default: one per point, at most 256) that the executor runs wherever it
+    runs things, each on one thread; their rows are merged as
+    ``mmesim merge`` merges shards. The rows are the same either way.
+    """
     if not isinstance(axes, dict):
         raise ValueError(f"axes: a dict of dotted paths to lists of values, got {type(axes).__name__}")
-    return _table(_native.sweep(base._s, axes, threads), as_dataframe)
+    if executor is None:
+        return _table(_native.sweep(base._s, axes, threads), as_dataframe)
+    points = _native.sweep_len(base._s, axes)
+    n = min(points, 256) if shards is None else shards
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"shards: a positive number of shards, got {n!r}")
+    n = min(n, points)
+    state = base._s.state()
+    futures = [executor.submit(_sweep_shard, state, axes, k, n) for k in range(1, n + 1)]
+    parts = [(f"shard {k}/{n}", f.result()) for k, f in zip(range(1, n + 1), futures)]
+    return _table(_native.sweep_merge(parts), as_dataframe)
 
 
 def _number(s: str) -> Union[int, float, str]:
@@ -160,6 +180,12 @@ def _number(s: str) -> Union[int, float, str]:
         return float(s)
     except ValueError:
         return s
+
+
+def _sweep_shard(state, axes, k: int, n: int) -> str:
+    """One shard of a sweep, where an executor runs it: its rows as JSON
+    Lines. Module-level so that executors can pickle it."""
+    return _native.sweep(_native.Scenario.from_state(*state), axes, 1, "<sweep>", (k, n))
 
 
 def cache_replay(
@@ -328,6 +354,14 @@ class Scenario:
         (:meth:`Report.minutes`)."""
         report_json, metrics_csv = self._s.run(metrics)
         return Report(report_json, metrics_csv)
+
+    def __getstate__(self):
+        # Pickled as its TOML, origin and base folder: rebuilt and checked
+        # again where it is unpickled (another process, a cluster's worker).
+        return self._s.state()
+
+    def __setstate__(self, state) -> None:
+        self._s = _native.Scenario.from_state(*state)
 
     def __repr__(self) -> str:
         return f"Scenario(name={self.name!r}, origin={self.origin!r})"

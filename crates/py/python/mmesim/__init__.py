@@ -151,7 +151,7 @@ def sweep(
     Without ``executor`` the points run here on ``threads`` threads
     (default: every core), the GIL released. With one (anything with a
     ``concurrent.futures``-style ``submit``: a ``ProcessPoolExecutor``, a
-    Dask ``Client``, a Ray executor), the sweep is cut into ``shards``
+    Dask ``Client``), the sweep is cut into ``shards``
     (default: one per point, at most 256) that the executor runs wherever it
     runs things, each on one thread; their rows are merged as
     ``mmesim merge`` merges shards. The rows are the same either way.

@@ -157,13 +157,23 @@ pub fn replay_one(
     policy: &EvictionPolicy,
     capacity: Bytes,
 ) -> Result<CacheStats, Error> {
-    let future = if policy.is_offline() && format != CacheTraceFormat::OracleGeneral {
-        Some(future_of(path, format)?)
-    } else {
-        None
-    };
+    replay_evictor(path, format, policy.is_offline(), policy.build(capacity, 0), capacity)
+}
+
+/// Replays the trace through an evictor built elsewhere (a policy written
+/// in Python, say) at one capacity; `offline`: it reads the next access
+/// time of each request (computed by a pre-pass for a CSV trace).
+pub fn replay_evictor(
+    path: &Path,
+    format: CacheTraceFormat,
+    offline: bool,
+    evictor: Box<dyn mmesim_core::Evictor>,
+    capacity: Bytes,
+) -> Result<CacheStats, Error> {
+    let future =
+        if offline && format != CacheTraceFormat::OracleGeneral { Some(future_of(path, format)?) } else { None };
     let mut ids = DenseIds::new();
-    let mut cache = SizedCache::new(capacity, policy.build(capacity, 0));
+    let mut cache = SizedCache::new(capacity, evictor);
     let mut trace = open_trace(path, format).map_err(|e| trace_err(path, e))?;
     // Requests go in batches: read a batch, map its ids in a tight loop,
     // read the cache state of every id in it (independent memory accesses
@@ -223,36 +233,11 @@ pub fn replay_grid(
         p.validate()
             .map_err(|e| Error::invalid_in(origin.clone(), format!("policy `{}`: {e}", p.name())).with_source(e))?;
     }
-    let working_set = if sizes.iter().any(|s| matches!(s, CacheSize::Percent(_))) {
-        scan_trace(path, format)?.working_set_bytes
-    } else {
-        0
-    };
+    let caps = capacities(path, format, sizes)?;
     let mut jobs = Vec::new();
     for p in policies {
-        for s in sizes {
-            let (bytes, label) = match *s {
-                CacheSize::Bytes(b) if b > MAX_CACHE_BYTES => {
-                    return Err(Error::usage(format!(
-                        "--size: {b} bytes is more than the largest cache, {MAX_CACHE_BYTES} bytes (4 EiB)"
-                    )))
-                }
-                CacheSize::Bytes(b) => (b, b.to_string()),
-                CacheSize::Percent(pct) => {
-                    let bytes = ((working_set as f64) * pct / 100.0).round().max(1.0);
-                    if bytes > MAX_CACHE_BYTES as f64 {
-                        return Err(Error::invalid_in(
-                            origin.clone(),
-                            format!(
-                                "--size {pct}%: {pct}% of the trace's working set of {working_set} bytes is \
-                                 more than the largest cache, {MAX_CACHE_BYTES} bytes (4 EiB)"
-                            ),
-                        ));
-                    }
-                    (bytes as u64, format!("{pct}%"))
-                }
-            };
-            jobs.push((p.clone(), bytes, label));
+        for (bytes, label) in &caps {
+            jobs.push((p.clone(), *bytes, label.clone()));
         }
     }
     let run = |(p, bytes, label): &(EvictionPolicy, u64, String)| -> Result<ReplayResult, Error> {
@@ -268,6 +253,44 @@ pub fn replay_grid(
         })
     };
     crate::sweep::with_threads(threads, || jobs.par_iter().map(run).collect())?
+}
+
+/// The capacity in bytes of each size, with its label as results show it
+/// (`"10%"`, or the byte count); sizes in percent of the trace's working
+/// set need a pre-pass over the trace.
+pub fn capacities(path: &Path, format: CacheTraceFormat, sizes: &[CacheSize]) -> Result<Vec<(u64, String)>, Error> {
+    let origin = path.display().to_string();
+    let working_set = if sizes.iter().any(|s| matches!(s, CacheSize::Percent(_))) {
+        scan_trace(path, format)?.working_set_bytes
+    } else {
+        0
+    };
+    let mut out = Vec::new();
+    for s in sizes {
+        let (bytes, label) = match *s {
+            CacheSize::Bytes(b) if b > MAX_CACHE_BYTES => {
+                return Err(Error::usage(format!(
+                    "--size: {b} bytes is more than the largest cache, {MAX_CACHE_BYTES} bytes (4 EiB)"
+                )))
+            }
+            CacheSize::Bytes(b) => (b, b.to_string()),
+            CacheSize::Percent(pct) => {
+                let bytes = ((working_set as f64) * pct / 100.0).round().max(1.0);
+                if bytes > MAX_CACHE_BYTES as f64 {
+                    return Err(Error::invalid_in(
+                        origin.clone(),
+                        format!(
+                            "--size {pct}%: {pct}% of the trace's working set of {working_set} bytes is \
+                             more than the largest cache, {MAX_CACHE_BYTES} bytes (4 EiB)"
+                        ),
+                    ));
+                }
+                (bytes as u64, format!("{pct}%"))
+            }
+        };
+        out.push((bytes, label));
+    }
+    Ok(out)
 }
 
 /// The results as a table for a terminal.

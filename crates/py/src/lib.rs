@@ -337,6 +337,170 @@ fn recommend(
     serde_json::to_string(&rec).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
 }
 
+/// An eviction policy written in Python, as an [`mmesim::core::Evictor`]:
+/// each call goes to the object's method of the same name (`on_insert(id,
+/// size)`, `on_access(id)`, `on_remove(id)`, `victim()`). The run holds the
+/// GIL. A Python exception, or a victim that is not held, is kept (the
+/// first one) and raised when the replay ends; meanwhile the replay goes on
+/// with the smallest id held, so that it ends.
+struct PyEvictor {
+    obj: Py<PyAny>,
+    name: String,
+    /// Which ids are held (by id), and how many.
+    held: Vec<bool>,
+    len: usize,
+    error: Option<PyErr>,
+}
+
+impl PyEvictor {
+    fn call(&mut self, method: &str, args: &[u64]) -> Option<Py<PyAny>> {
+        if self.error.is_some() {
+            return None;
+        }
+        Python::with_gil(|py| match PyTuple::new(py, args).and_then(|a| self.obj.bind(py).call_method1(method, a)) {
+            Ok(v) => Some(v.unbind()),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        })
+    }
+    fn hold(&mut self, id: u32, yes: bool) {
+        let i = id as usize;
+        if i >= self.held.len() {
+            self.held.resize(i + 1, false);
+        }
+        if self.held[i] != yes {
+            self.held[i] = yes;
+            if yes {
+                self.len += 1;
+            } else {
+                self.len -= 1;
+            }
+        }
+    }
+}
+
+impl mmesim::core::Evictor for PyEvictor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn on_insert(&mut self, id: u32, meta: mmesim::core::ObjectMeta, _ctx: mmesim::core::AccessCtx) {
+        self.hold(id, true);
+        self.call("on_insert", &[id as u64, meta.size.0]);
+    }
+    fn on_access(&mut self, id: u32, _ctx: mmesim::core::AccessCtx) {
+        self.call("on_access", &[id as u64]);
+    }
+    fn on_remove(&mut self, id: u32) {
+        self.hold(id, false);
+        self.call("on_remove", &[id as u64]);
+    }
+    fn victim(&mut self, _pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
+        let fallback = self.held.iter().position(|&h| h).map(|i| i as u32);
+        let Some(v) = self.call("victim", &[]) else { return fallback };
+        let got: Option<u32> = Python::with_gil(|py| v.bind(py).extract().ok());
+        match got {
+            Some(id) if self.held.get(id as usize) == Some(&true) => Some(id),
+            _ => {
+                let shown = Python::with_gil(|py| v.bind(py).repr().map(|r| r.to_string()).unwrap_or_default());
+                self.error = Some(PyValueError::new_err(format!(
+                    "policy `{}`: victim() returned {shown}, which is not an id the cache holds",
+                    self.name
+                )));
+                fallback
+            }
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Replays the cache trace at `trace` through `policy` (an object with the
+/// methods of `mmesim.EvictionPolicy`, made afresh per size by `make`) at
+/// each of `sizes`, holding the GIL; returns the results as
+/// `mmesim cache --json` prints them, named `name`.
+#[pyfunction]
+#[pyo3(signature = (trace, make, name, sizes, format = "oracle-general"))]
+fn cache_replay_python(
+    py: Python<'_>,
+    trace: std::path::PathBuf,
+    make: &Bound<'_, PyAny>,
+    name: &str,
+    sizes: &Bound<'_, PyAny>,
+    format: &str,
+) -> PyResult<String> {
+    use mmesim::replay::{capacities, parse_sizes, replay_evictor, ReplayResult};
+    let bad = |what: &str, msg: String| PyValueError::new_err(format!("{what}: {msg}"));
+    let format: mmesim::workload::cachetrace::CacheTraceFormat =
+        format.parse().map_err(|e: mmesim::workload::cachetrace::TraceError| bad("format", e.to_string()))?;
+    let sizes = parse_sizes(&comma_list(sizes, "sizes")?).map_err(|e| bad("sizes", e))?;
+    let mut out = Vec::new();
+    for (bytes, label) in capacities(&trace, format, &sizes).map_err(py_err)? {
+        let obj = make.call0()?.unbind();
+        let ev = PyEvictor { obj, name: name.to_string(), held: Vec::new(), len: 0, error: None };
+        // The evictor comes back through the cache only as stats: keep a
+        // handle on its error with a shared slot.
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let ev = ErrorOut { inner: ev, out: slot.clone() };
+        let st = replay_evictor(&trace, format, false, Box::new(ev), mmesim::core::Bytes(bytes)).map_err(py_err)?;
+        let kept = slot.lock().map(|mut e| e.take()).unwrap_or(None);
+        if let Some(e) = kept {
+            return Err(e);
+        }
+        out.push(ReplayResult {
+            policy: name.to_string(),
+            cache_bytes: bytes,
+            size: label,
+            requests: st.requests,
+            misses: st.misses,
+            miss_ratio: st.miss_ratio(),
+            byte_miss_ratio: st.byte_miss_ratio(),
+        });
+    }
+    let _ = py;
+    serde_json::to_string(&out).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
+}
+
+/// A [`PyEvictor`] that hands its kept error to `out` when dropped (the
+/// cache owns the evictor and drops it at the end of the replay).
+struct ErrorOut {
+    inner: PyEvictor,
+    out: std::sync::Arc<std::sync::Mutex<Option<PyErr>>>,
+}
+
+impl Drop for ErrorOut {
+    fn drop(&mut self) {
+        if let Some(e) = self.inner.error.take() {
+            if let Ok(mut slot) = self.out.lock() {
+                *slot = Some(e);
+            }
+        }
+    }
+}
+
+impl mmesim::core::Evictor for ErrorOut {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn on_insert(&mut self, id: u32, meta: mmesim::core::ObjectMeta, ctx: mmesim::core::AccessCtx) {
+        self.inner.on_insert(id, meta, ctx)
+    }
+    fn on_access(&mut self, id: u32, ctx: mmesim::core::AccessCtx) {
+        self.inner.on_access(id, ctx)
+    }
+    fn on_remove(&mut self, id: u32) {
+        self.inner.on_remove(id)
+    }
+    fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
+        self.inner.victim(pinned)
+    }
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+}
+
 /// The extension module `mmesim._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -346,6 +510,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep_merge, m)?)?;
     m.add_function(wrap_pyfunction!(cache_replay, m)?)?;
     m.add_function(wrap_pyfunction!(recommend, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_replay_python, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

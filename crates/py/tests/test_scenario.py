@@ -304,3 +304,61 @@ def test_a_sweep_on_a_dask_cluster_is_the_same_sweep():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             assert mmesim.sweep(base, AXES, executor=client, as_dataframe=False) == want
+
+
+class PyLRU(mmesim.EvictionPolicy):
+    """LRU in Python: an ordered dict, least recent first."""
+
+    name = "py-lru"
+
+    def __init__(self):
+        from collections import OrderedDict
+
+        self.order = OrderedDict()
+
+    def on_insert(self, id, size):
+        self.order[id] = None
+
+    def on_access(self, id):
+        self.order.move_to_end(id)
+
+    def on_remove(self, id):
+        del self.order[id]
+
+    def victim(self):
+        return next(iter(self.order))
+
+
+def test_a_python_lru_misses_exactly_as_the_built_in_lru(tmp_path):
+    trace = tmp_path / "t.csv"
+    write_csv_trace(trace, 20000)
+    got = mmesim.cache_replay(trace, ["lru", PyLRU, "fifo"], ["5%", "20%", "60%"], format="csv", as_dataframe=False)
+    assert [r["policy"] for r in got] == ["lru"] * 3 + ["py-lru"] * 3 + ["fifo"] * 3
+    lru, py, fifo = got[0:3], got[3:6], got[6:9]
+    for a, b in zip(lru, py):
+        assert {**a, "policy": "py-lru"} == b
+    # Not vacuous: FIFO differs from LRU on this trace.
+    assert [r["misses"] for r in fifo] != [r["misses"] for r in lru]
+
+
+class BadVictim(PyLRU):
+    name = "bad"
+
+    def victim(self):
+        return 10**6
+
+
+class Raises(PyLRU):
+    def on_access(self, id):
+        raise RuntimeError("boom")
+
+
+def test_a_python_policys_faults_are_raised(tmp_path):
+    trace = tmp_path / "t.csv"
+    write_csv_trace(trace, 2000)
+    with pytest.raises(ValueError, match="policy `bad`: victim.. returned 1000000"):
+        mmesim.cache_replay(trace, [BadVictim], ["5%"], format="csv")
+    with pytest.raises(RuntimeError, match="boom"):
+        mmesim.cache_replay(trace, [Raises], ["5%"], format="csv")
+    with pytest.raises(ValueError, match="policies"):
+        mmesim.cache_replay(trace, [3], ["5%"], format="csv")

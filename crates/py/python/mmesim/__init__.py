@@ -28,7 +28,9 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _native
 
-__all__ = ["Scenario", "Report", "Recommendation", "sweep", "cache_replay", "recommend", "__version__"]
+__all__ = [
+    "Scenario", "Report", "Recommendation", "EvictionPolicy", "sweep", "cache_replay", "recommend", "__version__",
+]
 __version__ = _native.__version__
 
 
@@ -188,9 +190,51 @@ def _sweep_shard(state, axes, k: int, n: int) -> str:
     return _native.sweep(_native.Scenario.from_state(*state), axes, 1, "<sweep>", (k, n))
 
 
+class EvictionPolicy:
+    """An eviction policy written in Python, for :func:`cache_replay`.
+
+    Subclass it and pass the class (or any zero-argument callable making a
+    fresh policy) among ``cache_replay``'s policies: the cache makes one per
+    size and tells it what happens, as it tells the built-in policies:
+
+    * ``on_insert(id, size)``: object ``id`` (a dense integer) of ``size``
+      bytes entered the cache (after a miss);
+    * ``on_access(id)``: a hit on ``id``;
+    * ``on_remove(id)``: ``id`` left the cache (it was the victim);
+    * ``victim()``: the cache needs room: which held ``id`` to evict? It is
+      removed next (``on_remove``), so ``victim`` only proposes.
+
+    ``name`` (default: the class name, lower case) names it in results.
+    An exception in a method, or a victim the cache does not hold, is
+    raised by ``cache_replay`` (as ``ValueError`` for a bad victim). A call
+    costs what a Python method call costs (docs/PERFORMANCE.md).
+    """
+
+    name: Optional[str] = None
+
+    def on_insert(self, id: int, size: int) -> None:
+        raise NotImplementedError
+
+    def on_access(self, id: int) -> None:
+        raise NotImplementedError
+
+    def on_remove(self, id: int) -> None:
+        raise NotImplementedError
+
+    def victim(self) -> int:
+        raise NotImplementedError
+
+
+def _policy_name(p: Any) -> str:
+    name = getattr(p, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return getattr(p, "__name__", type(p).__name__).lower()
+
+
 def cache_replay(
     trace: Union[str, "os.PathLike[str]"],
-    policies: Union[str, List[str]],
+    policies: Union[str, List[Any]],
     sizes: Union[str, List[Union[str, int, float]]],
     format: str = "oracle-general",
     threads: Optional[int] = None,
@@ -199,14 +243,34 @@ def cache_replay(
     """Replays a cache trace (``format``: ``"oracle-general"``, libCacheSim's
     binary records, or ``"csv"``) through every (policy, size) pair, like
     ``mmesim cache``: ``policies`` are names (``["lru", "gdsf"]`` or
-    ``"all"``), ``sizes`` are cache sizes (``["1%", "10%"]``, ``"512MiB"``,
-    or bytes as numbers). Runs on ``threads`` threads (default: every core),
-    the GIL released, and returns one row per replay in policy-major order,
-    with the fields of ``mmesim cache --json`` (``policy``, ``size``,
-    ``cache_bytes``, ``requests``, ``misses``, ``miss_ratio``, …): a pandas
-    DataFrame when pandas is installed (or ``as_dataframe=True``), else a
-    list of dicts."""
-    rows = json.loads(_native.cache_replay(trace, policies, sizes, format, threads))
+    ``"all"``) or :class:`EvictionPolicy` subclasses (one made per size),
+    ``sizes`` are cache sizes (``["1%", "10%"]``, ``"512MiB"``, or bytes as
+    numbers). The built-in policies run on ``threads`` threads (default:
+    every core), the GIL released; Python ones run here, holding it.
+    Returns one row per replay in policy-major order, with the fields of
+    ``mmesim cache --json`` (``policy``, ``size``, ``cache_bytes``,
+    ``requests``, ``misses``, ``miss_ratio``, …): a pandas DataFrame when
+    pandas is installed (or ``as_dataframe=True``), else a list of dicts."""
+    if isinstance(policies, str):
+        groups = [[policies]]
+    else:
+        groups = []
+        for p in policies:
+            if isinstance(p, str):
+                if groups and isinstance(groups[-1], list):
+                    groups[-1].append(p)
+                else:
+                    groups.append([p])
+            elif callable(p):
+                groups.append(p)
+            else:
+                raise ValueError(f"policies: a name or an EvictionPolicy class, got {p!r}")
+    rows: List[Dict[str, Any]] = []
+    for g in groups:
+        if isinstance(g, list):
+            rows.extend(json.loads(_native.cache_replay(trace, ",".join(g), sizes, format, threads)))
+        else:
+            rows.extend(json.loads(_native.cache_replay_python(trace, g, _policy_name(g), sizes, format)))
     if as_dataframe is None:
         as_dataframe = _has_pandas()
     if as_dataframe:

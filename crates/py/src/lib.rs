@@ -397,8 +397,9 @@ impl mmesim::core::Evictor for PyEvictor {
         self.call("on_remove", &[id as u64]);
     }
     fn victim(&mut self, _pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let fallback = self.held.iter().position(|&h| h).map(|i| i as u32);
-        let Some(v) = self.call("victim", &[]) else { return fallback };
+        // After a fault: any id held, so that the replay ends.
+        let fallback = |held: &[bool]| held.iter().position(|&h| h).map(|i| i as u32);
+        let Some(v) = self.call("victim", &[]) else { return fallback(&self.held) };
         let got: Option<u32> = Python::with_gil(|py| v.bind(py).extract().ok());
         match got {
             Some(id) if self.held.get(id as usize) == Some(&true) => Some(id),
@@ -408,7 +409,7 @@ impl mmesim::core::Evictor for PyEvictor {
                     "policy `{}`: victim() returned {shown}, which is not an id the cache holds",
                     self.name
                 )));
-                fallback
+                fallback(&self.held)
             }
         }
     }
@@ -424,7 +425,6 @@ impl mmesim::core::Evictor for PyEvictor {
 #[pyfunction]
 #[pyo3(signature = (trace, make, name, sizes, format = "oracle-general"))]
 fn cache_replay_python(
-    py: Python<'_>,
     trace: std::path::PathBuf,
     make: &Bound<'_, PyAny>,
     name: &str,
@@ -459,7 +459,6 @@ fn cache_replay_python(
             byte_miss_ratio: st.byte_miss_ratio(),
         });
     }
-    let _ = py;
     serde_json::to_string(&out).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
 }
 

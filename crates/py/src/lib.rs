@@ -341,29 +341,36 @@ fn recommend(
 /// each call goes to the object's method of the same name (`on_insert(id,
 /// size)`, `on_access(id)`, `on_remove(id)`, `victim()`). The run holds the
 /// GIL. A Python exception, or a victim that is not held, is kept (the
-/// first one) and raised when the replay ends; meanwhile the replay goes on
-/// with the smallest id held, so that it ends.
+/// first one) in `error`, which the caller shares (the cache owns the
+/// evictor and drops it), and raised when the replay ends; meanwhile no
+/// more calls are made and victims are the smallest id held, so that the
+/// replay ends.
 struct PyEvictor {
     obj: Py<PyAny>,
     name: String,
     /// Which ids are held (by id), and how many.
     held: Vec<bool>,
     len: usize,
-    error: Option<PyErr>,
+    error: std::sync::Arc<std::sync::Mutex<Option<PyErr>>>,
 }
 
 impl PyEvictor {
+    fn failed(&self) -> bool {
+        self.error.lock().map_or(true, |e| e.is_some())
+    }
+    fn fail(&self, e: PyErr) {
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(e);
+        }
+    }
     fn call(&mut self, method: &str, args: &[u64]) -> Option<Py<PyAny>> {
-        if self.error.is_some() {
+        if self.failed() {
             return None;
         }
-        Python::with_gil(|py| match PyTuple::new(py, args).and_then(|a| self.obj.bind(py).call_method1(method, a)) {
-            Ok(v) => Some(v.unbind()),
-            Err(e) => {
-                self.error = Some(e);
-                None
-            }
-        })
+        let got = Python::with_gil(|py| {
+            PyTuple::new(py, args).and_then(|a| self.obj.bind(py).call_method1(method, a)).map(Bound::unbind)
+        });
+        got.map_err(|e| self.fail(e)).ok()
     }
     fn hold(&mut self, id: u32, yes: bool) {
         let i = id as usize;
@@ -405,7 +412,7 @@ impl mmesim::core::Evictor for PyEvictor {
             Some(id) if self.held.get(id as usize) == Some(&true) => Some(id),
             _ => {
                 let shown = Python::with_gil(|py| v.bind(py).repr().map(|r| r.to_string()).unwrap_or_default());
-                self.error = Some(PyValueError::new_err(format!(
+                self.fail(PyValueError::new_err(format!(
                     "policy `{}`: victim() returned {shown}, which is not an id the cache holds",
                     self.name
                 )));
@@ -438,15 +445,11 @@ fn cache_replay_python(
     let sizes = parse_sizes(&comma_list(sizes, "sizes")?).map_err(|e| bad("sizes", e))?;
     let mut out = Vec::new();
     for (bytes, label) in capacities(&trace, format, &sizes).map_err(py_err)? {
+        let error = std::sync::Arc::new(std::sync::Mutex::new(None));
         let obj = make.call0()?.unbind();
-        let ev = PyEvictor { obj, name: name.to_string(), held: Vec::new(), len: 0, error: None };
-        // The evictor comes back through the cache only as stats: keep a
-        // handle on its error with a shared slot.
-        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let ev = ErrorOut { inner: ev, out: slot.clone() };
+        let ev = PyEvictor { obj, name: name.to_string(), held: Vec::new(), len: 0, error: error.clone() };
         let st = replay_evictor(&trace, format, false, Box::new(ev), mmesim::core::Bytes(bytes)).map_err(py_err)?;
-        let kept = slot.lock().map(|mut e| e.take()).unwrap_or(None);
-        if let Some(e) = kept {
+        if let Some(e) = error.lock().ok().and_then(|mut e| e.take()) {
             return Err(e);
         }
         out.push(ReplayResult {
@@ -460,44 +463,6 @@ fn cache_replay_python(
         });
     }
     serde_json::to_string(&out).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
-}
-
-/// A [`PyEvictor`] that hands its kept error to `out` when dropped (the
-/// cache owns the evictor and drops it at the end of the replay).
-struct ErrorOut {
-    inner: PyEvictor,
-    out: std::sync::Arc<std::sync::Mutex<Option<PyErr>>>,
-}
-
-impl Drop for ErrorOut {
-    fn drop(&mut self) {
-        if let Some(e) = self.inner.error.take() {
-            if let Ok(mut slot) = self.out.lock() {
-                *slot = Some(e);
-            }
-        }
-    }
-}
-
-impl mmesim::core::Evictor for ErrorOut {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn on_insert(&mut self, id: u32, meta: mmesim::core::ObjectMeta, ctx: mmesim::core::AccessCtx) {
-        self.inner.on_insert(id, meta, ctx)
-    }
-    fn on_access(&mut self, id: u32, ctx: mmesim::core::AccessCtx) {
-        self.inner.on_access(id, ctx)
-    }
-    fn on_remove(&mut self, id: u32) {
-        self.inner.on_remove(id)
-    }
-    fn victim(&mut self, pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        self.inner.victim(pinned)
-    }
-    fn len(&self) -> usize {
-        self.inner.len()
-    }
 }
 
 /// The extension module `mmesim._native`.

@@ -140,10 +140,16 @@ def test_a_bad_dict_is_a_value_error_naming_origin_and_field():
         mmesim.Scenario.from_dict(["not", "a", "dict"])
 
 
-def test_the_clis_warnings_are_available():
+def test_the_clis_warnings_and_a_changed_copy():
     s = mmesim.Scenario.from_toml(QUICKSTART)
-    assert isinstance(s.warnings(), list)
-    assert s.name and s.origin.endswith("quickstart.toml")
+    assert s.warnings() == []
+    assert s.name == "quickstart" and s.origin.endswith("quickstart.toml")
+    # GPUUtilization on a CPU type is legal but surely a mistake: the CLI
+    # warns, and so does the package. with_overrides leaves `s` as it was.
+    t = s.with_overrides(**{"autoscaling": {"policy": "target-tracking", "metric": "GPUUtilization"}})
+    (w,) = t.warnings()
+    assert w.startswith("autoscaling.metric: `GPUUtilization` on ")
+    assert s.warnings() == []
 
 
 def cli_sweep_csv(sweep_file):

@@ -28,8 +28,8 @@ class PyLRU(mmesim.EvictionPolicy):
     def on_remove(self, id):
         del self.order[id]
 
-    def victim(self):
-        return next(iter(self.order))
+    def victim(self, pinned):
+        return next((k for k in self.order if k not in pinned), None)
 
 
 class Count(PyLRU):
@@ -47,9 +47,9 @@ class Count(PyLRU):
         Count.calls += 1
         super().on_remove(id)
 
-    def victim(self):
+    def victim(self, pinned):
         Count.calls += 1
-        return super().victim()
+        return super().victim(pinned)
 
 
 trace, n = sys.argv[1], int(sys.argv[2])

@@ -84,8 +84,9 @@ pub use scenario::{
     eviction_bytes_per_model, models_held_at_once, Warning, CORE_BYTES_PER_SLOT, MAX_MODEL_STATE_BYTES, MIN_DURATION_S,
 };
 pub use scenario::{
-    BatchingSpec, ClientPreset, ClientSpec, ClusterSpec, EvictionSpec, GpuSpec, InstanceTypeSpec, RunOptions, Scenario,
-    StorageSpec, WorkloadSpec, Zones, MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS, MAX_SECONDS,
+    BatchingSpec, ClientPreset, ClientSpec, ClusterSpec, CustomPolicies, EvictionSpec, GpuSpec, InstanceTypeSpec,
+    MakeEvictor, RunOptions, Scenario, StorageSpec, WorkloadSpec, Zones, MAX_INSTANCES, MAX_INSTANCE_MODEL_SLOTS,
+    MAX_SECONDS,
 };
 pub use summary::summary_table;
 pub use sweep::{Shard, Sweep};

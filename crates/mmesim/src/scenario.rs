@@ -6,8 +6,8 @@ use crate::trace::TraceSpec;
 use mmesim_autoscaling::AutoscalingPolicy;
 use mmesim_core::{
     Bytes, Catalog, ClientConfig, ClosedLoop, ClusterConfig, CoreError, Evictor, Fault, FaultKind, Gpu, InstanceId,
-    InstanceType, ModelCacheSetting, Policies, RequestSource, ScaleInPick, SimConfig, Simulation, Storage, StorageKind,
-    Tier, ZoneId,
+    InstanceType, ModelCacheSetting, Policies, RequestSource, Router, ScaleInPick, SimConfig, Simulation, Storage,
+    StorageKind, Tier, ZoneId,
 };
 use mmesim_engine::{RngStreams, SimDuration, Stream};
 use mmesim_eviction::EvictionPolicy;
@@ -1401,16 +1401,20 @@ impl Scenario {
     /// since it was scanned) ends the workload early, silently here; use
     /// [`run_with`](Scenario::run_with), which reports it as an error.
     pub fn simulation(&self, opts: RunOptions) -> Result<Simulation, Error> {
-        Ok(self.simulation_watched(opts)?.0)
+        Ok(self.simulation_watched(opts, CustomPolicies::default())?.0)
     }
 
     /// The simulation, and where a trace source reports an error met while
     /// streaming (checked after the run).
-    fn simulation_watched(&self, opts: RunOptions) -> Result<(Simulation, Option<crate::trace::ErrorSlot>), Error> {
+    fn simulation_watched(
+        &self,
+        opts: RunOptions,
+        custom: CustomPolicies,
+    ) -> Result<(Simulation, Option<crate::trace::ErrorSlot>), Error> {
         if let Some(t) = &self.workload.trace {
             let loaded = crate::trace::load(t, &self.models, &self.base_dir, self.seed)?;
             let cfg = self.sim_config_with(opts, loaded.models)?;
-            return Ok((self.build(cfg, loaded.source)?, Some(loaded.error)));
+            return Ok((self.build(cfg, loaded.source, custom)?, Some(loaded.error)));
         }
         let cfg = self.sim_config(opts)?;
         let streams = RngStreams::new(self.seed);
@@ -1422,7 +1426,7 @@ impl Scenario {
             if let Some(d) = &self.workload.drift {
                 clients = clients.with_drift(d, n, &streams);
             }
-            let sim = self.with_policies(|p| Simulation::closed_loop(cfg, Box::new(clients), p))?;
+            let sim = self.with_policies(custom, |p| Simulation::closed_loop(cfg, Box::new(clients), p))?;
             return Ok((sim, None));
         }
         let mut source = Generated::try_new(arrival, popularity, n, &streams)
@@ -1430,7 +1434,7 @@ impl Scenario {
         if let Some(d) = &self.workload.drift {
             source = source.with_drift(d, n, &streams);
         }
-        Ok((self.build(cfg, Box::new(source))?, None))
+        Ok((self.build(cfg, Box::new(source), custom)?, None))
     }
 
     /// A simulation of this scenario's endpoint and policies driven by
@@ -1442,7 +1446,7 @@ impl Scenario {
         source: Box<dyn RequestSource>,
     ) -> Result<Simulation, Error> {
         let cfg = self.sim_config(opts)?;
-        self.build(cfg, source)
+        self.build(cfg, source, CustomPolicies::default())
     }
 
     /// A simulation of this scenario's endpoint and policies driven by
@@ -1450,31 +1454,49 @@ impl Scenario {
     /// the clients index the scenario's models.
     pub fn simulation_with_clients(&self, opts: RunOptions, clients: Box<dyn ClosedLoop>) -> Result<Simulation, Error> {
         let cfg = self.sim_config(opts)?;
-        self.with_policies(|p| Simulation::closed_loop(cfg, clients, p))
+        self.with_policies(CustomPolicies::default(), |p| Simulation::closed_loop(cfg, clients, p))
     }
 
-    fn build(&self, cfg: SimConfig, source: Box<dyn RequestSource>) -> Result<Simulation, Error> {
-        self.with_policies(|p| Simulation::new(cfg, source, p))
+    fn build(
+        &self,
+        cfg: SimConfig,
+        source: Box<dyn RequestSource>,
+        custom: CustomPolicies,
+    ) -> Result<Simulation, Error> {
+        self.with_policies(custom, |p| Simulation::new(cfg, source, p))
     }
 
-    /// Builds the scenario's policies and hands them to `make` (which builds
-    /// the simulation); the core's error becomes the facade's.
-    fn with_policies(&self, make: impl FnOnce(Policies) -> Result<Simulation, CoreError>) -> Result<Simulation, Error> {
+    /// Builds the scenario's policies, those of `custom` in their place,
+    /// and hands them to `make` (which builds the simulation); the core's
+    /// error becomes the facade's.
+    fn with_policies(
+        &self,
+        custom: CustomPolicies,
+        make: impl FnOnce(Policies) -> Result<Simulation, CoreError>,
+    ) -> Result<Simulation, Error> {
         let streams = RngStreams::new(self.seed);
         let (mem, disk) = (self.eviction.memory.clone(), self.eviction.disk.clone());
+        let (mut custom_mem, mut custom_disk) = (custom.memory, custom.disk);
         let evictors = Box::new(move |id: InstanceId, tier: Tier, capacity: Bytes| -> Box<dyn Evictor> {
-            let (policy, k) = match tier {
-                Tier::Memory => (&mem, 2 * id.0 as u64),
-                Tier::Disk => (&disk, 2 * id.0 as u64 + 1),
+            let (policy, k, custom) = match tier {
+                Tier::Memory => (&mem, 2 * id.0 as u64, &mut custom_mem),
+                Tier::Disk => (&disk, 2 * id.0 as u64 + 1, &mut custom_disk),
             };
+            if let Some(make) = custom {
+                return make(id, capacity);
+            }
             let seed = {
                 use rand::Rng;
                 streams.substream(Stream::Eviction, k).random::<u64>()
             };
             policy.build(capacity, seed)
         });
+        let router = match custom.router {
+            Some(r) => r,
+            None => self.routing.build(RngStreams::new(self.seed).substream(Stream::Routing, 0).next_seed()),
+        };
         let policies = Policies {
-            router: self.routing.build(RngStreams::new(self.seed).substream(Stream::Routing, 0).next_seed()),
+            router,
             autoscaler: self
                 .autoscaling
                 .build(RngStreams::new(self.seed).substream(Stream::Autoscaling, 0).next_seed()),
@@ -1516,7 +1538,19 @@ impl Scenario {
         opts: RunOptions,
         sink: &mut dyn mmesim_core::MinuteSink,
     ) -> Result<mmesim_core::RunResult, Error> {
-        let (sim, slot) = self.simulation_watched(opts)?;
+        self.run_custom_into(opts, CustomPolicies::default(), sink)
+    }
+
+    /// Runs the scenario as [`run_into`](Scenario::run_into) does, with
+    /// policies made elsewhere (written in Python, or in a test) in place
+    /// of the scenario's `[routing]` or `[eviction]` choices.
+    pub fn run_custom_into(
+        &self,
+        opts: RunOptions,
+        custom: CustomPolicies,
+        sink: &mut dyn mmesim_core::MinuteSink,
+    ) -> Result<mmesim_core::RunResult, Error> {
+        let (sim, slot) = self.simulation_watched(opts, custom)?;
         let run = sim.run_into(sink);
         if let Some(slot) = slot {
             if let Some(e) = crate::trace::error_met(&slot) {
@@ -1530,6 +1564,25 @@ impl Scenario {
         out.report.name = self.name.clone();
         Ok(out)
     }
+}
+
+/// Makes one tier's evictor for an instance (its id and the tier's
+/// capacity).
+pub type MakeEvictor = Box<dyn FnMut(InstanceId, Bytes) -> Box<dyn Evictor> + Send>;
+
+/// Policies made outside the scenario file, to run in place of its
+/// choices ([`Scenario::run_custom_into`]): a router, and what makes each
+/// instance's memory or disk evictor. `None` keeps the scenario's. They
+/// are used as given: the seeds the scenario would give its own policies
+/// are not theirs.
+#[derive(Default)]
+pub struct CustomPolicies {
+    /// The router, in place of `[routing]`'s.
+    pub router: Option<Box<dyn Router>>,
+    /// Makes the memory tier's evictors, in place of `[eviction] memory`.
+    pub memory: Option<MakeEvictor>,
+    /// Makes the disk tier's evictors, in place of `[eviction] disk`.
+    pub disk: Option<MakeEvictor>,
 }
 
 /// A `u64` seed from a generator (for policy seeds).

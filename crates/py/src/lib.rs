@@ -38,6 +38,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use std::collections::BTreeMap;
 
+mod policy;
+use policy::{PyEvictor, PyRouter};
+
 /// The Python exception for an error of the facade: the CLI's message,
 /// as a `FileNotFoundError` for a missing file, an `OSError` for another
 /// I/O failure, a `ValueError` for everything else.
@@ -189,20 +192,68 @@ impl Scenario {
         self.inner.warnings().iter().map(|w| w.to_string()).collect()
     }
 
-    /// Runs the scenario (the GIL released meanwhile) and returns
-    /// `(report_json, metrics_csv)`: the report exactly as
-    /// `mmesim run --json` prints it, and, when `metrics` is true, the
-    /// per-minute rows as `mmesim run --metrics` writes them (else "").
-    #[pyo3(signature = (metrics = false))]
-    fn run(&self, py: Python<'_>, metrics: bool) -> PyResult<(String, String)> {
+    /// Runs the scenario and returns `(report_json, metrics_csv)`: the
+    /// report exactly as `mmesim run --json` prints it, and, when
+    /// `metrics` is true, the per-minute rows as `mmesim run --metrics`
+    /// writes them (else "").
+    ///
+    /// Policies written in Python replace the scenario's: `memory` and
+    /// `disk` are `(make, name, unpin)` (a callable making a fresh
+    /// `EvictionPolicy` per instance, its name, whether it has its own
+    /// `on_unpin`), `router` is `(router, name, reads_lru_age)`. Without
+    /// them the GIL is released during the run; with them it is held, and
+    /// the first error a policy raised is raised when the run ends.
+    #[pyo3(signature = (metrics = false, memory = None, disk = None, router = None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        metrics: bool,
+        memory: Option<(Py<PyAny>, String, bool)>,
+        disk: Option<(Py<PyAny>, String, bool)>,
+        router: Option<(Py<PyAny>, String, bool)>,
+    ) -> PyResult<(String, String)> {
         let opts = mmesim::RunOptions { record_metrics: metrics, ..Default::default() };
         let inner = &self.inner;
-        py.allow_threads(|| {
-            let out = inner.run_with(opts)?;
+        let finish = |out: mmesim::RunResult| {
             let csv = if metrics { mmesim::metrics_csv(&out) } else { String::new() };
-            Ok((mmesim::to_json(&out.report), csv))
-        })
-        .map_err(py_err)
+            (mmesim::to_json(&out.report), csv)
+        };
+        if memory.is_none() && disk.is_none() && router.is_none() {
+            return py.allow_threads(|| inner.run_with(opts).map(finish)).map_err(py_err);
+        }
+        let error = policy::ErrorSlot::default();
+        let tier = |spec: Option<(Py<PyAny>, String, bool)>| -> Option<mmesim::MakeEvictor> {
+            let (make, name, unpin) = spec?;
+            let error = error.clone();
+            Some(Box::new(move |_, _| -> Box<dyn mmesim::core::Evictor> {
+                let obj = Python::with_gil(|py| make.bind(py).call0().map(Bound::unbind));
+                match obj {
+                    Ok(obj) => Box::new(PyEvictor::new(obj, &name, unpin, true, error.clone())),
+                    Err(e) => {
+                        // An evictor that faulted already (it calls
+                        // nothing), so that the run ends and raises `e`.
+                        policy::fail(&error, e);
+                        Box::new(PyEvictor::new(Python::with_gil(|py| py.None()), &name, false, true, error.clone()))
+                    }
+                }
+            }))
+        };
+        let custom = mmesim::CustomPolicies {
+            router: router.map(|(obj, name, lru_age)| {
+                Box::new(PyRouter::new(obj, &name, lru_age, error.clone())) as Box<dyn mmesim::core::Router>
+            }),
+            memory: tier(memory),
+            disk: tier(disk),
+        };
+        let mut all = mmesim::core::CollectMinutes::default();
+        let out = inner.run_custom_into(opts, custom, &mut all);
+        if let Some(e) = policy::take_error(&error) {
+            return Err(e);
+        }
+        let mut out = out.map_err(py_err)?;
+        out.minutes = all.minutes;
+        out.metrics = all.rows;
+        Ok(finish(out))
     }
 }
 
@@ -337,94 +388,6 @@ fn recommend(
     serde_json::to_string(&rec).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
 }
 
-/// An eviction policy written in Python, as an [`mmesim::core::Evictor`]:
-/// each call goes to the object's method of the same name (`on_insert(id,
-/// size)`, `on_access(id)`, `on_remove(id)`, `victim()`). The run holds the
-/// GIL. A Python exception, or a victim that is not held, is kept (the
-/// first one) in `error`, which the caller shares (the cache owns the
-/// evictor and drops it), and raised when the replay ends; meanwhile no
-/// more calls are made and victims are the smallest id held, so that the
-/// replay ends.
-struct PyEvictor {
-    obj: Py<PyAny>,
-    name: String,
-    /// Which ids are held (by id), and how many.
-    held: Vec<bool>,
-    len: usize,
-    error: std::sync::Arc<std::sync::Mutex<Option<PyErr>>>,
-}
-
-impl PyEvictor {
-    fn failed(&self) -> bool {
-        self.error.lock().map_or(true, |e| e.is_some())
-    }
-    fn fail(&self, e: PyErr) {
-        if let Ok(mut slot) = self.error.lock() {
-            slot.get_or_insert(e);
-        }
-    }
-    fn call(&mut self, method: &str, args: &[u64]) -> Option<Py<PyAny>> {
-        if self.failed() {
-            return None;
-        }
-        let got = Python::with_gil(|py| {
-            PyTuple::new(py, args).and_then(|a| self.obj.bind(py).call_method1(method, a)).map(Bound::unbind)
-        });
-        got.map_err(|e| self.fail(e)).ok()
-    }
-    fn hold(&mut self, id: u32, yes: bool) {
-        let i = id as usize;
-        if i >= self.held.len() {
-            self.held.resize(i + 1, false);
-        }
-        if self.held[i] != yes {
-            self.held[i] = yes;
-            if yes {
-                self.len += 1;
-            } else {
-                self.len -= 1;
-            }
-        }
-    }
-}
-
-impl mmesim::core::Evictor for PyEvictor {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn on_insert(&mut self, id: u32, meta: mmesim::core::ObjectMeta, _ctx: mmesim::core::AccessCtx) {
-        self.hold(id, true);
-        self.call("on_insert", &[id as u64, meta.size.0]);
-    }
-    fn on_access(&mut self, id: u32, _ctx: mmesim::core::AccessCtx) {
-        self.call("on_access", &[id as u64]);
-    }
-    fn on_remove(&mut self, id: u32) {
-        self.hold(id, false);
-        self.call("on_remove", &[id as u64]);
-    }
-    fn victim(&mut self, _pinned: &dyn Fn(u32) -> bool) -> Option<u32> {
-        // After a fault: any id held, so that the replay ends.
-        let fallback = |held: &[bool]| held.iter().position(|&h| h).map(|i| i as u32);
-        let Some(v) = self.call("victim", &[]) else { return fallback(&self.held) };
-        let got: Option<u32> = Python::with_gil(|py| v.bind(py).extract().ok());
-        match got {
-            Some(id) if self.held.get(id as usize) == Some(&true) => Some(id),
-            _ => {
-                let shown = Python::with_gil(|py| v.bind(py).repr().map(|r| r.to_string()).unwrap_or_default());
-                self.fail(PyValueError::new_err(format!(
-                    "policy `{}`: victim() returned {shown}, which is not an id the cache holds",
-                    self.name
-                )));
-                fallback(&self.held)
-            }
-        }
-    }
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
 /// Replays the cache trace at `trace` through `policy` (an object with the
 /// methods of `mmesim.EvictionPolicy`, made afresh per size by `make`) at
 /// each of `sizes`, holding the GIL; returns the results as
@@ -445,11 +408,10 @@ fn cache_replay_python(
     let sizes = parse_sizes(&comma_list(sizes, "sizes")?).map_err(|e| bad("sizes", e))?;
     let mut out = Vec::new();
     for (bytes, label) in capacities(&trace, format, &sizes).map_err(py_err)? {
-        let error = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let obj = make.call0()?.unbind();
-        let ev = PyEvictor { obj, name: name.to_string(), held: Vec::new(), len: 0, error: error.clone() };
+        let error = policy::ErrorSlot::default();
+        let ev = PyEvictor::new(make.call0()?.unbind(), name, false, false, error.clone());
         let st = replay_evictor(&trace, format, false, Box::new(ev), mmesim::core::Bytes(bytes)).map_err(py_err)?;
-        if let Some(e) = error.lock().ok().and_then(|mut e| e.take()) {
+        if let Some(e) = policy::take_error(&error) {
             return Err(e);
         }
         out.push(ReplayResult {
@@ -469,6 +431,9 @@ fn cache_replay_python(
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
+    m.add_class::<policy::View>()?;
+    m.add_class::<policy::Instance>()?;
+    m.add_class::<policy::ModelCopy>()?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_len, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_merge, m)?)?;

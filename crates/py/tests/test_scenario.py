@@ -331,8 +331,8 @@ class PyLRU(mmesim.EvictionPolicy):
     def on_remove(self, id):
         del self.order[id]
 
-    def victim(self):
-        return next(iter(self.order))
+    def victim(self, pinned):
+        return next((k for k in self.order if k not in pinned), None)
 
 
 def test_a_python_lru_misses_exactly_as_the_built_in_lru(tmp_path):
@@ -350,7 +350,7 @@ def test_a_python_lru_misses_exactly_as_the_built_in_lru(tmp_path):
 class BadVictim(PyLRU):
     name = "bad"
 
-    def victim(self):
+    def victim(self, pinned):
         return 10**6
 
 
@@ -368,3 +368,128 @@ def test_a_python_policys_faults_are_raised(tmp_path):
         mmesim.cache_replay(trace, [Raises], ["5%"], format="csv")
     with pytest.raises(ValueError, match="policies"):
         mmesim.cache_replay(trace, [3], ["5%"], format="csv")
+
+
+def thrashing():
+    """The quickstart on 2 instances, 10 minutes: memory thrashes (loads,
+    unloads, models pinned by their requests)."""
+    return (
+        mmesim.Scenario.from_toml(QUICKSTART)
+        .set("cluster.instances", 2)
+        .set("duration_s", 600.0)
+        .set("warmup_s", 60.0)
+    )
+
+
+class CountingLRU(PyLRU):
+    """PyLRU that counts the victims asked for while something was pinned."""
+
+    asked_with_pins = 0
+
+    def victim(self, pinned):
+        if pinned:
+            CountingLRU.asked_with_pins += 1
+        return super().victim(pinned)
+
+
+class PyFIFO(PyLRU):
+    name = "py-fifo"
+
+    def on_access(self, id):
+        pass
+
+
+def test_a_python_lru_gives_the_built_in_lrus_report_in_a_cluster_run():
+    s = thrashing()
+    want = s.run().json  # [eviction] memory = disk = "lru"
+    assert want.strip() == cli_json(
+        QUICKSTART, "--set", "cluster.instances=2", "--set", "duration_s=600.0", "--set", "warmup_s=60.0"
+    ).strip()
+    CountingLRU.asked_with_pins = 0
+    got = s.run(eviction=CountingLRU, disk_eviction=PyLRU)
+    assert got.json == want
+    # Not vacuous: models were unloaded, victims were asked for while
+    # models were pinned, and FIFO gives another report.
+    assert got.cache.unloads > 100
+    assert CountingLRU.asked_with_pins > 0
+    fifo = s.run(eviction=PyFIFO)
+    assert fifo.json != want
+    assert fifo.json == s.with_overrides(**{"eviction.memory": "fifo"}).run().json
+
+
+class PyLeastOutstanding(mmesim.Router):
+    def route(self, model, view):
+        first = view.by_load(1)
+        return first[0] if first else None
+
+
+class HomeFirst(mmesim.Router):
+    """Where the model is loaded or coming, the least loaded such instance;
+    else the least loaded instance."""
+
+    name = "home-first"
+
+    def route(self, model, view):
+        warm = [c.instance for c in view.copies(model) if c.in_memory_or_coming()]
+        warm = [i for i in warm if view.instance(i).accepts]
+        if warm:
+            return min(warm, key=lambda i: (view.instance(i).outstanding, i))
+        first = view.by_load(1)
+        return first[0] if first else None
+
+
+def test_a_python_router_routes_as_the_built_in_one():
+    s = thrashing()
+    want = s.with_overrides(**{"routing.policy": "least-outstanding"}).run()
+    assert s.run(router=PyLeastOutstanding).json == want.json
+    assert s.run(router=PyLeastOutstanding()).json == want.json
+    # A router that reads the copies keeps the caches warmer.
+    home = s.run(router=HomeFirst)
+    assert home.model_cache_hit > want.model_cache_hit + 0.05
+    # Python policies on both: the same as each alone would suggest.
+    both = s.run(router=PyLeastOutstanding, eviction=PyLRU, disk_eviction=PyLRU)
+    assert both.json == want.json
+
+
+class KeepsTheView(mmesim.Router):
+    kept = None
+
+    def route(self, model, view):
+        KeepsTheView.kept = view
+        return view.by_load(1)[0]
+
+
+class RoutesNowhere(mmesim.Router):
+    name = "nowhere"
+
+    def route(self, model, view):
+        return 99
+
+
+class RouterRaises(mmesim.Router):
+    def route(self, model, view):
+        raise KeyError("no route")
+
+
+class EvictsPinned(PyLRU):
+    name = "evicts-pinned"
+
+    def victim(self, pinned):
+        return next(iter(pinned)) if pinned else super().victim(pinned)
+
+
+def test_python_policies_faults_in_a_cluster_run_are_raised():
+    s = thrashing()
+    s.run(router=KeepsTheView)
+    with pytest.raises(RuntimeError, match="valid only during the route"):
+        KeepsTheView.kept.by_load()
+    with pytest.raises(ValueError, match="router `nowhere`: route.. returned 99, which is not an instance"):
+        s.run(router=RoutesNowhere)
+    with pytest.raises(KeyError, match="no route"):
+        s.run(router=RouterRaises)
+    with pytest.raises(ValueError, match="policy `evicts-pinned`: victim.. returned [0-9]+, which is pinned"):
+        s.run(eviction=EvictsPinned)
+    with pytest.raises(ValueError, match="eviction: a built-in policy is set in the scenario"):
+        s.run(eviction="lru")
+    with pytest.raises(ValueError, match="router: a Router"):
+        s.run(router=3)

@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Union
 from . import _native
 
 __all__ = [
-    "Scenario", "Report", "Recommendation", "EvictionPolicy", "sweep", "cache_replay", "recommend", "__version__",
+    "Scenario", "Report", "Recommendation", "EvictionPolicy", "Router", "sweep", "cache_replay", "recommend", "__version__",
 ]
 __version__ = _native.__version__
 
@@ -191,23 +191,37 @@ def _sweep_shard(state, axes, k: int, n: int) -> str:
 
 
 class EvictionPolicy:
-    """An eviction policy written in Python, for :func:`cache_replay`.
+    """An eviction policy written in Python, for :func:`cache_replay` and
+    for cluster runs (``Scenario.run(eviction=...)``).
 
     Subclass it and pass the class (or any zero-argument callable making a
-    fresh policy) among ``cache_replay``'s policies: the cache makes one per
-    size and tells it what happens, as it tells the built-in policies:
+    fresh policy): the cache makes one per size in a replay, one per
+    instance (and tier) in a cluster run, and tells it what happens, as it
+    tells the built-in policies:
 
     * ``on_insert(id, size)``: object ``id`` (a dense integer) of ``size``
       bytes entered the cache (after a miss);
     * ``on_access(id)``: a hit on ``id``;
-    * ``on_remove(id)``: ``id`` left the cache (it was the victim);
-    * ``victim()``: the cache needs room: which held ``id`` to evict? It is
-      removed next (``on_remove``), so ``victim`` only proposes.
+    * ``on_remove(id)``: ``id`` left the cache (it was the victim; in a
+      cluster, also when its instance failed or was removed);
+    * ``victim(pinned)``: the cache needs room: which held ``id`` to
+      evict? ``pinned`` is the frozenset of held ids that may not be
+      evicted now (in a cluster, models serving or awaited by requests;
+      always empty in a replay). The victim is removed next
+      (``on_remove``), so ``victim`` only proposes; ``None`` means every
+      held id is pinned;
+    * ``on_unpin(id)`` (optional): a pinned id is free to go again. Only
+      called when the subclass defines it.
 
-    ``name`` (default: the class name, lower case) names it in results.
-    An exception in a method, or a victim the cache does not hold, is
-    raised by ``cache_replay`` (as ``ValueError`` for a bad victim). A call
-    costs what a Python method call costs (docs/PERFORMANCE.md).
+    In a cluster run, ids are the instance's own small numbers for the
+    models it has to do with (reused once a model left both its tiers),
+    not the scenario's model ids.
+
+    ``name`` (default: the class name, lower case) names it in results and
+    errors. An exception in a method, or a victim the cache does not hold
+    (or that is pinned), is raised when the replay or run ends (as
+    ``ValueError`` for a bad victim). A call costs what a Python method
+    call costs (docs/PERFORMANCE.md).
     """
 
     name: Optional[str] = None
@@ -221,8 +235,83 @@ class EvictionPolicy:
     def on_remove(self, id: int) -> None:
         raise NotImplementedError
 
-    def victim(self) -> int:
+    def victim(self, pinned: "frozenset[int]") -> Optional[int]:
         raise NotImplementedError
+
+    def on_unpin(self, id: int) -> None:
+        """Optional; not called unless a subclass defines it."""
+
+
+class Router:
+    """A routing policy written in Python, for cluster runs
+    (``Scenario.run(router=...)``): one router for the endpoint, asked
+    where each request goes.
+
+    Subclass it and define ``route(model, view)``: ``model`` is the
+    request's model id, ``view`` a read-only view of the cluster, valid
+    during that call only:
+
+    * ``view.now``: simulated seconds;
+    * ``view.by_load(k=None)``: ids of the instances accepting requests,
+      fewest outstanding requests first (``by_load(1)[0]`` is
+      ``least-outstanding``'s choice);
+    * ``view.accepting()``: the same ids in id order;
+    * ``view.copies(model)``: the instances holding or fetching the
+      model, as ``ModelCopy`` (``instance``, ``memory``: ``absent``,
+      ``pending``, ``loading``, ``loaded`` or ``unloading``; ``disk``:
+      ``absent``, ``pending``, ``downloading`` or ``present``;
+      ``in_memory_or_coming()``);
+    * ``view.instance(id)`` / ``view.instances()``: ``Instance`` records
+      (``accepts``, ``outstanding``, ``serving``, ``queued_for_slot``,
+      ``slot_load``, ``slots``, ``memory_capacity``, ``memory_free``,
+      ``loaded_models``, ``zone``, ``lru_last_used``, …);
+    * ``view.instance_count``, ``view.model_count``,
+      ``view.model_memory(model)``.
+
+    Return an instance id that accepts requests, or ``None`` to turn the
+    request away (counted as ``no_healthy_instance``). Set
+    ``reads_lru_age = True`` to read ``Instance.lru_last_used`` (the
+    simulation then keeps a recency order per instance; otherwise it is
+    ``None``). Randomised routers should seed their own generator, so
+    that runs repeat. An exception, or an id that does not accept
+    requests, is raised when the run ends.
+    """
+
+    name: Optional[str] = None
+    reads_lru_age: bool = False
+
+    def route(self, model: int, view: Any) -> Optional[int]:
+        raise NotImplementedError
+
+
+def _defines(cls: Any, method: str, base: type) -> bool:
+    """Whether ``cls`` (a class) has its own ``method``, not ``base``'s."""
+    own = getattr(cls, method, None)
+    return own is not None and own is not getattr(base, method, None)
+
+
+def _evictor_spec(make: Any, what: str):
+    """``(make, name, defines on_unpin)`` for the native run."""
+    if make is None:
+        return None
+    if isinstance(make, str):
+        raise ValueError(f"{what}: a built-in policy is set in the scenario ([eviction] {what.split('_')[0]} = "
+                         f"{{ policy = {make!r} }}); pass an EvictionPolicy class here")
+    if not callable(make):
+        raise ValueError(f"{what}: an EvictionPolicy class (or a callable making one), got {make!r}")
+    cls = make if isinstance(make, type) else type(make())
+    return (make, _policy_name(make), _defines(cls, "on_unpin", EvictionPolicy))
+
+
+def _router_spec(router: Any):
+    """``(router, name, reads_lru_age)`` for the native run."""
+    if router is None:
+        return None
+    if isinstance(router, type):
+        router = router()
+    if isinstance(router, str) or not callable(getattr(router, "route", None)):
+        raise ValueError(f"router: a Router (a class or an object with route(model, view)), got {router!r}")
+    return (router, _policy_name(router), bool(getattr(router, "reads_lru_age", False)))
 
 
 def _policy_name(p: Any) -> str:
@@ -230,6 +319,7 @@ def _policy_name(p: Any) -> str:
     if isinstance(name, str) and name:
         return name
     return getattr(p, "__name__", type(p).__name__).lower()
+
 
 
 def cache_replay(
@@ -411,12 +501,29 @@ class Scenario:
         """The warnings ``mmesim run`` prints for this scenario."""
         return self._s.warnings()
 
-    def run(self, metrics: bool = False) -> Report:
-        """Runs the scenario to completion (the GIL is released meanwhile,
-        so threads run scenarios in parallel) and returns its report; with
+    def run(
+        self,
+        metrics: bool = False,
+        eviction: Any = None,
+        disk_eviction: Any = None,
+        router: Any = None,
+    ) -> Report:
+        """Runs the scenario to completion and returns its report; with
         ``metrics=True`` the report also keeps the per-minute rows
-        (:meth:`Report.minutes`)."""
-        report_json, metrics_csv = self._s.run(metrics)
+        (:meth:`Report.minutes`).
+
+        Policies written in Python replace the scenario's own:
+        ``eviction`` the memory tier's and ``disk_eviction`` the disk
+        tier's (:class:`EvictionPolicy` classes: one is made per instance),
+        ``router`` the routing policy (a :class:`Router` class or object).
+        Built-in policies run with the GIL released, so threads run
+        scenarios in parallel; a run with Python policies holds it."""
+        report_json, metrics_csv = self._s.run(
+            metrics,
+            _evictor_spec(eviction, "eviction"),
+            _evictor_spec(disk_eviction, "disk_eviction"),
+            _router_spec(router),
+        )
         return Report(report_json, metrics_csv)
 
     def __getstate__(self):

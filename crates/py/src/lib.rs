@@ -388,6 +388,39 @@ fn recommend(
     serde_json::to_string(&rec).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
 }
 
+/// Calibrates `base` to the CloudWatch export at `metrics` (the JSON of
+/// `aws cloudwatch get-metric-data`, or its CSV) as `mmesim calibrate`
+/// does, the GIL released; returns `(calibration_json, calibrated_toml,
+/// twin)`: what `--json` prints, what `--out` writes, and the calibrated
+/// scenario.
+#[pyfunction]
+#[pyo3(signature = (base, metrics, window = None, fix = None, tolerance = 0.01))]
+fn calibrate(
+    py: Python<'_>,
+    base: &Scenario,
+    metrics: std::path::PathBuf,
+    window: Option<(f64, f64)>,
+    fix: Option<Vec<String>>,
+    tolerance: f64,
+) -> PyResult<(String, String, Scenario)> {
+    use mmesim::calibrate::{calibrate, CalibrateOptions};
+    let opts = CalibrateOptions {
+        window_s: window.map(|(a, b)| [a, b]),
+        tolerance,
+        fixed: fix.unwrap_or_default(),
+        ..Default::default()
+    };
+    let s = &base.inner;
+    let cal = py
+        .allow_threads(|| {
+            let export = mmesim::cloudwatch::read_export(&metrics)?;
+            calibrate(s, &export, &opts, &|_| {})
+        })
+        .map_err(py_err)?;
+    let json = serde_json::to_string_pretty(&cal).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))?;
+    Ok((json, cal.scenario_toml, Scenario { inner: cal.twin }))
+}
+
 /// Replays the cache trace at `trace` through `policy` (an object with the
 /// methods of `mmesim.EvictionPolicy`, made afresh per size by `make`) at
 /// each of `sizes`, holding the GIL; returns the results as
@@ -439,6 +472,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep_merge, m)?)?;
     m.add_function(wrap_pyfunction!(cache_replay, m)?)?;
     m.add_function(wrap_pyfunction!(recommend, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate, m)?)?;
     m.add_function(wrap_pyfunction!(cache_replay_python, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

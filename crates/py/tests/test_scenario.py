@@ -493,3 +493,37 @@ def test_python_policies_faults_in_a_cluster_run_are_raised():
         s.run(eviction="lru")
     with pytest.raises(ValueError, match="router: a Router"):
         s.run(router=3)
+
+
+def test_a_calibration_is_the_clis(tmp_path):
+    if not CLI.exists():
+        cli_json(QUICKSTART)  # skips, or fails under MMESIM_CLI
+    base = ROOT / "examples" / "calibrate" / "endpoint.toml"
+    export = ROOT / "examples" / "calibrate" / "production-metrics.json"
+    # Every parameter but the service-time scale fixed: a few runs.
+    fix = [
+        "model_overhead_mib", "memory_watermark", "max_concurrent_loads", "cpu_per_request", "request_overhead_ms",
+        "download_mb_per_s", "unload_ms", "load_overhead_ms",
+    ]
+    args = ["--fix", ",".join(fix)]
+    out_toml = tmp_path / "calibrated.toml"
+    out = subprocess.run(
+        [str(CLI), "calibrate", str(base), "--metrics", str(export), *args, "--json", "-q", "--out", str(out_toml)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    cal = mmesim.calibrate(mmesim.Scenario.from_toml(base), export, fix=fix)
+    assert out == cal.json + "\n"
+    assert out_toml.read_text() == cal.scenario_toml
+    fitted = {p["name"]: p for p in cal.table(as_dataframe=False)}
+    assert fitted["memory_watermark"]["status"] == "fixed"
+    assert fitted["service_scale"]["status"] == "fitted"
+    assert "models.service_scale" in cal.set
+    # The twin is the calibrated file's scenario, ready to run; and not
+    # the base scenario.
+    twin = cal.twin.run().json
+    assert twin == mmesim.Scenario.from_toml(out_toml).run().json
+    assert twin != mmesim.Scenario.from_toml(base).run().json
+    with pytest.raises(FileNotFoundError, match="nowhere.json"):
+        mmesim.calibrate(mmesim.Scenario.from_toml(base), ROOT / "nowhere.json")
+    with pytest.raises(ValueError, match="--fix: unknown parameter `bogus`"):
+        mmesim.calibrate(mmesim.Scenario.from_toml(base), export, fix=["bogus"])

@@ -24,12 +24,13 @@ import csv
 import io
 import json
 import os
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _native
 
 __all__ = [
-    "Scenario", "Report", "Recommendation", "EvictionPolicy", "Router", "sweep", "cache_replay", "recommend", "__version__",
+    "Scenario", "Report", "Recommendation", "Calibration", "EvictionPolicy", "Router", "sweep", "cache_replay",
+    "recommend", "calibrate", "__version__",
 ]
 __version__ = _native.__version__
 
@@ -438,6 +439,72 @@ def recommend(
             base._s, p99_ms, min_hit, max_errors, types, max_instances, seeds, survive_zone_loss, exhaustive, threads
         )
     )
+
+
+class Calibration(_Fields):
+    """What ``mmesim calibrate --json`` prints: ``parameters`` (each with
+    its ``initial`` and ``fitted`` value, ``status``, ``reason``),
+    ``metrics`` (observed against twin), ``warnings``, ``set`` (the fields
+    it sets), ``runs``, ``window_min``; ``twin`` is the calibrated
+    :class:`Scenario`, ``scenario_toml`` what ``--out`` writes, and
+    :meth:`table` the parameters or the metrics as a DataFrame."""
+
+    __slots__ = ("_json", "_toml", "_twin")
+
+    def __init__(self, text: str, scenario_toml: str, twin: "Scenario"):
+        super().__init__(json.loads(text))
+        object.__setattr__(self, "_json", text)
+        object.__setattr__(self, "_toml", scenario_toml)
+        object.__setattr__(self, "_twin", twin)
+
+    @property
+    def json(self) -> str:
+        """The calibration exactly as ``mmesim calibrate --json`` prints it."""
+        return self._json
+
+    @property
+    def scenario_toml(self) -> str:
+        """The calibrated scenario as ``mmesim calibrate --out`` writes it."""
+        return self._toml
+
+    @property
+    def twin(self) -> "Scenario":
+        """The calibrated scenario, ready to run, sweep or recommend."""
+        return self._twin
+
+    def table(self, which: str = "parameters", as_dataframe: Optional[bool] = None):
+        """``"parameters"`` or ``"metrics"``, one row each: a pandas
+        DataFrame when pandas is installed (or ``as_dataframe=True``), else
+        a list of dicts."""
+        if which not in ("parameters", "metrics"):
+            raise ValueError(f"which: one of parameters, metrics, got {which!r}")
+        rows = [dict(r) for r in self._d[which]]
+        if as_dataframe is None:
+            as_dataframe = _has_pandas()
+        if as_dataframe:
+            import pandas as pd
+
+            return pd.DataFrame(rows)
+        return rows
+
+
+def calibrate(
+    base: "Scenario",
+    metrics: Union[str, "os.PathLike[str]"],
+    window: Optional[Tuple[float, float]] = None,
+    fix: Optional[List[str]] = None,
+    tolerance: float = 0.01,
+) -> Calibration:
+    """A digital twin of a running endpoint, as ``mmesim calibrate``
+    fits it (§14 of the guide): ``base`` is what you know of the endpoint,
+    ``metrics`` its per-minute CloudWatch export (the JSON of
+    ``aws cloudwatch get-metric-data``, or its CSV); ``window`` the
+    compared seconds ``(from, to)`` (default: from the end of the warm-up
+    to the end), ``fix`` the parameters to leave as they are,
+    ``tolerance`` the relative error at which a metric counts as matched.
+    The GIL is released meanwhile."""
+    text, toml_text, twin = _native.calibrate(base._s, metrics, window, fix, tolerance)
+    return Calibration(text, toml_text, Scenario(twin))
 
 
 class Scenario:

@@ -388,6 +388,27 @@ fn recommend(
     serde_json::to_string(&rec).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
 }
 
+/// Writes a synthetic Zipf cache trace in oracle-general form to `path`,
+/// as `mmesim synth-trace` does (same defaults, same bytes), the GIL
+/// released.
+#[pyfunction]
+#[pyo3(signature = (path, objects = 1_000_000, requests = 10_000_000, alpha = 1.0, object_bytes = 1, seed = 42, sparse_ids = false))]
+fn synth_trace(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    objects: u32,
+    requests: u64,
+    alpha: f64,
+    object_bytes: u64,
+    seed: u64,
+    sparse_ids: bool,
+) -> PyResult<()> {
+    py.allow_threads(|| {
+        mmesim::replay::write_synthetic_trace(&path, objects, requests, alpha, object_bytes, seed, sparse_ids)
+    })
+    .map_err(py_err)
+}
+
 /// Calibrates `base` to the CloudWatch export at `metrics` (the JSON of
 /// `aws cloudwatch get-metric-data`, or its CSV) as `mmesim calibrate`
 /// does, the GIL released; returns `(calibration_json, calibrated_toml,
@@ -473,6 +494,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cache_replay, m)?)?;
     m.add_function(wrap_pyfunction!(recommend, m)?)?;
     m.add_function(wrap_pyfunction!(calibrate, m)?)?;
+    m.add_function(wrap_pyfunction!(synth_trace, m)?)?;
     m.add_function(wrap_pyfunction!(cache_replay_python, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

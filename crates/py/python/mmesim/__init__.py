@@ -30,7 +30,7 @@ from . import _native
 
 __all__ = [
     "Scenario", "Report", "Recommendation", "Calibration", "EvictionPolicy", "Router", "sweep", "cache_replay",
-    "recommend", "calibrate", "__version__",
+    "recommend", "calibrate", "synth_trace", "__version__",
 ]
 __version__ = _native.__version__
 
@@ -369,6 +369,24 @@ def cache_replay(
 
         return pd.DataFrame(rows)
     return rows
+
+
+def synth_trace(
+    path: Union[str, "os.PathLike[str]"],
+    objects: int = 1_000_000,
+    requests: int = 10_000_000,
+    alpha: float = 1.0,
+    object_bytes: int = 1,
+    seed: int = 42,
+    sparse_ids: bool = False,
+) -> None:
+    """Writes a synthetic cache trace to ``path``, as ``mmesim synth-trace``
+    does (byte for byte): ``requests`` requests for ``objects`` objects of
+    ``object_bytes`` bytes each, Zipf-popular with skew ``alpha``, in
+    libCacheSim's oracle-general form (with next-access times, so
+    ``belady`` can replay it); ``sparse_ids`` scrambles the ids into 64-bit
+    ones like a real trace's hashed ids. For :func:`cache_replay`."""
+    _native.synth_trace(path, objects, requests, alpha, object_bytes, seed, sparse_ids)
 
 
 class Recommendation(_Fields):

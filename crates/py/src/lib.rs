@@ -9,8 +9,11 @@
 //! Main types: [`Scenario`] (a validated scenario: `from_toml`,
 //! `from_dict`, `set`, `run`), [`sweep()`] (a grid of its variants, run
 //! in parallel), [`cache_replay()`] (a cache trace through eviction
-//! policies) and [`recommend()`] (the cheapest configuration meeting
-//! targets), and what they return through: a run
+//! policies), [`recommend()`] (the cheapest configuration meeting
+//! targets) and [`calibrate()`] (a twin fitted to CloudWatch metrics), and
+//! the policies written in Python (`policy.rs`: eviction policies and
+//! routers as the core's `Evictor` and `Router`, in cluster runs and cache
+//! replays). What they return goes through the CLI's serialisations: a run
 //! hands back the report as the JSON the CLI prints (`mmesim run --json`,
 //! byte for byte) and the per-minute rows as the CSV of `--metrics`, a
 //! sweep its rows as the CSV of `mmesim sweep --csv`, a replay and a
@@ -393,6 +396,7 @@ fn recommend(
 /// released.
 #[pyfunction]
 #[pyo3(signature = (path, objects = 1_000_000, requests = 10_000_000, alpha = 1.0, object_bytes = 1, seed = 42, sparse_ids = false))]
+#[allow(clippy::too_many_arguments)]
 fn synth_trace(
     py: Python<'_>,
     path: std::path::PathBuf,

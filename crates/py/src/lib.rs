@@ -106,6 +106,11 @@ fn to_toml(v: &Bound<'_, PyAny>, where_: &str) -> PyResult<toml::Value> {
 fn to_table(d: &Bound<'_, PyDict>, where_: &str) -> PyResult<toml::Table> {
     let mut t = toml::Table::new();
     for (k, v) in d.iter() {
+        // None: the key is left out (a field at its default), as in the
+        // dict `Scenario.to_dict` gives.
+        if v.is_none() {
+            continue;
+        }
         let Ok(key) = k.downcast::<PyString>() else {
             return Err(PyValueError::new_err(format!("{where_}: keys must be strings, got {}", k.repr()?)));
         };
@@ -169,6 +174,12 @@ impl Scenario {
         let mut inner = mmesim::Scenario::from_table(table, origin).map_err(py_err)?;
         inner.set_base_dir(base_dir);
         Ok(Scenario { inner })
+    }
+
+    /// Every field of the scenario, defaults filled in, as JSON (the
+    /// Python side's `to_dict` and attribute reads).
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(|e| PyValueError::new_err(format!("BUG: {e}")))
     }
 
     /// The scenario's `name`.

@@ -558,3 +558,29 @@ def test_the_notebook_example_runs_and_holds(tmp_path):
         data = (tmp_path / png).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
     assert "py-slru + home-first" in out.stdout
+
+
+def test_fields_read_and_set_as_attributes():
+    s = mmesim.Scenario.from_toml(QUICKSTART)
+    assert (s.cluster.instances, s.duration_s, s.routing.policy) == (4, 1800.0, "sticky")
+    assert s.models.memory_mib.median == 120.0
+    s.cluster.instances = 3
+    s.duration_s = 600.0
+    s.models.memory_mib.median = 100.0
+    assert (s.cluster.instances, s.duration_s, s.models.memory_mib.median) == (3, 600.0, 100.0)
+    want = cli_json(
+        QUICKSTART, "--set", "cluster.instances=3", "--set", "duration_s=600.0", "--set", "models.memory_mib.median=100.0"
+    )
+    assert s.run().json.strip() == want.strip()
+    # A bad value names the field and leaves the scenario as it was.
+    with pytest.raises(ValueError, match="cluster.instances"):
+        s.cluster.instances = -1
+    assert s.cluster.instances == 3
+    with pytest.raises(AttributeError, match="no field `instancez`"):
+        s.cluster.instancez
+    with pytest.raises(ValueError, match="instancez"):
+        s.cluster.instancez = 3
+    # The whole scenario as a dict, defaults filled in, is the same scenario.
+    d = s.to_dict()
+    assert d["cluster"]["queue_limit"] == 1000 and d["cluster"]["max_concurrent_loads"] is None
+    assert mmesim.Scenario.from_dict(d, origin="again").run().json == s.run().json

@@ -525,13 +525,50 @@ def calibrate(
     return Calibration(text, toml_text, Scenario(twin))
 
 
+class _Section:
+    """One table of a scenario (``s.cluster``): its fields read and set as
+    attributes, each set validated as ``Scenario.set`` validates it."""
+
+    __slots__ = ("_scenario", "_path", "_d")
+
+    def __init__(self, scenario: "Scenario", path: str, d: Dict[str, Any]):
+        object.__setattr__(self, "_scenario", scenario)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_d", d)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._d:
+            raise AttributeError(f"`{self._path}` has no field `{name}`")
+        v = self._d[name]
+        return _Section(self._scenario, f"{self._path}.{name}", v) if isinstance(v, dict) else v
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        path = f"{self._path}.{name}"
+        self._scenario.set(path, value)
+        # Read back what the scenario now holds under this table.
+        d = self._scenario.to_dict()
+        for part in self._path.split("."):
+            d = d[part]
+        object.__setattr__(self, "_d", d)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return json.loads(json.dumps(self._d))
+
+    def __dir__(self):
+        return list(self._d.keys())
+
+    def __repr__(self) -> str:
+        return f"<{self._path}: {self._d!r}>"
+
+
 class Scenario:
     """A validated scenario: the TOML file's tables, with the CLI's defaults
     and checks.
 
     Build one with :meth:`from_toml` or :meth:`from_dict`; change it with
-    :meth:`set` (dotted paths, like ``mmesim run --set``); run it with
-    :meth:`run`. Every change is validated at once, and a bad one raises
+    :meth:`set` (dotted paths, like ``mmesim run --set``) or by attribute
+    (``s.cluster.instances = 8``); read it the same way, or whole with
+    :meth:`to_dict`; run it with :meth:`run`. Every change is validated at once, and a bad one raises
     ``ValueError`` naming the field and leaves the scenario as it was.
     """
 
@@ -564,6 +601,30 @@ class Scenario:
     def with_overrides(self, **fields: Any) -> "Scenario":
         """A copy with fields set: ``s.with_overrides(**{"cluster.instances": 8})``."""
         return Scenario(self._s.with_overrides(fields))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Every field of the scenario, defaults filled in (``None``: left
+        to mmesim, e.g. the instance type's own limit), as nested dicts;
+        ``Scenario.from_dict`` of it is the same scenario."""
+        return json.loads(self._s.to_json())
+
+    def __getattr__(self, name: str) -> Any:
+        # Fields read as attributes: s.cluster.instances, s.duration_s.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        d = self.to_dict()
+        if name not in d:
+            raise AttributeError(f"a scenario has no field `{name}`")
+        v = d[name]
+        return _Section(self, name, v) if isinstance(v, dict) else v
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Fields set as attributes, like set(): s.duration_s = 600.0.
+        prop = getattr(type(self), name, None)
+        if name == "_s" or (isinstance(prop, property) and prop.fset is not None):
+            object.__setattr__(self, name, value)
+        else:
+            self.set(name, value)
 
     @property
     def name(self) -> str:

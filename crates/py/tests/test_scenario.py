@@ -489,8 +489,10 @@ def test_python_policies_faults_in_a_cluster_run_are_raised():
         s.run(router=RouterRaises)
     with pytest.raises(ValueError, match="policy `evicts-pinned`: victim.. returned [0-9]+, which is pinned"):
         s.run(eviction=EvictsPinned)
-    with pytest.raises(ValueError, match="eviction: a built-in policy is set in the scenario"):
+    with pytest.raises(ValueError, match=r"eviction: a built-in policy is set in the scenario \(\[eviction\] memory = 'lru'"):
         s.run(eviction="lru")
+    with pytest.raises(ValueError, match=r"disk_eviction: .*\[eviction\] disk = 'fifo'"):
+        s.run(disk_eviction="fifo")
     with pytest.raises(ValueError, match="router: a Router"):
         s.run(router=3)
 

@@ -296,8 +296,9 @@ def _evictor_spec(make: Any, what: str):
     if make is None:
         return None
     if isinstance(make, str):
-        raise ValueError(f"{what}: a built-in policy is set in the scenario ([eviction] {what.split('_')[0]} = "
-                         f"{{ policy = {make!r} }}); pass an EvictionPolicy class here")
+        tier = "disk" if what == "disk_eviction" else "memory"
+        raise ValueError(f"{what}: a built-in policy is set in the scenario ([eviction] {tier} = {make!r}, or "
+                         f"s.set('eviction.{tier}', {make!r})); pass an EvictionPolicy class here")
     if not callable(make):
         raise ValueError(f"{what}: an EvictionPolicy class (or a callable making one), got {make!r}")
     cls = make if isinstance(make, type) else type(make())

@@ -363,12 +363,18 @@ def cache_replay(
             rows.extend(json.loads(_native.cache_replay(trace, ",".join(g), sizes, format, threads)))
         else:
             rows.extend(json.loads(_native.cache_replay_python(trace, g, _policy_name(g), sizes, format)))
+    return _rows(rows, as_dataframe)
+
+
+def _rows(rows: List[Dict[str, Any]], as_dataframe: Optional[bool], columns: Optional[List[str]] = None):
+    """Rows (dicts) as a pandas DataFrame (by default when pandas is
+    installed; ``columns`` name an empty one's) or as they are."""
     if as_dataframe is None:
         as_dataframe = _has_pandas()
     if as_dataframe:
         import pandas as pd
 
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=columns if not rows else None)
     return rows
 
 
@@ -420,14 +426,7 @@ class Recommendation(_Fields):
         installed (or ``as_dataframe=True``), else a list of dicts."""
         if which not in ("ranked", "no_fit", "evaluated"):
             raise ValueError(f"which: one of ranked, no_fit, evaluated, got {which!r}")
-        rows = [dict(r) for r in self._d[which]]
-        if as_dataframe is None:
-            as_dataframe = _has_pandas()
-        if as_dataframe:
-            import pandas as pd
-
-            return pd.DataFrame(rows, columns=_EVALUATION_COLUMNS if not rows else None)
-        return rows
+        return _rows([dict(r) for r in self._d[which]], as_dataframe, _EVALUATION_COLUMNS)
 
 
 _EVALUATION_COLUMNS = [
@@ -497,14 +496,7 @@ class Calibration(_Fields):
         a list of dicts."""
         if which not in ("parameters", "metrics"):
             raise ValueError(f"which: one of parameters, metrics, got {which!r}")
-        rows = [dict(r) for r in self._d[which]]
-        if as_dataframe is None:
-            as_dataframe = _has_pandas()
-        if as_dataframe:
-            import pandas as pd
-
-            return pd.DataFrame(rows)
-        return rows
+        return _rows([dict(r) for r in self._d[which]], as_dataframe)
 
 
 def calibrate(

@@ -249,8 +249,10 @@ impl FleetIndex {
 /// endpoint have at most one copy); and beside the first two, the slot
 /// each instance keeps the model in, so a request routed to one of them
 /// finds its slot in the line the router just read, without the
-/// instance's slot map.
+/// instance's slot map. 32 bytes, aligned to 32, so a list never
+/// straddles two cache lines (unaligned, every other one did).
 #[derive(Clone, Debug)]
+#[repr(align(32))]
 pub(crate) struct CopyList {
     list: smallvec::SmallVec<[ModelCopy; 2]>,
     /// `slots[k]`: the slot of `list[k]` on its instance (`k < 2`).

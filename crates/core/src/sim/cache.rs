@@ -38,6 +38,12 @@ use std::collections::VecDeque;
 pub(super) struct Residency {
     /// The model (`NIL` in a free slot).
     pub(super) model: u32,
+    /// The model's memory-tier footprint and artifact bytes
+    /// (`ModelInfo::memory`, `artifact`), kept here so that downloads,
+    /// loads and unloads do not read the model table (a million entries,
+    /// issue 15) at every step.
+    pub(super) memory: u64,
+    pub(super) artifact: u64,
     pub(super) mem: MemState,
     pub(super) disk: DiskState,
     /// Requests queued for a slot or being served for this model here.
@@ -58,12 +64,15 @@ pub(super) struct Residency {
 
 impl Residency {
     /// A free slot.
-    pub(super) const FREE: Residency = Residency::absent(NIL);
+    pub(super) const FREE: Residency = Residency::absent(NIL, 0, 0);
 
-    /// `model`, absent from both tiers, with no one waiting.
-    pub(super) const fn absent(model: u32) -> Residency {
+    /// `model` (of `memory` and `artifact` bytes), absent from both tiers,
+    /// with no one waiting.
+    pub(super) const fn absent(model: u32, memory: u64, artifact: u64) -> Residency {
         Residency {
             model,
+            memory,
+            artifact,
             mem: MemState::Absent,
             disk: DiskState::Absent,
             pins: 0,
@@ -344,7 +353,8 @@ impl Simulation {
     /// The slot of `model` on `inst`, made if the instance has none (a
     /// request is about to wait for it).
     pub(super) fn slot_for(&mut self, inst: u32, model: u32) -> u32 {
-        self.tiers.inst[inst as usize].slots.find_or_add(model)
+        let info = &self.models[model as usize];
+        self.tiers.inst[inst as usize].slots.find_or_add(model, info.memory, info.artifact)
     }
 
     /// A request found the model in `slot` loaded: the memory evictor and
@@ -604,8 +614,8 @@ impl Simulation {
                 break;
             }
             let Some(&slot) = it.download_queue.front() else { break };
-            let model = it.slots.get(slot).model;
-            let art = self.models[model as usize].artifact;
+            let s = it.slots.get(slot);
+            let (model, art) = (s.model, s.artifact);
             if !self.make_disk_room(inst, art) {
                 break;
             }
@@ -631,7 +641,7 @@ impl Simulation {
 
     /// A download's fixed overhead has passed: its bytes start to flow.
     pub(super) fn on_transfer_start(&mut self, inst: u32, slot: u32) {
-        let bytes = self.models[self.model_in(inst, slot) as usize].artifact;
+        let bytes = self.tiers.inst[inst as usize].slots.get(slot).artifact;
         self.start_transfer(inst, Link::Net, slot, bytes);
     }
 
@@ -676,11 +686,11 @@ impl Simulation {
                 s.mem
             );
         }
-        let model = s.model;
+        let (model, art) = (s.model, s.artifact);
         s.disk = DiskState::Absent;
         it.idle_artifacts -= 1;
         it.disk_ev.on_remove(v);
-        it.disk_used -= self.models[model as usize].artifact;
+        it.disk_used -= art;
         self.m.cache.disk_evictions += 1;
         self.sync_copy(inst, v);
         self.record(inst, model, TraceKind::DiskEvict);
@@ -706,11 +716,8 @@ impl Simulation {
     }
 
     fn on_download_done(&mut self, inst: u32, slot: u32) {
-        let model = self.model_in(inst, slot);
-        let meta = ObjectMeta {
-            size: Bytes(self.models[model as usize].artifact),
-            reload_cost: self.download_time(model).as_secs_f64(),
-        };
+        let Residency { model, artifact, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        let meta = ObjectMeta { size: Bytes(artifact), reload_cost: self.download_time(artifact).as_secs_f64() };
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
         let now = self.now;
@@ -740,9 +747,8 @@ impl Simulation {
                 break;
             }
             let Some(&slot) = it.load_queue.front() else { break };
-            let model = it.slots.get(slot).model;
-            let size = self.models[model as usize].memory;
-            let art = self.models[model as usize].artifact;
+            let s = it.slots.get(slot);
+            let (model, size, art) = (s.model, s.memory, s.artifact);
             // On GPU types the artifact is staged in host RAM while it
             // loads: wait for room there (a load under way frees it).
             if it.host_staging.saturating_add(art) > it.host_cap && it.loads_active > 0 {
@@ -840,10 +846,8 @@ impl Simulation {
     }
 
     fn start_unload(&mut self, inst: u32, slot: u32) {
-        let model = self.model_in(inst, slot);
-        let info = &self.models[model as usize];
-        let (size, art) = (info.memory, info.artifact);
-        let ut = self.classes[info.class as usize].unload_time;
+        let Residency { model, memory: size, artifact: art, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        let ut = self.class_of(model).unload_time;
         let it = &mut self.tiers.inst[inst as usize];
         let s = it.slots.get_mut(slot);
         if s.pins > 0 || s.mem != MemState::Loaded {
@@ -869,9 +873,7 @@ impl Simulation {
     }
 
     pub(super) fn on_unload_done(&mut self, inst: u32, slot: u32) {
-        let model = self.model_in(inst, slot);
-        let info = &self.models[model as usize];
-        let (size, art) = (info.memory, info.artifact);
+        let Residency { model, memory: size, artifact: art, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
         it.mem_used -= size;
@@ -907,11 +909,9 @@ impl Simulation {
     }
 
     pub(super) fn on_load_done(&mut self, inst: u32, slot: u32) {
-        let model = self.model_in(inst, slot);
-        let reload = self.load_time(model) + self.download_time(model);
-        let info = &self.models[model as usize];
-        let meta = ObjectMeta { size: Bytes(info.memory), reload_cost: reload.as_secs_f64() };
-        let art = info.artifact;
+        let Residency { model, memory, artifact: art, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        let reload = self.load_time(model, art) + self.download_time(art);
+        let meta = ObjectMeta { size: Bytes(memory), reload_cost: reload.as_secs_f64() };
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
         let now = self.now;

@@ -73,6 +73,9 @@ impl Simulation {
                 if t.slot_of(s.model) != Some(slot) {
                     bug(format!("slot {slot} holds model {m}, which the index puts in {:?}", t.slot_of(s.model)));
                 }
+                if (s.memory, s.artifact) != (info.memory, info.artifact) {
+                    bug(format!("slot {slot} keeps model {m}'s sizes as {}/{}", s.memory, s.artifact));
+                }
                 if matches!(s.mem, MemState::Loading | MemState::Loaded | MemState::Unloading) {
                     mem += info.memory;
                 }

@@ -236,26 +236,29 @@ fn dur_for(bytes: u64, per_s: f64) -> SimDuration {
 }
 
 impl Simulation {
-    /// Uncontended download time of `model` (the fixed overhead, then its
-    /// artifact at the type's full bandwidth): its disk-tier reload cost.
-    fn download_time(&self, model: u32) -> SimDuration {
+    /// Uncontended download time of an artifact of `art` bytes (the fixed
+    /// overhead, then the bytes at the type's full bandwidth): its
+    /// disk-tier reload cost.
+    fn download_time(&self, art: u64) -> SimDuration {
         let ty = &self.cfg.cluster.instance_type;
-        let art = self.models[model as usize].artifact;
         self.cfg.cluster.download_overhead + dur_for(art, ty.download_bytes_per_s.min(ty.download_cap_bytes_per_s()))
     }
 
-    /// Uncontended load time of `model` (its artifact at the disk's full
-    /// throughput, then the fixed overhead).
-    fn load_time(&self, model: u32) -> SimDuration {
-        let info = &self.models[model as usize];
-        self.classes[info.class as usize].load_overhead
-            + dur_for(info.artifact, self.cfg.cluster.instance_type.storage.read_bytes_per_s)
+    /// Uncontended load time of `model`, whose artifact is `art` bytes (the
+    /// artifact at the disk's full throughput, then the fixed overhead).
+    fn load_time(&self, model: u32, art: u64) -> SimDuration {
+        self.class_of(model).load_overhead + dur_for(art, self.cfg.cluster.instance_type.storage.read_bytes_per_s)
     }
 
-    /// The class of `model`: its service sampler and fixed times.
+    /// The class of `model`: its service sampler and fixed times. With one
+    /// class (a generated population) the model table is not read: with a
+    /// million models each read is a miss.
     #[inline]
     fn class_of(&self, model: u32) -> &ModelClass {
-        &self.classes[self.models[model as usize].class as usize]
+        match self.classes.as_slice() {
+            [one] => one,
+            all => &all[self.models[model as usize].class as usize],
+        }
     }
 }
 

@@ -56,8 +56,9 @@ impl SlotTable {
         mmesim_engine::prefetch(&self.slots, slot as usize);
     }
 
-    /// The slot of `model`, made (absent everywhere) if there is none.
-    pub(super) fn find_or_add(&mut self, model: u32) -> u32 {
+    /// The slot of `model`, made (absent everywhere, of `memory` and
+    /// `artifact` bytes) if there is none.
+    pub(super) fn find_or_add(&mut self, model: u32, memory: u64, artifact: u64) -> u32 {
         if let Some(s) = self.find(model) {
             return s;
         }
@@ -68,7 +69,7 @@ impl SlotTable {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.slots[slot as usize] = Residency::absent(model);
+        self.slots[slot as usize] = Residency::absent(model, memory, artifact);
         self.index.insert(model, slot);
         slot
     }
@@ -134,16 +135,16 @@ mod tests {
     #[test]
     fn slots_are_reused_last_freed_first_and_the_index_follows() {
         let mut t = SlotTable::default();
-        let (a, b, c) = (t.find_or_add(700), t.find_or_add(3), t.find_or_add(1_000_000));
+        let (a, b, c) = (t.find_or_add(700, 0, 0), t.find_or_add(3, 0, 0), t.find_or_add(1_000_000, 0, 0));
         assert_eq!((a, b, c), (0, 1, 2));
-        assert_eq!(t.find_or_add(3), 1, "an existing model keeps its slot");
+        assert_eq!(t.find_or_add(3, 0, 0), 1, "an existing model keeps its slot");
         assert_eq!((t.find(700), t.find(5)), (Some(0), None));
         assert_eq!(t.get(c).model, 1_000_000);
         t.release(a);
         t.release(c);
         assert_eq!((t.len(), t.capacity(), t.find(700), t.get(a).model), (1, 3, None, NIL));
         // Last freed (2), then 0; then a new slot.
-        assert_eq!((t.find_or_add(8), t.find_or_add(9), t.find_or_add(10)), (2, 0, 3));
+        assert_eq!((t.find_or_add(8, 0, 0), t.find_or_add(9, 0, 0), t.find_or_add(10, 0, 0)), (2, 0, 3));
         assert_eq!(t.in_use().map(|(s, r)| (s, r.model)).collect::<Vec<_>>(), [(0, 9), (1, 3), (2, 8), (3, 10)]);
         t.clear();
         assert_eq!((t.len(), t.capacity(), t.find(3)), (0, 0, None));
@@ -153,7 +154,7 @@ mod tests {
     #[should_panic(expected = "BUG: release of slot 0, which holds no model")]
     fn releasing_a_free_slot_is_a_bug() {
         let mut t = SlotTable::default();
-        let s = t.find_or_add(4);
+        let s = t.find_or_add(4, 0, 0);
         t.release(s);
         t.release(s);
     }
@@ -171,7 +172,7 @@ mod tests {
             let mut peak = 0;
             for (add, m) in ops {
                 if add {
-                    let s = t.find_or_add(m);
+                    let s = t.find_or_add(m, 0, 0);
                     prop_assert_eq!(*model.entry(m).or_insert(s), s);
                 } else if let Some(s) = model.remove(&m) {
                     t.release(s);

@@ -150,7 +150,8 @@ pub use metrics::{
     QueueWaitSummary, Report, RequestCounts, ZoneSummary,
 };
 pub use model::{
-    Batching, ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelSpec, ScaleInPick, SimConfig,
+    Batching, ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelName, ModelSpec, ScaleInPick,
+    SimConfig,
 };
 pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,

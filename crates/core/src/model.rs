@@ -3,11 +3,53 @@
 use crate::{Bytes, Dist, InstanceId, InstanceType, ZoneId};
 use mmesim_engine::SimDuration;
 
+/// A model's name, for reports and messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelName {
+    /// A generated population's model `model-{n}`, formatted only when
+    /// shown: a million-model endpoint holds no million strings (issue 15).
+    Generated(u32),
+    /// A name given by a list of models or a trace.
+    Given(String),
+}
+
+impl ModelName {
+    /// The given name, if the model has one (`None` for a generated
+    /// model, whose name is formatted when shown).
+    pub fn given(&self) -> Option<&str> {
+        match self {
+            ModelName::Generated(_) => None,
+            ModelName::Given(s) => Some(s),
+        }
+    }
+}
+
+impl std::fmt::Display for ModelName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelName::Generated(n) => write!(f, "model-{n}"),
+            ModelName::Given(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<String> for ModelName {
+    fn from(s: String) -> Self {
+        ModelName::Given(s)
+    }
+}
+
+impl From<&str> for ModelName {
+    fn from(s: &str) -> Self {
+        ModelName::Given(s.to_string())
+    }
+}
+
 /// One model of the endpoint.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSpec {
     /// A name for reports (`model-17`, or a trace's id).
-    pub name: String,
+    pub name: ModelName,
     /// Footprint in the memory tier (RAM, or GPU memory) when loaded.
     pub memory: Bytes,
     /// Artifact size on disk and to download.

@@ -275,12 +275,12 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 let mut specs = gen.build(&mut streams.stream(Stream::Models));
                 specs.truncate(scan.models.len());
                 for (m, name) in specs.iter_mut().zip(&scan.models) {
-                    m.name = name.clone();
+                    m.name = name.clone().into();
                 }
                 (specs, ModelIndex::from_scan(&scan))
             } else {
                 let specs = models.build(&mut streams.stream(Stream::Models));
-                let ids = ModelIndex::from_names(specs.iter().map(|m| m.name.as_str()))
+                let ids = ModelIndex::from_names(specs.iter().map(|m| m.name.to_string()))
                     .map_err(|e| Error::invalid_in("models.list", e.to_string()))?;
                 ids.check(&scan).map_err(trace_err)?;
                 (specs, ids)
@@ -334,7 +334,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 .iter()
                 .enumerate()
                 .map(|(i, &b)| ModelSpec {
-                    name: format!("object-{i}"),
+                    name: format!("object-{i}").into(),
                     memory: Bytes(b),
                     artifact: Bytes((b as f64 * models.artifact_ratio).round().max(1.0) as u64),
                     service_ms: models.service_ms.to_dist(),
@@ -375,7 +375,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 .functions()
                 .iter()
                 .map(|f| ModelSpec {
-                    name: f.name.clone(),
+                    name: f.name.clone().into(),
                     memory: Bytes::from_mib(f.memory_mib.max(1.0)),
                     artifact: Bytes::from_mib(f.memory_mib.max(1.0) * models.artifact_ratio),
                     // Every arrival carries its own draw from the percentiles;

@@ -117,7 +117,7 @@ fn csv_trace_without_a_list_makes_one_model_per_id_in_first_appearance_order() {
         ),
     );
     let cfg = s.sim_config(RunOptions::default()).unwrap();
-    let names: Vec<&str> = cfg.models.iter().map(|m| m.name.as_str()).collect();
+    let names: Vec<String> = cfg.models.iter().map(|m| m.name.to_string()).collect();
     assert_eq!(names, ["zeta", "7", "alpha"]);
     assert!(cfg.models.iter().all(|m| m.memory.as_mib() == 64.0));
     let out = s.run().unwrap();
@@ -208,7 +208,7 @@ fn the_azure_sample_replays_every_invocation_of_the_day() {
     // Another scenario seed picks other functions, unless `sample_seed` pins the choice.
     let names = |t: &str| -> Vec<String> {
         let s = write_scenario(&dir, t);
-        s.sim_config(RunOptions::default()).unwrap().models.into_iter().map(|m| m.name).collect()
+        s.sim_config(RunOptions::default()).unwrap().models.into_iter().map(|m| m.name.to_string()).collect()
     };
     let base = text.replace("spread = \"uniform\"", "sample_functions = 10");
     let pinned = base.replace("sample_functions = 10", "sample_functions = 10, sample_seed = 9");

@@ -1,6 +1,6 @@
 //! The model population: generated from distributions or listed.
 
-use mmesim_core::{Bytes, Dist, ModelSpec};
+use mmesim_core::{Bytes, Dist, ModelName, ModelSpec};
 use mmesim_engine::{SimDuration, SimRng};
 use serde::{Deserialize, Serialize};
 
@@ -293,7 +293,7 @@ impl ModelsSpec {
                 .map(|m| {
                     let mem = Bytes::from_mib(m.memory_mib);
                     ModelSpec {
-                        name: m.name.clone(),
+                        name: m.name.clone().into(),
                         memory: mem,
                         artifact: Bytes::from_mib(m.artifact_mib.unwrap_or(m.memory_mib * self.artifact_ratio)),
                         service_ms: m
@@ -316,7 +316,7 @@ impl ModelsSpec {
             .map(|i| {
                 let mib = sizes.sample(rng).max(1.0);
                 ModelSpec {
-                    name: format!("model-{i}"),
+                    name: ModelName::Generated(i),
                     memory: Bytes::from_mib(mib),
                     artifact: Bytes::from_mib(mib * self.artifact_ratio),
                     service_ms: self.service_ms.to_dist(),

@@ -229,7 +229,9 @@ impl Tiers {
         Tiers {
             recency_kept,
             inst: Vec::new(),
-            copies: vec![CopyList::new(); models],
+            // Made, not cloned: cloning an empty `SmallVec` still runs
+            // its `extend`, a million times here.
+            copies: std::iter::repeat_with(CopyList::new).take(models).collect(),
             scratch: Vec::new(),
             mem_cap: memory_tier_bytes(c),
             disk_cap: c.instance_type.storage.size.0,

@@ -108,7 +108,7 @@ pub(super) fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f
         },
         models: (0..models)
             .map(|i| ModelSpec {
-                name: format!("m{i}"),
+                name: format!("m{i}").into(),
                 memory: Bytes(MB),
                 artifact: Bytes(MB),
                 service_ms: Dist::Constant { value: 10.0 },

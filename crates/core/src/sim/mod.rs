@@ -185,6 +185,10 @@ pub struct Simulation {
     classes: Vec<ModelClass>,
     /// Each model's memory footprint (the routing view's copy).
     model_memory: Vec<Bytes>,
+    /// Every model fits its instance type's memory and disk tiers, so a
+    /// routed request needs no size check (nor a read of its model's
+    /// record, with a million models a miss).
+    all_fit: bool,
     agenda: Agenda,
     now: SimTime,
     /// Events processed.
@@ -328,6 +332,8 @@ impl Simulation {
         let specs = std::mem::take(&mut cfg.models);
         let mut models = Vec::with_capacity(specs.len());
         let mut classes: Vec<(crate::Dist, ModelClass)> = Vec::new();
+        // The largest memory footprint and artifact (for `all_fit`).
+        let mut largest = (0u64, 0u64);
         for (i, ms) in specs.into_iter().enumerate() {
             // The last few classes are searched, so a population of
             // all-different ones costs O(1) per model, not O(n).
@@ -354,15 +360,19 @@ impl Simulation {
                     classes.len() - 1
                 }
             };
+            let memory = ty.tier_footprint(ms.memory).0;
+            largest = (largest.0.max(memory), largest.1.max(ms.artifact.0));
             models.push(ModelInfo {
-                memory: ty.tier_footprint(ms.memory).0,
+                memory,
                 artifact: ms.artifact.0,
                 overhead: cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s),
                 class: class as u32,
             });
         }
         let classes = classes.into_iter().map(|(_, c)| c).collect();
-        let model_memory = models.iter().map(|m| Bytes(m.memory)).collect();
+        let model_memory: Vec<Bytes> = models.iter().map(|m| Bytes(m.memory)).collect();
+        let tiers = Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age());
+        let all_fit = largest.0 <= tiers.mem_cap() && largest.1 <= tiers.disk_cap();
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
             Feed::Closed(c) => match c.client_station() {
@@ -376,10 +386,11 @@ impl Simulation {
             Feed::Open(_) => (Default::default(), SimDuration::ZERO, Vec::new()),
         };
         let mut sim = Simulation {
-            tiers: Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age()),
+            tiers,
             models,
             classes,
             model_memory,
+            all_fit,
             agenda: Agenda::new(),
             now: SimTime::ZERO,
             events: 0,

@@ -147,7 +147,12 @@ impl Simulation {
         let model = a.model.0;
         // Drawn for every arrival, whatever happens to it, so the service
         // stream never depends on a policy.
-        let class = self.models[model as usize].class as usize;
+        // With one class (a generated population) the model's record is
+        // not read.
+        let class = match self.classes.len() {
+            1 => 0,
+            _ => self.models[model as usize].class as usize,
+        };
         let drawn = self.classes[class].service.sample(&mut self.inflow.service_rng);
         let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
         let scale = self.cfg.cluster.service_scale;
@@ -206,13 +211,14 @@ impl Simulation {
             _ => panic!("BUG: router `{}` chose instance {inst}, which does not accept requests", self.router.name()),
         }
         let zone = self.fleet.zone(inst);
-        let info = &self.models[model as usize];
         let tiers = self.tiers.get(inst);
         // The capacities are the endpoint's, not read from the instance
         // (one cold line fewer).
-        let fail = if info.memory > self.tiers.mem_cap() {
+        let fail = if self.all_fit {
+            None
+        } else if self.models[model as usize].memory > self.tiers.mem_cap() {
             Some(FailReason::ModelTooLarge)
-        } else if info.artifact > self.tiers.disk_cap() {
+        } else if self.models[model as usize].artifact > self.tiers.disk_cap() {
             Some(FailReason::ArtifactTooLarge)
         } else {
             None

@@ -48,8 +48,8 @@ pub(super) struct Residency {
     pub(super) disk: DiskState,
     /// Requests queued for a slot or being served for this model here.
     pub(super) pins: u32,
-    /// Requests waiting for this model's download/load (intrusive list
-    /// through `Req::next`).
+    /// Requests waiting for this model's download/load (a list through
+    /// `Requests::wait_next`).
     head: u32,
     tail: u32,
     /// Reload once the running unload ends.
@@ -269,6 +269,13 @@ impl Tiers {
             t.slots.prefetch_header();
         }
     }
+    /// Prefetches the routing view's copies of `model`: a download, load,
+    /// unload or deletion changes them (`sync_copy`), usually after other
+    /// work its handler can overlap with the read.
+    #[inline(always)]
+    pub(super) fn prefetch_copies(&self, model: u32) {
+        mmesim_engine::prefetch(&self.copies, model as usize);
+    }
     /// Prefetches the residency in `slot` on `inst`.
     #[inline(always)]
     pub(super) fn prefetch_residency(&self, inst: usize, slot: u32) {
@@ -373,10 +380,11 @@ impl Simulation {
     pub(super) fn add_waiter(&mut self, inst: u32, slot: u32, r: u32) -> bool {
         let s = self.tiers.inst[inst as usize].slots.get_mut(slot);
         let joined = matches!(s.mem, MemState::Pending | MemState::Loading);
+        self.reqs.wait_next[r as usize] = NIL;
         if s.tail == NIL {
             s.head = r;
         } else {
-            self.reqs.slab[s.tail as usize].next = r;
+            self.reqs.wait_next[s.tail as usize] = r;
         }
         s.tail = r;
         joined
@@ -618,6 +626,7 @@ impl Simulation {
             let Some(&slot) = it.download_queue.front() else { break };
             let s = it.slots.get(slot);
             let (model, art) = (s.model, s.artifact);
+            self.tiers.prefetch_copies(model);
             if !self.make_disk_room(inst, art) {
                 break;
             }
@@ -689,6 +698,7 @@ impl Simulation {
             );
         }
         let (model, art) = (s.model, s.artifact);
+        mmesim_engine::prefetch(&self.tiers.copies, model as usize);
         s.disk = DiskState::Absent;
         it.idle_artifacts -= 1;
         it.disk_ev.on_remove(v);
@@ -719,6 +729,7 @@ impl Simulation {
 
     fn on_download_done(&mut self, inst: u32, slot: u32) {
         let Residency { model, artifact, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        self.tiers.prefetch_copies(model);
         let meta = ObjectMeta { size: Bytes(artifact), reload_cost: self.download_time(artifact).as_secs_f64() };
         let ctx = self.ctx();
         self.ops_in_flight -= 1;
@@ -751,6 +762,7 @@ impl Simulation {
             let Some(&slot) = it.load_queue.front() else { break };
             let s = it.slots.get(slot);
             let (model, size, art) = (s.model, s.memory, s.artifact);
+            self.tiers.prefetch_copies(model);
             // On GPU types the artifact is staged in host RAM while it
             // loads: wait for room there (a load under way frees it).
             if it.host_staging.saturating_add(art) > it.host_cap && it.loads_active > 0 {
@@ -849,6 +861,7 @@ impl Simulation {
 
     fn start_unload(&mut self, inst: u32, slot: u32) {
         let Residency { model, memory: size, artifact: art, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        self.tiers.prefetch_copies(model);
         let ut = self.class_of(model).unload_time;
         let it = &mut self.tiers.inst[inst as usize];
         let s = it.slots.get_mut(slot);
@@ -876,6 +889,7 @@ impl Simulation {
 
     pub(super) fn on_unload_done(&mut self, inst: u32, slot: u32) {
         let Residency { model, memory: size, artifact: art, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        self.tiers.prefetch_copies(model);
         let now = self.now;
         let it = &mut self.tiers.inst[inst as usize];
         it.mem_used -= size;
@@ -911,7 +925,11 @@ impl Simulation {
     }
 
     pub(super) fn on_load_done(&mut self, inst: u32, slot: u32) {
-        let Residency { model, memory, artifact: art, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        let Residency { model, memory, artifact: art, head, .. } = *self.tiers.inst[inst as usize].slots.get(slot);
+        // The routing view's copies and the first waiter are cold: start
+        // both reads now.
+        self.tiers.prefetch_copies(model);
+        mmesim_engine::prefetch(&self.reqs.slab, head as usize);
         let reload = self.load_time(model, art) + self.download_time(art);
         let meta = ObjectMeta { size: Bytes(memory), reload_cost: reload.as_secs_f64() };
         let ctx = self.ctx();

@@ -390,13 +390,17 @@ impl Simulation {
 
     // ----- inference slots --------------------------------------------------
 
-    /// Requests that waited for `model` (a list through `Req::next` from
-    /// `head`): it is loaded now, so each live one queues for a slot.
+    /// Requests that waited for `model` (a list through
+    /// `Requests::wait_next` from `head`): it is loaded now, so each live
+    /// one queues for a slot. Each waiter's entry is fetched a waiter
+    /// ahead: they have waited long and are cold.
     pub(super) fn admit_waiters(&mut self, inst: u32, head: u32) {
         let mut r = head;
         while r != NIL {
-            let next = self.reqs.slab[r as usize].next;
-            self.reqs.slab[r as usize].next = NIL;
+            let next = self.reqs.wait_next[r as usize];
+            if next != NIL {
+                mmesim_engine::prefetch(&self.reqs.slab, next as usize);
+            }
             if self.reqs.slab[r as usize].state == ReqState::Dead {
                 self.reqs.free(r);
             } else {

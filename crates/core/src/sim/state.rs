@@ -177,7 +177,7 @@ pub(super) struct Req {
     /// When its model was ready (slot wait counts from here).
     pub(super) ready: SimTime,
     pub(super) service: SimDuration,
-    /// Next request waiting for the same model on the same instance.
+    /// Next request of the batch it is served in (GPU types).
     pub(super) next: u32,
     pub(super) gen: u32,
     pub(super) state: ReqState,
@@ -206,6 +206,12 @@ pub(super) struct Req {
 #[derive(Default)]
 pub(super) struct Requests {
     pub(super) slab: Vec<Req>,
+    /// By slab entry: the next request waiting for the same model on the
+    /// same instance (`cache::Residency` holds each list's ends). Beside
+    /// the slab rather than in it: 4 bytes an entry, so appending to a
+    /// list and walking it when the model is loaded read a compact array,
+    /// not the (long idle, cold) 88-byte entries of the other waiters.
+    pub(super) wait_next: Vec<u32>,
     free: Vec<u32>,
     /// Requests admitted and not ended (waiting, serving or retrying).
     pub(super) live: u64,
@@ -225,6 +231,7 @@ impl Requests {
             None => {
                 let r = self.slab.len() as u32;
                 self.slab.push(req);
+                self.wait_next.push(NIL);
                 r
             }
         }

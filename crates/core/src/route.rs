@@ -437,6 +437,15 @@ pub trait Router: Send {
     fn reads_lru_age(&self) -> bool {
         true
     }
+    /// Whether the router reads [`ClusterView::model_memory`]. With many
+    /// models the simulation prefetches what an arrival's routing will
+    /// read; a router that never reads the models' sizes says `false`, and
+    /// that array (a read from main memory per request with a million
+    /// models) is left alone. Hints only: the decisions are the same.
+    /// Default: `true`.
+    fn reads_model_memory(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -412,6 +412,7 @@ impl Simulation {
                 ahead: [None; 2],
                 primed: false,
                 prefetch: false,
+                prefetch_memory: policies.router.reads_model_memory(),
                 drawing: true,
                 last: SimTime::ZERO,
                 seq: 0,

@@ -93,7 +93,9 @@ impl Simulation {
             Some(a) if self.inflow.prefetch => {
                 let m = a.model.index();
                 mmesim_engine::prefetch(&self.models, m);
-                mmesim_engine::prefetch(&self.model_memory, m);
+                if self.inflow.prefetch_memory {
+                    mmesim_engine::prefetch(&self.model_memory, m);
+                }
                 mmesim_engine::prefetch(self.tiers.copies(), m);
             }
             Some(_) => {}

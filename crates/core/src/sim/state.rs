@@ -303,6 +303,9 @@ pub(super) struct Inflow {
     pub(super) primed: bool,
     /// Prefetch what arrivals will read (`PREFETCH_MODELS`).
     pub(super) prefetch: bool,
+    /// The router reads the models' sizes (`Router::reads_model_memory`):
+    /// prefetch an arrival's too.
+    pub(super) prefetch_memory: bool,
     /// The source may be asked for more: it has not ended, nor given an
     /// arrival at or after the duration.
     pub(super) drawing: bool,

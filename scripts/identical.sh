@@ -9,9 +9,9 @@
 #   scripts/identical.sh compare OLD_DIR NEW_DIR
 #
 # A typical refactor check (both builds in release mode):
-#   git stash; cargo build --release --workspace --examples
+#   git stash; cargo build --release --workspace --bins --examples
 #   scripts/identical.sh capture /tmp/before
-#   git stash pop; cargo build --release --workspace --examples
+#   git stash pop; cargo build --release --workspace --bins --examples
 #   scripts/identical.sh capture /tmp/after
 #   scripts/identical.sh compare /tmp/before /tmp/after
 #
@@ -42,7 +42,7 @@ esac
 out=$2 target=${3:-target}
 bin=$target/release/mmesim
 examples=$target/release/examples
-[ -x "$bin" ] || { echo "no $bin: build with cargo build --release --workspace --examples" >&2; exit 2; }
+[ -x "$bin" ] || { echo "no $bin: build with cargo build --release --workspace --bins --examples" >&2; exit 2; }
 rm -rf "$out"
 mkdir -p "$out"
 

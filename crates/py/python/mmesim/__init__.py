@@ -14,6 +14,10 @@ field and value for value.
     r.minutes()                              # per-minute rows: a pandas
                                              # DataFrame, or a list of dicts
 
+Also: ``sweep``, ``cache_replay``, ``recommend``, ``calibrate`` and
+``synth_trace`` (the CLI's commands), and policies written in Python
+(``EvictionPolicy``, ``Router``) for cluster runs and cache replays.
+
 Errors carry the CLI's messages: ``FileNotFoundError`` for a missing file,
 ``ValueError`` for a bad field, key or value.
 """

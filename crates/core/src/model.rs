@@ -13,17 +13,6 @@ pub enum ModelName {
     Given(String),
 }
 
-impl ModelName {
-    /// The given name, if the model has one (`None` for a generated
-    /// model, whose name is formatted when shown).
-    pub fn given(&self) -> Option<&str> {
-        match self {
-            ModelName::Generated(_) => None,
-            ModelName::Given(s) => Some(s),
-        }
-    }
-}
-
 impl std::fmt::Display for ModelName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -271,14 +271,19 @@ fn disk_name(d: DiskState) -> &'static str {
 }
 
 /// One instance's copy of a model, as a router sees it.
-#[pyclass(module = "mmesim._native", frozen, get_all)]
+#[pyclass(module = "mmesim._native", frozen)]
 pub(crate) struct ModelCopy {
     /// The instance holding (or fetching) the copy.
+    #[pyo3(get)]
     instance: u32,
     /// Memory tier: `absent`, `pending`, `loading`, `loaded` or `unloading`.
+    #[pyo3(get)]
     memory: &'static str,
     /// Disk tier: `absent`, `pending`, `downloading` or `present`.
+    #[pyo3(get)]
     disk: &'static str,
+    /// The core's `ModelCopy::in_memory_or_coming`, taken at the call.
+    coming: bool,
 }
 
 #[pymethods]
@@ -286,7 +291,7 @@ impl ModelCopy {
     /// Loaded, or on its way into memory (pending or loading): a request
     /// sent there starts no new load.
     fn in_memory_or_coming(&self) -> bool {
-        matches!(self.memory, "pending" | "loading" | "loaded")
+        self.coming
     }
     fn __repr__(&self) -> String {
         format!("ModelCopy(instance={}, memory={:?}, disk={:?})", self.instance, self.memory, self.disk)
@@ -416,7 +421,12 @@ impl View {
         }
         Ok(v.copies(ModelId(model as u32))
             .iter()
-            .map(|c| ModelCopy { instance: c.instance.0, memory: mem_name(c.memory), disk: disk_name(c.disk) })
+            .map(|c| ModelCopy {
+                instance: c.instance.0,
+                memory: mem_name(c.memory),
+                disk: disk_name(c.disk),
+                coming: c.in_memory_or_coming(),
+            })
             .collect())
     }
 

@@ -259,10 +259,17 @@ impl Simulation {
     /// million models each read is a miss.
     #[inline]
     fn class_of(&self, model: u32) -> &ModelClass {
-        match self.classes.as_slice() {
-            [one] => one,
-            all => &all[self.models[model as usize].class as usize],
-        }
+        class_of(&self.classes, &self.models, model)
+    }
+}
+
+/// [`Simulation::class_of`] over the two tables alone, for callers that
+/// hold another part of the simulation mutably.
+#[inline]
+fn class_of<'a>(classes: &'a [ModelClass], models: &[ModelInfo], model: u32) -> &'a ModelClass {
+    match classes {
+        [one] => one,
+        all => &all[models[model as usize].class as usize],
     }
 }
 

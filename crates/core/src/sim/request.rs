@@ -149,13 +149,8 @@ impl Simulation {
         let model = a.model.0;
         // Drawn for every arrival, whatever happens to it, so the service
         // stream never depends on a policy.
-        // With one class (a generated population) the model's record is
-        // not read.
-        let class = match self.classes.len() {
-            1 => 0,
-            _ => self.models[model as usize].class as usize,
-        };
-        let drawn = self.classes[class].service.sample(&mut self.inflow.service_rng);
+        let class = super::class_of(&self.classes, &self.models, model);
+        let drawn = class.service.sample(&mut self.inflow.service_rng);
         let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
         let scale = self.cfg.cluster.service_scale;
         if scale != 1.0 {

@@ -189,6 +189,10 @@ pub struct Simulation {
     /// routed request needs no size check (nor a read of its model's
     /// record, with a million models a miss).
     all_fit: bool,
+    /// Every model's `ModelInfo::overhead`, when all share one (every
+    /// payload the same size, as in a generated population): a request's
+    /// end then reads no model record (with a million models, a miss).
+    uniform_overhead: Option<SimDuration>,
     agenda: Agenda,
     now: SimTime,
     /// Events processed.
@@ -252,6 +256,16 @@ impl Simulation {
     /// artifact at the disk's full throughput, then the fixed overhead).
     fn load_time(&self, model: u32, art: u64) -> SimDuration {
         self.class_of(model).load_overhead + dur_for(art, self.cfg.cluster.instance_type.storage.read_bytes_per_s)
+    }
+
+    /// The time a request for `model` spends outside it
+    /// (`ModelInfo::overhead`).
+    #[inline]
+    fn overhead_of(&self, model: u32) -> SimDuration {
+        match self.uniform_overhead {
+            Some(o) => o,
+            None => self.models[model as usize].overhead,
+        }
     }
 
     /// The class of `model`: its service sampler and fixed times. With one
@@ -380,6 +394,10 @@ impl Simulation {
         let model_memory: Vec<Bytes> = models.iter().map(|m| Bytes(m.memory)).collect();
         let tiers = Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age());
         let all_fit = largest.0 <= tiers.mem_cap() && largest.1 <= tiers.disk_cap();
+        let uniform_overhead = match models.first() {
+            Some(first) if models.iter().all(|m| m.overhead == first.overhead) => Some(first.overhead),
+            _ => None,
+        };
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
             Feed::Closed(c) => match c.client_station() {
@@ -398,6 +416,7 @@ impl Simulation {
             classes,
             model_memory,
             all_fit,
+            uniform_overhead,
             agenda: Agenda::new(),
             now: SimTime::ZERO,
             events: 0,

@@ -395,10 +395,11 @@ impl Simulation {
         let mut r = head;
         while r != NIL {
             let next = self.reqs.wait_next[r as usize];
-            if next != NIL {
+            if next != NIL && !self.reqs.is_dead_waiter(next) {
                 mmesim_engine::prefetch(&self.reqs.slab, next as usize);
             }
-            if self.reqs.slab[r as usize].state == ReqState::Dead {
+            if self.reqs.is_dead_waiter(r) {
+                debug_assert_eq!(self.reqs.slab[r as usize].state, ReqState::Dead);
                 self.reqs.free(r);
             } else {
                 self.fleet.instances[inst as usize].queued -= 1;
@@ -589,7 +590,7 @@ impl Simulation {
             self.finish_service(inst, r, &req);
             self.drain_slot_queue(inst);
             if !req.abandoned {
-                self.request_ended(&req, self.models[req.model as usize].overhead);
+                self.request_ended(&req, self.overhead_of(req.model));
             }
             return;
         }
@@ -605,7 +606,7 @@ impl Simulation {
         self.drain_slot_queue(inst);
         for req in &batch {
             if !req.abandoned {
-                self.request_ended(req, self.models[req.model as usize].overhead);
+                self.request_ended(req, self.overhead_of(req.model));
             }
         }
         self.batch_scratch = batch;
@@ -628,7 +629,7 @@ impl Simulation {
         // OverheadLatency the rest (waiting for the load, the front end,
         // the payload), which holds no slot.
         let model_latency = self.now - req.ready;
-        let latency = self.now - req.arrival + self.models[req.model as usize].overhead;
+        let latency = self.now - req.arrival + self.overhead_of(req.model);
         let acc = &mut self.fleet.instances[inst as usize].acc;
         acc.model_latency.add(model_latency.as_millis_f64());
         acc.overhead_latency.add(latency.saturating_sub(model_latency).as_millis_f64());
@@ -652,7 +653,7 @@ impl Simulation {
                 self.m.waited += 1;
             }
             if req.user != NIL {
-                self.record_client_latency(req.user, self.models[req.model as usize].overhead);
+                self.record_client_latency(req.user, self.overhead_of(req.model));
             }
         }
         self.record(inst, req.model, TraceKind::Completed { seq: req.seq, latency, hit: req.hit });
@@ -712,6 +713,7 @@ impl Simulation {
                 // Still downloading or loading: SageMaker answers
                 // ModelNotReady and the load goes on.
                 self.reqs.slab[r as usize].state = ReqState::Dead;
+                self.reqs.mark_dead_waiter(r);
                 self.fleet.instances[req.inst as usize].queued -= 1;
                 if self.cfg.client.retry_not_ready && self.will_retry(req.attempt) {
                     // The dead entry stays linked among the model's

@@ -212,6 +212,12 @@ pub(super) struct Requests {
     /// list and walking it when the model is loaded read a compact array,
     /// not the (long idle, cold) 88-byte entries of the other waiters.
     pub(super) wait_next: Vec<u32>,
+    /// By slab entry, one bit: the entry timed out waiting for its model
+    /// and is still linked among the model's waiters (`ReqState::Dead`).
+    /// A bitset beside the slab, so that walking a list past such entries
+    /// (in a thrashing run, most of them) reads no 88-byte entry; cleared
+    /// when an entry is reused.
+    dead_waiter: Vec<u64>,
     free: Vec<u32>,
     /// Requests admitted and not ended (waiting, serving or retrying).
     pub(super) live: u64,
@@ -226,15 +232,32 @@ impl Requests {
             Some(r) => {
                 req.gen = self.slab[r as usize].gen.wrapping_add(1);
                 self.slab[r as usize] = req;
+                self.dead_waiter[r as usize / 64] &= !(1 << (r % 64));
                 r
             }
             None => {
                 let r = self.slab.len() as u32;
                 self.slab.push(req);
                 self.wait_next.push(NIL);
+                if r % 64 == 0 {
+                    self.dead_waiter.push(0);
+                }
                 r
             }
         }
+    }
+
+    /// Marks entry `r`, linked among its model's waiters, as timed out
+    /// (see `dead_waiter`).
+    #[inline]
+    pub(super) fn mark_dead_waiter(&mut self, r: u32) {
+        self.dead_waiter[r as usize / 64] |= 1 << (r % 64);
+    }
+
+    /// Whether entry `r`, linked among its model's waiters, timed out.
+    #[inline]
+    pub(super) fn is_dead_waiter(&self, r: u32) -> bool {
+        self.dead_waiter[r as usize / 64] & (1 << (r % 64)) != 0
     }
 
     /// Returns entry `r` to the free list (does not change `live`).

@@ -48,8 +48,8 @@ pub(super) struct Residency {
     pub(super) disk: DiskState,
     /// Requests queued for a slot or being served for this model here.
     pub(super) pins: u32,
-    /// Requests waiting for this model's download/load (a list through
-    /// `Requests::wait_next`).
+    /// Requests waiting for this model's download/load: the ends of a
+    /// list of `Requests::wait` nodes.
     head: u32,
     tail: u32,
     /// Reload once the running unload ends.
@@ -83,6 +83,11 @@ impl Residency {
             t0: SimTime::ZERO,
             in_limbo: false,
         }
+    }
+
+    /// The first node of the model's waiter list here (`NIL`: none).
+    pub(super) fn waiters_head(&self) -> u32 {
+        self.head
     }
 
     /// Nothing of the model is here, on its way or waited for: its slot
@@ -378,15 +383,16 @@ impl Simulation {
     /// A request waits for the model in `slot` on `inst`: link it behind the
     /// model's waiters. `true` if it joins a load already under way.
     pub(super) fn add_waiter(&mut self, inst: u32, slot: u32, r: u32) -> bool {
+        let n = self.reqs.alloc_wait(r);
+        self.reqs.slab[r as usize].wait = n;
         let s = self.tiers.inst[inst as usize].slots.get_mut(slot);
         let joined = matches!(s.mem, MemState::Pending | MemState::Loading);
-        self.reqs.wait_next[r as usize] = NIL;
         if s.tail == NIL {
-            s.head = r;
+            s.head = n;
         } else {
-            self.reqs.wait_next[s.tail as usize] = r;
+            self.reqs.set_wait_next(s.tail, n);
         }
-        s.tail = r;
+        s.tail = n;
         joined
     }
 
@@ -975,6 +981,11 @@ impl Simulation {
             .map(|(_, s)| s.model)
             .collect();
         touched.sort_unstable();
+        // The waiter lists go with the slots (their requests were failed
+        // or sent to retry by the caller).
+        for (_, s) in it.slots.in_use() {
+            self.reqs.free_wait_list(s.head);
+        }
         it.slots.clear();
         it.limbo = Vec::new();
         it.limbo_kept = 0;

@@ -38,6 +38,8 @@ impl Simulation {
                 }
             }
         }
+        // Waiter-list nodes reached from the residencies.
+        let mut waits = 0usize;
         for (i, it) in self.fleet.instances.iter().enumerate() {
             let bug = |what: String| -> ! { panic!("BUG: instance {i} at {}: {what}", self.now) };
             let status = &self.fleet.status[i];
@@ -105,6 +107,21 @@ impl Simulation {
                     bug(format!("model {m} pinned {} times but {:?}", s.pins, s.mem));
                 }
                 pins += s.pins;
+                let mut n = s.waiters_head();
+                while n != NIL {
+                    let node = self.reqs.wait_node(n);
+                    if node.req != NIL {
+                        let q = &self.reqs.slab[node.req as usize];
+                        if (q.state, q.inst, q.slot, q.wait) != (ReqState::WaitModel, i as u32, slot, n) {
+                            bug(format!(
+                                "waiter node {n} of slot {slot} names request entry {} ({:?} on {} slot {}, node {})",
+                                node.req, q.state, q.inst, q.slot, q.wait
+                            ));
+                        }
+                    }
+                    waits += 1;
+                    n = node.next;
+                }
                 let listed = self.tiers.copies()[m].as_slice().iter().filter(|c| c.instance.index() == i).count();
                 let expect = usize::from(s.mem != MemState::Absent || s.disk != DiskState::Absent);
                 held += expect;
@@ -251,6 +268,9 @@ impl Simulation {
             if status.memory_free.0 != self.tiers.mem_cap() - t.mem_used() {
                 bug("stale memory_free in the routing view".into());
             }
+        }
+        if waits != self.reqs.waits_in_use() {
+            panic!("BUG: at {}: {} waiter nodes in use, {waits} in the lists", self.now, self.reqs.waits_in_use());
         }
         if !self.fleet.index.same_members(&FleetIndex::from_statuses(&self.fleet.status)) {
             panic!("BUG: the routing index disagrees with the instance statuses");

@@ -181,6 +181,7 @@ impl Simulation {
             started: self.now,
             slot_wait: SimDuration::ZERO,
             user,
+            wait: NIL,
         };
         self.dispatch(req, None);
     }
@@ -262,6 +263,7 @@ impl Simulation {
         req.ready = self.now;
         req.started = self.now;
         req.next = NIL;
+        req.wait = NIL;
         req.timeout_armed = false;
         req.abandoned = false;
         let r = match existing {
@@ -387,26 +389,31 @@ impl Simulation {
 
     // ----- inference slots --------------------------------------------------
 
-    /// Requests that waited for `model` (a list through
-    /// `Requests::wait_next` from `head`): it is loaded now, so each live
-    /// one queues for a slot. Each waiter's entry is fetched a waiter
-    /// ahead: they have waited long and are cold.
+    /// Requests that waited for `model` (a list of `Requests::wait` nodes
+    /// from `head`): it is loaded now, so each live one queues for a slot;
+    /// the nodes are freed. Each waiter's entry is fetched a node ahead:
+    /// they have waited long and are cold.
     pub(super) fn admit_waiters(&mut self, inst: u32, head: u32) {
-        let mut r = head;
-        while r != NIL {
-            let next = self.reqs.wait_next[r as usize];
-            if next != NIL && !self.reqs.is_dead_waiter(next) {
-                mmesim_engine::prefetch(&self.reqs.slab, next as usize);
+        let mut n = head;
+        while n != NIL {
+            let node = self.reqs.wait_node(n);
+            self.reqs.free_wait(n);
+            if node.next != NIL {
+                let later = self.reqs.wait_node(node.next).req;
+                if later != NIL {
+                    mmesim_engine::prefetch(&self.reqs.slab, later as usize);
+                }
             }
-            if self.reqs.is_dead_waiter(r) {
-                debug_assert_eq!(self.reqs.slab[r as usize].state, ReqState::Dead);
-                self.reqs.free(r);
-            } else {
+            let r = node.req;
+            if r != NIL {
+                // (`NIL`: it timed out, its entry freed then.)
                 self.fleet.instances[inst as usize].queued -= 1;
-                self.reqs.slab[r as usize].ready = self.now;
+                let q = &mut self.reqs.slab[r as usize];
+                q.ready = self.now;
+                q.wait = NIL;
                 self.model_ready(inst, r);
             }
-            r = next;
+            n = node.next;
         }
     }
 
@@ -711,13 +718,13 @@ impl Simulation {
         match req.state {
             ReqState::WaitModel => {
                 // Still downloading or loading: SageMaker answers
-                // ModelNotReady and the load goes on.
-                self.reqs.slab[r as usize].state = ReqState::Dead;
-                self.reqs.mark_dead_waiter(r);
+                // ModelNotReady and the load goes on. Its node stays in
+                // the model's waiter list, marked; its entry is freed.
+                self.reqs.orphan_wait(req.wait);
+                self.reqs.free(r);
                 self.fleet.instances[req.inst as usize].queued -= 1;
                 if self.cfg.client.retry_not_ready && self.will_retry(req.attempt) {
-                    // The dead entry stays linked among the model's
-                    // waiters; the retry takes a new one.
+                    // The retry takes a new entry.
                     self.reqs.live -= 1;
                     self.release_outstanding(req.inst);
                     self.schedule_retry(req, None);

@@ -199,6 +199,19 @@ pub(super) struct Req {
     pub(super) slot_wait: SimDuration,
     /// The closed-loop user who sent it (`NIL` for an open arrival).
     pub(super) user: u32,
+    /// Its node in its model's waiter list while it waits for the model
+    /// (`Requests::wait`); `NIL` otherwise.
+    pub(super) wait: u32,
+}
+
+/// One request waiting for its model on an instance, in that model's
+/// list there (`Requests::wait`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct WaitNode {
+    /// The next node of the list (`NIL`: the last).
+    pub(super) next: u32,
+    /// The request's slab entry; `NIL` once it timed out (its entry freed).
+    pub(super) req: u32,
 }
 
 /// The request slab: entries are reused, so the hot path allocates nothing
@@ -206,18 +219,17 @@ pub(super) struct Req {
 #[derive(Default)]
 pub(super) struct Requests {
     pub(super) slab: Vec<Req>,
-    /// By slab entry: the next request waiting for the same model on the
-    /// same instance (`cache::Residency` holds each list's ends). Beside
-    /// the slab rather than in it: 4 bytes an entry, so appending to a
-    /// list and walking it when the model is loaded read a compact array,
-    /// not the (long idle, cold) 88-byte entries of the other waiters.
-    pub(super) wait_next: Vec<u32>,
-    /// By slab entry, one bit: the entry timed out waiting for its model
-    /// and is still linked among the model's waiters (`ReqState::Dead`).
-    /// A bitset beside the slab, so that walking a list past such entries
-    /// (in a thrashing run, most of them) reads no 88-byte entry; cleared
-    /// when an entry is reused.
-    dead_waiter: Vec<u64>,
+    /// The nodes of the waiter lists: each request waiting for its model
+    /// on an instance is one node of that model's list there
+    /// (`cache::Residency` holds each list's ends). Apart from the slab so
+    /// that a request that times out while waiting leaves its node behind,
+    /// marked (`WaitNode::req == NIL`), and frees its entry at once: in a
+    /// thrashing run most waiters time out long before their model is
+    /// loaded, and kept linked they grew the slab ninefold (issue 15).
+    /// 8 bytes a node, so appending to a list and walking it read a
+    /// compact array, not the (long idle, cold) entries of the waiters.
+    wait: Vec<WaitNode>,
+    wait_free: Vec<u32>,
     free: Vec<u32>,
     /// Requests admitted and not ended (waiting, serving or retrying).
     pub(super) live: u64,
@@ -232,32 +244,70 @@ impl Requests {
             Some(r) => {
                 req.gen = self.slab[r as usize].gen.wrapping_add(1);
                 self.slab[r as usize] = req;
-                self.dead_waiter[r as usize / 64] &= !(1 << (r % 64));
                 r
             }
             None => {
                 let r = self.slab.len() as u32;
                 self.slab.push(req);
-                self.wait_next.push(NIL);
-                if r % 64 == 0 {
-                    self.dead_waiter.push(0);
-                }
                 r
             }
         }
     }
 
-    /// Marks entry `r`, linked among its model's waiters, as timed out
-    /// (see `dead_waiter`).
+    /// A new waiter-list node for entry `r`, linked to nothing.
     #[inline]
-    pub(super) fn mark_dead_waiter(&mut self, r: u32) {
-        self.dead_waiter[r as usize / 64] |= 1 << (r % 64);
+    pub(super) fn alloc_wait(&mut self, r: u32) -> u32 {
+        let node = WaitNode { next: NIL, req: r };
+        match self.wait_free.pop() {
+            Some(n) => {
+                self.wait[n as usize] = node;
+                n
+            }
+            None => {
+                self.wait.push(node);
+                (self.wait.len() - 1) as u32
+            }
+        }
     }
 
-    /// Whether entry `r`, linked among its model's waiters, timed out.
+    /// Node `n` of a waiter list.
     #[inline]
-    pub(super) fn is_dead_waiter(&self, r: u32) -> bool {
-        self.dead_waiter[r as usize / 64] & (1 << (r % 64)) != 0
+    pub(super) fn wait_node(&self, n: u32) -> WaitNode {
+        self.wait[n as usize]
+    }
+
+    /// Links node `n` to `next`.
+    #[inline]
+    pub(super) fn set_wait_next(&mut self, n: u32, next: u32) {
+        self.wait[n as usize].next = next;
+    }
+
+    /// The request of node `n` timed out and its entry is freed: the node
+    /// stays linked, marked.
+    #[inline]
+    pub(super) fn orphan_wait(&mut self, n: u32) {
+        self.wait[n as usize].req = NIL;
+    }
+
+    /// Returns node `n` (unlinked by its caller) for reuse.
+    #[inline]
+    pub(super) fn free_wait(&mut self, n: u32) {
+        self.wait_free.push(n);
+    }
+
+    /// Returns the nodes of the list from `head` for reuse; their
+    /// requests are the caller's.
+    pub(super) fn free_wait_list(&mut self, head: u32) {
+        let mut n = head;
+        while n != NIL {
+            self.wait_free.push(n);
+            n = self.wait[n as usize].next;
+        }
+    }
+
+    /// Waiter-list nodes in use.
+    pub(super) fn waits_in_use(&self) -> usize {
+        self.wait.len() - self.wait_free.len()
     }
 
     /// Returns entry `r` to the free list (does not change `live`).
@@ -379,6 +429,7 @@ mod tests {
             started: SimTime::ZERO,
             slot_wait: SimDuration::ZERO,
             user: NIL,
+            wait: NIL,
         }
     }
 

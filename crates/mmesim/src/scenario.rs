@@ -636,8 +636,11 @@ pub fn models_held_at_once(models: &[mmesim_core::ModelSpec], ty: &mmesim_core::
         0 => n,
         t => (cap as u128 * n as u128 / t).min(n as u128) as u64,
     };
-    let on_disk = fit(ty.storage.size.0, models.iter().map(|m| m.artifact.0 as u128).sum());
-    let in_memory = fit(ty.model_memory().0, models.iter().map(|m| m.memory.0 as u128).sum());
+    // One pass: a million specs are 100 MB and more.
+    let (artifacts, memory) =
+        models.iter().fold((0u128, 0u128), |(a, m), s| (a + s.artifact.0 as u128, m + s.memory.0 as u128));
+    let on_disk = fit(ty.storage.size.0, artifacts);
+    let in_memory = fit(ty.model_memory().0, memory);
     on_disk.saturating_mul(2).saturating_add(in_memory).saturating_add(queue_limit as u64).min(n)
 }
 

@@ -396,6 +396,25 @@ impl Simulation {
         joined
     }
 
+    /// Waiter node `n` of the model in `slot` on `inst` timed out: its
+    /// request's entry is freed. Waiters join a list in the order of their
+    /// deadlines (one timeout for all, counted from joining), so the one
+    /// that times out is the list's head, which is unlinked; otherwise
+    /// (never, unless that order breaks) it stays linked, marked, for
+    /// `admit_waiters` to skip.
+    pub(super) fn leave_waiters(&mut self, inst: u32, slot: u32, n: u32) {
+        let s = self.tiers.inst[inst as usize].slots.get_mut(slot);
+        if s.head == n {
+            s.head = self.reqs.wait_node(n).next;
+            if s.head == NIL {
+                s.tail = NIL;
+            }
+            self.reqs.free_wait(n);
+        } else {
+            self.reqs.orphan_wait(n);
+        }
+    }
+
     /// A request holds the model in `slot` in memory (queued for a slot or
     /// in service).
     pub(super) fn pin(&mut self, inst: u32, slot: u32) {
@@ -935,7 +954,7 @@ impl Simulation {
         // The routing view's copies and the first waiter are cold: start
         // both reads now.
         self.tiers.prefetch_copies(model);
-        mmesim_engine::prefetch(&self.reqs.slab, head as usize);
+        self.reqs.prefetch_wait(head);
         let reload = self.load_time(model, art) + self.download_time(art);
         let meta = ObjectMeta { size: Bytes(memory), reload_cost: reload.as_secs_f64() };
         let ctx = self.ctx();

@@ -179,10 +179,11 @@ impl Agenda {
         self.arrival = packed(at, seq);
     }
 
-    /// The request of the earliest deadline armed (for a prefetch).
+    /// The request of the `k`-th earliest deadline armed (0: the next; for
+    /// a prefetch).
     #[inline]
-    pub(super) fn next_timeout_req(&self) -> Option<u32> {
-        self.timeouts.front().map(|t| t.req)
+    pub(super) fn timeout_req(&self, k: usize) -> Option<u32> {
+        self.timeouts.get(k).map(|t| t.req)
     }
 
     /// Schedules `ev` at `at`.

@@ -538,10 +538,16 @@ impl Simulation {
                 Next::Timeout(tm) => {
                     self.advance_to(tm.at);
                     if self.inflow.prefetch {
-                        // Deadlines come in order: the next one's request
-                        // (long idle, so cold) is known now.
-                        if let Some(r) = self.agenda.next_timeout_req() {
+                        // Deadlines come in order, so what the next ones
+                        // read (long idle, so cold) is known now: the
+                        // request of the one after next, and the model
+                        // the next one's request waits for (fetched at the
+                        // previous deadline).
+                        if let Some(r) = self.agenda.timeout_req(1) {
                             mmesim_engine::prefetch(&self.reqs.slab, r as usize);
+                        }
+                        if let Some(r) = self.agenda.timeout_req(0) {
+                            self.prefetch_waiting(r);
                         }
                     }
                     if self.on_timeout(tm.req, tm.gen) {

@@ -705,6 +705,18 @@ impl Simulation {
         }
     }
 
+    /// If slab entry `r` waits for its model, prefetches what its timeout
+    /// would change: the model's residency and its node among the waiters.
+    #[inline]
+    pub(super) fn prefetch_waiting(&self, r: u32) {
+        if let Some(q) = self.reqs.slab.get(r as usize) {
+            if q.state == ReqState::WaitModel {
+                self.tiers.prefetch_residency(q.inst as usize, q.slot);
+                self.reqs.prefetch_wait(q.wait);
+            }
+        }
+    }
+
     /// Fails a request whose response is not back at its deadline; `false`
     /// if the timer is stale. A waiting request leaves its queue; one in
     /// the container (pre-processing or in service) has failed for its
@@ -718,9 +730,9 @@ impl Simulation {
         match req.state {
             ReqState::WaitModel => {
                 // Still downloading or loading: SageMaker answers
-                // ModelNotReady and the load goes on. Its node stays in
-                // the model's waiter list, marked; its entry is freed.
-                self.reqs.orphan_wait(req.wait);
+                // ModelNotReady and the load goes on. It leaves the
+                // model's waiters; its entry is freed.
+                self.leave_waiters(req.inst, req.slot, req.wait);
                 self.reqs.free(r);
                 self.fleet.instances[req.inst as usize].queued -= 1;
                 if self.cfg.client.retry_not_ready && self.will_retry(req.attempt) {

@@ -276,6 +276,12 @@ impl Requests {
         self.wait[n as usize]
     }
 
+    /// Starts reading node `n` (if any).
+    #[inline(always)]
+    pub(super) fn prefetch_wait(&self, n: u32) {
+        mmesim_engine::prefetch(&self.wait, n as usize);
+    }
+
     /// Links node `n` to `next`.
     #[inline]
     pub(super) fn set_wait_next(&mut self, n: u32, next: u32) {

@@ -279,6 +279,12 @@ impl CopyList {
         let n = self.list.len().min(2);
         (0..n).find(|&k| self.list[k].instance.0 == inst).map(|k| self.slots[k])
     }
+    /// Whether every copy's slot is recorded (at most two copies): then
+    /// `slot_on` answers `None` only for an instance holding no copy.
+    #[inline]
+    pub(crate) fn all_recorded(&self) -> bool {
+        self.list.len() <= self.slots.len()
+    }
     /// Adds a copy, in `slot` on its instance.
     pub(crate) fn push(&mut self, copy: ModelCopy, slot: u32) {
         if let Some(s) = self.slots.get_mut(self.list.len()) {

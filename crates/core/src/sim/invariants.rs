@@ -128,6 +128,11 @@ impl Simulation {
                 if listed != expect {
                     bug(format!("model {m} listed {listed} times in the routing view"));
                 }
+                // What lets a routed request skip the slot map: a slot is
+                // listed in the routing view or in the limbo list.
+                if listed == 0 && !s.in_limbo {
+                    bug(format!("slot {slot} (model {m}) neither in the routing view nor in the limbo list"));
+                }
                 // A slot is kept only while the instance has something to
                 // do with its model, or listed for an evictor's ghost.
                 if s.idle() && !s.in_limbo {

@@ -222,9 +222,15 @@ impl Simulation {
             None
         };
         // The router most often picks an instance holding a copy: the
-        // slot is then beside the copy it just read.
-        let slot = match self.tiers.copies()[model as usize].slot_on(inst) {
+        // slot is then beside the copy it just read. Every slot is listed
+        // there or in its instance's limbo list (an invariant), so when
+        // the list's slots are all recorded and the limbo is empty, the
+        // instance has none: the slot map (with a million models, a miss)
+        // is read only otherwise.
+        let list = &self.tiers.copies()[model as usize];
+        let slot = match list.slot_on(inst) {
             Some(s) => Some(s),
+            None if list.all_recorded() && tiers.limbo().is_empty() => None,
             None => tiers.slot_of(model),
         };
         debug_assert_eq!(slot, tiers.slot_of(model));

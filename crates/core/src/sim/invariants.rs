@@ -122,7 +122,17 @@ impl Simulation {
                     waits += 1;
                     n = node.next;
                 }
-                let listed = self.tiers.copies()[m].as_slice().iter().filter(|c| c.instance.index() == i).count();
+                let copies = self.tiers.copies()[m].as_slice();
+                let listed = copies.iter().filter(|c| c.instance.index() == i).count();
+                // A routed request takes its hit from the copy's states.
+                if let Some(c) = copies.iter().find(|c| c.instance.index() == i) {
+                    if (c.memory, c.disk) != (s.mem, s.disk) {
+                        bug(format!(
+                            "model {m}'s copy listed as {:?}/{:?}, held as {:?}/{:?}",
+                            c.memory, c.disk, s.mem, s.disk
+                        ));
+                    }
+                }
                 let expect = usize::from(s.mem != MemState::Absent || s.disk != DiskState::Absent);
                 held += expect;
                 if listed != expect {

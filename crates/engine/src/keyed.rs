@@ -97,6 +97,14 @@ impl KeyedHeap {
         true
     }
 
+    /// The earliest entry's time and id, left in place: a caller that
+    /// will [`set`](KeyedHeap::set) the id again (a link's next completion)
+    /// moves it down once, instead of popping it and pushing it back.
+    #[inline]
+    pub fn peek(&self) -> Option<(SimTime, u32)> {
+        self.heap.first().map(|&(k, id)| (unkey(k).0, id))
+    }
+
     /// The earliest key, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(SimTime, u64)> {
@@ -237,6 +245,14 @@ mod tests {
         // Ids are reusable once popped or removed.
         h.set(1, t(1), 6);
         assert_eq!(h.pop(), Some((t(1), 1)));
+        // Peeked, an entry stays; set again, it moves down in place.
+        h.set(4, t(2), 7);
+        h.set(5, t(3), 8);
+        assert_eq!(h.peek(), Some((t(2), 4)));
+        assert_eq!(h.len(), 2);
+        h.set(4, t(9), 9);
+        assert_eq!(h.peek(), Some((t(3), 5)));
+        assert_eq!(std::iter::from_fn(|| h.pop()).collect::<Vec<_>>(), [(t(3), 5), (t(9), 4)]);
     }
 
     proptest! {

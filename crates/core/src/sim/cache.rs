@@ -842,8 +842,11 @@ impl Simulation {
             Link::Net => &mut it.net,
             Link::Disk => &mut it.disk_io,
         };
-        if let Some(at) = pipe.complete(self.now, &mut done) {
-            self.agenda.set_link(inst, link, at);
+        // The agenda left this completion in place: move it to the next
+        // one, or clear it if the link is idle.
+        match pipe.complete(self.now, &mut done) {
+            Some(at) => self.agenda.set_link(inst, link, at),
+            None => self.agenda.clear_link(inst, link),
         }
         for &slot in &done {
             match link {

@@ -163,7 +163,9 @@ impl Agenda {
         self.links.get(2 * inst + link as u32).map(|(t, _)| t)
     }
 
-    /// `inst`'s `link` has nothing pending any more (idle, or lost).
+    /// `inst`'s `link` has nothing pending any more (idle, or lost). A
+    /// popped `LinkDone` leaves its entry in place until its handler sets
+    /// the link again or clears it.
     pub(super) fn clear_link(&mut self, inst: u32, link: Link) {
         self.links.remove(2 * inst + link as u32);
     }
@@ -221,7 +223,9 @@ impl Agenda {
         } else if first == timer {
             self.timeouts.pop_front().map(Next::Timeout)
         } else if first == link {
-            self.links.pop().map(|(t, id)| {
+            // Left in place: its handler sets the link's next completion
+            // or clears it (`Simulation::on_link_done`).
+            self.links.peek().map(|(t, id)| {
                 let link = if id % 2 == 0 { Link::Net } else { Link::Disk };
                 Next::Event(t, Event::LinkDone { inst: id / 2, link })
             })
@@ -239,17 +243,22 @@ mod tests {
         SimTime::from_secs(s)
     }
 
+    /// Pops everything; a link completion is cleared once popped, as the
+    /// handler of a link gone idle does (`pop` leaves it in place).
     fn pops(a: &mut Agenda) -> Vec<String> {
-        std::iter::from_fn(|| a.pop())
-            .map(|n| match n {
+        let mut out = Vec::new();
+        while let Some(n) = a.pop() {
+            out.push(match n {
                 Next::Timeout(t) => format!("timeout r{}@{}", t.req, t.at.as_nanos() / 1_000_000_000),
                 Next::Event(t, Event::Fault { idx }) => format!("fault {idx}@{}", t.as_nanos() / 1_000_000_000),
                 Next::Event(t, Event::LinkDone { inst, link }) => {
+                    a.clear_link(inst, link);
                     format!("{link:?} {inst}@{}", t.as_nanos() / 1_000_000_000)
                 }
                 Next::Event(_, e) => format!("{e:?}"),
-            })
-            .collect()
+            });
+        }
+        out
     }
 
     #[test]
@@ -304,6 +313,14 @@ mod tests {
         // Once popped, a link may be busy again.
         a.set_link(0, Link::Net, at(7));
         assert_eq!(pops(&mut a), ["Net 0@7"]);
+        // A popped completion stays until its link is set again (moved to
+        // its next completion, after an event pushed meanwhile) or cleared.
+        a.set_link(1, Link::Net, at(8));
+        assert!(matches!(a.pop(), Some(Next::Event(t, Event::LinkDone { inst: 1, .. })) if t == at(8)));
+        assert!(matches!(a.pop(), Some(Next::Event(t, Event::LinkDone { inst: 1, .. })) if t == at(8)));
+        a.push(at(9), Event::Fault { idx: 4 });
+        a.set_link(1, Link::Net, at(9));
+        assert_eq!(pops(&mut a), ["fault 4@9", "Net 1@9"]);
     }
 
     #[test]

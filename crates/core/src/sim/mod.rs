@@ -561,6 +561,11 @@ impl Simulation {
             if let Some(inst) = ev.instance() {
                 if self.fleet.instances[inst as usize].life == Life::Failed {
                     // Work of a lost instance: nothing happens any more.
+                    if let Event::LinkDone { link, .. } = ev {
+                        // (Never: its links were cleared when it failed.
+                        // Left in place, the completion would come again.)
+                        self.agenda.clear_link(inst, link);
+                    }
                     if let Event::ServiceDone { req, .. } = ev {
                         // The request and any batched with it.
                         let mut r = req;

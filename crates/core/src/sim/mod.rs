@@ -353,8 +353,10 @@ impl Simulation {
         let specs = std::mem::take(&mut cfg.models);
         let mut models = Vec::with_capacity(specs.len());
         let mut classes: Vec<(crate::Dist, ModelClass)> = Vec::new();
-        // The largest memory footprint and artifact (for `all_fit`).
+        // The largest memory footprint and artifact (for `all_fit`), and
+        // whether every model has the same overhead (`uniform_overhead`).
         let mut largest = (0u64, 0u64);
+        let mut same_overhead = true;
         for (i, ms) in specs.into_iter().enumerate() {
             // The last few classes are searched, so a population of
             // all-different ones costs O(1) per model, not O(n).
@@ -383,21 +385,15 @@ impl Simulation {
             };
             let memory = ty.tier_footprint(ms.memory).0;
             largest = (largest.0.max(memory), largest.1.max(ms.artifact.0));
-            models.push(ModelInfo {
-                memory,
-                artifact: ms.artifact.0,
-                overhead: cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s),
-                class: class as u32,
-            });
+            let overhead = cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s);
+            same_overhead &= models.first().is_none_or(|first: &ModelInfo| first.overhead == overhead);
+            models.push(ModelInfo { memory, artifact: ms.artifact.0, overhead, class: class as u32 });
         }
         let classes = classes.into_iter().map(|(_, c)| c).collect();
         let model_memory: Vec<Bytes> = models.iter().map(|m| Bytes(m.memory)).collect();
         let tiers = Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age());
         let all_fit = largest.0 <= tiers.mem_cap() && largest.1 <= tiers.disk_cap();
-        let uniform_overhead = match models.first() {
-            Some(first) if models.iter().all(|m| m.overhead == first.overhead) => Some(first.overhead),
-            _ => None,
-        };
+        let uniform_overhead = if same_overhead { models.first().map(|m: &ModelInfo| m.overhead) } else { None };
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
             Feed::Closed(c) => match c.client_station() {

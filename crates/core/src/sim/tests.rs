@@ -357,6 +357,19 @@ fn overhead_latency_adds_to_latency_without_holding_a_slot() {
     assert_eq!(latencies(&r), [(0, 3015.0), (1, 1015.0), (2, 1015.0)]);
 }
 
+/// Models with different payloads each add their own: model 0 carries
+/// 1 MB (1,000 ms at 1 MB/s), model 1 none, both 5 ms fixed. Each has a
+/// cold start alone (1 s download, 1 s load, 10 ms service), then a warm
+/// request: the overhead is the model's own at every request's end.
+#[test]
+fn each_model_adds_its_own_payload_to_the_latency() {
+    let mut cfg = config(1, 4, 4, 0.0, 2);
+    cfg.cluster.request_overhead = SimDuration::from_millis(5);
+    cfg.models[0].payload = Bytes(MB);
+    let r = run(cfg, &[(0.0, 0, None), (5000.0, 1, None), (9000.0, 0, None), (12000.0, 1, None)]);
+    assert_eq!(latencies(&r), [(0, 3015.0), (1, 2015.0), (2, 1015.0), (3, 15.0)]);
+}
+
 /// `ModelCacheSetting::Disabled`: the model is unloaded as soon as no
 /// request holds it, and its artifact is deleted when the unload ends
 /// (unload 10 ms): every request is a cold start.

@@ -230,7 +230,7 @@ impl Simulation {
                 continue;
             }
             match q.state {
-                ReqState::Dead => self.reqs.free(r), // timed out earlier, still linked
+                ReqState::Dead => self.reqs.free(r), // timed out earlier, still in a slot queue
                 // Its client timed out already (counted then); its work
                 // ends here, freed below or when its event comes.
                 ReqState::Preprocessing | ReqState::Serving if q.abandoned => {

@@ -156,8 +156,10 @@ pub(super) enum ReqState {
     /// pre-processing; GPU types only).
     Preprocessing,
     Serving,
-    /// Timed out (or lost with its instance) while linked in a wait list or
-    /// in service; freed when unlinked or when its service event comes.
+    /// Timed out (or lost with its instance) while queued for a slot or in
+    /// service; freed when it leaves the slot queue or when its service
+    /// event comes. (A request that times out waiting for its model is
+    /// freed at once: `cache::Simulation::leave_waiters`.)
     Dead,
     /// Waiting for the client's retry (no instance).
     Retrying,
@@ -222,9 +224,10 @@ pub(super) struct Requests {
     /// The nodes of the waiter lists: each request waiting for its model
     /// on an instance is one node of that model's list there
     /// (`cache::Residency` holds each list's ends). Apart from the slab so
-    /// that a request that times out while waiting leaves its node behind,
-    /// marked (`WaitNode::req == NIL`), and frees its entry at once: in a
-    /// thrashing run most waiters time out long before their model is
+    /// that a request that times out while waiting frees its entry at
+    /// once: it leaves its list (the head, as waiters join in deadline
+    /// order; otherwise its node stays, marked `WaitNode::req == NIL`). In
+    /// a thrashing run most waiters time out long before their model is
     /// loaded, and kept linked they grew the slab ninefold (issue 15).
     /// 8 bytes a node, so appending to a list and walking it read a
     /// compact array, not the (long idle, cold) entries of the waiters.

@@ -396,23 +396,21 @@ impl Simulation {
         joined
     }
 
-    /// Waiter node `n` of the model in `slot` on `inst` timed out: its
-    /// request's entry is freed. Waiters join a list in the order of their
-    /// deadlines (one timeout for all, counted from joining), so the one
-    /// that times out is the list's head, which is unlinked; otherwise
-    /// (never, unless that order breaks) it stays linked, marked, for
-    /// `admit_waiters` to skip.
+    /// Waiter node `n` of the model in `slot` on `inst` timed out (its
+    /// request's entry is freed by the caller): it leaves the list.
+    /// Waiters join a list in the order of their deadlines (one timeout for
+    /// all, counted from joining), so the one that times out is the list's
+    /// head; anything else is a `BUG:`.
     pub(super) fn leave_waiters(&mut self, inst: u32, slot: u32, n: u32) {
         let s = self.tiers.inst[inst as usize].slots.get_mut(slot);
-        if s.head == n {
-            s.head = self.reqs.wait_node(n).next;
-            if s.head == NIL {
-                s.tail = NIL;
-            }
-            self.reqs.free_wait(n);
-        } else {
-            self.reqs.orphan_wait(n);
+        if s.head != n {
+            panic!("BUG: waiter node {n} timed out before the head {} of slot {slot} on instance {inst}", s.head);
         }
+        s.head = self.reqs.wait_node(n).next;
+        if s.head == NIL {
+            s.tail = NIL;
+        }
+        self.reqs.free_wait(n);
     }
 
     /// A request holds the model in `slot` in memory (queued for a slot or

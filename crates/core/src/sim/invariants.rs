@@ -110,14 +110,12 @@ impl Simulation {
                 let mut n = s.waiters_head();
                 while n != NIL {
                     let node = self.reqs.wait_node(n);
-                    if node.req != NIL {
-                        let q = &self.reqs.slab[node.req as usize];
-                        if (q.state, q.inst, q.slot, q.wait) != (ReqState::WaitModel, i as u32, slot, n) {
-                            bug(format!(
-                                "waiter node {n} of slot {slot} names request entry {} ({:?} on {} slot {}, node {})",
-                                node.req, q.state, q.inst, q.slot, q.wait
-                            ));
-                        }
+                    let q = &self.reqs.slab[node.req as usize];
+                    if (q.state, q.inst, q.slot, q.wait) != (ReqState::WaitModel, i as u32, slot, n) {
+                        bug(format!(
+                            "waiter node {n} of slot {slot} names request entry {} ({:?} on {} slot {}, node {})",
+                            node.req, q.state, q.inst, q.slot, q.wait
+                        ));
                     }
                     waits += 1;
                     n = node.next;

@@ -396,8 +396,8 @@ impl Simulation {
     // ----- inference slots --------------------------------------------------
 
     /// Requests that waited for `model` (a list of `Requests::wait` nodes
-    /// from `head`): it is loaded now, so each live one queues for a slot;
-    /// the nodes are freed. Each waiter's entry is fetched a node ahead:
+    /// from `head`): it is loaded now, so each queues for a slot; the
+    /// nodes are freed. Each waiter's entry is fetched a node ahead:
     /// they have waited long and are cold.
     pub(super) fn admit_waiters(&mut self, inst: u32, head: u32) {
         let mut n = head;
@@ -405,20 +405,14 @@ impl Simulation {
             let node = self.reqs.wait_node(n);
             self.reqs.free_wait(n);
             if node.next != NIL {
-                let later = self.reqs.wait_node(node.next).req;
-                if later != NIL {
-                    mmesim_engine::prefetch(&self.reqs.slab, later as usize);
-                }
+                mmesim_engine::prefetch(&self.reqs.slab, self.reqs.wait_node(node.next).req as usize);
             }
             let r = node.req;
-            if r != NIL {
-                // (`NIL`: it timed out, its entry freed then.)
-                self.fleet.instances[inst as usize].queued -= 1;
-                let q = &mut self.reqs.slab[r as usize];
-                q.ready = self.now;
-                q.wait = NIL;
-                self.model_ready(inst, r);
-            }
+            self.fleet.instances[inst as usize].queued -= 1;
+            let q = &mut self.reqs.slab[r as usize];
+            q.ready = self.now;
+            q.wait = NIL;
+            self.model_ready(inst, r);
             n = node.next;
         }
     }

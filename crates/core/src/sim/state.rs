@@ -212,7 +212,7 @@ pub(super) struct Req {
 pub(super) struct WaitNode {
     /// The next node of the list (`NIL`: the last).
     pub(super) next: u32,
-    /// The request's slab entry; `NIL` once it timed out (its entry freed).
+    /// The request's slab entry.
     pub(super) req: u32,
 }
 
@@ -226,8 +226,7 @@ pub(super) struct Requests {
     /// (`cache::Residency` holds each list's ends). Apart from the slab so
     /// that a request that times out while waiting frees its entry at
     /// once: it leaves its list (the head, as waiters join in deadline
-    /// order; otherwise its node stays, marked `WaitNode::req == NIL`). In
-    /// a thrashing run most waiters time out long before their model is
+    /// order). In a thrashing run most waiters time out long before their model is
     /// loaded, and kept linked they grew the slab ninefold (issue 15).
     /// 8 bytes a node, so appending to a list and walking it read a
     /// compact array, not the (long idle, cold) entries of the waiters.
@@ -289,13 +288,6 @@ impl Requests {
     #[inline]
     pub(super) fn set_wait_next(&mut self, n: u32, next: u32) {
         self.wait[n as usize].next = next;
-    }
-
-    /// The request of node `n` timed out and its entry is freed: the node
-    /// stays linked, marked.
-    #[inline]
-    pub(super) fn orphan_wait(&mut self, n: u32) {
-        self.wait[n as usize].req = NIL;
     }
 
     /// Returns node `n` (unlinked by its caller) for reuse.

@@ -225,7 +225,7 @@ impl Simulation {
         self.fleet.zones[zone].instances_failed += 1;
         // Requests on it.
         for r in 0..self.reqs.slab.len() as u32 {
-            let q = self.reqs.slab[r as usize];
+            let q = self.reqs.get(r);
             if q.inst != inst {
                 continue;
             }

@@ -292,7 +292,7 @@ impl Simulation {
         let ended = self.m.completed + self.m.failed_total() + self.m.rejected_total();
         // Not ended: on an instance that still stands (its client has not
         // timed out), or waiting for its client's retry.
-        let is_live = |r: &&super::state::Req| {
+        let is_live = |r: &&super::state::Hot| {
             r.inst != NIL
                 && self.fleet.instances[r.inst as usize].life != Life::Failed
                 && !r.abandoned
@@ -321,7 +321,10 @@ impl Simulation {
             panic!("BUG: {} arrived but {ended} ended and {live} live", self.m.arrived);
         }
         if let Feed::Closed(_) = self.inflow.feed {
-            let mut users: Vec<u32> = self.reqs.slab.iter().filter(is_live).map(|r| r.user).collect();
+            let mut users: Vec<u32> = (0..self.reqs.slab.len() as u32)
+                .filter(|&r| is_live(&&self.reqs.slab[r as usize]))
+                .map(|r| self.reqs.get(r).user)
+                .collect();
             users.sort_unstable();
             if let Some(w) = users.windows(2).find(|w| w[0] == w[1]) {
                 panic!("BUG: user {} has two requests live", w[0]);

@@ -406,6 +406,8 @@ impl Simulation {
             },
             Feed::Open(_) => (Default::default(), SimDuration::ZERO, Vec::new()),
         };
+        // What only traces, retries and closed-loop users read.
+        let with_cold = cfg.record_trace || cfg.client.retries > 0 || matches!(feed, Feed::Closed(_));
         let mut sim = Simulation {
             tiers,
             models,
@@ -445,7 +447,7 @@ impl Simulation {
             autoscaler: policies.autoscaler,
             evictors: policies.evictors,
             fleet: Fleet::default(),
-            reqs: Requests::default(),
+            reqs: Requests::new(with_cold),
             m: Metrics::new(),
             book: MinuteBook::default(),
             trace: Vec::new(),

@@ -15,7 +15,7 @@
 
 use super::cpu::Job;
 use super::event::Event;
-use super::state::{Feed, Life, Req, ReqState, NIL};
+use super::state::{Feed, Hot, Life, Req, ReqState, NIL};
 use super::{Simulation, TraceKind};
 use crate::metrics::FailReason;
 use crate::route::{ClusterView, MemState, RejectReason, RouteDecision};
@@ -275,7 +275,7 @@ impl Simulation {
         let r = match existing {
             Some(r) => {
                 req.gen = self.reqs.slab[r as usize].gen;
-                self.reqs.slab[r as usize] = req;
+                self.reqs.set(r, &req);
                 r
             }
             None => self.reqs.alloc(req),
@@ -354,7 +354,7 @@ impl Simulation {
             Some(r) => {
                 // A new generation: timers of the previous attempt go stale.
                 req.gen = self.reqs.slab[r as usize].gen.wrapping_add(1);
-                self.reqs.slab[r as usize] = req;
+                self.reqs.set(r, &req);
                 r
             }
             None => self.reqs.alloc(req),
@@ -366,7 +366,7 @@ impl Simulation {
 
     /// The client's retry comes: route the request again.
     pub(super) fn on_retry(&mut self, r: u32, gen: u32) {
-        let req = self.reqs.slab[r as usize];
+        let req = self.reqs.get(r);
         if req.gen != gen || req.state != ReqState::Retrying {
             panic!("BUG: retry of request entry {r} in state {:?}", req.state);
         }
@@ -421,7 +421,7 @@ impl Simulation {
     /// a GPU type its CPU work (payload decoding, pre-processing) runs
     /// first, then it queues for the GPU.
     fn model_ready(&mut self, inst: u32, r: u32) {
-        let Req { model, slot, .. } = self.reqs.slab[r as usize];
+        let Hot { model, slot, .. } = self.reqs.slab[r as usize];
         self.pin(inst, slot);
         let pre = self.class_of(model).preprocess;
         if !self.fleet.instances[inst as usize].serve_on_cpu && pre > SimDuration::ZERO {
@@ -436,7 +436,7 @@ impl Simulation {
     /// Whether request `q`, in service since now, surely ends before its
     /// deadline: at full speed times the worst slowdown its instance's
     /// vCPUs can reach (all slots busy and every load deserialising).
-    fn ends_in_time(&self, inst: u32, q: &Req) -> bool {
+    fn ends_in_time(&self, inst: u32, q: &Hot) -> bool {
         let deadline = q.started + self.cfg.cluster.request_timeout;
         let full = if self.fleet.instances[inst as usize].serve_on_cpu {
             self.cpu_work(q.service + self.class_of(q.model).preprocess)
@@ -591,7 +591,7 @@ impl Simulation {
         let k = self.cfg.cluster.cpu_per_request;
         let busy = self.fleet.instances[inst as usize].slots_busy - k;
         self.set_busy(inst, busy);
-        let req = self.reqs.slab[r as usize];
+        let req = self.reqs.get(r);
         if req.next == NIL {
             // One request (no batch): the common case.
             self.finish_service(inst, r, &req);
@@ -605,7 +605,7 @@ impl Simulation {
         batch.clear();
         let mut m = r;
         while m != NIL {
-            let req = self.reqs.slab[m as usize];
+            let req = self.reqs.get(m);
             self.finish_service(inst, m, &req);
             batch.push(req);
             m = req.next;
@@ -723,7 +723,7 @@ impl Simulation {
     /// client, but its work goes on and holds its slot and model until it
     /// ends (SageMaker answers the client; the container does not stop).
     pub(super) fn on_timeout(&mut self, r: u32, gen: u32) -> bool {
-        let req = self.reqs.slab[r as usize];
+        let req = self.reqs.get(r);
         if req.gen != gen {
             return false;
         }

@@ -165,7 +165,9 @@ pub(super) enum ReqState {
     Retrying,
 }
 
-/// A request in the slab.
+/// A request, whole: what the code passes by value. The slab keeps it in
+/// two parts ([`Requests`]): the 64-byte [`Hot`] line every event reads,
+/// and the [`Cold`] fields only traces, retries and closed-loop users need.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Req {
     pub(super) seq: u64,
@@ -206,6 +208,89 @@ pub(super) struct Req {
     pub(super) wait: u32,
 }
 
+/// The part of a request in the slab that events read and change: one
+/// aligned cache line. The fields are [`Req`]'s, with the same names.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+pub(super) struct Hot {
+    pub(super) model: u32,
+    pub(super) inst: u32,
+    pub(super) slot: u32,
+    pub(super) next: u32,
+    pub(super) gen: u32,
+    pub(super) wait: u32,
+    pub(super) started: SimTime,
+    pub(super) ready: SimTime,
+    pub(super) service: SimDuration,
+    pub(super) slot_wait: SimDuration,
+    pub(super) state: ReqState,
+    pub(super) hit: bool,
+    pub(super) measured: bool,
+    pub(super) timeout_armed: bool,
+    pub(super) abandoned: bool,
+}
+
+const _: () = assert!(std::mem::size_of::<Hot>() == 64);
+
+/// The rest of a request: read only by traces (`seq`), retries (`attempt`;
+/// `arrival`, as `started` moves at each attempt) and closed-loop clients
+/// (`user`, `arrival`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Cold {
+    pub(super) seq: u64,
+    pub(super) arrival: SimTime,
+    pub(super) attempt: u32,
+    pub(super) user: u32,
+}
+
+impl Req {
+    fn split(&self) -> (Hot, Cold) {
+        let hot = Hot {
+            model: self.model,
+            inst: self.inst,
+            slot: self.slot,
+            next: self.next,
+            gen: self.gen,
+            wait: self.wait,
+            started: self.started,
+            ready: self.ready,
+            service: self.service,
+            slot_wait: self.slot_wait,
+            state: self.state,
+            hit: self.hit,
+            measured: self.measured,
+            timeout_armed: self.timeout_armed,
+            abandoned: self.abandoned,
+        };
+        let cold = Cold { seq: self.seq, arrival: self.arrival, attempt: self.attempt, user: self.user };
+        (hot, cold)
+    }
+
+    fn join(h: &Hot, c: Cold) -> Req {
+        Req {
+            seq: c.seq,
+            model: h.model,
+            inst: h.inst,
+            slot: h.slot,
+            arrival: c.arrival,
+            ready: h.ready,
+            service: h.service,
+            next: h.next,
+            gen: h.gen,
+            state: h.state,
+            hit: h.hit,
+            measured: h.measured,
+            timeout_armed: h.timeout_armed,
+            abandoned: h.abandoned,
+            attempt: c.attempt,
+            started: h.started,
+            slot_wait: h.slot_wait,
+            user: c.user,
+            wait: h.wait,
+        }
+    }
+}
+
 /// One request waiting for its model on an instance, in that model's
 /// list there (`Requests::wait`).
 #[derive(Clone, Copy, Debug)]
@@ -218,9 +303,19 @@ pub(super) struct WaitNode {
 
 /// The request slab: entries are reused, so the hot path allocates nothing
 /// per request once the slab has grown to the peak number in flight.
+///
+/// Each entry is a [`Hot`] line in `slab`, and, when the run needs any of
+/// them (`with_cold`: a trace is recorded, clients retry, or users are
+/// closed-loop), its [`Cold`] fields in `cold`. Otherwise `cold` stays
+/// empty and [`Requests::get`] gives the fields' only possible values
+/// (no retry: `arrival` = `started`, `attempt` 0; no user; `seq` unread),
+/// so the events of an open run touch one cache line per request
+/// (issue 15: the timeouts of a thrashing run read a cold entry each).
 #[derive(Default)]
 pub(super) struct Requests {
-    pub(super) slab: Vec<Req>,
+    pub(super) slab: Vec<Hot>,
+    cold: Vec<Cold>,
+    with_cold: bool,
     /// The nodes of the waiter lists: each request waiting for its model
     /// on an instance is one node of that model's list there
     /// (`cache::Residency` holds each list's ends). Apart from the slab so
@@ -238,6 +333,12 @@ pub(super) struct Requests {
 }
 
 impl Requests {
+    /// A slab whose entries keep their [`Cold`] fields, or not (see the
+    /// type's documentation for when a run needs them).
+    pub(super) fn new(with_cold: bool) -> Self {
+        Requests { with_cold, ..Requests::default() }
+    }
+
     /// Stores a new live request; a reused entry gets a new generation, so
     /// timers of its previous occupant go stale.
     pub(super) fn alloc(&mut self, mut req: Req) -> u32 {
@@ -245,14 +346,45 @@ impl Requests {
         match self.free.pop() {
             Some(r) => {
                 req.gen = self.slab[r as usize].gen.wrapping_add(1);
-                self.slab[r as usize] = req;
+                self.set(r, &req);
                 r
             }
             None => {
                 let r = self.slab.len() as u32;
-                self.slab.push(req);
+                let (hot, cold) = req.split();
+                self.slab.push(hot);
+                if self.with_cold {
+                    self.cold.push(cold);
+                }
                 r
             }
+        }
+    }
+
+    /// Entry `r`, whole.
+    #[inline]
+    pub(super) fn get(&self, r: u32) -> Req {
+        let h = &self.slab[r as usize];
+        let cold = if self.with_cold {
+            self.cold[r as usize]
+        } else {
+            Cold { seq: 0, arrival: h.started, attempt: 0, user: NIL }
+        };
+        Req::join(h, cold)
+    }
+
+    /// Overwrites entry `r` with `req` (generation included).
+    #[inline]
+    pub(super) fn set(&mut self, r: u32, req: &Req) {
+        let (hot, cold) = req.split();
+        self.slab[r as usize] = hot;
+        if self.with_cold {
+            self.cold[r as usize] = cold;
+        } else {
+            debug_assert!(
+                req.attempt == 0 && req.user == NIL && req.arrival == req.started,
+                "BUG: a request with cold fields in a slab without them"
+            );
         }
     }
 
@@ -436,7 +568,7 @@ mod tests {
 
     #[test]
     fn a_reused_entry_gets_a_new_generation_so_old_timers_go_stale() {
-        let mut r = Requests::default();
+        let mut r = Requests::new(true);
         let (a, b) = (r.alloc(req(0)), r.alloc(req(1)));
         assert_eq!((a, b, r.live), (0, 1, 2));
         assert_eq!((r.slab[0].gen, r.slab[1].gen), (0, 0));
@@ -446,7 +578,7 @@ mod tests {
         // The freed entry is reused (no growth) with generation 1; a timer
         // armed for generation 0 no longer matches it.
         let c = r.alloc(req(2));
-        assert_eq!((c, r.slab.len(), r.slab[0].seq, r.slab[0].gen, r.live), (0, 2, 2, 1, 2));
+        assert_eq!((c, r.slab.len(), r.get(0).seq, r.slab[0].gen, r.live), (0, 2, 2, 1, 2));
         r.free(c);
         r.free(b);
         // Last freed, first reused.

@@ -32,6 +32,16 @@ use crate::{Bytes, ClusterConfig, InstanceId, ModelCacheSetting};
 use mmesim_engine::{IdList, SimDuration, SimTime};
 use std::collections::VecDeque;
 
+/// A slot in a download or load queue, with its model: when a queue's
+/// head starts, the next head's residency and routing-view copies are
+/// fetched ahead (a deep queue's entries were queued long ago and are
+/// cold; in a thrashing run they are the loads' main cache misses).
+#[derive(Clone, Copy, Debug)]
+struct Queued {
+    slot: u32,
+    model: u32,
+}
+
 /// One model's state on one instance, in the instance's slot for it
 /// (`slots.rs`).
 #[derive(Clone, Copy, Debug)]
@@ -118,8 +128,9 @@ pub(super) struct InstanceTiers {
     loads_active: u32,
     max_downloads: u32,
     max_loads: u32,
-    download_queue: VecDeque<u32>,
-    load_queue: VecDeque<u32>,
+    /// Slots waiting to download, and (downloaded) to load, in order.
+    download_queue: VecDeque<Queued>,
+    load_queue: VecDeque<Queued>,
     net: Pipe,
     /// Most bytes per second one download moves (its S3 connections).
     download_cap: f64,
@@ -281,6 +292,16 @@ impl Tiers {
     pub(super) fn prefetch_copies(&self, model: u32) {
         mmesim_engine::prefetch(&self.copies, model as usize);
     }
+    /// Prefetches what the queued slot `q` of `inst` (if any) will need
+    /// when it starts: its residency and its model's copies.
+    #[inline(always)]
+    fn prefetch_queued(&self, inst: u32, q: Option<Queued>) {
+        if let Some(q) = q {
+            self.prefetch_residency(inst as usize, q.slot);
+            self.prefetch_copies(q.model);
+        }
+    }
+
     /// Prefetches the residency in `slot` on `inst`.
     #[inline(always)]
     pub(super) fn prefetch_residency(&self, inst: usize, slot: u32) {
@@ -621,14 +642,14 @@ impl Simulation {
                 match s.disk {
                     DiskState::Present => {
                         it.idle_artifacts -= 1;
-                        it.load_queue.push_back(slot);
+                        it.load_queue.push_back(Queued { slot, model: s.model });
                         self.sync_copy(inst, slot);
                         self.pump_loads(inst);
                     }
                     DiskState::Pending | DiskState::Downloading => self.sync_copy(inst, slot),
                     DiskState::Absent => {
                         s.disk = DiskState::Pending;
-                        it.download_queue.push_back(slot);
+                        it.download_queue.push_back(Queued { slot, model: s.model });
                         self.sync_copy(inst, slot);
                         self.pump_downloads(inst);
                     }
@@ -646,7 +667,7 @@ impl Simulation {
             if it.downloads_active >= it.max_downloads {
                 break;
             }
-            let Some(&slot) = it.download_queue.front() else { break };
+            let Some(&Queued { slot, .. }) = it.download_queue.front() else { break };
             let s = it.slots.get(slot);
             let (model, art) = (s.model, s.artifact);
             self.tiers.prefetch_copies(model);
@@ -655,6 +676,9 @@ impl Simulation {
             }
             let it = &mut self.tiers.inst[inst as usize];
             it.download_queue.pop_front();
+            let next = it.download_queue.front().copied();
+            self.tiers.prefetch_queued(inst, next);
+            let it = &mut self.tiers.inst[inst as usize];
             it.disk_used += art;
             it.downloads_active += 1;
             let s = it.slots.get_mut(slot);
@@ -768,7 +792,7 @@ impl Simulation {
         it.disk_ev.on_insert(slot, meta, ctx);
         self.arm_expiry(inst, Tier::Disk);
         if pending {
-            self.tiers.inst[inst as usize].load_queue.push_back(slot);
+            self.tiers.inst[inst as usize].load_queue.push_back(Queued { slot, model });
         }
         self.sync_copy(inst, slot);
         self.record(inst, model, TraceKind::DownloadEnd);
@@ -782,7 +806,7 @@ impl Simulation {
             if it.loads_active >= it.max_loads {
                 break;
             }
-            let Some(&slot) = it.load_queue.front() else { break };
+            let Some(&Queued { slot, .. }) = it.load_queue.front() else { break };
             let s = it.slots.get(slot);
             let (model, size, art) = (s.model, s.memory, s.artifact);
             self.tiers.prefetch_copies(model);
@@ -797,6 +821,9 @@ impl Simulation {
             let ctx = self.ctx();
             let it = &mut self.tiers.inst[inst as usize];
             it.load_queue.pop_front();
+            let next = it.load_queue.front().copied();
+            self.tiers.prefetch_queued(inst, next);
+            let it = &mut self.tiers.inst[inst as usize];
             it.mem_used += size;
             if it.host_cap != u64::MAX {
                 it.host_staging += art;

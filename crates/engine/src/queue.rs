@@ -132,6 +132,12 @@ impl<E: Copy> EventQueue<E> {
         seq
     }
 
+    /// The earliest event, if any (say, to prefetch what it will read).
+    #[inline]
+    pub fn peek(&self) -> Option<&E> {
+        self.heap.first().map(|e| &e.event)
+    }
+
     /// The `(time, seq)` key of the earliest event, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(SimTime, u64)> {

@@ -188,6 +188,13 @@ impl Agenda {
         self.timeouts.get(k).map(|t| t.req)
     }
 
+    /// The earliest event in the heap (not a timeout, link completion or
+    /// arrival), if any: for a prefetch.
+    #[inline]
+    pub(super) fn peek_heap(&self) -> Option<Event> {
+        self.q.peek().copied()
+    }
+
     /// Schedules `ev` at `at`.
     #[inline]
     pub(super) fn push(&mut self, at: SimTime, ev: Event) {

@@ -555,6 +555,9 @@ impl Simulation {
                 }
                 Next::Event(t, ev) => (t, ev),
             };
+            if self.inflow.prefetch {
+                self.prefetch_heap_top();
+            }
             self.advance_to(t);
             if let Some(inst) = ev.instance() {
                 if self.fleet.instances[inst as usize].life == Life::Failed {
@@ -621,6 +624,23 @@ impl Simulation {
             self.now = self.now.max(t.at);
         }
         self.finish(truncated, sink)
+    }
+
+    /// Prefetches what the heap's earliest event will read first: the
+    /// residency of a load or unload that ends, the request whose service
+    /// ends. Those were touched when the work started, long enough ago to
+    /// have left the cache, and the event is at most a few events away.
+    #[inline]
+    fn prefetch_heap_top(&self) {
+        match self.agenda.peek_heap() {
+            Some(Event::JobDone { inst, job }) => match cpu::Job::unpack(job) {
+                cpu::Job::Req(r) => mmesim_engine::prefetch(&self.reqs.slab, r as usize),
+                cpu::Job::Load(slot) => self.tiers.prefetch_residency(inst as usize, slot),
+            },
+            Some(Event::UnloadDone { inst, slot }) => self.tiers.prefetch_residency(inst as usize, slot),
+            Some(Event::ServiceDone { req, .. }) => mmesim_engine::prefetch(&self.reqs.slab, req as usize),
+            _ => {}
+        }
     }
 
     /// What is still in flight at the horizon, if anything.

@@ -33,10 +33,16 @@
 //! beyond its pinned error bound, 4 `recommend` found no configuration that
 //! meets the targets.
 
+mod huge;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// Large blocks get huge pages (see `huge.rs`).
+#[global_allocator]
+static ALLOC: huge::HugePages = huge::HugePages;
 
 /// `eprintln!` that never panics: a closed or full standard error loses
 /// the line, not the run.

@@ -225,7 +225,14 @@ mod tests {
             let mut expected: Vec<(SimTime, usize)> =
                 times.iter().enumerate().map(|(i, &t)| (SimTime::from_nanos(t), i)).collect();
             expected.sort_by_key(|&(t, _)| t); // stable
-            let got: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+            // `peek` names the event the next `pop` takes.
+            let got: Vec<_> = std::iter::from_fn(|| {
+                let peeked = q.peek().copied();
+                let popped = q.pop();
+                assert_eq!(peeked, popped.map(|(_, e)| e));
+                popped
+            })
+            .collect();
             prop_assert_eq!(got, expected);
         }
 

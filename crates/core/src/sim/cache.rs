@@ -667,9 +667,11 @@ impl Simulation {
             if it.downloads_active >= it.max_downloads {
                 break;
             }
-            let Some(&Queued { slot, .. }) = it.download_queue.front() else { break };
+            let Some(&Queued { slot, model: queued }) = it.download_queue.front() else { break };
             let s = it.slots.get(slot);
             let (model, art) = (s.model, s.artifact);
+            // A queued slot is in use (memory `Pending`): never released.
+            debug_assert_eq!(model, queued, "slot {slot} changed model while queued");
             self.tiers.prefetch_copies(model);
             if !self.make_disk_room(inst, art) {
                 break;
@@ -806,9 +808,10 @@ impl Simulation {
             if it.loads_active >= it.max_loads {
                 break;
             }
-            let Some(&Queued { slot, .. }) = it.load_queue.front() else { break };
+            let Some(&Queued { slot, model: queued }) = it.load_queue.front() else { break };
             let s = it.slots.get(slot);
             let (model, size, art) = (s.model, s.memory, s.artifact);
+            debug_assert_eq!(model, queued, "slot {slot} changed model while queued");
             self.tiers.prefetch_copies(model);
             // On GPU types the artifact is staged in host RAM while it
             // loads: wait for room there (a load under way frees it).

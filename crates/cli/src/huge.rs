@@ -1,16 +1,19 @@
 //! The binary's allocator: the system's, with large blocks backed by
 //! transparent huge pages where the kernel offers them.
 //!
-//! A run with a million models keeps a dozen per-model arrays of 4–40 MB
-//! (the popularity table, the models' facts, the routing view's copies)
-//! and reads them at random, one model per request. With 4 KiB pages,
-//! nearly every such read also misses the TLB, and setting the arrays up
-//! takes one page fault per 4 KiB. Most Linux systems hand out 2 MiB pages
-//! only to memory that asks for them (`/sys/kernel/mm/transparent_hugepage/
+//! A run with a million models keeps per-model arrays of 8–32 MB (the
+//! popularity table, the models' facts, the routing view's copies) and
+//! reads them at random, one model per request. With 4 KiB pages, nearly
+//! every such read also misses the TLB, and setting the arrays up takes
+//! one page fault per 4 KiB. Most Linux systems hand out 2 MiB pages only
+//! to memory that asks for them (`/sys/kernel/mm/transparent_hugepage/
 //! enabled` = `madvise`), so every block of [`HUGE_FROM`] bytes or more is
 //! advised `MADV_HUGEPAGE` when it is allocated or grown. On the
-//! million-model benchmark this cut the setup from ~0.17 s to ~0.12 s and
-//! the page faults tenfold (docs/PERFORMANCE.md, step 9).
+//! million-model benchmark this cut the setup's page faults sevenfold
+//! (13,300 → 1,800) and its time from 0.15–0.18 s to 0.11–0.14 s
+//! (docs/PERFORMANCE.md, step 9). Where free memory is fragmented, the
+//! kernel may compact memory before it hands out a huge page (its
+//! `defrag` setting): a one-off stall of a few tenths of a second.
 //!
 //! Memory and results are unchanged: the advice only changes how the
 //! kernel backs the pages. Elsewhere than Linux, or where the kernel

@@ -232,6 +232,27 @@ pub(super) struct Hot {
 
 const _: () = assert!(std::mem::size_of::<Hot>() == 64);
 
+impl Hot {
+    /// An entry no request holds.
+    const FREE: Hot = Hot {
+        model: NIL,
+        inst: NIL,
+        slot: NIL,
+        next: NIL,
+        gen: 0,
+        wait: NIL,
+        started: SimTime::ZERO,
+        ready: SimTime::ZERO,
+        service: SimDuration::ZERO,
+        slot_wait: SimDuration::ZERO,
+        state: ReqState::Free,
+        hit: false,
+        measured: false,
+        timeout_armed: false,
+        abandoned: false,
+    };
+}
+
 /// The rest of a request: read only by traces (`seq`), retries (`attempt`;
 /// `arrival`, as `started` moves at each attempt) and closed-loop clients
 /// (`user`, `arrival`).
@@ -241,6 +262,10 @@ pub(super) struct Cold {
     pub(super) arrival: SimTime,
     pub(super) attempt: u32,
     pub(super) user: u32,
+}
+
+impl Cold {
+    const NONE: Cold = Cold { seq: 0, arrival: SimTime::ZERO, attempt: 0, user: NIL };
 }
 
 impl Req {
@@ -351,11 +376,11 @@ impl Requests {
             }
             None => {
                 let r = self.slab.len() as u32;
-                let (hot, cold) = req.split();
-                self.slab.push(hot);
+                self.slab.push(Hot::FREE);
                 if self.with_cold {
-                    self.cold.push(cold);
+                    self.cold.push(Cold::NONE);
                 }
+                self.set(r, &req);
                 r
             }
         }
@@ -584,5 +609,37 @@ mod tests {
         // Last freed, first reused.
         assert_eq!(r.alloc(req(3)), 1);
         assert_eq!(r.slab[1].gen, 1);
+    }
+
+    /// A slab with cold fields gives back what was stored; one without
+    /// gives their only values in a run that needs none (no trace, retry
+    /// or user): the attempt's start as the arrival, attempt 0, no user.
+    #[test]
+    fn cold_fields_are_kept_or_implied() {
+        let mut q = req(7);
+        (q.arrival, q.started, q.ready) = (SimTime::from_secs(5), SimTime::from_secs(5), SimTime::from_secs(6));
+        (q.model, q.slot, q.service) = (3, 4, SimDuration::from_millis(20));
+        let mut with = Requests::new(true);
+        let mut without = Requests::new(false);
+        for r in [&mut with, &mut without] {
+            assert_eq!(r.alloc(q), 0);
+        }
+        let (a, b) = (with.get(0), without.get(0));
+        assert_eq!((a.seq, a.arrival, a.attempt, a.user), (7, SimTime::from_secs(5), 0, NIL));
+        assert_eq!((b.seq, b.arrival, b.attempt, b.user), (0, SimTime::from_secs(5), 0, NIL));
+        for x in [a, b] {
+            assert_eq!(
+                (x.model, x.slot, x.ready, x.service),
+                (3, 4, SimTime::from_secs(6), SimDuration::from_millis(20))
+            );
+            assert_eq!((x.state, x.measured, x.gen), (ReqState::WaitModel, true, 0));
+        }
+        // A retry (only in a slab with cold fields) keeps its first
+        // arrival, while `started` moves to the new attempt.
+        let mut retry = with.get(0);
+        (retry.attempt, retry.started) = (1, SimTime::from_secs(9));
+        with.set(0, &retry);
+        let c = with.get(0);
+        assert_eq!((c.arrival, c.started, c.attempt, c.seq), (SimTime::from_secs(5), SimTime::from_secs(9), 1, 7));
     }
 }

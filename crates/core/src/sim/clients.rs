@@ -86,8 +86,8 @@ impl Simulation {
     /// before the duration; otherwise it is done.
     #[inline]
     pub(super) fn request_ended(&mut self, req: &Req, response_in: SimDuration) {
-        if req.user != NIL {
-            self.user_thinks(req.user, req.arrival, response_in);
+        if req.cold.user != NIL {
+            self.user_thinks(req.cold.user, req.cold.arrival, response_in);
         }
     }
 

@@ -243,7 +243,7 @@ impl Simulation {
                         // CPU job is dropped below: freed then.
                         self.reqs.slab[r as usize].state = ReqState::Dead;
                     }
-                    if self.will_retry(q.attempt) {
+                    if self.will_retry(q.cold.attempt) {
                         self.schedule_retry(q, (!serving).then_some(r));
                         if serving {
                             self.reqs.live -= 1; // the retry took a new entry

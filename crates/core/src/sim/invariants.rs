@@ -323,7 +323,7 @@ impl Simulation {
         if let Feed::Closed(_) = self.inflow.feed {
             let mut users: Vec<u32> = (0..self.reqs.slab.len() as u32)
                 .filter(|&r| is_live(&&self.reqs.slab[r as usize]))
-                .map(|r| self.reqs.get(r).user)
+                .map(|r| self.reqs.get(r).cold.user)
                 .collect();
             users.sort_unstable();
             if let Some(w) = users.windows(2).find(|w| w[0] == w[1]) {

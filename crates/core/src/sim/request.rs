@@ -15,7 +15,7 @@
 
 use super::cpu::Job;
 use super::event::Event;
-use super::state::{Feed, Hot, Life, Req, ReqState, NIL};
+use super::state::{Cold, Feed, Hot, Life, Req, ReqState, NIL};
 use super::{Simulation, TraceKind};
 use crate::metrics::FailReason;
 use crate::route::{ClusterView, MemState, RejectReason, RouteDecision};
@@ -136,7 +136,7 @@ impl Simulation {
         *self.m.rejected.entry(reason).or_insert(0) += 1;
         self.m.measured_rejected += req.measured as u64;
         self.m.minute.rejected += 1;
-        self.record(NIL, req.model, TraceKind::Rejected { seq: req.seq, reason });
+        self.record(NIL, req.model, TraceKind::Rejected { seq: req.cold.seq, reason });
         self.request_ended(req, SimDuration::ZERO);
     }
 
@@ -162,27 +162,8 @@ impl Simulation {
         if measured {
             self.m.measured += 1;
         }
-        let req = Req {
-            seq,
-            model,
-            inst: NIL,
-            slot: NIL,
-            arrival: self.now,
-            ready: self.now,
-            service,
-            next: NIL,
-            gen: 0,
-            state: ReqState::Free,
-            hit: false,
-            measured,
-            timeout_armed: false,
-            abandoned: false,
-            attempt: 0,
-            started: self.now,
-            slot_wait: SimDuration::ZERO,
-            user,
-            wait: NIL,
-        };
+        let hot = Hot { model, ready: self.now, started: self.now, service, measured, ..Hot::FREE };
+        let req = Req { hot, cold: Cold { seq, arrival: self.now, attempt: 0, user } };
         self.dispatch(req, None);
     }
 
@@ -308,7 +289,7 @@ impl Simulation {
 
     /// Counts the failure of `req` at `inst` (`NIL`: none); it has ended.
     pub(super) fn count_failure(&mut self, req: &Req, inst: u32, reason: FailReason) {
-        let (seq, model) = (req.seq, req.model);
+        let (seq, model) = (req.cold.seq, req.model);
         *self.m.failed.entry(reason).or_insert(0) += 1;
         self.m.measured_failed += req.measured as u64;
         self.m.minute.failed += 1;
@@ -337,7 +318,7 @@ impl Simulation {
     /// `r` (or a new entry) with exponential backoff.
     pub(super) fn schedule_retry(&mut self, mut req: Req, existing: Option<u32>) {
         let c = &self.cfg.client;
-        let mut backoff = SimDuration::from_nanos(c.backoff.as_nanos().saturating_mul(1 << req.attempt.min(30)));
+        let mut backoff = SimDuration::from_nanos(c.backoff.as_nanos().saturating_mul(1 << req.cold.attempt.min(30)));
         if let Some(cap) = c.max_backoff {
             backoff = backoff.min(cap);
         }
@@ -346,7 +327,7 @@ impl Simulation {
             let u: f64 = self.inflow.backoff_rng.random();
             backoff = SimDuration::from_nanos((backoff.as_nanos() as f64 * u) as u64);
         }
-        req.attempt += 1;
+        req.cold.attempt += 1;
         req.state = ReqState::Retrying;
         req.inst = NIL;
         req.next = NIL;
@@ -374,7 +355,7 @@ impl Simulation {
     }
 
     fn reject_or_retry(&mut self, req: Req, existing: Option<u32>, reason: RejectReason) {
-        if self.will_retry(req.attempt) {
+        if self.will_retry(req.cold.attempt) {
             return self.schedule_retry(req, existing);
         }
         if let Some(r) = existing {
@@ -636,7 +617,7 @@ impl Simulation {
         // OverheadLatency the rest (waiting for the load, the front end,
         // the payload), which holds no slot.
         let model_latency = self.now - req.ready;
-        let latency = self.now - req.arrival + self.overhead_of(req.model);
+        let latency = self.now - req.cold.arrival + self.overhead_of(req.model);
         let acc = &mut self.fleet.instances[inst as usize].acc;
         acc.model_latency.add(model_latency.as_millis_f64());
         acc.overhead_latency.add(latency.saturating_sub(model_latency).as_millis_f64());
@@ -659,11 +640,11 @@ impl Simulation {
                 self.m.queue_wait_sum_ns += w as u128;
                 self.m.waited += 1;
             }
-            if req.user != NIL {
-                self.record_client_latency(req.user, self.overhead_of(req.model));
+            if req.cold.user != NIL {
+                self.record_client_latency(req.cold.user, self.overhead_of(req.model));
             }
         }
-        self.record(inst, req.model, TraceKind::Completed { seq: req.seq, latency, hit: req.hit });
+        self.record(inst, req.model, TraceKind::Completed { seq: req.cold.seq, latency, hit: req.hit });
         self.reqs.free(r);
         self.unpin(inst, req.slot);
         self.request_left(inst);
@@ -735,7 +716,7 @@ impl Simulation {
                 self.leave_waiters(req.inst, req.slot, req.wait);
                 self.reqs.free(r);
                 self.fleet.instances[req.inst as usize].queued -= 1;
-                if self.cfg.client.retry_not_ready && self.will_retry(req.attempt) {
+                if self.cfg.client.retry_not_ready && self.will_retry(req.cold.attempt) {
                     // The retry takes a new entry.
                     self.reqs.live -= 1;
                     self.release_outstanding(req.inst);

@@ -165,25 +165,33 @@ pub(super) enum ReqState {
     Retrying,
 }
 
-/// A request, whole: what the code passes by value. The slab keeps it in
-/// two parts ([`Requests`]): the 64-byte [`Hot`] line every event reads,
-/// and the [`Cold`] fields only traces, retries and closed-loop users need.
+/// The part of a request that events read and change: one aligned cache
+/// line, the slab's entry ([`Requests`]).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Req {
-    pub(super) seq: u64,
+#[repr(align(64))]
+pub(super) struct Hot {
     pub(super) model: u32,
     pub(super) inst: u32,
     /// The model's slot on `inst` (`slots.rs`), set when it is admitted
     /// there: the request holds it from then on, so nothing after routing
     /// looks the model up again.
     pub(super) slot: u32,
-    pub(super) arrival: SimTime,
-    /// When its model was ready (slot wait counts from here).
-    pub(super) ready: SimTime,
-    pub(super) service: SimDuration,
     /// Next request of the batch it is served in (GPU types).
     pub(super) next: u32,
     pub(super) gen: u32,
+    /// Its node in its model's waiter list while it waits for the model
+    /// (`Requests::wait`); `NIL` otherwise.
+    pub(super) wait: u32,
+    /// Start of the current attempt (its timeout counts from here).
+    pub(super) started: SimTime,
+    /// When its model was ready (slot wait counts from here).
+    pub(super) ready: SimTime,
+    pub(super) service: SimDuration,
+    /// Its wait for an inference slot, from `ready` to the start of its
+    /// service (of the current attempt): recorded in the report when it
+    /// completes, so that the queue-wait figures and the latency figures
+    /// count the same requests.
+    pub(super) slot_wait: SimDuration,
     pub(super) state: ReqState,
     pub(super) hit: bool,
     pub(super) measured: bool,
@@ -192,49 +200,13 @@ pub(super) struct Req {
     /// pre-processed or served): it has ended for the client and the
     /// metrics, and only frees its slot and model when its work ends.
     pub(super) abandoned: bool,
-    /// Retries made so far.
-    pub(super) attempt: u32,
-    /// Start of the current attempt (its timeout counts from here).
-    pub(super) started: SimTime,
-    /// Its wait for an inference slot, from `ready` to the start of its
-    /// service (of the current attempt): recorded in the report when it
-    /// completes, so that the queue-wait figures and the latency figures
-    /// count the same requests.
-    pub(super) slot_wait: SimDuration,
-    /// The closed-loop user who sent it (`NIL` for an open arrival).
-    pub(super) user: u32,
-    /// Its node in its model's waiter list while it waits for the model
-    /// (`Requests::wait`); `NIL` otherwise.
-    pub(super) wait: u32,
-}
-
-/// The part of a request in the slab that events read and change: one
-/// aligned cache line. The fields are [`Req`]'s, with the same names.
-#[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
-pub(super) struct Hot {
-    pub(super) model: u32,
-    pub(super) inst: u32,
-    pub(super) slot: u32,
-    pub(super) next: u32,
-    pub(super) gen: u32,
-    pub(super) wait: u32,
-    pub(super) started: SimTime,
-    pub(super) ready: SimTime,
-    pub(super) service: SimDuration,
-    pub(super) slot_wait: SimDuration,
-    pub(super) state: ReqState,
-    pub(super) hit: bool,
-    pub(super) measured: bool,
-    pub(super) timeout_armed: bool,
-    pub(super) abandoned: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<Hot>() == 64);
 
 impl Hot {
     /// An entry no request holds.
-    const FREE: Hot = Hot {
+    pub(super) const FREE: Hot = Hot {
         model: NIL,
         inst: NIL,
         slot: NIL,
@@ -253,66 +225,46 @@ impl Hot {
     };
 }
 
-/// The rest of a request: read only by traces (`seq`), retries (`attempt`;
-/// `arrival`, as `started` moves at each attempt) and closed-loop clients
-/// (`user`, `arrival`).
+/// The rest of a request: read only by traces (`seq`), retries
+/// (`attempt`; `arrival`, as `started` moves at each attempt) and
+/// closed-loop clients (`user`, `arrival`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Cold {
+    /// Its arrival's sequence number (trace records).
     pub(super) seq: u64,
+    /// Its first arrival (the latency counts from here).
     pub(super) arrival: SimTime,
+    /// Retries made so far.
     pub(super) attempt: u32,
+    /// The closed-loop user who sent it (`NIL` for an open arrival).
     pub(super) user: u32,
 }
 
 impl Cold {
-    const NONE: Cold = Cold { seq: 0, arrival: SimTime::ZERO, attempt: 0, user: NIL };
+    /// No sequence number, arrival, retry or user.
+    pub(super) const NONE: Cold = Cold { seq: 0, arrival: SimTime::ZERO, attempt: 0, user: NIL };
 }
 
-impl Req {
-    fn split(&self) -> (Hot, Cold) {
-        let hot = Hot {
-            model: self.model,
-            inst: self.inst,
-            slot: self.slot,
-            next: self.next,
-            gen: self.gen,
-            wait: self.wait,
-            started: self.started,
-            ready: self.ready,
-            service: self.service,
-            slot_wait: self.slot_wait,
-            state: self.state,
-            hit: self.hit,
-            measured: self.measured,
-            timeout_armed: self.timeout_armed,
-            abandoned: self.abandoned,
-        };
-        let cold = Cold { seq: self.seq, arrival: self.arrival, attempt: self.attempt, user: self.user };
-        (hot, cold)
-    }
+/// A request, whole: what the code passes by value. Its [`Hot`] fields
+/// read as its own (`req.model`); its [`Cold`] ones are `req.cold`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Req {
+    pub(super) hot: Hot,
+    pub(super) cold: Cold,
+}
 
-    fn join(h: &Hot, c: Cold) -> Req {
-        Req {
-            seq: c.seq,
-            model: h.model,
-            inst: h.inst,
-            slot: h.slot,
-            arrival: c.arrival,
-            ready: h.ready,
-            service: h.service,
-            next: h.next,
-            gen: h.gen,
-            state: h.state,
-            hit: h.hit,
-            measured: h.measured,
-            timeout_armed: h.timeout_armed,
-            abandoned: h.abandoned,
-            attempt: c.attempt,
-            started: h.started,
-            slot_wait: h.slot_wait,
-            user: c.user,
-            wait: h.wait,
-        }
+impl std::ops::Deref for Req {
+    type Target = Hot;
+    #[inline]
+    fn deref(&self) -> &Hot {
+        &self.hot
+    }
+}
+
+impl std::ops::DerefMut for Req {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Hot {
+        &mut self.hot
     }
 }
 
@@ -389,25 +341,21 @@ impl Requests {
     /// Entry `r`, whole.
     #[inline]
     pub(super) fn get(&self, r: u32) -> Req {
-        let h = &self.slab[r as usize];
-        let cold = if self.with_cold {
-            self.cold[r as usize]
-        } else {
-            Cold { seq: 0, arrival: h.started, attempt: 0, user: NIL }
-        };
-        Req::join(h, cold)
+        let hot = self.slab[r as usize];
+        let cold = if self.with_cold { self.cold[r as usize] } else { Cold { arrival: hot.started, ..Cold::NONE } };
+        Req { hot, cold }
     }
 
     /// Overwrites entry `r` with `req` (generation included).
     #[inline]
     pub(super) fn set(&mut self, r: u32, req: &Req) {
-        let (hot, cold) = req.split();
-        self.slab[r as usize] = hot;
+        self.slab[r as usize] = req.hot;
         if self.with_cold {
-            self.cold[r as usize] = cold;
+            self.cold[r as usize] = req.cold;
         } else {
+            let c = &req.cold;
             debug_assert!(
-                req.attempt == 0 && req.user == NIL && req.arrival == req.started,
+                c.attempt == 0 && c.user == NIL && c.arrival == req.started,
                 "BUG: a request with cold fields in a slab without them"
             );
         }
@@ -568,27 +516,8 @@ mod tests {
     use super::*;
 
     fn req(seq: u64) -> Req {
-        Req {
-            seq,
-            model: 0,
-            inst: NIL,
-            slot: NIL,
-            arrival: SimTime::ZERO,
-            ready: SimTime::ZERO,
-            service: SimDuration::ZERO,
-            next: NIL,
-            gen: 0,
-            state: ReqState::WaitModel,
-            hit: false,
-            measured: true,
-            timeout_armed: false,
-            abandoned: false,
-            attempt: 0,
-            started: SimTime::ZERO,
-            slot_wait: SimDuration::ZERO,
-            user: NIL,
-            wait: NIL,
-        }
+        let hot = Hot { state: ReqState::WaitModel, measured: true, model: 0, ..Hot::FREE };
+        Req { hot, cold: Cold { seq, ..Cold::NONE } }
     }
 
     #[test]
@@ -603,7 +532,7 @@ mod tests {
         // The freed entry is reused (no growth) with generation 1; a timer
         // armed for generation 0 no longer matches it.
         let c = r.alloc(req(2));
-        assert_eq!((c, r.slab.len(), r.get(0).seq, r.slab[0].gen, r.live), (0, 2, 2, 1, 2));
+        assert_eq!((c, r.slab.len(), r.get(0).cold.seq, r.slab[0].gen, r.live), (0, 2, 2, 1, 2));
         r.free(c);
         r.free(b);
         // Last freed, first reused.
@@ -617,7 +546,7 @@ mod tests {
     #[test]
     fn cold_fields_are_kept_or_implied() {
         let mut q = req(7);
-        (q.arrival, q.started, q.ready) = (SimTime::from_secs(5), SimTime::from_secs(5), SimTime::from_secs(6));
+        (q.cold.arrival, q.started, q.ready) = (SimTime::from_secs(5), SimTime::from_secs(5), SimTime::from_secs(6));
         (q.model, q.slot, q.service) = (3, 4, SimDuration::from_millis(20));
         let mut with = Requests::new(true);
         let mut without = Requests::new(false);
@@ -625,8 +554,8 @@ mod tests {
             assert_eq!(r.alloc(q), 0);
         }
         let (a, b) = (with.get(0), without.get(0));
-        assert_eq!((a.seq, a.arrival, a.attempt, a.user), (7, SimTime::from_secs(5), 0, NIL));
-        assert_eq!((b.seq, b.arrival, b.attempt, b.user), (0, SimTime::from_secs(5), 0, NIL));
+        assert_eq!((a.cold.seq, a.cold.arrival, a.cold.attempt, a.cold.user), (7, SimTime::from_secs(5), 0, NIL));
+        assert_eq!((b.cold.seq, b.cold.arrival, b.cold.attempt, b.cold.user), (0, SimTime::from_secs(5), 0, NIL));
         for x in [a, b] {
             assert_eq!(
                 (x.model, x.slot, x.ready, x.service),
@@ -637,9 +566,12 @@ mod tests {
         // A retry (only in a slab with cold fields) keeps its first
         // arrival, while `started` moves to the new attempt.
         let mut retry = with.get(0);
-        (retry.attempt, retry.started) = (1, SimTime::from_secs(9));
+        (retry.cold.attempt, retry.started) = (1, SimTime::from_secs(9));
         with.set(0, &retry);
         let c = with.get(0);
-        assert_eq!((c.arrival, c.started, c.attempt, c.seq), (SimTime::from_secs(5), SimTime::from_secs(9), 1, 7));
+        assert_eq!(
+            (c.cold.arrival, c.started, c.cold.attempt, c.cold.seq),
+            (SimTime::from_secs(5), SimTime::from_secs(9), 1, 7)
+        );
     }
 }

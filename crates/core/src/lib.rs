@@ -100,7 +100,7 @@
 //!         service_ms: Dist::Constant { value: 10.0 },
 //!         load_overhead: SimDuration::ZERO, unload_time: SimDuration::ZERO,
 //!         payload: Bytes::ZERO, preprocess: SimDuration::ZERO,
-//!     }],
+//!     }].into(),
 //!     faults: vec![], client: ClientConfig::default(),
 //!     duration: SimDuration::from_secs(10), warmup: SimDuration::ZERO, seed: 1,
 //!     record_trace: false, check_invariants: true, record_metrics: false,
@@ -150,8 +150,8 @@ pub use metrics::{
     QueueWaitSummary, Report, RequestCounts, ZoneSummary,
 };
 pub use model::{
-    Batching, ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelName, ModelSpec, ScaleInPick,
-    SimConfig,
+    Batching, ClientConfig, ClusterConfig, Fault, FaultKind, ModelCacheSetting, ModelName, ModelSpec, Models,
+    Population, ScaleInPick, SimConfig,
 };
 pub use route::{
     ClusterView, DiskState, FleetIndex, InstanceStatus, MemState, ModelCopy, RejectReason, RouteDecision, Router,

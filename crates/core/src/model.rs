@@ -61,6 +61,157 @@ pub struct ModelSpec {
     pub preprocess: SimDuration,
 }
 
+/// The models of an endpoint, indexed by [`ModelId`](crate::ModelId):
+/// each given in full, or a generated population kept as one size per
+/// model.
+///
+/// A generated million-model endpoint would be 96 MB of [`ModelSpec`]s,
+/// made, read once and dropped before the run starts; as a [`Population`]
+/// it is 8 MB (issue 15). Both forms give the same specs
+/// ([`Models::get`]), so a run does not depend on which one describes it;
+/// equality (`==`) compares the forms too.
+///
+/// ```
+/// use mmesim_core::{Bytes, Dist, ModelName, Models, Population};
+/// use mmesim_engine::SimDuration;
+/// let models = Models::Generated(Population {
+///     memory_mib: vec![512.0, 64.0],
+///     artifact_ratio: 0.5,
+///     service_ms: Dist::Constant { value: 20.0 },
+///     load_overhead: SimDuration::ZERO,
+///     unload_time: SimDuration::ZERO,
+///     payload: Bytes::ZERO,
+///     preprocess: SimDuration::ZERO,
+/// });
+/// let second = models.get(1).expect("two models");
+/// assert_eq!((second.name.clone(), second.memory, second.artifact), (ModelName::Generated(1), Bytes::from_mib(64.0), Bytes::from_mib(32.0)));
+/// assert_eq!(models.clone().into_listed()[1], *second);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Models {
+    /// Each model's own spec: a scenario's list, a trace's models.
+    Listed(Vec<ModelSpec>),
+    /// Models alike but for their size, named `model-{i}`.
+    Generated(Population),
+}
+
+impl Default for Models {
+    fn default() -> Self {
+        Models::Listed(Vec::new())
+    }
+}
+
+impl From<Vec<ModelSpec>> for Models {
+    fn from(specs: Vec<ModelSpec>) -> Self {
+        Models::Listed(specs)
+    }
+}
+
+impl Models {
+    /// The number of models.
+    pub fn len(&self) -> usize {
+        match self {
+            Models::Listed(v) => v.len(),
+            Models::Generated(p) => p.memory_mib.len(),
+        }
+    }
+
+    /// Whether there is no model.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Model `i`'s spec (borrowed from a list, made for a population).
+    pub fn get(&self, i: usize) -> Option<std::borrow::Cow<'_, ModelSpec>> {
+        use std::borrow::Cow;
+        match self {
+            Models::Listed(v) => v.get(i).map(Cow::Borrowed),
+            Models::Generated(p) => (i < p.memory_mib.len()).then(|| Cow::Owned(p.spec(i))),
+        }
+    }
+
+    /// Every model's spec, in `ModelId` order.
+    pub fn iter(&self) -> impl Iterator<Item = std::borrow::Cow<'_, ModelSpec>> + '_ {
+        (0..self.len()).filter_map(move |i| self.get(i))
+    }
+
+    /// Model `i`'s memory footprint and artifact size, without making its
+    /// spec. Panics if there is no model `i`.
+    pub fn sizes(&self, i: usize) -> (Bytes, Bytes) {
+        match self {
+            Models::Listed(v) => (v[i].memory, v[i].artifact),
+            Models::Generated(p) => (p.memory(i), p.artifact(i)),
+        }
+    }
+
+    /// The specs as a list, made from a population if need be.
+    pub fn into_listed(self) -> Vec<ModelSpec> {
+        match self {
+            Models::Listed(v) => v,
+            Models::Generated(p) => (0..p.memory_mib.len()).map(|i| p.spec(i)).collect(),
+        }
+    }
+
+    /// The specs as a list to change in place; a population becomes one.
+    pub fn listed_mut(&mut self) -> &mut Vec<ModelSpec> {
+        if let Models::Generated(_) = self {
+            *self = Models::Listed(std::mem::take(self).into_listed());
+        }
+        match self {
+            Models::Listed(v) => v,
+            Models::Generated(_) => unreachable!("made a list just above"),
+        }
+    }
+}
+
+/// Models alike but for their size ([`Models::Generated`]): model `i`
+/// is [`Population::spec`]`(i)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    /// Each model's memory footprint, in MiB ([`Bytes::from_mib`]).
+    pub memory_mib: Vec<f64>,
+    /// Each model's artifact is its footprint in MiB times this.
+    pub artifact_ratio: f64,
+    /// Every model's [`ModelSpec::service_ms`].
+    pub service_ms: Dist,
+    /// Every model's [`ModelSpec::load_overhead`].
+    pub load_overhead: SimDuration,
+    /// Every model's [`ModelSpec::unload_time`].
+    pub unload_time: SimDuration,
+    /// Every model's [`ModelSpec::payload`].
+    pub payload: Bytes,
+    /// Every model's [`ModelSpec::preprocess`].
+    pub preprocess: SimDuration,
+}
+
+impl Population {
+    /// Model `i`'s memory footprint. Panics if there is no model `i`.
+    #[inline]
+    pub fn memory(&self, i: usize) -> Bytes {
+        Bytes::from_mib(self.memory_mib[i])
+    }
+
+    /// Model `i`'s artifact size. Panics if there is no model `i`.
+    #[inline]
+    pub fn artifact(&self, i: usize) -> Bytes {
+        Bytes::from_mib(self.memory_mib[i] * self.artifact_ratio)
+    }
+
+    /// Model `i`'s spec. Panics if there is no model `i`.
+    pub fn spec(&self, i: usize) -> ModelSpec {
+        ModelSpec {
+            name: ModelName::Generated(i as u32),
+            memory: self.memory(i),
+            artifact: self.artifact(i),
+            service_ms: self.service_ms.clone(),
+            load_overhead: self.load_overhead,
+            unload_time: self.unload_time,
+            payload: self.payload,
+            preprocess: self.preprocess,
+        }
+    }
+}
+
 /// Cluster-wide settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterConfig {
@@ -211,7 +362,7 @@ pub struct SimConfig {
     /// The endpoint.
     pub cluster: ClusterConfig,
     /// The models, indexed by `ModelId`.
-    pub models: Vec<ModelSpec>,
+    pub models: Models,
     /// Faults to inject.
     pub faults: Vec<Fault>,
     /// Client retries.

@@ -43,7 +43,7 @@ use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::sweep::Figures;
 use mmesim_autoscaling::AutoscalingPolicy;
-use mmesim_core::{InstanceType, ModelSpec};
+use mmesim_core::InstanceType;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -445,7 +445,7 @@ pub fn recommend(
 /// skipped marker with `instances = 0`).
 fn search_type(
     base: &Scenario,
-    models: &[ModelSpec],
+    models: &mmesim_core::Models,
     room: &InstanceType,
     ty: &str,
     targets: &Targets,
@@ -463,7 +463,8 @@ fn search_type(
                 mmesim_core::Bytes::ZERO
             };
             let cap = mmesim_core::Bytes(room.model_memory().0.saturating_sub(context.0));
-            models.iter().find(|m| room.tier_footprint(m.memory) > cap).map(|m| {
+            let too_big = (0..models.len()).find(|&i| room.tier_footprint(models.sizes(i).0) > cap);
+            too_big.and_then(|i| models.get(i)).map(|m| {
                 let with = room.tier_footprint(m.memory);
                 let overhead = if with > m.memory {
                     format!(", {:.0} MiB with the container's per-model overhead", with.as_mib())

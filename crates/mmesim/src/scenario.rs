@@ -630,15 +630,16 @@ pub fn eviction_bytes_per_model(policy: &EvictionPolicy) -> u64 {
 /// sizes, so this is an estimate, like the evictors' bytes: a disk holding
 /// only the smallest models, or a long backlog of downloads whose waiters
 /// all timed out (their models stay queued), can pass it.
-pub fn models_held_at_once(models: &[mmesim_core::ModelSpec], ty: &mmesim_core::InstanceType, queue_limit: u32) -> u64 {
+pub fn models_held_at_once(models: &mmesim_core::Models, ty: &mmesim_core::InstanceType, queue_limit: u32) -> u64 {
     let n = models.len() as u64;
     let fit = |cap: u64, total: u128| match total {
         0 => n,
         t => (cap as u128 * n as u128 / t).min(n as u128) as u64,
     };
-    // One pass: a million specs are 100 MB and more.
-    let (artifacts, memory) =
-        models.iter().fold((0u128, 0u128), |(a, m), s| (a + s.artifact.0 as u128, m + s.memory.0 as u128));
+    // One pass over the sizes, making no spec.
+    let (artifacts, memory) = (0..models.len())
+        .map(|i| models.sizes(i))
+        .fold((0u128, 0u128), |(a, m), (mem, art)| (a + art.0 as u128, m + mem.0 as u128));
     let on_disk = fit(ty.storage.size.0, artifacts);
     let in_memory = fit(ty.model_memory().0, memory);
     on_disk.saturating_mul(2).saturating_add(in_memory).saturating_add(queue_limit as u64).min(n)
@@ -1343,7 +1344,7 @@ impl Scenario {
         self.sim_config_with(opts, models)
     }
 
-    fn sim_config_with(&self, opts: RunOptions, models: Vec<mmesim_core::ModelSpec>) -> Result<SimConfig, Error> {
+    fn sim_config_with(&self, opts: RunOptions, models: mmesim_core::Models) -> Result<SimConfig, Error> {
         let origin = self.origin();
         self.validate(origin)?;
         let cat = self.catalog(origin)?;

@@ -23,7 +23,7 @@
 //! fast); arrivals after `duration_s` are not replayed.
 
 use crate::error::Error;
-use mmesim_core::{Arrival, Bytes, Dist, ModelId, ModelSpec, RequestSource};
+use mmesim_core::{Arrival, Bytes, Dist, ModelId, ModelSpec, Models, RequestSource};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
 use mmesim_workload::azure::{AzureFiles, AzureOptions, AzureTrace, Spread};
 use mmesim_workload::cachetrace::{CacheRequest, DenseIds, OracleGeneralReader};
@@ -238,7 +238,7 @@ pub(crate) fn from_trace_error(e: TraceError, origin: String, message: String) -
 
 /// A loaded trace: its models and a source of its requests.
 pub(crate) struct Loaded {
-    pub models: Vec<ModelSpec>,
+    pub models: Models,
     pub source: Box<dyn RequestSource>,
     pub error: ErrorSlot,
 }
@@ -272,14 +272,14 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             let (specs, ids) = if models.list.is_empty() {
                 let mut gen = models.clone();
                 gen.count = scan.models.len().max(1) as u32;
-                let mut specs = gen.build(&mut streams.stream(Stream::Models));
+                let mut specs = gen.build(&mut streams.stream(Stream::Models)).into_listed();
                 specs.truncate(scan.models.len());
                 for (m, name) in specs.iter_mut().zip(&scan.models) {
                     m.name = name.clone().into();
                 }
                 (specs, ModelIndex::from_scan(&scan))
             } else {
-                let specs = models.build(&mut streams.stream(Stream::Models));
+                let specs = models.build(&mut streams.stream(Stream::Models)).into_listed();
                 let ids = ModelIndex::from_names(specs.iter().map(|m| m.name.to_string()))
                     .map_err(|e| Error::invalid_in("models.list", e.to_string()))?;
                 ids.check(&scan).map_err(trace_err)?;
@@ -288,7 +288,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
             let src = CsvRequestSource::open(&path, ids, *time_scale).map_err(trace_err)?;
             let slot = error.clone();
             let source = Box::new(CsvSource { inner: src, slot });
-            Ok(Loaded { models: specs, source, error })
+            Ok(Loaded { models: specs.into(), source, error })
         }
         TraceSpec::OracleGeneral { path, time_scale } => {
             let path = base_dir.join(path);
@@ -352,7 +352,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 slot: error.clone(),
                 last: SimTime::ZERO,
             });
-            Ok(Loaded { models: specs, source, error })
+            Ok(Loaded { models: specs.into(), source, error })
         }
         TraceSpec::AzureFunctions2019 { dir, day, invocations, durations, memory, sample_seed, .. } => {
             let files = azure_files(base_dir, dir, day, invocations, durations, memory);
@@ -371,7 +371,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                 ));
             }
             let unload = SimDuration::from_millis_f64(models.unload_ms);
-            let specs = trace
+            let specs: Vec<ModelSpec> = trace
                 .functions()
                 .iter()
                 .map(|f| ModelSpec {
@@ -387,7 +387,7 @@ pub(crate) fn load(spec: &TraceSpec, models: &ModelsSpec, base_dir: &Path, seed:
                     preprocess: SimDuration::from_millis_f64(models.preprocess_ms),
                 })
                 .collect();
-            Ok(Loaded { models: specs, source: Box::new(trace.source(&streams)), error })
+            Ok(Loaded { models: specs.into(), source: Box::new(trace.source(&streams)), error })
         }
     }
 }

@@ -208,7 +208,7 @@ fn the_azure_sample_replays_every_invocation_of_the_day() {
     // Another scenario seed picks other functions, unless `sample_seed` pins the choice.
     let names = |t: &str| -> Vec<String> {
         let s = write_scenario(&dir, t);
-        s.sim_config(RunOptions::default()).unwrap().models.into_iter().map(|m| m.name.to_string()).collect()
+        s.sim_config(RunOptions::default()).unwrap().models.iter().map(|m| m.name.to_string()).collect()
     };
     let base = text.replace("spread = \"uniform\"", "sample_functions = 10");
     let pinned = base.replace("sample_functions = 10", "sample_functions = 10, sample_seed = 9");

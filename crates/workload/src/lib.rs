@@ -467,6 +467,14 @@ mod tests {
         let median = mibs[500];
         assert!((median - 300.0).abs() < 20.0, "{median}");
         assert!(ms.iter().all(|m| (m.artifact.0 as f64 - m.memory.0 as f64 * 0.5).abs() <= 1.0));
+        // Kept as one size per model; each spec is made when asked for.
+        let mmesim_core::Models::Generated(p) = &ms else { panic!("a generated population: {ms:?}") };
+        assert_eq!(ms.get(7).unwrap().name, mmesim_core::ModelName::Generated(7));
+        assert_eq!(
+            ms.sizes(7),
+            (mmesim_core::Bytes::from_mib(p.memory_mib[7]), mmesim_core::Bytes::from_mib(p.memory_mib[7] * 0.5))
+        );
+        assert!(p.memory_mib.iter().all(|&m| m >= 1.0));
 
         let spec: ModelsSpec = toml::from_str(
             "[[list]]\nname = \"a\"\nmemory_mib = 100.0\nservice_ms = 5.0\n[[list]]\nname = \"b\"\nmemory_mib = 200.0\nartifact_mib = 50.0\nservice_ms = { dist = \"exponential\", mean = 9.0 }",
@@ -474,6 +482,8 @@ mod tests {
         .unwrap();
         spec.validate().unwrap();
         let ms = spec.build(&mut rng);
+        assert!(matches!(ms, mmesim_core::Models::Listed(_)), "{ms:?}");
+        let ms = ms.into_listed();
         assert_eq!(ms[0].service_ms, mmesim_core::Dist::Constant { value: 5.0 });
         assert_eq!(ms[1].artifact, mmesim_core::Bytes::from_mib(50.0));
         assert_eq!(ms[1].service_ms, mmesim_core::Dist::Exponential { mean: 9.0 });

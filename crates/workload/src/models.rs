@@ -1,6 +1,6 @@
 //! The model population: generated from distributions or listed.
 
-use mmesim_core::{Bytes, Dist, ModelName, ModelSpec};
+use mmesim_core::{Bytes, Dist, ModelSpec, Models, Population};
 use mmesim_engine::{SimDuration, SimRng};
 use serde::{Deserialize, Serialize};
 
@@ -282,9 +282,11 @@ impl ModelsSpec {
         Ok(())
     }
 
-    /// Builds the population. Generated sizes are drawn from `rng` (use the
-    /// run's `Models` stream), clamped to at least 1 MiB.
-    pub fn build(&self, rng: &mut SimRng) -> Vec<ModelSpec> {
+    /// Builds the population: a list's specs, or a generated population
+    /// ([`Models::Generated`], one size per model) whose sizes are drawn
+    /// from `rng` (use the run's `Models` stream), clamped to at least
+    /// 1 MiB.
+    pub fn build(&self, rng: &mut SimRng) -> Models {
         let unload = SimDuration::from_millis_f64(self.unload_ms);
         if !self.list.is_empty() {
             return self
@@ -309,23 +311,18 @@ impl ModelsSpec {
                         preprocess: SimDuration::from_millis_f64(m.preprocess_ms.unwrap_or(self.preprocess_ms)),
                     }
                 })
-                .collect();
+                .collect::<Vec<_>>()
+                .into();
         }
         let sizes = self.memory_mib.sampler();
-        (0..self.count)
-            .map(|i| {
-                let mib = sizes.sample(rng).max(1.0);
-                ModelSpec {
-                    name: ModelName::Generated(i),
-                    memory: Bytes::from_mib(mib),
-                    artifact: Bytes::from_mib(mib * self.artifact_ratio),
-                    service_ms: self.service_ms.to_dist(),
-                    load_overhead: SimDuration::from_millis_f64(self.load_overhead_ms),
-                    unload_time: unload,
-                    payload: Bytes::from_kib(self.payload_kib),
-                    preprocess: SimDuration::from_millis_f64(self.preprocess_ms),
-                }
-            })
-            .collect()
+        Models::Generated(Population {
+            memory_mib: (0..self.count).map(|_| sizes.sample(rng).max(1.0)).collect(),
+            artifact_ratio: self.artifact_ratio,
+            service_ms: self.service_ms.to_dist(),
+            load_overhead: SimDuration::from_millis_f64(self.load_overhead_ms),
+            unload_time: unload,
+            payload: Bytes::from_kib(self.payload_kib),
+            preprocess: SimDuration::from_millis_f64(self.preprocess_ms),
+        })
     }
 }

@@ -488,7 +488,8 @@ mod tests {
                 unload_time: SimDuration::ZERO,
                 payload: Bytes(0),
                 preprocess: SimDuration::ZERO,
-            }],
+            }]
+            .into(),
             faults: vec![],
             client: ClientConfig::default(),
             duration: SimDuration::from_secs(600),

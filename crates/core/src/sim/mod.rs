@@ -348,8 +348,8 @@ impl Simulation {
         }
         // The specs are consumed as the run's own records are made, and
         // models with the same service distribution and fixed times share
-        // one class (generated populations have one): the specs of a
-        // million-model endpoint are not kept beside them (issue 15).
+        // one class. A generated population is one class and a size per
+        // model, never a million specs (issue 15).
         let specs = std::mem::take(&mut cfg.models);
         let mut models = Vec::with_capacity(specs.len());
         let mut classes: Vec<(crate::Dist, ModelClass)> = Vec::new();
@@ -357,37 +357,59 @@ impl Simulation {
         // whether every model has the same overhead (`uniform_overhead`).
         let mut largest = (0u64, 0u64);
         let mut same_overhead = true;
-        for (i, ms) in specs.into_iter().enumerate() {
-            // The last few classes are searched, so a population of
-            // all-different ones costs O(1) per model, not O(n).
-            let recent = classes.len().saturating_sub(8);
-            let same = |(d, c): &(crate::Dist, ModelClass)| {
-                *d == ms.service_ms
-                    && c.load_overhead == ms.load_overhead
-                    && c.unload_time == ms.unload_time
-                    && c.preprocess == ms.preprocess
-            };
-            let class = match classes[recent..].iter().rposition(same) {
-                Some(k) => recent + k,
-                None => {
-                    ms.service_ms
-                        .validate()
-                        .map_err(|e| CoreError::invalid(format!("model {i} (`{}`) service_ms", ms.name), e))?;
-                    let class = ModelClass {
-                        service: ms.service_ms.sampler(),
-                        load_overhead: ms.load_overhead,
-                        unload_time: ms.unload_time,
-                        preprocess: ms.preprocess,
-                    };
-                    classes.push((ms.service_ms.clone(), class));
-                    classes.len() - 1
-                }
-            };
-            let memory = ty.tier_footprint(ms.memory).0;
-            largest = (largest.0.max(memory), largest.1.max(ms.artifact.0));
-            let overhead = cfg.cluster.request_overhead + dur_for(ms.payload.0, ty.network_bytes_per_s);
+        let mut add = |memory: Bytes, artifact: Bytes, payload: Bytes, class: usize| {
+            let memory = ty.tier_footprint(memory).0;
+            largest = (largest.0.max(memory), largest.1.max(artifact.0));
+            let overhead = cfg.cluster.request_overhead + dur_for(payload.0, ty.network_bytes_per_s);
             same_overhead &= models.first().is_none_or(|first: &ModelInfo| first.overhead == overhead);
-            models.push(ModelInfo { memory, artifact: ms.artifact.0, overhead, class: class as u32 });
+            models.push(ModelInfo { memory, artifact: artifact.0, overhead, class: class as u32 });
+        };
+        let class_of = |i: usize, name: &crate::ModelName, service_ms: &crate::Dist| {
+            service_ms.validate().map_err(|e| CoreError::invalid(format!("model {i} (`{name}`) service_ms"), e))
+        };
+        match specs {
+            crate::Models::Listed(specs) => {
+                for (i, ms) in specs.into_iter().enumerate() {
+                    // The last few classes are searched, so a population of
+                    // all-different ones costs O(1) per model, not O(n).
+                    let recent = classes.len().saturating_sub(8);
+                    let same = |(d, c): &(crate::Dist, ModelClass)| {
+                        *d == ms.service_ms
+                            && c.load_overhead == ms.load_overhead
+                            && c.unload_time == ms.unload_time
+                            && c.preprocess == ms.preprocess
+                    };
+                    let class = match classes[recent..].iter().rposition(same) {
+                        Some(k) => recent + k,
+                        None => {
+                            class_of(i, &ms.name, &ms.service_ms)?;
+                            let class = ModelClass {
+                                service: ms.service_ms.sampler(),
+                                load_overhead: ms.load_overhead,
+                                unload_time: ms.unload_time,
+                                preprocess: ms.preprocess,
+                            };
+                            classes.push((ms.service_ms.clone(), class));
+                            classes.len() - 1
+                        }
+                    };
+                    add(ms.memory, ms.artifact, ms.payload, class);
+                }
+            }
+            // One class, and each model's sizes made as it is recorded.
+            crate::Models::Generated(p) => {
+                class_of(0, &crate::ModelName::Generated(0), &p.service_ms)?;
+                let class = ModelClass {
+                    service: p.service_ms.sampler(),
+                    load_overhead: p.load_overhead,
+                    unload_time: p.unload_time,
+                    preprocess: p.preprocess,
+                };
+                classes.push((p.service_ms.clone(), class));
+                for i in 0..p.memory_mib.len() {
+                    add(p.memory(i), p.artifact(i), p.payload, 0);
+                }
+            }
         }
         let classes = classes.into_iter().map(|(_, c)| c).collect();
         let model_memory: Vec<Bytes> = models.iter().map(|m| Bytes(m.memory)).collect();

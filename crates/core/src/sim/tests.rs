@@ -117,7 +117,8 @@ pub(super) fn config(slots: u32, mem_models: u64, disk_models: u64, unload_ms: f
                 payload: Bytes(0),
                 preprocess: SimDuration::ZERO,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
         faults: vec![],
         client: ClientConfig::default(),
         duration: SimDuration::from_secs(10_000),
@@ -310,7 +311,7 @@ fn requests_for_a_loading_model_join_its_load() {
 #[test]
 fn a_load_deserialising_slows_a_request_on_the_same_vcpu() {
     let mut cfg = config(1, 4, 4, 0.0, 2);
-    cfg.models[1].load_overhead = SimDuration::from_millis(100);
+    cfg.models.listed_mut()[1].load_overhead = SimDuration::from_millis(100);
     let r = run(cfg, &[(0.0, 0, None), (2000.0, 1, None), (4050.0, 0, Some(100.0))]);
     assert_eq!(latencies(&r), [(0, 2010.0), (1, 2210.0), (2, 150.0)]);
     let loaded: Vec<_> = tier_events(&r).into_iter().filter(|e| e.1 == "loaded").collect();
@@ -352,7 +353,7 @@ fn per_model_overhead_and_watermark_decide_what_fits() {
 fn overhead_latency_adds_to_latency_without_holding_a_slot() {
     let mut cfg = config(1, 4, 4, 0.0, 1);
     cfg.cluster.request_overhead = SimDuration::from_millis(5);
-    cfg.models[0].payload = Bytes(MB);
+    cfg.models.listed_mut()[0].payload = Bytes(MB);
     let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, None), (3010.0, 0, None)]);
     assert_eq!(latencies(&r), [(0, 3015.0), (1, 1015.0), (2, 1015.0)]);
 }
@@ -365,7 +366,7 @@ fn overhead_latency_adds_to_latency_without_holding_a_slot() {
 fn each_model_adds_its_own_payload_to_the_latency() {
     let mut cfg = config(1, 4, 4, 0.0, 2);
     cfg.cluster.request_overhead = SimDuration::from_millis(5);
-    cfg.models[0].payload = Bytes(MB);
+    cfg.models.listed_mut()[0].payload = Bytes(MB);
     let r = run(cfg, &[(0.0, 0, None), (5000.0, 1, None), (9000.0, 0, None), (12000.0, 1, None)]);
     assert_eq!(latencies(&r), [(0, 3015.0), (1, 2015.0), (2, 1015.0), (3, 15.0)]);
 }
@@ -411,7 +412,7 @@ fn gpu_types_split_cpu_and_gpu_work_and_reserve_the_cuda_context() {
     let mut cfg = config(1, 8, 8, 0.0, 3);
     cfg.cluster.instance_type.gpu = Some(crate::Gpu { count: 1, memory: Bytes(3 * MB), slots: 1 });
     cfg.cluster.gpu_context = Bytes(MB);
-    for m in &mut cfg.models {
+    for m in cfg.models.listed_mut() {
         m.preprocess = SimDuration::from_millis(20);
     }
     let r = run(cfg, &[(0.0, 0, None), (3000.0, 0, None), (3000.0, 0, None), (4000.0, 1, None), (7000.0, 2, None)]);
@@ -545,7 +546,7 @@ fn a_rejected_or_failed_request_wakes_its_user() {
     }
     // A model larger than memory: every request fails at once, and each
     // user sends every second: at 0, 1, 2, 3 and 4 s.
-    cfg.models[0].memory = Bytes(100 * MB);
+    cfg.models.listed_mut()[0].memory = Bytes(100 * MB);
     cfg.cluster.queue_limit = 100;
     let (r, sends) = run_closed(cfg, &[0.0; 3], &[1000.0; 3]);
     assert_eq!(r.report.requests.failed, 15);
@@ -559,7 +560,7 @@ fn a_user_without_think_time_pauses_after_an_instant_error() {
     // users would resend forever at time 0. They pause 1 ms instead: 2
     // users × 100 sends in the 100 ms run.
     let mut cfg = config(1, 1, 4, 0.0, 1);
-    cfg.models[0].memory = Bytes(100 * MB);
+    cfg.models.listed_mut()[0].memory = Bytes(100 * MB);
     cfg.duration = SimDuration::from_millis(100);
     let (r, sends) = run_closed(cfg, &[0.0; 2], &[0.0; 2]);
     assert_eq!((r.report.requests.failed, sends.len()), (200, 200));
@@ -924,4 +925,33 @@ fn the_recency_list_is_kept_only_for_a_router_that_reads_it() {
         trace.matches("hit: true").count()
     );
     assert_eq!((trace, report), (trace2, report2));
+}
+
+/// A generated population (one size per model) runs exactly as the list
+/// of the specs it stands for: same trace, same report. The sizes make
+/// the one instance evict, the artifacts half the footprints.
+#[test]
+fn a_population_runs_as_the_list_of_its_specs() {
+    let population = crate::Population {
+        memory_mib: vec![0.5, 0.9, 1.5, 0.7, 1.2],
+        artifact_ratio: 0.5,
+        service_ms: Dist::Exponential { mean: 10.0 },
+        load_overhead: SimDuration::from_millis(30),
+        unload_time: SimDuration::from_millis(5),
+        payload: Bytes(2 * MB),
+        preprocess: SimDuration::ZERO,
+    };
+    let arrivals: Vec<(f64, u32, Option<f64>)> =
+        (0..40).map(|i| (i as f64 * 700.0, (i * 7 % 5) as u32, None)).collect();
+    let mut generated = config(2, 2, 3, 10.0, 0);
+    generated.models = crate::Models::Generated(population.clone());
+    let mut listed = generated.clone();
+    let specs = listed.models.listed_mut();
+    assert_eq!(specs.len(), 5);
+    assert_eq!(specs[2].name, crate::ModelName::Generated(2));
+    assert_eq!((specs[2].memory, specs[2].artifact), (Bytes::from_mib(1.5), Bytes::from_mib(0.75)));
+    let (a, b) = (run(generated, &arrivals), run(listed, &arrivals));
+    assert!(a.report.cache.loads > 5 && a.report.cache.unloads > 0, "{:?}", a.report.cache);
+    assert_eq!(format!("{:?}", a.report), format!("{:?}", b.report));
+    assert_eq!(a.trace, b.trace);
 }

@@ -333,11 +333,19 @@ pub(crate) enum Copies<'a> {
     Vecs(&'a [Vec<ModelCopy>]),
 }
 
+/// Where a view reads the models' footprints: the simulation's own
+/// records, or a list given to [`ClusterView::new`].
+#[derive(Clone, Copy)]
+pub(crate) enum Sizes<'a> {
+    Models(&'a [crate::sim::ModelInfo]),
+    Bytes(&'a [Bytes]),
+}
+
 /// The read-only view a [`Router`] decides on.
 pub struct ClusterView<'a> {
     pub(crate) instances: &'a [InstanceStatus],
     pub(crate) copies: Copies<'a>,
-    pub(crate) model_memory: &'a [Bytes],
+    pub(crate) model_memory: Sizes<'a>,
     pub(crate) fleet: &'a FleetIndex,
     pub(crate) now: SimTime,
 }
@@ -352,7 +360,7 @@ impl<'a> ClusterView<'a> {
         fleet: &'a FleetIndex,
         now: SimTime,
     ) -> Self {
-        ClusterView { instances, copies: Copies::Vecs(copies), model_memory, fleet, now }
+        ClusterView { instances, copies: Copies::Vecs(copies), model_memory: Sizes::Bytes(model_memory), fleet, now }
     }
     /// Indexes over the accepting instances.
     #[inline]
@@ -382,12 +390,18 @@ impl<'a> ClusterView<'a> {
     /// A model's memory footprint.
     #[inline]
     pub fn model_memory(&self, model: ModelId) -> Bytes {
-        self.model_memory[model.index()]
+        match self.model_memory {
+            Sizes::Models(m) => Bytes(m[model.index()].memory),
+            Sizes::Bytes(b) => b[model.index()],
+        }
     }
     /// Number of models.
     #[inline]
     pub fn model_count(&self) -> usize {
-        self.model_memory.len()
+        match self.model_memory {
+            Sizes::Models(m) => m.len(),
+            Sizes::Bytes(b) => b.len(),
+        }
     }
     /// Simulated time of the decision.
     #[inline]
@@ -441,15 +455,6 @@ pub trait Router: Send {
     /// `false` and the simulation keeps none (the field stays `None`).
     /// Default: `true`.
     fn reads_lru_age(&self) -> bool {
-        true
-    }
-    /// Whether the router reads [`ClusterView::model_memory`]. With many
-    /// models the simulation prefetches what an arrival's routing will
-    /// read; a router that never reads the models' sizes says `false`, and
-    /// that array (a read from main memory per request with a million
-    /// models) is left alone. Hints only: the decisions are the same.
-    /// Default: `true`.
-    fn reads_model_memory(&self) -> bool {
         true
     }
 }

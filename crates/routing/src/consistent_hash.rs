@@ -109,10 +109,6 @@ impl Router for ConsistentHash {
         false
     }
 
-    fn reads_model_memory(&self) -> bool {
-        false
-    }
-
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let (Some(start), Some(least)) = (self.ring.start(model, view), view.fleet().by_load().next()) else {
             return RouteDecision::Reject(RejectReason::NoHealthyInstance);

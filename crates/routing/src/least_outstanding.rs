@@ -40,10 +40,6 @@ impl Router for LeastOutstanding {
         false
     }
 
-    fn reads_model_memory(&self) -> bool {
-        false
-    }
-
     fn route(&mut self, _model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         match view.fleet().by_load().next() {
             Some(i) => RouteDecision::To(i),

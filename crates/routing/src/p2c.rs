@@ -73,10 +73,6 @@ impl Router for PowerOfTwo {
         false
     }
 
-    fn reads_model_memory(&self) -> bool {
-        false
-    }
-
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let accepting = view.fleet().accepting();
         if accepting.is_empty() {

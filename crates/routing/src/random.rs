@@ -64,10 +64,6 @@ impl Router for RandomRouter {
         false
     }
 
-    fn reads_model_memory(&self) -> bool {
-        false
-    }
-
     fn route(&mut self, _model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let accepting = view.fleet().accepting();
         if accepting.is_empty() {

@@ -70,10 +70,6 @@ impl Router for Sticky {
         false
     }
 
-    fn reads_model_memory(&self) -> bool {
-        false
-    }
-
     fn route(&mut self, model: ModelId, view: &ClusterView<'_>) -> RouteDecision {
         let mut loaded: Option<(u32, u32, u32)> = None; // (load, outstanding, id)
         let mut coming: Option<(u32, u32, u32)> = None;

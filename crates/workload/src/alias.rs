@@ -24,7 +24,6 @@
 use mmesim_engine::SimRng;
 use rand::distr::Uniform;
 use rand::Rng;
-use rand_distr::weighted::AliasableWeight;
 
 /// One candidate: keep it with probability `odds / W`, else take `alias`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,48 +50,69 @@ pub(crate) struct AliasTable {
 
 impl AliasTable {
     /// The table over `weights` (non-negative, finite, not all zero, at
-    /// most `u32::MAX` of them); `None` otherwise.
+    /// most `u32::MAX` of them); `None` otherwise. (The simulation builds
+    /// its tables with [`AliasTable::zipf`]; tests compare the two.)
+    #[cfg(test)]
     pub(crate) fn new(weights: &[f64]) -> Option<Self> {
-        let n = u32::try_from(weights.len()).ok().filter(|&n| n > 0)?;
+        Self::over(weights.iter().map(|&w| Entry { odds: w, alias: 0 }).collect())
+    }
+
+    /// The table over the normalised Zipf weights `k^-alpha / Σ j^-alpha`
+    /// of ranks `k = 1..=n` (what `Popularity::probabilities` gives), made
+    /// in the table's own entries: with a million models, no 8 MB array
+    /// of weights, odds or aliases beside the 16 MB table (each is page
+    /// faults at setup).
+    pub(crate) fn zipf(alpha: f64, n: usize) -> Option<Self> {
+        let mut entries: Box<[Entry]> = (1..=n).map(|k| Entry { odds: (k as f64).powf(-alpha), alias: 0 }).collect();
+        // The same sum and divisions as `probabilities`, in the same order.
+        let s: f64 = entries.iter().map(|e| e.odds).sum();
+        entries.iter_mut().for_each(|e| e.odds /= s);
+        Self::over(entries)
+    }
+
+    /// The table over the weights in `entries[i].odds`, built in place.
+    fn over(mut entries: Box<[Entry]>) -> Option<Self> {
+        let n = u32::try_from(entries.len()).ok().filter(|&n| n > 0)?;
         let max_weight = f64::MAX / n as f64;
-        if !weights.iter().all(|&w| (0.0..=max_weight).contains(&w)) {
+        if !entries.iter().all(|e| (0.0..=max_weight).contains(&e.odds)) {
             return None;
         }
-        let weight_sum = AliasableWeight::sum(weights).min(f64::MAX);
+        let weight_sum = pairwise_sum(&entries).min(f64::MAX);
         if weight_sum == 0.0 {
             return None;
         }
-        let mut odds: Vec<f64> = weights.iter().map(|&w| (w * n as f64).min(f64::MAX)).collect();
-        // Two stacks (smalls, bigs) threaded through `alias`, as in
+        entries.iter_mut().for_each(|e| e.odds = (e.odds * n as f64).min(f64::MAX));
+        // Two stacks (smalls, bigs) threaded through the aliases, as in
         // rand_distr: an index is on at most one of them at a time.
         const END: u32 = u32::MAX;
-        let mut alias = vec![0u32; n as usize];
         let (mut smalls, mut bigs) = (END, END);
-        for (i, &o) in odds.iter().enumerate() {
-            let head = if o < weight_sum { &mut smalls } else { &mut bigs };
-            alias[i] = *head;
+        for (i, e) in entries.iter_mut().enumerate() {
+            let head = if e.odds < weight_sum { &mut smalls } else { &mut bigs };
+            e.alias = *head;
             *head = i as u32;
         }
         while smalls != END && bigs != END {
             let s = smalls;
-            smalls = alias[s as usize];
+            smalls = entries[s as usize].alias;
             let b = bigs;
-            bigs = alias[b as usize];
-            alias[s as usize] = b;
-            odds[b as usize] = odds[b as usize] - weight_sum + odds[s as usize];
-            let head = if odds[b as usize] < weight_sum { &mut smalls } else { &mut bigs };
-            alias[b as usize] = *head;
+            bigs = entries[b as usize].alias;
+            entries[s as usize].alias = b;
+            let odds = entries[b as usize].odds - weight_sum + entries[s as usize].odds;
+            entries[b as usize].odds = odds;
+            let head = if odds < weight_sum { &mut smalls } else { &mut bigs };
+            entries[b as usize].alias = *head;
             *head = b;
         }
         // What is left should have odds of about 100 % (exactly, but for
-        // rounding): make it so.
+        // rounding): make it so. Its aliases are never read (a draw always
+        // keeps its candidate); rand_distr leaves them as stack links too.
         for mut head in [smalls, bigs] {
             while head != END {
-                odds[head as usize] = weight_sum;
-                head = alias[head as usize];
+                let next = entries[head as usize].alias;
+                entries[head as usize].odds = weight_sum;
+                head = next;
             }
         }
-        let entries = odds.iter().zip(&alias).map(|(&odds, &alias)| Entry { odds, alias }).collect();
         Some(AliasTable {
             entries,
             uniform_index: Uniform::new(0, n).ok()?,
@@ -124,6 +144,19 @@ impl AliasTable {
         } else {
             e.alias
         }
+    }
+}
+
+/// rand_distr's `pairwise_sum` (its `AliasableWeight::sum` for floats),
+/// over the odds of `entries`: halves summed recursively, runs of up to 32
+/// summed in order. The same additions in the same order give the same
+/// total, bit for bit.
+fn pairwise_sum(entries: &[Entry]) -> f64 {
+    if entries.len() <= 32 {
+        entries.iter().map(|e| e.odds).sum()
+    } else {
+        let (a, b) = entries.split_at(entries.len() / 2);
+        pairwise_sum(a) + pairwise_sum(b)
     }
 }
 
@@ -161,6 +194,23 @@ mod tests {
         assert_eq!(t.resolve(Draw { candidate: 0, u: 1.99 }), 0);
         assert_eq!(t.resolve(Draw { candidate: 0, u: 2.0 }), 1);
         assert_eq!(t.resolve(Draw { candidate: 1, u: 3.99 }), 1);
+    }
+
+    /// The table made in place from Zipf's ranks is the one made from
+    /// `Popularity::probabilities` (same entries, same uniform ranges),
+    /// at the sizes where the sums split differently.
+    #[test]
+    fn zipf_in_place_is_the_table_of_the_probabilities() {
+        for n in [1, 2, 32, 33, 1000, 65_537, 1_000_000] {
+            for alpha in [0.0, 0.6, 0.9, 1.3] {
+                let probs = crate::Popularity::Zipf { alpha }.probabilities(n);
+                let (ours, theirs) = (AliasTable::zipf(alpha, n), AliasTable::new(&probs));
+                let (Some(ours), Some(theirs)) = (ours, theirs) else { panic!("n {n}, alpha {alpha}: refused") };
+                assert!(ours.entries == theirs.entries, "n {n}, alpha {alpha}");
+                assert_eq!(ours.uniform_index, theirs.uniform_index);
+                assert_eq!(ours.uniform_within_weight_sum, theirs.uniform_within_weight_sum);
+            }
+        }
     }
 
     #[test]

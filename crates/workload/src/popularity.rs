@@ -113,8 +113,8 @@ impl ModelPicker {
         assert!(n > 0, "BUG: popularity over zero models");
         let mut rng = rng;
         let kind = match *popularity {
-            Popularity::Zipf { .. } if n <= ALIAS_MAX => {
-                let table = AliasTable::new(&popularity.probabilities(n as usize))
+            Popularity::Zipf { alpha } if n <= ALIAS_MAX => {
+                let table = AliasTable::zipf(alpha, n as usize)
                     .unwrap_or_else(|| panic!("BUG: zipf weights over {n} models refused by the alias table"));
                 if n < PREFETCH_FROM {
                     PickerKind::Alias(table)

@@ -37,6 +37,7 @@ mod request;
 mod slotindex;
 mod slots;
 mod state;
+pub(crate) use state::ModelInfo;
 #[cfg(test)]
 mod tests;
 
@@ -53,7 +54,7 @@ use event::{Agenda, Event, Next};
 use minute::MinuteBook;
 pub use minute::{run_horizon, CollectMinutes, MinuteSink, SinkError, MAX_PENDING_RUNS, MIN_DRAIN_LIMIT_S};
 use mmesim_engine::{RngStreams, SimDuration, SimTime, Stream};
-use state::{Feed, Fleet, Inflow, Life, ModelClass, ModelInfo, Requests, NIL};
+use state::{Feed, Fleet, Inflow, Life, ModelClass, Requests, NIL};
 
 /// Which tier an evictor serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -178,20 +179,23 @@ pub struct RunResult {
 /// response), then [`run`](Simulation::run).
 pub struct Simulation {
     cfg: SimConfig,
-    /// The models, read-only after setup.
+    /// The models' sizes, read-only after setup.
     models: Vec<ModelInfo>,
-    /// The models' classes (`ModelInfo::class`): service-time sampler and
-    /// fixed times.
+    /// The models' classes: service-time sampler and fixed times.
     classes: Vec<ModelClass>,
-    /// Each model's memory footprint (the routing view's copy).
-    model_memory: Vec<Bytes>,
+    /// Each model's index into `classes`; empty when there is one class
+    /// (a generated population): most runs never read it.
+    class_ids: Vec<u32>,
+    /// Each model's overhead (the fixed request overhead plus its payload
+    /// over the network); empty when all share `uniform_overhead`.
+    overheads: Vec<SimDuration>,
     /// Every model fits its instance type's memory and disk tiers, so a
     /// routed request needs no size check (nor a read of its model's
     /// record, with a million models a miss).
     all_fit: bool,
-    /// Every model's `ModelInfo::overhead`, when all share one (every
-    /// payload the same size, as in a generated population): a request's
-    /// end then reads no model record (with a million models, a miss).
+    /// Every model's overhead, when all share one (every payload the same
+    /// size, as in a generated population): a request's end then reads no
+    /// per-model array (with a million models, a miss).
     uniform_overhead: Option<SimDuration>,
     agenda: Agenda,
     now: SimTime,
@@ -264,7 +268,7 @@ impl Simulation {
     fn overhead_of(&self, model: u32) -> SimDuration {
         match self.uniform_overhead {
             Some(o) => o,
-            None => self.models[model as usize].overhead,
+            None => self.overheads[model as usize],
         }
     }
 
@@ -273,17 +277,17 @@ impl Simulation {
     /// million models each read is a miss.
     #[inline]
     fn class_of(&self, model: u32) -> &ModelClass {
-        class_of(&self.classes, &self.models, model)
+        class_of(&self.classes, &self.class_ids, model)
     }
 }
 
 /// [`Simulation::class_of`] over the two tables alone, for callers that
 /// hold another part of the simulation mutably.
 #[inline]
-fn class_of<'a>(classes: &'a [ModelClass], models: &[ModelInfo], model: u32) -> &'a ModelClass {
+fn class_of<'a>(classes: &'a [ModelClass], class_ids: &[u32], model: u32) -> &'a ModelClass {
     match classes {
         [one] => one,
-        all => &all[models[model as usize].class as usize],
+        all => &all[class_ids[model as usize] as usize],
     }
 }
 
@@ -354,15 +358,14 @@ impl Simulation {
         let mut models = Vec::with_capacity(specs.len());
         let mut classes: Vec<(crate::Dist, ModelClass)> = Vec::new();
         // The largest memory footprint and artifact (for `all_fit`), and
-        // whether every model has the same overhead (`uniform_overhead`).
+        // each model's class and overhead unless all share one.
         let mut largest = (0u64, 0u64);
-        let mut same_overhead = true;
-        let mut add = |memory: Bytes, artifact: Bytes, payload: Bytes, class: usize| {
+        let (mut class_ids, mut overheads) = (Vec::new(), Vec::new());
+        let overhead_of = |payload: Bytes| cfg.cluster.request_overhead + dur_for(payload.0, ty.network_bytes_per_s);
+        let mut add = |memory: Bytes, artifact: Bytes| {
             let memory = ty.tier_footprint(memory).0;
             largest = (largest.0.max(memory), largest.1.max(artifact.0));
-            let overhead = cfg.cluster.request_overhead + dur_for(payload.0, ty.network_bytes_per_s);
-            same_overhead &= models.first().is_none_or(|first: &ModelInfo| first.overhead == overhead);
-            models.push(ModelInfo { memory, artifact: artifact.0, overhead, class: class as u32 });
+            models.push(ModelInfo { memory, artifact: artifact.0 });
         };
         let class_of = |i: usize, name: &crate::ModelName, service_ms: &crate::Dist| {
             service_ms.validate().map_err(|e| CoreError::invalid(format!("model {i} (`{name}`) service_ms"), e))
@@ -393,7 +396,9 @@ impl Simulation {
                             classes.len() - 1
                         }
                     };
-                    add(ms.memory, ms.artifact, ms.payload, class);
+                    add(ms.memory, ms.artifact);
+                    class_ids.push(class as u32);
+                    overheads.push(overhead_of(ms.payload));
                 }
             }
             // One class, and each model's sizes made as it is recorded.
@@ -407,15 +412,25 @@ impl Simulation {
                 };
                 classes.push((p.service_ms.clone(), class));
                 for i in 0..p.memory_mib.len() {
-                    add(p.memory(i), p.artifact(i), p.payload, 0);
+                    add(p.memory(i), p.artifact(i));
                 }
+                overheads.push(overhead_of(p.payload));
             }
         }
+        // What every model shares is kept once.
+        if classes.len() == 1 {
+            class_ids = Vec::new();
+        }
+        let uniform_overhead = match overheads.split_first() {
+            Some((&first, rest)) if rest.iter().all(|&o| o == first) => Some(first),
+            _ => None,
+        };
+        if uniform_overhead.is_some() {
+            overheads = Vec::new();
+        }
         let classes = classes.into_iter().map(|(_, c)| c).collect();
-        let model_memory: Vec<Bytes> = models.iter().map(|m| Bytes(m.memory)).collect();
         let tiers = Tiers::new(models.len(), &cfg.cluster, policies.router.reads_lru_age());
         let all_fit = largest.0 <= tiers.mem_cap() && largest.1 <= tiers.disk_cap();
-        let uniform_overhead = if same_overhead { models.first().map(|m: &ModelInfo| m.overhead) } else { None };
         let streams = RngStreams::new(cfg.seed);
         let (station, station_cpu, user_woke) = match &feed {
             Feed::Closed(c) => match c.client_station() {
@@ -434,7 +449,8 @@ impl Simulation {
             tiers,
             models,
             classes,
-            model_memory,
+            class_ids,
+            overheads,
             all_fit,
             uniform_overhead,
             agenda: Agenda::new(),
@@ -458,7 +474,6 @@ impl Simulation {
                 ahead: [None; 2],
                 primed: false,
                 prefetch: false,
-                prefetch_memory: policies.router.reads_model_memory(),
                 drawing: true,
                 last: SimTime::ZERO,
                 seq: 0,

@@ -93,9 +93,6 @@ impl Simulation {
             Some(a) if self.inflow.prefetch => {
                 let m = a.model.index();
                 mmesim_engine::prefetch(&self.models, m);
-                if self.inflow.prefetch_memory {
-                    mmesim_engine::prefetch(&self.model_memory, m);
-                }
                 mmesim_engine::prefetch(self.tiers.copies(), m);
             }
             Some(_) => {}
@@ -149,7 +146,7 @@ impl Simulation {
         let model = a.model.0;
         // Drawn for every arrival, whatever happens to it, so the service
         // stream never depends on a policy.
-        let class = super::class_of(&self.classes, &self.models, model);
+        let class = super::class_of(&self.classes, &self.class_ids, model);
         let drawn = class.service.sample(&mut self.inflow.service_rng);
         let mut service = a.service.unwrap_or_else(|| SimDuration::from_millis_f64(drawn));
         let scale = self.cfg.cluster.service_scale;
@@ -174,7 +171,7 @@ impl Simulation {
         let view = ClusterView {
             instances: &self.fleet.status,
             copies: crate::route::Copies::Inline(self.tiers.copies()),
-            model_memory: &self.model_memory,
+            model_memory: crate::route::Sizes::Models(&self.models),
             fleet: &self.fleet.index,
             now: self.now,
         };

@@ -20,26 +20,23 @@ use std::collections::VecDeque;
 /// "No such index" in intrusive links and instance fields.
 pub(super) const NIL: u32 = u32::MAX;
 
-/// A model as the run sees it: its sizes, the time its requests spend
-/// outside it, and its class. One per model, so kept small: a
+/// A model's sizes as the run sees them. One per model, so kept small: a
 /// million-model endpoint holds a million of them (issue 15), read at
-/// random. 32 bytes, aligned to 32, so a record never straddles two cache
-/// lines (at 56 bytes, three records in four did).
-#[repr(align(32))]
-pub(super) struct ModelInfo {
+/// random. 16 bytes, aligned to 16, so a record never straddles two cache
+/// lines; the time a model's requests spend outside it and its class are
+/// kept beside (`Simulation::overheads`, `class_ids`) only when models
+/// differ in them. The routing view reads the footprints from here
+/// ([`ClusterView::model_memory`](crate::ClusterView::model_memory)).
+#[derive(Clone, Copy, Debug)]
+#[repr(align(16))]
+pub(crate) struct ModelInfo {
     /// What the model costs in the memory tier once loaded (its footprint
     /// plus the container's per-model overhead on CPU types).
-    pub(super) memory: u64,
-    pub(super) artifact: u64,
-    /// Time each request spends outside the model: the fixed request
-    /// overhead plus the payload over the network.
-    pub(super) overhead: SimDuration,
-    /// An index into `Simulation::classes`: models with the same service
-    /// distribution and fixed times share one.
-    pub(super) class: u32,
+    pub(crate) memory: u64,
+    pub(crate) artifact: u64,
 }
 
-const _: () = assert!(std::mem::size_of::<ModelInfo>() == 32, "one per model: keep it small");
+const _: () = assert!(std::mem::size_of::<ModelInfo>() == 16, "one per model: keep it small");
 
 /// What models of one class share: the service-time sampler and the fixed
 /// times of loads, unloads and pre-processing. A generated population has
@@ -482,9 +479,6 @@ pub(super) struct Inflow {
     pub(super) primed: bool,
     /// Prefetch what arrivals will read (`PREFETCH_MODELS`).
     pub(super) prefetch: bool,
-    /// The router reads the models' sizes (`Router::reads_model_memory`):
-    /// prefetch an arrival's too.
-    pub(super) prefetch_memory: bool,
     /// The source may be asked for more: it has not ended, nor given an
     /// arrival at or after the duration.
     pub(super) drawing: bool,

@@ -26,6 +26,15 @@ pub enum FailReason {
 }
 
 impl FailReason {
+    /// Every reason, in declaration order (`ALL[r as usize] == r`).
+    pub(crate) const ALL: [FailReason; 5] = [
+        FailReason::Timeout,
+        FailReason::ModelNotReady,
+        FailReason::ModelTooLarge,
+        FailReason::ArtifactTooLarge,
+        FailReason::InstanceFailed,
+    ];
+
     /// Stable snake_case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -301,8 +310,11 @@ pub(crate) fn ns_to_ms(ns: u64) -> f64 {
 pub(crate) struct Metrics {
     pub arrived: u64,
     pub completed: u64,
-    pub failed: BTreeMap<FailReason, u64>,
-    pub rejected: BTreeMap<RejectReason, u64>,
+    /// Failures by reason, indexed by `FailReason as usize` (an array,
+    /// not a map: a thrashing million-model run fails a million requests).
+    pub failed: [u64; FailReason::ALL.len()],
+    /// Rejections by reason, indexed by `RejectReason as usize`.
+    pub rejected: [u64; RejectReason::ALL.len()],
     pub measured: u64,
     pub measured_failed: u64,
     pub measured_rejected: u64,
@@ -337,8 +349,8 @@ impl Metrics {
         Metrics {
             arrived: 0,
             completed: 0,
-            failed: BTreeMap::new(),
-            rejected: BTreeMap::new(),
+            failed: [0; FailReason::ALL.len()],
+            rejected: [0; RejectReason::ALL.len()],
             measured: 0,
             measured_failed: 0,
             measured_rejected: 0,
@@ -368,11 +380,11 @@ impl Metrics {
     }
 
     pub fn failed_total(&self) -> u64 {
-        self.failed.values().sum()
+        self.failed.iter().sum()
     }
 
     pub fn rejected_total(&self) -> u64 {
-        self.rejected.values().sum()
+        self.rejected.iter().sum()
     }
 
     pub fn report_counts(&self) -> RequestCounts {
@@ -381,8 +393,19 @@ impl Metrics {
             completed: self.completed,
             failed: self.failed_total(),
             rejected: self.rejected_total(),
-            failed_by_reason: self.failed.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
-            rejected_by_reason: self.rejected.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
+            // Only the reasons that occurred, as a map of them would hold.
+            failed_by_reason: FailReason::ALL
+                .iter()
+                .zip(self.failed)
+                .filter(|&(_, n)| n > 0)
+                .map(|(k, n)| (k.as_str().to_string(), n))
+                .collect(),
+            rejected_by_reason: RejectReason::ALL
+                .iter()
+                .zip(self.rejected)
+                .filter(|&(_, n)| n > 0)
+                .map(|(k, n)| (k.as_str().to_string(), n))
+                .collect(),
             measured: self.measured,
             measured_failed: self.measured_failed,
             measured_rejected: self.measured_rejected,
@@ -422,5 +445,32 @@ impl Metrics {
             mean: self.loading_wait_sum_ns as f64 / self.loading_wait_n as f64 / 1e6,
             p99: ns_to_ms(self.loading_wait.value_at_quantile(0.99)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counters are indexed by `reason as usize`: each `ALL` lists the
+    /// reasons in that order, each once, and the report names only the
+    /// reasons counted.
+    #[test]
+    fn reasons_index_their_counters() {
+        for (i, r) in FailReason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r:?}");
+        }
+        for (i, r) in RejectReason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r:?}");
+        }
+        let mut m = Metrics::new();
+        m.failed[FailReason::ModelNotReady as usize] += 2;
+        m.failed[FailReason::Timeout as usize] += 1;
+        m.rejected[RejectReason::Throttled as usize] += 4;
+        let c = m.report_counts();
+        assert_eq!((c.failed, c.rejected), (3, 4));
+        let names = |b: &BTreeMap<String, u64>| b.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>();
+        assert_eq!(names(&c.failed_by_reason), ["model_not_ready=2", "timeout=1"]);
+        assert_eq!(names(&c.rejected_by_reason), ["throttled=4"]);
     }
 }

@@ -421,6 +421,9 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason, in declaration order (`ALL[r as usize] == r`).
+    pub(crate) const ALL: [RejectReason; 2] = [RejectReason::NoHealthyInstance, RejectReason::Throttled];
+
     /// Stable snake_case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -130,7 +130,7 @@ impl Simulation {
     }
 
     fn reject(&mut self, req: &Req, reason: RejectReason) {
-        *self.m.rejected.entry(reason).or_insert(0) += 1;
+        self.m.rejected[reason as usize] += 1;
         self.m.measured_rejected += req.measured as u64;
         self.m.minute.rejected += 1;
         self.record(NIL, req.model, TraceKind::Rejected { seq: req.cold.seq, reason });
@@ -287,7 +287,7 @@ impl Simulation {
     /// Counts the failure of `req` at `inst` (`NIL`: none); it has ended.
     pub(super) fn count_failure(&mut self, req: &Req, inst: u32, reason: FailReason) {
         let (seq, model) = (req.cold.seq, req.model);
-        *self.m.failed.entry(reason).or_insert(0) += 1;
+        self.m.failed[reason as usize] += 1;
         self.m.measured_failed += req.measured as u64;
         self.m.minute.failed += 1;
         if inst != NIL {

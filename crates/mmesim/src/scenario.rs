@@ -579,8 +579,8 @@ pub const MAX_INSTANCES: u32 = 100_000;
 /// ([`models_held_at_once`]): an instance keeps state only for the models
 /// it has to do with (issue 15), so this binds only for fleets of huge
 /// disks full of tiny models (see also [`MAX_MODEL_STATE_BYTES`], which
-/// binds first with the heavier eviction policies). 2^24 slots at the
-/// lightest policies' 176 bytes each is 2.9 GB.
+/// usually binds first: 2^24 slots at the lightest policies' 256 bytes each, 208
+/// for the core and 24 for each tier's evictor, is 4.3 GB).
 pub const MAX_INSTANCE_MODEL_SLOTS: u64 = 1 << 24;
 /// The most memory the per-(instance, model) state of a run may take at
 /// worst, bytes (4 GiB): instances (the most in service at once: the
@@ -592,12 +592,13 @@ pub const MAX_INSTANCE_MODEL_SLOTS: u64 = 1 << 24;
 /// allocation hours in.
 pub const MAX_MODEL_STATE_BYTES: u64 = 4 << 30;
 /// The core's state per (instance, model) the instance holds, bytes, at
-/// worst: the model's residency in its slot (40), the slot's entry in the
-/// instance's hash index, its links in the recency list, its entry in the
-/// routing view's copies, with vector and table growth (with `lru` on
-/// both tiers, evictors included, measured at 209 bytes per slot by
-/// `tests/state_bytes.rs`; 116 + 48 before issue 15's sparse slots).
-pub const CORE_BYTES_PER_SLOT: u64 = 192;
+/// worst: the model's residency in its slot (one 64-byte line), the
+/// slot's entry in the instance's hash index, its links in the recency
+/// list, its entry in the routing view's copies, with vector and table
+/// growth (with `lru` on both tiers, evictors included, measured at 253
+/// bytes per slot by `tests/state_bytes.rs`, 237 with the 56-byte
+/// residency before; 116 + 48 before issue 15's sparse slots).
+pub const CORE_BYTES_PER_SLOT: u64 = 208;
 
 // The endpoint's capacities summed over the instances fit in u64 bytes.
 const _: () = assert!(MAX_INSTANCES as u128 * mmesim_core::MAX_INSTANCE_BYTES as u128 <= u64::MAX as u128);

@@ -104,7 +104,7 @@ fn per_instance_model_state_is_bounded_before_the_run() {
     assert!(msg.starts_with("h.toml: "), "{msg}");
     assert!(msg.contains("2000 instances × 220136 models each can hold at once is 440272000"), "{msg}");
     // 2,000 × 1,000 is within the slot cap with lru, but lruk keeps 64
-    // access times per model: 2 × 10^6 × 2,496 bytes ≈ 4.6 GiB.
+    // access times per model: 2 × 10^6 × 2,512 bytes ≈ 4.7 GiB.
     let endpoint = "[cluster]\ninstances = 2000\n[models]\ncount = 1000\n";
     Scenario::from_toml_str(endpoint, "h.toml")
         .and_then(|s| s.sim_config(RunOptions::default()))
@@ -113,7 +113,7 @@ fn per_instance_model_state_is_bounded_before_the_run() {
         "{endpoint}[eviction]\nmemory = {{ policy = \"lruk\", k = 64 }}\ndisk = {{ policy = \"lruk\", k = 64 }}\n"
     ));
     assert_eq!(field.as_deref(), Some("cluster.instances"));
-    assert!(msg.contains("with eviction `lruk` / `lruk`, may need 4.6 GiB"), "{msg}");
+    assert!(msg.contains("with eviction `lruk` / `lruk`, may need 4.7 GiB"), "{msg}");
     assert!(msg.contains("more than the 4 GiB supported"), "{msg}");
     // The autoscaler's maximum counts, not just the initial fleet.
     let (msg, _) = refused_at_run(&format!(

@@ -367,7 +367,7 @@ impl Simulation {
             largest = (largest.0.max(memory), largest.1.max(artifact.0));
             models.push(ModelInfo { memory, artifact: artifact.0 });
         };
-        let class_of = |i: usize, name: &crate::ModelName, service_ms: &crate::Dist| {
+        let validate_service = |i: usize, name: &crate::ModelName, service_ms: &crate::Dist| {
             service_ms.validate().map_err(|e| CoreError::invalid(format!("model {i} (`{name}`) service_ms"), e))
         };
         match specs {
@@ -385,7 +385,7 @@ impl Simulation {
                     let class = match classes[recent..].iter().rposition(same) {
                         Some(k) => recent + k,
                         None => {
-                            class_of(i, &ms.name, &ms.service_ms)?;
+                            validate_service(i, &ms.name, &ms.service_ms)?;
                             let class = ModelClass {
                                 service: ms.service_ms.sampler(),
                                 load_overhead: ms.load_overhead,
@@ -403,7 +403,7 @@ impl Simulation {
             }
             // One class, and each model's sizes made as it is recorded.
             crate::Models::Generated(p) => {
-                class_of(0, &crate::ModelName::Generated(0), &p.service_ms)?;
+                validate_service(0, &crate::ModelName::Generated(0), &p.service_ms)?;
                 let class = ModelClass {
                     service: p.service_ms.sampler(),
                     load_overhead: p.load_overhead,

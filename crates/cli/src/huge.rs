@@ -13,7 +13,12 @@
 //! (13,300 → 1,800) and its time from 0.15–0.18 s to 0.11–0.14 s
 //! (docs/PERFORMANCE.md, step 9). Where free memory is fragmented, the
 //! kernel may compact memory before it hands out a huge page (its
-//! `defrag` setting): a one-off stall of a few tenths of a second.
+//! `defrag` setting): a one-off stall of a few tenths of a second. On a
+//! virtual machine whose balloon driver returns free 2 MiB blocks to the
+//! host, a huge page taken from one costs the host's faults when first
+//! written: there the setup after an idle spell took 0.15–0.21 s with the
+//! advice and 0.06–0.09 s without, yet whole runs without it were 0.97×
+//! (step 10), so the advice stays.
 //!
 //! Memory and results are unchanged: the advice only changes how the
 //! kernel backs the pages. Elsewhere than Linux, or where the kernel

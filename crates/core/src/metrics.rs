@@ -306,6 +306,12 @@ pub(crate) fn ns_to_ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
+/// The counts by reason name, only the reasons that occurred (as a map
+/// of them would hold).
+fn occurred<const N: usize>(names: [&'static str; N], counts: [u64; N]) -> BTreeMap<String, u64> {
+    names.into_iter().zip(counts).filter(|&(_, n)| n > 0).map(|(k, n)| (k.to_string(), n)).collect()
+}
+
 /// Live counters of a run.
 pub(crate) struct Metrics {
     pub arrived: u64,
@@ -393,19 +399,8 @@ impl Metrics {
             completed: self.completed,
             failed: self.failed_total(),
             rejected: self.rejected_total(),
-            // Only the reasons that occurred, as a map of them would hold.
-            failed_by_reason: FailReason::ALL
-                .iter()
-                .zip(self.failed)
-                .filter(|&(_, n)| n > 0)
-                .map(|(k, n)| (k.as_str().to_string(), n))
-                .collect(),
-            rejected_by_reason: RejectReason::ALL
-                .iter()
-                .zip(self.rejected)
-                .filter(|&(_, n)| n > 0)
-                .map(|(k, n)| (k.as_str().to_string(), n))
-                .collect(),
+            failed_by_reason: occurred(FailReason::ALL.map(FailReason::as_str), self.failed),
+            rejected_by_reason: occurred(RejectReason::ALL.map(RejectReason::as_str), self.rejected),
             measured: self.measured,
             measured_failed: self.measured_failed,
             measured_rejected: self.measured_rejected,

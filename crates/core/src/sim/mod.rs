@@ -367,8 +367,17 @@ impl Simulation {
             largest = (largest.0.max(memory), largest.1.max(artifact.0));
             models.push(ModelInfo { memory, artifact: artifact.0 });
         };
-        let validate_service = |i: usize, name: &crate::ModelName, service_ms: &crate::Dist| {
-            service_ms.validate().map_err(|e| CoreError::invalid(format!("model {i} (`{name}`) service_ms"), e))
+        // A new class, from the spec of model `i` (the first of it).
+        let new_class = |i: usize, ms: &crate::ModelSpec| -> Result<(crate::Dist, ModelClass), CoreError> {
+            let name = &ms.name;
+            ms.service_ms.validate().map_err(|e| CoreError::invalid(format!("model {i} (`{name}`) service_ms"), e))?;
+            let class = ModelClass {
+                service: ms.service_ms.sampler(),
+                load_overhead: ms.load_overhead,
+                unload_time: ms.unload_time,
+                preprocess: ms.preprocess,
+            };
+            Ok((ms.service_ms.clone(), class))
         };
         match specs {
             crate::Models::Listed(specs) => {
@@ -385,14 +394,7 @@ impl Simulation {
                     let class = match classes[recent..].iter().rposition(same) {
                         Some(k) => recent + k,
                         None => {
-                            validate_service(i, &ms.name, &ms.service_ms)?;
-                            let class = ModelClass {
-                                service: ms.service_ms.sampler(),
-                                load_overhead: ms.load_overhead,
-                                unload_time: ms.unload_time,
-                                preprocess: ms.preprocess,
-                            };
-                            classes.push((ms.service_ms.clone(), class));
+                            classes.push(new_class(i, &ms)?);
                             classes.len() - 1
                         }
                     };
@@ -403,14 +405,8 @@ impl Simulation {
             }
             // One class, and each model's sizes made as it is recorded.
             crate::Models::Generated(p) => {
-                validate_service(0, &crate::ModelName::Generated(0), &p.service_ms)?;
-                let class = ModelClass {
-                    service: p.service_ms.sampler(),
-                    load_overhead: p.load_overhead,
-                    unload_time: p.unload_time,
-                    preprocess: p.preprocess,
-                };
-                classes.push((p.service_ms.clone(), class));
+                // (Not empty: checked above.)
+                classes.push(new_class(0, &p.spec(0))?);
                 for i in 0..p.memory_mib.len() {
                     add(p.memory(i), p.artifact(i));
                 }
